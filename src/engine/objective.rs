@@ -1,0 +1,116 @@
+//! The [`Objective`] trait: what every function descent can minimize provides.
+
+use std::fmt;
+
+use nalgebra::DMatrix;
+
+/// A closed interval `[lo, hi]` of one parameter, used for the default view.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+impl Interval {
+    /// An interval from `lo` to `hi`.
+    pub const fn new(lo: f64, hi: f64) -> Self {
+        Self { lo, hi }
+    }
+
+    /// The length `hi - lo`.
+    pub fn width(&self) -> f64 {
+        self.hi - self.lo
+    }
+
+    /// The midpoint.
+    pub fn center(&self) -> f64 {
+        0.5 * (self.lo + self.hi)
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}, {}]", self.lo, self.hi)
+    }
+}
+
+/// Everything about an objective that is not arithmetic: names, formula, view and minima.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveInfo {
+    /// The command-line name, e.g. `three-wells`.
+    pub name: String,
+    /// The formula for display, e.g. `(x-1)^2 + (y-2)^2`.
+    pub formula: String,
+    /// One name per parameter: `x`, `y` for surfaces, `x` for curves, `x1..xn` in n-D.
+    pub param_names: Vec<String>,
+    /// The default view box, one interval per parameter.
+    pub view: Vec<Interval>,
+    /// Known local or global minima, global first.
+    pub minima: Vec<Vec<f64>>,
+    /// A start point inside the domain that makes a good first run.
+    pub default_start: Vec<f64>,
+    /// The domain in words, e.g. `x > 0`, or `all real numbers`.
+    pub domain: String,
+}
+
+impl ObjectiveInfo {
+    /// The number of parameters.
+    pub fn dim(&self) -> usize {
+        self.param_names.len()
+    }
+}
+
+/// The value, gradient and Hessian of an objective at one point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecondOrder {
+    /// f(p).
+    pub value: f64,
+    /// The gradient of f at p.
+    pub gradient: Vec<f64>,
+    /// The Hessian of f at p.
+    pub hessian: DMatrix<f64>,
+}
+
+/// A function of n real parameters that descent can minimize.
+///
+/// Implementors write the function once, generically, and get derivatives by automatic
+/// (or symbolic) differentiation. Every method takes points with exactly [`Self::dim`]
+/// coordinates; callers check the dimension once, when a run is set up.
+pub trait Objective: Send + Sync + fmt::Debug {
+    /// Names, formula, default view and known minima.
+    fn info(&self) -> &ObjectiveInfo;
+
+    /// The number of parameters.
+    fn dim(&self) -> usize {
+        self.info().dim()
+    }
+
+    /// Whether `p` lies in the domain where f is defined.
+    fn in_domain(&self, p: &[f64]) -> bool;
+
+    /// f(p).
+    fn value(&self, p: &[f64]) -> f64;
+
+    /// f(p), writing the gradient of f at p into `gradient`.
+    fn value_and_gradient(&self, p: &[f64], gradient: &mut [f64]) -> f64;
+
+    /// f(p), its gradient and its Hessian.
+    fn second_order(&self, p: &[f64]) -> SecondOrder;
+
+    /// f at `(x, y)` for every `x` in `xs`, written to `out` (same length).
+    ///
+    /// For 1-D objectives `y` is ignored; for n-D objectives the remaining coordinates are 0.
+    /// This is the hot loop of heatmaps, so implementations keep it free of allocation.
+    fn values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
+        let mut p = vec![0.0; self.dim()];
+        for (o, &x) in out.iter_mut().zip(xs) {
+            p[0] = x;
+            if p.len() > 1 {
+                p[1] = y;
+            }
+            *o = self.value(&p);
+        }
+    }
+}
