@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run an optimizer from one or more starts and print the paths (CSV or JSON).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the preset functions with formula, view box and known minima.
     Functions,
     /// List the optimizers with their hyperparameters and defaults.
@@ -312,7 +312,7 @@ struct JsonRun<'a> {
     path: Vec<JsonIterate<'a>>,
 }
 
-/// Writes runs as a JSON array with one object per run.
+/// Writes runs as a JSON array with one object per run, each on its own line.
 pub fn write_json(out: &mut impl Write, objective: &dyn Objective, runs: &[Run]) -> io::Result<()> {
     let info = objective.info();
     let objects: Vec<JsonRun> = runs
@@ -343,8 +343,13 @@ pub fn write_json(out: &mut impl Write, objective: &dyn Objective, runs: &[Run])
             }
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &objects)?;
-    writeln!(out)
+    // An array with one run per line: valid JSON that stays readable for long paths.
+    writeln!(out, "[")?;
+    for (i, object) in objects.iter().enumerate() {
+        serde_json::to_writer(&mut *out, object)?;
+        writeln!(out, "{}", if i + 1 < objects.len() { "," } else { "" })?;
+    }
+    writeln!(out, "]")
 }
 
 /// Formats a number short for listings: six significant decimals, trailing zeros dropped.

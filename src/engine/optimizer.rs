@@ -263,7 +263,7 @@ impl OptimizerConfig {
             return bad("eps", eps, "a finite number > 0");
         }
         if let Some(clip) = self.clip
-            && !(clip > 0.0 && !clip.is_nan())
+            && (clip <= 0.0 || clip.is_nan())
         {
             return bad("clip", clip, "a number > 0");
         }

@@ -1,0 +1,263 @@
+//! The `descent` binary as a user runs it: output formats and every error case.
+
+use std::process::{Command, Output};
+
+fn descent(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Asserts exit code 2, nothing on stdout, and exactly one `error:` line containing `needles`.
+fn assert_usage_error(args: &[&str], needles: &[&str]) {
+    let o = descent(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    assert!(o.stdout.is_empty(), "{args:?} printed to stdout");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{args:?}: '{err}' lacks '{needle}'");
+    }
+}
+
+#[test]
+fn csv_has_the_objective_columns_and_one_row_per_iterate() {
+    let o = descent(&[
+        "run",
+        "--function",
+        "sauna",
+        "--start",
+        "0.5,0.6",
+        "--start",
+        "3,1",
+        "--lr",
+        "0.25",
+        "--iters",
+        "30",
+    ]);
+    assert!(o.status.success());
+    assert!(o.stderr.is_empty());
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("run,iter,x,y,value,grad_norm"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 31);
+    assert_eq!(rows[0][..4], ["1", "0", "0.5", "0.6"]);
+    assert_eq!((rows[31][0], rows[31][1]), ("2", "0"));
+    assert_eq!(rows[30][2..4], ["4", "4"]);
+    for row in &rows {
+        assert_eq!(row.len(), 6);
+        for v in &row[2..] {
+            let parsed: f64 = v.parse().unwrap();
+            assert!(parsed.is_finite());
+            assert_eq!(&parsed.to_string(), v, "floats round-trip exactly");
+        }
+    }
+}
+
+#[test]
+fn csv_names_parameters_for_curves_and_n_d() {
+    let o = descent(&["run", "-f", "exp-log", "--start", "1.6", "--iters", "2"]);
+    assert!(stdout(&o).starts_with("run,iter,x,value,grad_norm\n"));
+    let o = descent(&[
+        "run",
+        "-f",
+        "sum-squares",
+        "--dim",
+        "4",
+        "--start",
+        "1,2,3,4",
+        "--iters",
+        "2",
+    ]);
+    assert!(stdout(&o).starts_with("run,iter,x1,x2,x3,x4,value,grad_norm\n"));
+    assert_eq!(stdout(&o).lines().count(), 4);
+}
+
+#[test]
+fn negative_values_work_as_typed() {
+    let o = descent(&["run", "--start", "-1.5,2", "--lr", "0.1", "--iters", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\n1,0,-1.5,2,"));
+    let o = descent(&["run", "--start=-1.5,-2", "--iters", "1"]);
+    assert!(stdout(&o).contains("\n1,0,-1.5,-2,"));
+}
+
+#[test]
+fn json_has_one_object_per_run_with_its_path() {
+    let o = descent(&[
+        "run", "-f", "exp-log", "--start", "1.6", "--start", "0.02", "--lr", "0.1", "--iters",
+        "25", "--format", "json",
+    ]);
+    assert!(o.status.success());
+    let runs: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["stop_reason"], "max-iterations");
+    assert_eq!(runs[0]["iterations"], 25);
+    assert_eq!(runs[0]["start"][0], 1.6);
+    assert_eq!(runs[0]["final"][0], 0.5671434156768685);
+    assert_eq!(runs[0]["path"].as_array().unwrap().len(), 26);
+    assert_eq!(runs[1]["stop_reason"], "left-domain");
+    assert_eq!(runs[1]["iterations"], 1);
+    assert_eq!(runs[0]["optimizer"]["kind"], "Gd");
+}
+
+#[test]
+fn every_optimizer_runs_from_the_command_line() {
+    for name in [
+        "gd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "newton",
+        "linesearch",
+    ] {
+        let o = descent(&[
+            "run",
+            "-f",
+            "three-wells",
+            "--optimizer",
+            name,
+            "--lr",
+            "0.05",
+            "--iters",
+            "20",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 22, "{name}");
+    }
+    let o = descent(&[
+        "run",
+        "--optimizer",
+        "adam",
+        "--beta1",
+        "0.8",
+        "--beta2",
+        "0.99",
+        "--eps",
+        "1e-6",
+        "--clip",
+        "1",
+        "--iters",
+        "3",
+    ]);
+    assert!(o.status.success());
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_exit_2() {
+    assert_usage_error(
+        &["run", "--function", "banana"],
+        &["'banana'", "bowl", "three-wells", "ravine"],
+    );
+    assert_usage_error(
+        &["run", "--optimizer", "sgd"],
+        &["'sgd'", "adam", "linesearch"],
+    );
+    assert_usage_error(&["run", "--lr", "0"], &["--lr", "> 0", "got 0"]);
+    assert_usage_error(&["run", "--lr", "-0.1"], &["--lr", "got -0.1"]);
+    assert_usage_error(&["run", "--lr", "inf"], &["--lr", "finite"]);
+    assert_usage_error(&["run", "--lr", "NaN"], &["--lr", "finite"]);
+    assert_usage_error(&["run", "--lr", "fast"], &["--lr", "'fast'"]);
+    assert_usage_error(
+        &["run", "--start", "1"],
+        &["--start", "1 coordinate", "bowl takes 2"],
+    );
+    assert_usage_error(
+        &["run", "-f", "exp-log", "--start", "1,2"],
+        &["2 coordinates", "exp-log takes 1"],
+    );
+    assert_usage_error(&["run", "--start", "1,abc"], &["--start", "'abc'"]);
+    assert_usage_error(
+        &["run", "-f", "exp-log", "--start", "0"],
+        &["outside the domain", "x > 0"],
+    );
+    assert_usage_error(
+        &["run", "-f", "wavy", "--start", "-1"],
+        &["outside the domain", "x > 0"],
+    );
+    assert_usage_error(
+        &["run", "--iters", "0"],
+        &["--iters", "between 1 and 10000000", "got 0"],
+    );
+    assert_usage_error(
+        &["run", "--iters", "10000001"],
+        &["--iters", "got 10000001"],
+    );
+    assert_usage_error(&["run", "--iters", "-3"], &["--iters", "got -3"]);
+    assert_usage_error(&["run", "--iters", "2.5"], &["--iters", "'2.5'"]);
+    assert_usage_error(
+        &["run", "--tol", "-1e-6"],
+        &["--tol", ">= 0", "got -0.000001"],
+    );
+    assert_usage_error(&["run", "--momentum", "1"], &["--momentum", "[0, 1)"]);
+    assert_usage_error(&["run", "--beta2", "-0.5"], &["--beta2", "[0, 1)"]);
+    assert_usage_error(&["run", "--eps", "0"], &["--eps", "> 0"]);
+    assert_usage_error(&["run", "--clip", "-1"], &["--clip", "> 0"]);
+    assert_usage_error(&["run", "--dim", "5"], &["--dim", "sum-squares"]);
+    assert_usage_error(
+        &["run", "-f", "sum-squares", "--dim", "0"],
+        &["--dim", "between 1 and 1000"],
+    );
+    assert_usage_error(
+        &["run", "-f", "sum-squares", "--dim", "-2"],
+        &["--dim", "got -2"],
+    );
+    assert_usage_error(&["run", "--format", "xml"], &["'xml'", "csv, json"]);
+    assert_usage_error(&["run", "--frobnicate"], &["--frobnicate"]);
+    assert_usage_error(&["dance"], &["'dance'"]);
+}
+
+#[test]
+fn listings_show_every_function_and_optimizer() {
+    let o = descent(&["functions"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for name in descent::engine::PRESET_NAMES {
+        assert!(text.contains(&format!("{name} (")), "{name} missing");
+    }
+    assert!(text.contains("(e^x - ln x) sin(2 pi x)"));
+    assert!(text.contains("minima: (4, 4)"));
+    let o = descent(&["optimizers"]);
+    let text = stdout(&o);
+    for name in [
+        "gd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "newton",
+        "linesearch",
+    ] {
+        assert!(text.contains(&format!("{name} (")), "{name} missing");
+    }
+    assert!(text.contains("--beta2 (default 0.999)"));
+    assert!(text.contains("--eps (default 1e-10)"));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let o = descent(&["--help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("run"));
+    let o = descent(&["run", "--help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("--start"));
+    let o = descent(&["--version"]);
+    assert!(o.status.success());
+}
