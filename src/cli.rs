@@ -19,12 +19,39 @@ use crate::engine::{EngineError, Objective, OptimizerKind, PRESET_NAMES, Run, Ru
 pub const EXIT_USAGE: i32 = 2;
 
 /// descent: gradient descent you can see and touch.
+///
+/// Without a command it opens the window; run options given here (e.g. `--function sauna
+/// --start 0.5,0.6 --lr 0.25`) set up the window's runs instead of the saved session.
 #[derive(Debug, Parser)]
-#[command(name = "descent", version, about, long_about = None)]
+#[command(name = "descent", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without one, the window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Open the window with the run options, let the runs finish, save a PNG and exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<std::path::PathBuf>,
+    /// Run options for the window.
+    #[command(flatten)]
+    pub window: RunArgs,
+}
+
+/// What `main` should do after the command line was handled.
+#[derive(Debug)]
+pub enum Action {
+    /// Exit with this code.
+    Exit(i32),
+    /// Open the window.
+    Window(WindowRequest),
+}
+
+/// How to open the window.
+#[derive(Debug)]
+pub struct WindowRequest {
+    /// Runs given on the command line; `None` restores the saved session.
+    pub runs: Option<RunRequest>,
+    /// Save a screenshot here once the runs finish, then exit.
+    pub screenshot: Option<std::path::PathBuf>,
 }
 
 /// The subcommands.
@@ -447,22 +474,18 @@ pub fn write_optimizers(out: &mut impl Write) -> io::Result<()> {
 }
 
 /// Parses `args` and runs the command, writing to `out` and `err`; returns the exit code.
-pub fn run_cli<I, T>(args: I, out: &mut impl Write, err: &mut impl Write) -> i32
+pub fn run_cli<I, T>(args: I, out: &mut impl Write, err: &mut impl Write) -> Action
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return report_clap_error(&e, out, err),
+        Err(e) => return Action::Exit(report_clap_error(&e, out, err)),
     };
     let result = match cli.command {
-        None => {
-            use clap::CommandFactory;
-            Cli::command()
-                .write_long_help(out)
-                .and_then(|()| writeln!(out))
-        }
+        None => return window_action(cli, args.len() <= 1, err),
         Some(Command::Functions) => write_functions(out),
         Some(Command::Optimizers) => write_optimizers(out),
         Some(Command::Run(args)) => {
@@ -470,7 +493,7 @@ where
                 Ok(r) => r,
                 Err(e) => {
                     let _ = writeln!(err, "error: {e}");
-                    return EXIT_USAGE;
+                    return Action::Exit(EXIT_USAGE);
                 }
             };
             let runs = execute(&request);
@@ -480,13 +503,42 @@ where
             }
         }
     };
-    match result.and_then(|()| out.flush()) {
+    Action::Exit(match result.and_then(|()| out.flush()) {
         Ok(()) => 0,
         // A closed pipe (`descent run ... | head`) is not an error of ours.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             let _ = writeln!(err, "error: writing output: {e}");
             1
+        }
+    })
+}
+
+/// Opens the window: with the saved session when no option was given, else with the runs
+/// the options describe (checked like `descent run`'s).
+fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
+    if bare {
+        return Action::Window(WindowRequest {
+            runs: None,
+            screenshot: None,
+        });
+    }
+    match cli.window.to_request() {
+        Ok(request) if request.objective.dim() > 2 => {
+            let _ = writeln!(
+                err,
+                "error: --function: {} is n-dimensional and has no window view; use `descent run`",
+                request.objective.info().name
+            );
+            Action::Exit(EXIT_USAGE)
+        }
+        Ok(request) => Action::Window(WindowRequest {
+            runs: Some(request),
+            screenshot: cli.screenshot,
+        }),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Action::Exit(EXIT_USAGE)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The seed notebooks' printed results, reproduced by the engine and by one `descent run`
 //! line each.
 
-use descent::cli::run_cli;
+use descent::cli::{Action, run_cli};
 use descent::engine::{OptimizerConfig, OptimizerKind, Run, RunSpec, StopReason, preset};
 
 /// Runs plain gradient descent and returns the final point.

@@ -1,0 +1,323 @@
+//! What the 2-D view draws of the function itself: the heatmap image, its color scale,
+//! contour lines and the quiver of -grad f. Each is computed from the engine's grid
+//! sampling and cached by the inputs it depends on.
+
+use egui::{Color32, ColorImage};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::grid::cell_center;
+use crate::engine::{Grid, Interval, Objective};
+
+/// The colormaps the heatmap offers (d3's, through the colorous crate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Colormap {
+    /// Perceptually uniform blue-green-yellow (the default).
+    Viridis,
+    /// Black-purple-orange-white.
+    Magma,
+    /// Blue-purple-yellow.
+    Plasma,
+    /// Blue to yellow, safe for color-blind readers.
+    Cividis,
+    /// A rainbow with better contrast than jet.
+    Turbo,
+    /// Blue for low, red for high (the course lab's coolwarm).
+    CoolWarm,
+    /// Greens and browns like a relief map (the course lab's terrain).
+    Terrain,
+}
+
+impl Colormap {
+    /// Every colormap, in menu order.
+    pub const ALL: [Colormap; 7] = [
+        Self::Viridis,
+        Self::Magma,
+        Self::Plasma,
+        Self::Cividis,
+        Self::Turbo,
+        Self::CoolWarm,
+        Self::Terrain,
+    ];
+
+    /// The name shown in menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Viridis => "viridis",
+            Self::Magma => "magma",
+            Self::Plasma => "plasma",
+            Self::Cividis => "cividis",
+            Self::Turbo => "turbo",
+            Self::CoolWarm => "cool-warm",
+            Self::Terrain => "terrain",
+        }
+    }
+
+    /// The color at `t` in [0, 1].
+    pub fn color(self, t: f64) -> Color32 {
+        let t = t.clamp(0.0, 1.0);
+        let c = match self {
+            Self::Viridis => colorous::VIRIDIS.eval_continuous(t),
+            Self::Magma => colorous::MAGMA.eval_continuous(t),
+            Self::Plasma => colorous::PLASMA.eval_continuous(t),
+            Self::Cividis => colorous::CIVIDIS.eval_continuous(t),
+            Self::Turbo => colorous::TURBO.eval_continuous(t),
+            Self::CoolWarm => colorous::RED_BLUE.eval_continuous(1.0 - t),
+            Self::Terrain => colorous::YELLOW_GREEN_BLUE.eval_continuous(1.0 - t),
+        };
+        Color32::from_rgb(c.r, c.g, c.b)
+    }
+
+    /// 256 colors from low to high, for fast lookup.
+    pub fn lut(self) -> [Color32; 256] {
+        std::array::from_fn(|i| self.color(i as f64 / 255.0))
+    }
+}
+
+/// How values map to colors: the range, and whether the scale is logarithmic.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColorScale {
+    /// The value drawn with the lowest color.
+    pub min: f64,
+    /// The value drawn with the highest color.
+    pub max: f64,
+    /// Map log(f - min + offset) instead of f, for functions like Rosenbrock.
+    pub log: bool,
+}
+
+impl ColorScale {
+    /// The scale spanning the finite values of `grid`; `None` if it has none.
+    pub fn of(grid: &Grid, log: bool) -> Option<Self> {
+        let (min, max) = grid.finite_range()?;
+        Some(Self { min, max, log })
+    }
+
+    fn offset(&self) -> f64 {
+        ((self.max - self.min) * 1e-4).max(f64::MIN_POSITIVE)
+    }
+
+    /// The position of `v` on the scale, in [0, 1]; `None` for values that are not finite.
+    pub fn fraction(&self, v: f64) -> Option<f64> {
+        if !v.is_finite() {
+            return None;
+        }
+        let span = self.max - self.min;
+        if span <= 0.0 {
+            return Some(0.5);
+        }
+        let t = if self.log {
+            let off = self.offset();
+            (((v - self.min).max(0.0) + off).ln() - off.ln()) / ((span + off).ln() - off.ln())
+        } else {
+            (v - self.min) / span
+        };
+        Some(t.clamp(0.0, 1.0))
+    }
+
+    /// The value at position `t` in [0, 1]: the inverse of [`Self::fraction`].
+    pub fn value_at(&self, t: f64) -> f64 {
+        let span = self.max - self.min;
+        if self.log {
+            let off = self.offset();
+            let lo = off.ln();
+            let hi = (span + off).ln();
+            self.min + (lo + t * (hi - lo)).exp() - off
+        } else {
+            self.min + t * span
+        }
+    }
+
+    /// `n` contour levels spread evenly over the scale (in log space for a log scale),
+    /// excluding the extremes.
+    pub fn levels(&self, n: usize) -> Vec<f64> {
+        (1..=n)
+            .map(|i| self.value_at(i as f64 / (n + 1) as f64))
+            .collect()
+    }
+}
+
+/// What a heatmap image depends on; equal keys give equal images.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapKey {
+    /// The objective's name and dimension.
+    pub function: (String, usize),
+    /// The visible x range.
+    pub x: Interval,
+    /// The visible y range.
+    pub y: Interval,
+    /// Image width in pixels.
+    pub width: usize,
+    /// Image height in pixels.
+    pub height: usize,
+    /// The colormap.
+    pub colormap: Colormap,
+    /// Whether the color scale is logarithmic.
+    pub log: bool,
+}
+
+/// A heatmap image and the scale it was colored with.
+pub struct Heatmap {
+    /// Row 0 at the top (largest y), as egui_plot's `PlotImage` draws it.
+    pub image: ColorImage,
+    /// The value range and mapping; `None` when no value in view is finite.
+    pub scale: Option<ColorScale>,
+}
+
+/// Color for points where f is not finite (outside the domain, or overflowed).
+pub const UNDEFINED_COLOR: Color32 = Color32::from_rgb(40, 40, 40);
+
+/// Samples f at every pixel of the view and colors it.
+pub fn heatmap_from_view(objective: &dyn Objective, key: &HeatmapKey) -> Heatmap {
+    let grid = Grid::sample(objective, key.x, key.y, key.width, key.height);
+    let scale = ColorScale::of(&grid, key.log);
+    let lut = key.colormap.lut();
+    let mut pixels = vec![UNDEFINED_COLOR; grid.values.len()];
+    if let Some(scale) = scale {
+        pixels
+            .par_chunks_mut(key.width.max(1))
+            .zip(grid.values.par_chunks(key.width.max(1)))
+            .for_each(|(out, values)| {
+                for (o, v) in out.iter_mut().zip(values) {
+                    if let Some(t) = scale.fraction(*v) {
+                        *o = lut[(t * 255.0).round() as usize];
+                    }
+                }
+            });
+    }
+    Heatmap {
+        image: ColorImage::new([key.width, key.height], pixels),
+        scale,
+    }
+}
+
+/// Contour lines of f over a view: for each level, polylines in plot coordinates.
+#[derive(Clone, Debug, Default)]
+pub struct Contours {
+    /// (level, polylines) pairs.
+    pub lines: Vec<(f64, Vec<Vec<[f64; 2]>>)>,
+}
+
+/// The longest side of the grid contours are traced on.
+pub const CONTOUR_RESOLUTION: usize = 240;
+
+/// Traces `levels` over the view with marching squares (the contour crate).
+pub fn contours_from_view(
+    objective: &dyn Objective,
+    x: Interval,
+    y: Interval,
+    levels: &[f64],
+) -> Contours {
+    let aspect = (y.width() / x.width()).clamp(0.1, 10.0);
+    let (w, h) = if aspect <= 1.0 {
+        (
+            CONTOUR_RESOLUTION,
+            ((CONTOUR_RESOLUTION as f64 * aspect) as usize).max(8),
+        )
+    } else {
+        (
+            ((CONTOUR_RESOLUTION as f64 / aspect) as usize).max(8),
+            CONTOUR_RESOLUTION,
+        )
+    };
+    let grid = Grid::sample(objective, x, y, w, h);
+    // Undefined points count as very high, so lines close around them.
+    let values: Vec<f64> = grid
+        .values
+        .iter()
+        .map(|v| if v.is_finite() { *v } else { f64::MAX })
+        .collect();
+    let builder = contour::ContourBuilder::new(w, h, true)
+        .x_origin(x.lo)
+        .x_step(x.width() / w as f64)
+        .y_origin(y.hi)
+        .y_step(-y.width() / h as f64);
+    let Ok(lines) = builder.lines(&values, levels) else {
+        return Contours::default();
+    };
+    Contours {
+        lines: lines
+            .into_iter()
+            .map(|line| {
+                let (geometry, level) = line.into_inner();
+                let polylines = geometry
+                    .0
+                    .into_iter()
+                    .map(|ls| ls.0.into_iter().map(|c| [c.x, c.y]).collect())
+                    .collect();
+                (level, polylines)
+            })
+            .collect(),
+    }
+}
+
+/// One arrow of the quiver.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuiverArrow {
+    /// Where the arrow starts (plot coordinates).
+    pub origin: [f64; 2],
+    /// Where it points to (plot coordinates).
+    pub tip: [f64; 2],
+    /// |grad f| at the origin relative to the largest in view, in [0, 1].
+    pub strength: f64,
+}
+
+/// Arrows of -grad f on a `columns` x `rows` grid over the view. Lengths grow with
+/// |grad f| (square-root scaled, so small gradients stay visible) and never exceed 85% of a
+/// cell, so arrows never overlap.
+pub fn quiver_from_view(
+    objective: &dyn Objective,
+    x: Interval,
+    y: Interval,
+    columns: usize,
+    rows: usize,
+) -> Vec<QuiverArrow> {
+    let mut samples = Vec::with_capacity(columns * rows);
+    let mut g = vec![0.0; objective.dim()];
+    let mut p = vec![0.0; objective.dim()];
+    for row in 0..rows {
+        for col in 0..columns {
+            p[0] = cell_center(x, col, columns);
+            if p.len() > 1 {
+                p[1] = cell_center(y, row, rows);
+            }
+            if !objective.in_domain(&p) {
+                continue;
+            }
+            let value = objective.value_and_gradient(&p, &mut g);
+            let gx = -g[0];
+            let gy = if g.len() > 1 { -g[1] } else { 0.0 };
+            if value.is_finite() && gx.is_finite() && gy.is_finite() {
+                samples.push(([p[0], p.get(1).copied().unwrap_or(0.0)], gx, gy));
+            }
+        }
+    }
+    let cell_x = x.width() / columns as f64;
+    let cell_y = y.width() / rows as f64;
+    // Compare directions in cell units so arrows fit their cells whatever the aspect.
+    let magnitude = |gx: f64, gy: f64| ((gx / cell_x).powi(2) + (gy / cell_y).powi(2)).sqrt();
+    let largest = samples
+        .iter()
+        .map(|(_, gx, gy)| magnitude(*gx, *gy))
+        .fold(0.0, f64::max);
+    if largest <= 0.0 {
+        return Vec::new();
+    }
+    samples
+        .into_iter()
+        .filter_map(|(origin, gx, gy)| {
+            let m = magnitude(gx, gy);
+            if m <= 0.0 {
+                return None;
+            }
+            let strength = (m / largest).sqrt();
+            let length = 0.85 * (0.2 + 0.8 * strength);
+            let (ux, uy) = (gx / cell_x / m, gy / cell_y / m);
+            let half = [0.5 * length * ux * cell_x, 0.5 * length * uy * cell_y];
+            Some(QuiverArrow {
+                origin: [origin[0] - half[0], origin[1] - half[1]],
+                tip: [origin[0] + half[0], origin[1] + half[1]],
+                strength,
+            })
+        })
+        .collect()
+}

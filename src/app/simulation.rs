@@ -1,0 +1,412 @@
+//! The window's simulation state: the runs on screen, the animation clock and the shown
+//! iteration. No egui in here, so tests step it deterministically.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{EngineError, Objective, OptimizerConfig, Run, RunSpec, StopReason};
+
+/// How fast the animation plays.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Speed {
+    /// Iterations per second, 1 to 1,000.
+    PerSecond(f64),
+    /// Show the end at once (computed over several frames if it is long).
+    Instant,
+}
+
+impl Default for Speed {
+    fn default() -> Self {
+        Self::PerSecond(10.0)
+    }
+}
+
+/// What one run on screen is: its start and optimizer. Saved with the app's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSetup {
+    /// The start point.
+    pub start: Vec<f64>,
+    /// The optimizer and its hyperparameters.
+    pub optimizer: OptimizerConfig,
+    /// Index into the run palette.
+    pub color: usize,
+}
+
+/// One run on screen: its setup and the engine run stepping it.
+#[derive(Clone, Debug)]
+pub struct RunSlot {
+    /// What the run is.
+    pub setup: RunSetup,
+    /// The engine's run, computed up to the shown iteration (or further, for a preview).
+    pub run: Run,
+    /// The largest Hessian eigenvalue at the start, for the stability hint lr < 2/L.
+    pub curvature_at_start: Option<f64>,
+}
+
+impl RunSlot {
+    /// The iterate shown at global iteration `shown`: the run's own last one if it stopped
+    /// earlier.
+    pub fn shown_index(&self, shown: usize) -> usize {
+        shown.min(self.run.iterations())
+    }
+
+    /// The stop reason once the shown iteration has reached it.
+    pub fn shown_stop(&self, shown: usize) -> Option<StopReason> {
+        let reason = self.run.stop_reason()?;
+        (shown >= self.run.iterations()).then_some(reason)
+    }
+
+    /// The stability bound 2/L on the learning rate, when the start curves upwards.
+    pub fn stable_lr_bound(&self) -> Option<f64> {
+        self.curvature_at_start
+            .filter(|l| *l > 0.0 && l.is_finite())
+            .map(|l| 2.0 / l)
+    }
+}
+
+/// Progress of the computation behind the shown iteration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Iterations computed, over all runs.
+    pub done: u64,
+    /// Iterations needed, over all runs.
+    pub needed: u64,
+}
+
+impl Progress {
+    /// Whether everything needed has been computed.
+    pub fn is_complete(&self) -> bool {
+        self.done >= self.needed
+    }
+
+    /// The fraction computed, in [0, 1].
+    pub fn fraction(&self) -> f32 {
+        if self.needed == 0 {
+            1.0
+        } else {
+            (self.done as f64 / self.needed as f64).min(1.0) as f32
+        }
+    }
+}
+
+/// The runs, the animation clock and the shown iteration.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    objective: Arc<dyn Objective>,
+    slots: Vec<RunSlot>,
+    /// Index of the selected run, whose settings the controls edit.
+    pub selected: usize,
+    /// Whether the animation is playing.
+    pub playing: bool,
+    /// The iteration shown in every view.
+    shown: usize,
+    /// The most iterations a run takes.
+    max_iters: u64,
+    /// Stop a run when |grad f| < tol (0 disables).
+    tol: f64,
+    /// Animation speed.
+    pub speed: Speed,
+    /// While true, every run is computed to its end at once (a slider is being dragged).
+    pub preview: bool,
+    carry: f64,
+}
+
+impl Simulation {
+    /// An empty simulation on `objective`.
+    pub fn new(objective: Arc<dyn Objective>, max_iters: u64, tol: f64) -> Self {
+        Self {
+            objective,
+            slots: Vec::new(),
+            selected: 0,
+            playing: false,
+            shown: 0,
+            max_iters,
+            tol,
+            speed: Speed::default(),
+            preview: false,
+            carry: 0.0,
+        }
+    }
+
+    /// The objective.
+    pub fn objective(&self) -> &Arc<dyn Objective> {
+        &self.objective
+    }
+
+    /// The runs.
+    pub fn slots(&self) -> &[RunSlot] {
+        &self.slots
+    }
+
+    /// The selected run, if any.
+    pub fn selected_slot(&self) -> Option<&RunSlot> {
+        self.slots.get(self.selected)
+    }
+
+    /// The iteration shown in every view.
+    pub fn shown(&self) -> usize {
+        self.shown
+    }
+
+    /// The iteration budget of every run.
+    pub fn max_iters(&self) -> u64 {
+        self.max_iters
+    }
+
+    /// The convergence tolerance.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The setups of all runs, for saving.
+    pub fn setups(&self) -> Vec<RunSetup> {
+        self.slots.iter().map(|s| s.setup.clone()).collect()
+    }
+
+    /// The largest iteration any run has computed.
+    pub fn computed_end(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|s| s.run.iterations())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The last iteration the scrubber can reach: the end of the longest finished run,
+    /// or the iteration budget while a run can go on.
+    pub fn timeline_end(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|s| {
+                if s.run.is_finished() {
+                    s.run.iterations()
+                } else {
+                    self.max_iters as usize
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn make_slot(&self, setup: RunSetup) -> Result<RunSlot, EngineError> {
+        let spec = RunSpec {
+            optimizer: setup.optimizer,
+            start: setup.start.clone(),
+            max_iters: self.max_iters,
+            tol: self.tol,
+        };
+        let run = Run::new(self.objective.clone(), spec)?;
+        let hessian = self.objective.second_order(&setup.start).hessian;
+        let curvature_at_start = hessian
+            .symmetric_eigen()
+            .eigenvalues
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .reduce(f64::max);
+        Ok(RunSlot {
+            setup,
+            run,
+            curvature_at_start,
+        })
+    }
+
+    /// Adds a run and selects it; the animation restarts from iteration 0.
+    pub fn add_run(&mut self, setup: RunSetup) -> Result<(), EngineError> {
+        let slot = self.make_slot(setup)?;
+        self.slots.push(slot);
+        self.selected = self.slots.len() - 1;
+        self.restart();
+        Ok(())
+    }
+
+    /// Replaces the selected run's setup (or adds one if there is none) and restarts.
+    pub fn set_selected(&mut self, setup: RunSetup) -> Result<(), EngineError> {
+        if self.slots.is_empty() {
+            return self.add_run(setup);
+        }
+        let slot = self.make_slot(setup)?;
+        let i = self.selected.min(self.slots.len() - 1);
+        self.slots[i] = slot;
+        self.restart();
+        Ok(())
+    }
+
+    /// Removes run `i`.
+    pub fn remove_run(&mut self, i: usize) {
+        if i < self.slots.len() {
+            self.slots.remove(i);
+            self.selected = self.selected.min(self.slots.len().saturating_sub(1));
+        }
+    }
+
+    /// Removes every run.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.selected = 0;
+        self.shown = 0;
+        self.playing = false;
+    }
+
+    /// Changes the iteration budget and tolerance, rebuilding every run.
+    pub fn set_limits(&mut self, max_iters: u64, tol: f64) -> Result<(), EngineError> {
+        if (max_iters, tol) == (self.max_iters, self.tol) {
+            return Ok(());
+        }
+        let (old_iters, old_tol) = (self.max_iters, self.tol);
+        self.max_iters = max_iters;
+        self.tol = tol;
+        if let Err(e) = self.rebuild() {
+            self.max_iters = old_iters;
+            self.tol = old_tol;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Switches to another objective with the given runs; runs that do not fit it are
+    /// dropped and their errors returned.
+    pub fn set_objective(
+        &mut self,
+        objective: Arc<dyn Objective>,
+        setups: Vec<RunSetup>,
+    ) -> Vec<EngineError> {
+        self.objective = objective;
+        self.slots.clear();
+        let mut errors = Vec::new();
+        for setup in setups {
+            match self.make_slot(setup) {
+                Ok(slot) => self.slots.push(slot),
+                Err(e) => errors.push(e),
+            }
+        }
+        self.selected = 0;
+        self.restart();
+        errors
+    }
+
+    /// Rebuilds every run from its setup and restarts the animation.
+    pub fn rebuild(&mut self) -> Result<(), EngineError> {
+        let slots = self
+            .slots
+            .iter()
+            .map(|s| self.make_slot(s.setup.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.slots = slots;
+        self.restart();
+        Ok(())
+    }
+
+    /// Back to iteration 0 and playing; the computed paths stay (a replay).
+    pub fn restart(&mut self) {
+        self.shown = 0;
+        self.carry = 0.0;
+        self.playing = !self.slots.is_empty();
+    }
+
+    /// Toggles play and pause; playing from the end replays from the start.
+    pub fn toggle_play(&mut self) {
+        if self.playing {
+            self.playing = false;
+        } else {
+            if self.at_end() {
+                self.shown = 0;
+            }
+            self.carry = 0.0;
+            self.playing = !self.slots.is_empty();
+        }
+    }
+
+    /// Pauses and shows one more iteration.
+    pub fn step_once(&mut self) {
+        self.playing = false;
+        if !self.at_end() {
+            self.shown += 1;
+        }
+    }
+
+    /// Shows iteration `k` (the scrubber), pausing the animation.
+    pub fn scrub_to(&mut self, k: usize) {
+        self.playing = false;
+        self.shown = k.min(self.timeline_end());
+    }
+
+    /// Whether every run has been shown to its end.
+    pub fn at_end(&self) -> bool {
+        self.slots
+            .iter()
+            .all(|s| s.run.is_finished() && self.shown >= s.run.iterations())
+    }
+
+    /// Advances the clock by `dt` seconds and computes what the views need, spending at most
+    /// `budget` of wall time on optimizer steps. Returns the computation's progress.
+    pub fn advance(&mut self, dt: f64, budget: Duration) -> Progress {
+        if self.playing {
+            match self.speed {
+                Speed::Instant => self.shown = self.max_iters as usize,
+                Speed::PerSecond(rate) => {
+                    self.carry += rate.clamp(0.0, 1e9) * dt.max(0.0);
+                    let whole = self.carry.floor();
+                    self.carry -= whole;
+                    self.shown = self.shown.saturating_add(whole as usize);
+                }
+            }
+            self.shown = self.shown.min(self.max_iters as usize);
+        }
+        let progress = self.compute(budget);
+        if self.playing && progress.is_complete() && self.at_end() {
+            self.playing = false;
+        }
+        if self.at_end() {
+            self.shown = self.shown.min(self.timeline_end());
+        }
+        progress
+    }
+
+    /// The iteration every run must be computed to.
+    fn target(&self) -> usize {
+        if self.preview {
+            self.max_iters as usize
+        } else {
+            self.shown
+        }
+    }
+
+    /// Steps runs towards the target, round-robin in chunks, until done or out of time.
+    fn compute(&mut self, budget: Duration) -> Progress {
+        const CHUNK: usize = 512;
+        let target = self.target();
+        let started = Instant::now();
+        loop {
+            let mut all_done = true;
+            for slot in &mut self.slots {
+                let have = slot.run.iterations();
+                if slot.run.is_finished() || have >= target {
+                    continue;
+                }
+                all_done = false;
+                slot.run.step_many((target - have).min(CHUNK));
+            }
+            if all_done || started.elapsed() >= budget {
+                break;
+            }
+        }
+        self.progress(target)
+    }
+
+    fn progress(&self, target: usize) -> Progress {
+        let mut progress = Progress { done: 0, needed: 0 };
+        for slot in &self.slots {
+            let need = if slot.run.is_finished() {
+                slot.run.iterations()
+            } else {
+                target
+            };
+            progress.needed += need as u64;
+            progress.done += slot.run.iterations().min(need) as u64;
+        }
+        progress
+    }
+}

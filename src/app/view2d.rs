@@ -1,0 +1,507 @@
+//! The 2-D view: heatmap, contours, quiver, minima and the runs' paths over (x, y).
+
+use egui::{Color32, TextureHandle, TextureOptions};
+use egui_plot::{
+    Arrows, Line, MarkerShape, Plot, PlotBounds, PlotImage, PlotPoint, PlotUi, Points,
+};
+
+use super::field::{
+    ColorScale, Contours, HeatmapKey, QuiverArrow, contours_from_view, heatmap_from_view,
+    quiver_from_view,
+};
+use super::simulation::RunSlot;
+use super::{DescentApp, fmt_num, fmt_short, run_color};
+use crate::engine::{Interval, Objective};
+
+/// What the 2-D view caches between frames.
+pub struct View2d {
+    reset: bool,
+    heatmap: Option<(HeatmapKey, TextureHandle, Option<ColorScale>)>,
+    contours: Option<(ContourKey, Contours)>,
+    quiver: Option<(QuiverKey, Vec<QuiverArrow>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct ContourKey {
+    function: (String, usize),
+    x: Interval,
+    y: Interval,
+    levels: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct QuiverKey {
+    function: (String, usize),
+    x: Interval,
+    y: Interval,
+    columns: usize,
+    rows: usize,
+}
+
+impl Default for View2d {
+    fn default() -> Self {
+        Self {
+            reset: true,
+            heatmap: None,
+            contours: None,
+            quiver: None,
+        }
+    }
+}
+
+impl View2d {
+    /// Fits the view box to the plot on the next frame.
+    pub fn reset_view(&mut self) {
+        self.reset = true;
+    }
+
+    /// Draws the color bar and the plot, and handles clicks on it.
+    pub fn ui(app: &mut DescentApp, ui: &mut egui::Ui) {
+        let mut view = std::mem::take(&mut app.view2d);
+        let scale = view.heatmap.as_ref().and_then(|h| h.2);
+        egui::Panel::right("colorbar")
+            .exact_size(84.0)
+            .resizable(false)
+            .show(ui, |ui| colorbar_ui(ui, scale, app.settings.colormap));
+        view.plot_ui(app, ui);
+        app.view2d = view;
+    }
+
+    fn plot_ui(&mut self, app: &mut DescentApp, ui: &mut egui::Ui) {
+        let objective = app.objective().clone();
+        let info = objective.info();
+        let function = (info.name.clone(), info.dim());
+        let home = (info.view[0], info.view[1]);
+        let hover_objective = objective.clone();
+        let plot = Plot::new("field")
+            .data_aspect(1.0)
+            .allow_double_click_reset(false)
+            .allow_boxed_zoom(false)
+            .show_grid(false)
+            .x_axis_label("x")
+            .y_axis_label("y")
+            .default_x_bounds(home.0.lo, home.0.hi)
+            .default_y_bounds(home.1.lo, home.1.hi)
+            .label_formatter(move |pos| Some(hover_text(hover_objective.as_ref(), pos_of(pos))));
+        let reset = std::mem::take(&mut self.reset);
+        let settings = app.settings.clone();
+        let ppp = ui.ctx().pixels_per_point();
+        let shown = app.sim.shown();
+        let selected = app.sim.selected;
+        let response = plot.show(ui, |plot_ui| {
+            let frame = *plot_ui.transform().frame();
+            let mut bounds = plot_ui.plot_bounds();
+            if reset || !bounds.is_valid() {
+                bounds = fitted_bounds(home.0, home.1, frame.width() as f64, frame.height() as f64);
+                plot_ui.set_plot_bounds(bounds);
+            }
+            let x = Interval::new(bounds.min()[0], bounds.max()[0]);
+            let y = Interval::new(bounds.min()[1], bounds.max()[1]);
+            self.heatmap_item(
+                plot_ui,
+                objective.as_ref(),
+                &function,
+                x,
+                y,
+                frame.size() * ppp,
+                &settings,
+            );
+            if settings.show_contours {
+                self.contour_items(
+                    plot_ui,
+                    objective.as_ref(),
+                    &function,
+                    x,
+                    y,
+                    settings.contour_count,
+                );
+            }
+            if settings.show_quiver {
+                self.quiver_items(
+                    plot_ui,
+                    objective.as_ref(),
+                    &function,
+                    x,
+                    y,
+                    settings.quiver_density,
+                );
+            }
+            minima_items(plot_ui, objective.as_ref());
+            for (i, slot) in app.sim.slots().iter().enumerate() {
+                path_items(
+                    plot_ui,
+                    slot,
+                    shown,
+                    i == selected,
+                    [
+                        x.width() / frame.width() as f64,
+                        y.width() / frame.height() as f64,
+                    ],
+                );
+            }
+        });
+        app.plot_transform = Some(response.transform);
+        if response.response.clicked()
+            && let Some(pos) = response.response.interact_pointer_pos()
+        {
+            let p = response.transform.value_from_position(pos);
+            let shift = ui.input(|i| i.modifiers.shift);
+            if shift {
+                app.add_run_at(vec![p.x, p.y]);
+            } else {
+                app.set_start(vec![p.x, p.y]);
+            }
+        }
+        if response.response.double_clicked() {
+            self.reset = true;
+        }
+        // The image was made for this frame's bounds before input moved them: catch up.
+        let final_bounds = response.transform.bounds();
+        if let Some((key, ..)) = &self.heatmap
+            && (key.x != Interval::new(final_bounds.min()[0], final_bounds.max()[0])
+                || key.y != Interval::new(final_bounds.min()[1], final_bounds.max()[1]))
+        {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn heatmap_item(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        objective: &dyn Objective,
+        function: &(String, usize),
+        x: Interval,
+        y: Interval,
+        pixels: egui::Vec2,
+        settings: &super::Settings,
+    ) {
+        let key = HeatmapKey {
+            function: function.clone(),
+            x,
+            y,
+            width: (pixels.x.round() as usize).clamp(1, 4096),
+            height: (pixels.y.round() as usize).clamp(1, 4096),
+            colormap: settings.colormap,
+            log: settings.log_color,
+        };
+        let stale = self.heatmap.as_ref().is_none_or(|(k, ..)| *k != key);
+        if stale {
+            let heatmap = heatmap_from_view(objective, &key);
+            match &mut self.heatmap {
+                Some((k, texture, scale)) => {
+                    texture.set(heatmap.image, TextureOptions::LINEAR);
+                    *k = key;
+                    *scale = heatmap.scale;
+                }
+                None => {
+                    let texture = plot_ui.ctx().load_texture(
+                        "heatmap",
+                        heatmap.image,
+                        TextureOptions::LINEAR,
+                    );
+                    self.heatmap = Some((key, texture, heatmap.scale));
+                }
+            }
+        }
+        if let Some((key, texture, _)) = &self.heatmap {
+            let center = PlotPoint::new(key.x.center(), key.y.center());
+            let size = egui::vec2(key.x.width() as f32, key.y.width() as f32);
+            plot_ui.add(PlotImage::new("", texture.id(), center, size).allow_hover(false));
+        }
+    }
+
+    fn contour_items(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        objective: &dyn Objective,
+        function: &(String, usize),
+        x: Interval,
+        y: Interval,
+        count: usize,
+    ) {
+        let Some(scale) = self.heatmap.as_ref().and_then(|h| h.2) else {
+            return;
+        };
+        let key = ContourKey {
+            function: function.clone(),
+            x,
+            y,
+            levels: scale.levels(count),
+        };
+        if self.contours.as_ref().is_none_or(|(k, _)| *k != key) {
+            let contours = contours_from_view(objective, x, y, &key.levels);
+            self.contours = Some((key, contours));
+        }
+        let Some((_, contours)) = &self.contours else {
+            return;
+        };
+        let color = Color32::from_white_alpha(110);
+        for (_, polylines) in &contours.lines {
+            for polyline in polylines {
+                plot_ui.line(
+                    Line::new("", polyline.clone())
+                        .color(color)
+                        .width(1.0)
+                        .allow_hover(false),
+                );
+            }
+        }
+    }
+
+    fn quiver_items(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        objective: &dyn Objective,
+        function: &(String, usize),
+        x: Interval,
+        y: Interval,
+        density: usize,
+    ) {
+        let aspect = y.width() / x.width();
+        let (columns, rows) = if aspect <= 1.0 {
+            (density, ((density as f64 * aspect).round() as usize).max(2))
+        } else {
+            (((density as f64 / aspect).round() as usize).max(2), density)
+        };
+        let key = QuiverKey {
+            function: function.clone(),
+            x,
+            y,
+            columns,
+            rows,
+        };
+        if self.quiver.as_ref().is_none_or(|(k, _)| *k != key) {
+            let arrows = quiver_from_view(objective, x, y, columns, rows);
+            self.quiver = Some((key, arrows));
+        }
+        let Some((_, arrows)) = &self.quiver else {
+            return;
+        };
+        // Four bands of opacity: stronger gradients are brighter as well as longer.
+        for band in 0..4 {
+            let lo = band as f64 / 4.0;
+            let hi = (band + 1) as f64 / 4.0;
+            let (origins, tips): (Vec<[f64; 2]>, Vec<[f64; 2]>) = arrows
+                .iter()
+                .filter(|a| a.strength >= lo && (a.strength < hi || band == 3))
+                .map(|a| (a.origin, a.tip))
+                .unzip();
+            if origins.is_empty() {
+                continue;
+            }
+            let alpha = 90 + 40 * band as u8;
+            plot_ui.add(
+                Arrows::new("", origins, tips)
+                    .color(Color32::from_white_alpha(alpha))
+                    .tip_length(5.0)
+                    .allow_hover(false),
+            );
+        }
+    }
+}
+
+/// The view box grown along one axis so that x and y have the same scale in a plot of
+/// `width` x `height` pixels.
+pub fn fitted_bounds(x: Interval, y: Interval, width: f64, height: f64) -> PlotBounds {
+    let (mut x, mut y) = (x, y);
+    if width > 0.0 && height > 0.0 {
+        let units_per_px = (x.width() / width).max(y.width() / height);
+        let (w, h) = (units_per_px * width, units_per_px * height);
+        x = Interval::new(x.center() - w / 2.0, x.center() + w / 2.0);
+        y = Interval::new(y.center() - h / 2.0, y.center() + h / 2.0);
+    }
+    PlotBounds::from_min_max([x.lo, y.lo], [x.hi, y.hi])
+}
+
+fn pos_of(pos: &egui_plot::HoverPosition<'_>) -> PlotPoint {
+    match pos {
+        egui_plot::HoverPosition::NearDataPoint { position, .. } => *position,
+        egui_plot::HoverPosition::Elsewhere { position } => *position,
+    }
+}
+
+/// x, y, f and |grad f| at a point, for the hover label.
+pub fn hover_text(objective: &dyn Objective, p: PlotPoint) -> String {
+    let point = [p.x, p.y];
+    let point = &point[..objective.dim().min(2)];
+    if !objective.in_domain(point) {
+        return format!(
+            "x = {}\ny = {}\noutside the domain",
+            fmt_num(p.x),
+            fmt_num(p.y)
+        );
+    }
+    let mut g = vec![0.0; point.len()];
+    let value = objective.value_and_gradient(point, &mut g);
+    let norm = crate::engine::run::norm(&g);
+    format!(
+        "x = {}\ny = {}\nf = {}\n|grad f| = {}",
+        fmt_num(p.x),
+        fmt_num(p.y),
+        fmt_num(value),
+        fmt_num(norm)
+    )
+}
+
+fn minima_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective) {
+    let minima: Vec<[f64; 2]> = objective
+        .info()
+        .minima
+        .iter()
+        .filter(|m| m.len() >= 2)
+        .map(|m| [m[0], m[1]])
+        .collect();
+    if minima.is_empty() {
+        return;
+    }
+    plot_ui.add(
+        Points::new("", minima)
+            .shape(MarkerShape::Cross)
+            .radius(7.0)
+            .color(Color32::WHITE)
+            .allow_hover(false),
+    );
+}
+
+/// Keeps the points that lie at least `min_px` pixels from the last kept one (and the last),
+/// so long paths cost what the screen can show.
+pub fn decimate(
+    points: impl Iterator<Item = [f64; 2]>,
+    units_per_px: [f64; 2],
+    min_px: f64,
+) -> Vec<[f64; 2]> {
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    let mut last_skipped = None;
+    for p in points {
+        let keep = match out.last() {
+            None => true,
+            Some(q) => {
+                let dx = (p[0] - q[0]) / units_per_px[0];
+                let dy = (p[1] - q[1]) / units_per_px[1];
+                dx * dx + dy * dy >= min_px * min_px
+            }
+        };
+        if keep {
+            out.push(p);
+            last_skipped = None;
+        } else {
+            last_skipped = Some(p);
+        }
+    }
+    if let Some(p) = last_skipped {
+        out.push(p);
+    }
+    out
+}
+
+/// The path of one run: the part computed ahead (faint), the part shown (line and dots),
+/// the current point and the current step as an arrow.
+fn path_items(
+    plot_ui: &mut PlotUi<'_>,
+    slot: &RunSlot,
+    shown: usize,
+    selected: bool,
+    units_per_px: [f64; 2],
+) {
+    let color = run_color(slot.setup.color);
+    let path = slot.run.path();
+    let k = slot.shown_index(shown);
+    let xy = |p: &[f64]| [p[0], p[1]];
+    if path.len() > k + 1 {
+        let ahead = decimate(path.points().skip(k).map(xy), units_per_px, 1.5);
+        plot_ui.line(
+            Line::new("", ahead)
+                .color(color.gamma_multiply(0.35))
+                .width(1.5)
+                .allow_hover(false),
+        );
+    }
+    let line = decimate(path.points().take(k + 1).map(xy), units_per_px, 1.0);
+    plot_ui.line(
+        Line::new("", line)
+            .color(color)
+            .width(if selected { 2.5 } else { 1.5 })
+            .allow_hover(false),
+    );
+    let dots = decimate(path.points().take(k + 1).map(xy), units_per_px, 5.0);
+    plot_ui.add(
+        Points::new("", dots)
+            .color(color)
+            .radius(2.5)
+            .allow_hover(false),
+    );
+    let start = xy(path.point(0));
+    plot_ui.add(
+        Points::new("", vec![start])
+            .shape(MarkerShape::Square)
+            .filled(false)
+            .radius(5.0)
+            .color(color)
+            .allow_hover(false),
+    );
+    let current = xy(path.point(k));
+    if k + 1 < path.len() {
+        let next = xy(path.point(k + 1));
+        plot_ui.add(
+            Arrows::new("", vec![current], vec![next])
+                .color(color)
+                .tip_length(9.0)
+                .allow_hover(false),
+        );
+    }
+    plot_ui.add(
+        Points::new("", vec![current])
+            .radius(if selected { 6.5 } else { 5.0 })
+            .color(color)
+            .allow_hover(false),
+    );
+}
+
+/// A vertical color bar with five value labels.
+pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super::field::Colormap) {
+    let Some(scale) = scale else {
+        ui.label("no finite values in view");
+        return;
+    };
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new(if scale.log { "f (log)" } else { "f" }).small());
+    let avail = ui.available_size();
+    let height = (avail.y - 24.0).max(60.0);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(avail.x, height), egui::Sense::hover());
+    let bar = egui::Rect::from_min_size(
+        rect.min + egui::vec2(4.0, 6.0),
+        egui::vec2(16.0, height - 12.0),
+    );
+    let painter = ui.painter_at(rect);
+    let bands = 96;
+    let mut mesh = egui::Mesh::default();
+    for i in 0..bands {
+        let t0 = i as f32 / bands as f32;
+        let t1 = (i + 1) as f32 / bands as f32;
+        let color = colormap.color((t0 as f64 + t1 as f64) / 2.0);
+        let band = egui::Rect::from_min_max(
+            egui::pos2(bar.left(), bar.bottom() - t1 * bar.height()),
+            egui::pos2(bar.right(), bar.bottom() - t0 * bar.height()),
+        );
+        mesh.add_colored_rect(band, color);
+    }
+    painter.add(mesh);
+    painter.rect_stroke(
+        bar,
+        0.0,
+        ui.visuals().widgets.noninteractive.fg_stroke,
+        egui::StrokeKind::Outside,
+    );
+    for i in 0..=4 {
+        let t = i as f64 / 4.0;
+        let yy = bar.bottom() - t as f32 * bar.height();
+        painter.text(
+            egui::pos2(bar.right() + 4.0, yy),
+            egui::Align2::LEFT_CENTER,
+            fmt_short(scale.value_at(t)),
+            egui::FontId::proportional(11.0),
+            ui.visuals().text_color(),
+        );
+    }
+}

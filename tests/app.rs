@@ -1,0 +1,467 @@
+//! The window driven as a user would: by mouse, keys and accessible labels (egui_kittest).
+
+use descent::app::simulation::Speed;
+use descent::app::{DescentApp, Settings};
+use descent::engine::{OptimizerConfig, OptimizerKind, Run, RunSpec, StopReason, preset};
+use egui::accesskit::Role;
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use egui_plot::PlotPoint;
+
+fn harness(app: DescentApp) -> Harness<'static, DescentApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut DescentApp| app.ui(ui), app)
+}
+
+/// An app on `function` with one gd run whose animation is paused at its start.
+fn paused(function: &str) -> DescentApp {
+    let mut app = DescentApp::new(Settings {
+        function: function.to_string(),
+        ..Settings::default()
+    });
+    app.sim.playing = false;
+    app
+}
+
+fn screen_pos(h: &Harness<'_, DescentApp>, x: f64, y: f64) -> Pos2 {
+    let transform = h.state().plot_transform.expect("the plot was drawn");
+    transform.position_from_point(&PlotPoint::new(x, y))
+}
+
+fn click_at(h: &mut Harness<'_, DescentApp>, pos: Pos2, modifiers: Modifiers) {
+    h.hover_at(pos);
+    h.step();
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers,
+        });
+    }
+    h.input_mut().modifiers = modifiers;
+    h.step();
+    h.input_mut().modifiers = Modifiers::NONE;
+    h.step();
+}
+
+/// Plot units per screen point at the plot's current zoom, for click tolerances.
+fn units_per_point(h: &Harness<'_, DescentApp>) -> f64 {
+    let t = h.state().plot_transform.unwrap();
+    1.0 / t.dpos_dvalue_x().abs()
+}
+
+/// The engine's own path for the same settings.
+fn engine_path(
+    function: &str,
+    optimizer: OptimizerConfig,
+    start: &[f64],
+    iters: u64,
+) -> descent::engine::Path {
+    let spec = RunSpec {
+        optimizer,
+        start: start.to_vec(),
+        max_iters: iters,
+        tol: 0.0,
+    };
+    let mut run = Run::new(preset(function, None).unwrap(), spec).unwrap();
+    run.finish_all();
+    run.path().clone()
+}
+
+#[test]
+fn starts_on_the_bowl_with_one_run() {
+    let mut h = harness(DescentApp::default());
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.settings.function, "bowl");
+    assert_eq!(app.sim.slots().len(), 1);
+    assert_eq!(app.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    assert!(app.plot_transform.is_some());
+    h.get_by_label("Play");
+}
+
+#[test]
+fn a_click_on_the_plot_sets_the_start_and_restarts() {
+    let mut h = harness(paused("sauna"));
+    h.run_steps(3);
+    let pos = screen_pos(&h, 0.5, 0.6);
+    click_at(&mut h, pos, Modifiers::NONE);
+    let tolerance = units_per_point(&h);
+    let app = h.state();
+    assert_eq!(app.sim.slots().len(), 1);
+    let start = &app.sim.slots()[0].setup.start;
+    assert!(
+        (start[0] - 0.5).abs() <= tolerance && (start[1] - 0.6).abs() <= tolerance,
+        "{start:?}"
+    );
+    assert!(app.sim.playing, "a new start replays the animation");
+    assert_eq!(app.sim.shown(), 0);
+}
+
+#[test]
+fn shift_click_adds_a_run_in_a_new_color() {
+    let mut h = harness(paused("three-wells"));
+    h.run_steps(3);
+    let pos = screen_pos(&h, 4.0, 0.5);
+    click_at(&mut h, pos, Modifiers::SHIFT);
+    let app = h.state();
+    assert_eq!(app.sim.slots().len(), 2);
+    let added = &app.sim.slots()[1];
+    assert_ne!(added.setup.color, app.sim.slots()[0].setup.color);
+    assert!((added.setup.start[0] - 4.0).abs() < 0.05 && (added.setup.start[1] - 0.5).abs() < 0.05);
+    assert_eq!(app.sim.selected, 1);
+}
+
+#[test]
+fn a_drag_pans_and_does_not_move_the_start() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(3);
+    let before = h.state().plot_transform.unwrap().bounds().min();
+    let from = screen_pos(&h, 1.0, 2.0);
+    h.hover_at(from);
+    h.step();
+    h.event(Event::PointerButton {
+        pos: from,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    for i in 1..=10 {
+        h.hover_at(from + egui::vec2(8.0 * i as f32, 5.0 * i as f32));
+        h.step();
+    }
+    let to = from + egui::vec2(80.0, 50.0);
+    h.event(Event::PointerButton {
+        pos: to,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    let after = app.plot_transform.unwrap().bounds().min();
+    assert!(
+        (after[0] - before[0]).abs() > 0.1,
+        "the view moved: {before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn the_learning_rate_slider_changes_the_path() {
+    let mut h = harness(paused("bowl"));
+    h.state_mut().sim.speed = Speed::Instant;
+    h.run_steps(3);
+    let before = h.state().sim.slots()[0].run.path().clone();
+    h.get_by_role_and_label(Role::Slider, "Learning rate")
+        .set_value_accesskit(0.3);
+    h.run_steps(5);
+    let app = h.state();
+    let slot = &app.sim.slots()[0];
+    assert_eq!(slot.setup.optimizer.lr, 0.3);
+    assert_ne!(slot.run.path(), &before);
+    let expected = engine_path(
+        "bowl",
+        OptimizerConfig::new(OptimizerKind::Gd, 0.3),
+        &[0.0, 0.0],
+        100,
+    );
+    assert_eq!(slot.run.path().point(1), expected.point(1));
+}
+
+#[test]
+fn space_plays_and_pauses_and_right_arrow_steps() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    assert!(!h.state().sim.playing);
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().sim.shown(), 1);
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().sim.shown(), 2);
+    assert_eq!(
+        h.state().sim.slots()[0].run.iterations(),
+        2,
+        "the optimizer steps as the view needs"
+    );
+    h.key_press(egui::Key::Space);
+    h.step();
+    assert!(h.state().sim.playing);
+    h.key_press(egui::Key::Space);
+    h.step();
+    assert!(!h.state().sim.playing);
+    h.key_press(egui::Key::R);
+    h.step();
+    assert_eq!(h.state().sim.shown(), 0);
+}
+
+#[test]
+fn after_the_animation_the_path_equals_the_engines() {
+    let mut app = paused("sauna");
+    app.set_start(vec![0.5, 0.6]);
+    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.25));
+    app.settings.iterations = 30;
+    app.apply_limits();
+    app.sim.speed = Speed::PerSecond(1000.0);
+    let mut h = harness(app);
+    for _ in 0..400 {
+        h.step();
+        if !h.state().sim.playing {
+            break;
+        }
+    }
+    let app = h.state();
+    assert!(!app.sim.playing, "the animation ended");
+    assert_eq!(app.sim.shown(), 30);
+    let slot = &app.sim.slots()[0];
+    assert_eq!(slot.run.stop_reason(), Some(StopReason::MaxIterations));
+    let expected = engine_path(
+        "sauna",
+        OptimizerConfig::new(OptimizerKind::Gd, 0.25),
+        &[0.5, 0.6],
+        30,
+    );
+    assert_eq!(slot.run.path(), &expected);
+    assert!((slot.run.path().last_point()[0] - 4.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_one_dimensional_view_is_the_course_lab() {
+    let mut h = harness(paused("exp-log"));
+    h.run_steps(3);
+    // Clicking sets the start x.
+    let pos = screen_pos(&h, 1.6, 5.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    let start = h.state().sim.slots()[0].setup.start[0];
+    assert!((start - 1.6).abs() <= units_per_point(&h), "{start}");
+    // lr 0.1 from exactly 1.6 converges; lr 0.5 leaves the domain; from 0.02 as well.
+    h.state_mut().set_start(vec![1.6]);
+    h.state_mut().settings.iterations = 25;
+    h.state_mut().apply_limits();
+    h.state_mut().sim.speed = Speed::Instant;
+    h.run_steps(4);
+    let x = h.state().sim.slots()[0].run.path().last_point()[0];
+    assert!((x - 0.5671434156768685).abs() < 1e-12);
+    h.state_mut()
+        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.5));
+    h.run_steps(4);
+    assert_eq!(
+        h.state().sim.slots()[0].run.stop_reason(),
+        Some(StopReason::LeftDomain)
+    );
+    h.get_by_label_contains("left the domain at 1");
+    h.state_mut()
+        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.1));
+    h.state_mut().set_start(vec![0.02]);
+    h.run_steps(4);
+    assert_eq!(
+        h.state().sim.slots()[0].run.stop_reason(),
+        Some(StopReason::LeftDomain)
+    );
+    // A click outside the domain is refused with a message, and the run stays.
+    let pos = screen_pos(&h, -0.3, 5.0);
+    let bounds = h.state().plot_transform.unwrap().bounds().min();
+    if bounds[0] < -0.3 {
+        click_at(&mut h, pos, Modifiers::NONE);
+        assert_eq!(h.state().sim.slots()[0].setup.start, vec![0.02]);
+        h.get_by_label_contains("outside the domain");
+    }
+}
+
+#[test]
+fn divergence_shows_the_stability_hint() {
+    let mut app = paused("bowl");
+    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 1.5));
+    app.settings.iterations = 1000;
+    app.apply_limits();
+    app.sim.speed = Speed::Instant;
+    let mut h = harness(app);
+    h.run_steps(6);
+    assert_eq!(
+        h.state().sim.slots()[0].run.stop_reason(),
+        Some(StopReason::Diverged)
+    );
+    // The bowl's Hessian is 2 I: L = 2, so lr < 1.
+    h.get_by_label_contains("lr < 2/L = 1 ");
+}
+
+#[test]
+fn a_long_instant_run_finishes_over_several_short_frames() {
+    let mut app = paused("three-wells");
+    app.settings.iterations = 1_000_000;
+    app.apply_limits();
+    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 1e-4));
+    app.sim.speed = Speed::Instant;
+    app.sim.playing = true;
+    let mut h = harness(app);
+    h.step();
+    let first = h.state().progress;
+    assert!(
+        !first.is_complete(),
+        "one frame does not compute a million steps"
+    );
+    assert!(first.done > 0);
+    h.get_by_label_contains("computing");
+    for _ in 0..2000 {
+        h.step();
+        if h.state().progress.is_complete() {
+            break;
+        }
+    }
+    assert!(h.state().progress.is_complete());
+    assert_eq!(h.state().sim.slots()[0].run.iterations(), 1_000_000);
+}
+
+#[test]
+fn the_scrubber_moves_every_view_along_the_path() {
+    let mut app = paused("bowl");
+    app.sim.speed = Speed::Instant;
+    app.sim.playing = true;
+    let mut h = harness(app);
+    h.run_steps(4);
+    assert_eq!(h.state().sim.shown(), 100);
+    h.get_by_role_and_label(Role::Slider, "Iteration")
+        .set_value_accesskit(7.0);
+    h.run_steps(2);
+    assert_eq!(h.state().sim.shown(), 7);
+    h.get_by_label_contains("iteration 7 of 100");
+}
+
+#[test]
+fn picking_a_function_switches_the_view() {
+    let mut h = harness(DescentApp::default());
+    h.run_steps(2);
+    h.state_mut().set_function("three-wells");
+    h.run_steps(3);
+    assert_eq!(h.state().settings.function, "three-wells");
+    assert_eq!(h.state().sim.slots()[0].setup.start, vec![0.5, 3.0]);
+    let b = h.state().plot_transform.unwrap().bounds();
+    assert!(b.min()[0] <= 0.0 && b.max()[0] >= 5.0 && b.min()[1] <= 0.0 && b.max()[1] >= 5.0);
+}
+
+#[test]
+fn corrupted_or_stale_state_falls_back_to_defaults() {
+    struct Storage(String);
+    impl eframe::Storage for Storage {
+        fn get_string(&self, _key: &str) -> Option<String> {
+            Some(self.0.clone())
+        }
+        fn set_string(&mut self, _key: &str, _value: String) {}
+        fn flush(&mut self) {}
+    }
+    let garbage = Storage("(function: 12, runs: [[[[".to_string());
+    let app = DescentApp::from_storage(Some(&garbage));
+    assert_eq!(app.settings, Settings::default());
+    assert_eq!(app.sim.slots().len(), 1);
+    let stale = Storage(
+        r#"(function: "banana", iterations: 0, tolerance: -1.0, runs: [(start: [1.0], optimizer: (kind: Gd, lr: 0.1), color: 0)])"#
+            .to_string(),
+    );
+    let app = DescentApp::from_storage(Some(&stale));
+    assert_eq!(app.settings.function, "bowl");
+    assert_eq!(app.settings.iterations, 1);
+    assert!(app.settings.tolerance > 0.0);
+    assert_eq!(app.sim.slots().len(), 1);
+    let wrong_dims = Storage(r#"(function: "sauna", runs: [(start: [1.0, 2.0, 3.0], optimizer: (kind: Gd, lr: 0.1), color: 0)])"#.to_string());
+    let app = DescentApp::from_storage(Some(&wrong_dims));
+    assert_eq!(app.settings.function, "sauna");
+    assert_eq!(
+        app.sim.slots().len(),
+        1,
+        "the bad run is replaced by a default one"
+    );
+    assert!(matches!(app.notice, Some(descent::app::Notice::Error(_))));
+}
+
+#[test]
+fn settings_survive_a_save_and_restore() {
+    use std::collections::HashMap;
+    #[derive(Default)]
+    struct Storage(HashMap<String, String>);
+    impl eframe::Storage for Storage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn flush(&mut self) {}
+    }
+    let mut app = paused("three-wells");
+    app.add_run_at(vec![4.0, 0.5]);
+    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Adam, 0.05));
+    app.settings.log_color = true;
+    let mut storage = Storage::default();
+    eframe::App::save(&mut app, &mut storage);
+    let restored = DescentApp::from_storage(Some(&storage));
+    assert_eq!(restored.settings.function, "three-wells");
+    assert!(restored.settings.log_color);
+    assert_eq!(restored.sim.setups(), app.sim.setups());
+}
+
+#[test]
+fn every_control_is_reachable_by_its_label() {
+    let mut h = harness(paused("sauna"));
+    h.run_steps(2);
+    for label in [
+        "Learning rate",
+        "Iterations",
+        "Speed",
+        "Iteration",
+        "Contour lines",
+        "Arrow density",
+    ] {
+        h.get_by_role_and_label(Role::Slider, label);
+    }
+    for label in [
+        "Step",
+        "Reset",
+        "Clear runs",
+        "Instant",
+        "Log color scale",
+        "Contours",
+        "Log scale",
+    ] {
+        h.get_by_label(label);
+    }
+    h.get_by_label("Clear runs").click();
+    h.run_steps(2);
+    assert!(h.state().sim.slots().is_empty());
+    let pos = screen_pos(&h, 2.0, 2.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    assert_eq!(
+        h.state().sim.slots().len(),
+        1,
+        "a click with no runs starts one"
+    );
+}
+
+fn snapshot(function: &str, name: &str) {
+    let mut app = DescentApp::new(Settings {
+        function: function.to_string(),
+        ..Settings::default()
+    });
+    app.sim.speed = Speed::Instant;
+    let mut h = harness(app);
+    h.run_steps(6);
+    h.snapshot(name);
+}
+
+#[test]
+fn snapshot_bowl() {
+    snapshot("bowl", "main_bowl");
+}
+
+#[test]
+fn snapshot_sauna() {
+    snapshot("sauna", "main_sauna");
+}
+
+#[test]
+fn snapshot_three_wells() {
+    snapshot("three-wells", "main_three_wells");
+}
