@@ -296,3 +296,23 @@ fn stepping_one_at_a_time_equals_running_to_the_end() {
     chunks.step_many(usize::MAX);
     assert_eq!(whole.path(), chunks.path());
 }
+
+#[test]
+fn stopped_at_names_the_failed_step() {
+    let left = stopped(
+        "exp-log",
+        OptimizerConfig::new(OptimizerKind::Gd, 0.5),
+        &[1.6],
+        25,
+        0.0,
+    );
+    assert_eq!((left.iterations(), left.stopped_at()), (0, Some(1)));
+    let full = stopped(
+        "bowl",
+        OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        &[0.0, 0.0],
+        7,
+        0.0,
+    );
+    assert_eq!((full.iterations(), full.stopped_at()), (7, Some(7)));
+}

@@ -289,12 +289,16 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         });
         let status = match slot.shown_stop(shown) {
             Some(StopReason::MaxIterations) => "max iterations".to_string(),
-            Some(reason) => format!("{} at {}", reason.phrase(), slot.run.iterations()),
+            Some(reason) => format!(
+                "{} at {}",
+                reason.phrase(),
+                slot.run.stopped_at().unwrap_or(k)
+            ),
             None => "running".to_string(),
         };
         ui.label(
             RichText::new(format!(
-                "iteration {k} of {}  ·  {status}\nx = {}\nf = {}   |grad f| = {}",
+                "iteration {k} of {}, {status}\nx = {}\nf = {}   |grad f| = {}",
                 app.sim.max_iters(),
                 fmt_point(path.point(k)),
                 fmt_num(path.values()[k]),
@@ -306,11 +310,11 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         if slot.shown_stop(shown) == Some(StopReason::Diverged) {
             let hint = match slot.stable_lr_bound() {
                 Some(bound) => format!(
-                    "⚠ Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
+                    "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
                     fmt_num(bound),
                     fmt_num(2.0 / bound)
                 ),
-                None => "⚠ Diverged: the function has no curvature bound at the start; try a smaller learning rate.".to_string(),
+                None => "Diverged: the function has no curvature bound at the start; try a smaller learning rate.".to_string(),
             };
             ui.label(
                 RichText::new(hint)
@@ -321,7 +325,7 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         if slot.shown_stop(shown) == Some(StopReason::LeftDomain) {
             ui.label(
                 RichText::new(format!(
-                    "⚠ The next step left the domain ({}). Try a smaller learning rate or another start.",
+                    "The next step left the domain ({}). Try a smaller learning rate or another start.",
                     app.objective().info().domain
                 ))
                 .color(Color32::from_rgb(255, 170, 60)),
@@ -337,7 +341,7 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     }
     match &app.notice {
         Some(Notice::Error(text)) => {
-            ui.label(RichText::new(format!("⚠ {text}")).color(Color32::from_rgb(255, 110, 90)));
+            ui.label(RichText::new(text.as_str()).color(Color32::from_rgb(255, 110, 90)));
         }
         Some(Notice::Info(text)) => {
             ui.label(RichText::new(text).color(Color32::from_rgb(120, 200, 120)));

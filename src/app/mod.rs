@@ -342,12 +342,16 @@ impl DescentApp {
     /// Draws the whole window into `ui` and advances the simulation by one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.handle_keys(&ctx);
-        let dt = ctx.input(|i| i.stable_dt).min(0.1) as f64;
-        self.progress = self.sim.advance(dt, FRAME_BUDGET);
-        // Controls set this again while one of their sliders is dragged.
+        // egui may run a frame in several passes; the clock and the keys belong to the first.
+        let first_pass = ctx.current_pass_index() == 0;
         let was_preview = self.sim.preview;
-        self.sim.preview = false;
+        if first_pass {
+            self.handle_keys(&ctx);
+            let dt = ctx.input(|i| i.stable_dt).min(0.1) as f64;
+            self.progress = self.sim.advance(dt, FRAME_BUDGET);
+            // Controls set this again while one of their sliders is dragged.
+            self.sim.preview = false;
+        }
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::left("controls")
@@ -561,4 +565,23 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
             1
         }
     }
+}
+
+/// The modifiers held during this frame's last primary click: those of the button event
+/// itself, so a quick Shift+click counts even if Shift is released within the same frame.
+pub fn click_modifiers(ui: &egui::Ui) -> egui::Modifiers {
+    ui.input(|i| {
+        i.events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                egui::Event::PointerButton {
+                    button: egui::PointerButton::Primary,
+                    modifiers,
+                    ..
+                } => Some(*modifiers),
+                _ => None,
+            })
+            .unwrap_or(i.modifiers)
+    })
 }

@@ -71,7 +71,7 @@ impl View1d {
             && let Some(pos) = response.response.interact_pointer_pos()
         {
             let x = response.transform.value_from_position(pos).x;
-            if ui.input(|i| i.modifiers.shift) {
+            if super::click_modifiers(ui).shift {
                 app.add_run_at(vec![x]);
             } else {
                 app.set_start(vec![x]);

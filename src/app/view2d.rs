@@ -145,7 +145,7 @@ impl View2d {
             && let Some(pos) = response.response.interact_pointer_pos()
         {
             let p = response.transform.value_from_position(pos);
-            let shift = ui.input(|i| i.modifiers.shift);
+            let shift = super::click_modifiers(ui).shift;
             if shift {
                 app.add_run_at(vec![p.x, p.y]);
             } else {

@@ -240,6 +240,15 @@ impl Run {
         self.path.len() - 1
     }
 
+    /// The iteration the run stopped at: the last iterate for `converged` and
+    /// `max-iterations`, the step that failed (one past the last iterate) otherwise.
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.stop.map(|reason| match reason {
+            StopReason::Converged | StopReason::MaxIterations => self.iterations(),
+            _ => self.iterations() + 1,
+        })
+    }
+
     /// Why the run stopped, or `None` while it can go on.
     pub fn stop_reason(&self) -> Option<StopReason> {
         self.stop
