@@ -92,9 +92,9 @@ fn cli_final_point(args: &str) -> Vec<f64> {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let argv = std::iter::once("descent").chain(args.split_whitespace());
-    assert_eq!(
-        run_cli(argv, &mut out, &mut err),
-        0,
+    let action = run_cli(argv, &mut out, &mut err);
+    assert!(
+        matches!(action, Action::Exit(0)),
         "{}",
         String::from_utf8_lossy(&err)
     );

@@ -4,8 +4,8 @@ use egui_plot::{Line, Plot, VLine};
 
 use super::{DescentApp, run_color};
 
-/// The most points a chart line gets; longer paths are strided.
-const MAX_CHART_POINTS: usize = 2000;
+/// The most points all lines of a chart get together; longer paths are strided.
+const CHART_POINT_BUDGET: usize = 20_000;
 
 /// Draws both charts side by side.
 pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
@@ -15,7 +15,8 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|");
     });
     let log = app.settings.chart_log;
-    let f_ref = reference_value(app);
+    // Only the log chart needs it, and it reads every value of every path.
+    let f_ref = if log { reference_value(app) } else { 0.0 };
     let width = (ui.available_width() - 8.0) / 2.0;
     let height = ui.available_height();
     let shown = app.sim.shown();
@@ -39,6 +40,8 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                 .y_axis_label(title)
                 .allow_boxed_zoom(false)
                 .show(ui, |plot_ui| {
+                    let per_run =
+                        (CHART_POINT_BUDGET / app.sim.slots().len().max(1)).clamp(100, 2000);
                     for slot in app.sim.slots() {
                         let path = slot.run.path();
                         let k = slot.shown_index(shown);
@@ -47,7 +50,7 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                         } else {
                             path.values()
                         };
-                        let stride = (k / MAX_CHART_POINTS).max(1);
+                        let stride = (k / per_run).max(1);
                         let points: Vec<[f64; 2]> = (0..=k)
                             .step_by(stride)
                             .chain(std::iter::once(k))

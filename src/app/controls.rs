@@ -252,7 +252,7 @@ fn optimizer_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
 
 fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        ui.strong("Runs");
+        ui.strong(format!("Runs ({})", app.sim.slots().len()));
         if ui.button("Clear runs").clicked() {
             app.sim.clear();
         }
@@ -261,68 +261,69 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         RichText::new("Click the plot to move the selected run's start; Shift+click adds a run.")
             .small(),
     );
+    selected_status_ui(app, ui);
+    run_list_ui(app, ui);
+    match &app.notice {
+        Some(Notice::Error(text)) => {
+            ui.label(RichText::new(text.as_str()).color(WARNING_COLOR));
+        }
+        Some(Notice::Info(text)) => {
+            ui.label(RichText::new(text.as_str()).color(Color32::from_rgb(120, 200, 120)));
+        }
+        None => {}
+    }
+}
+
+const WARNING_COLOR: Color32 = Color32::from_rgb(255, 110, 90);
+
+/// The stop reason as the status shows it, e.g. `left the domain at 1`.
+fn status_text(slot: &super::simulation::RunSlot, shown: usize) -> String {
+    match slot.shown_stop(shown) {
+        Some(StopReason::MaxIterations) => "max iterations".to_string(),
+        Some(reason) => format!(
+            "{} at {}",
+            reason.phrase(),
+            slot.run.stopped_at().unwrap_or(shown)
+        ),
+        None => "running".to_string(),
+    }
+}
+
+/// The selected run in full: iteration, point, f, |grad f|, how it ended, and a hint when it
+/// diverged or left the domain.
+fn selected_status_ui(app: &DescentApp, ui: &mut egui::Ui) {
+    let Some(slot) = app.sim.selected_slot() else {
+        return;
+    };
     let shown = app.sim.shown();
-    let mut select = None;
-    let mut remove = None;
-    for (i, slot) in app.sim.slots().iter().enumerate() {
-        let color = run_color(slot.setup.color);
-        let path = slot.run.path();
-        let k = slot.shown_index(shown);
-        ui.horizontal(|ui| {
-            color_dot(ui, color);
-            let title = format!(
-                "Run {}: {}, lr {}",
-                i + 1,
-                slot.setup.optimizer.kind.label(),
-                fmt_num(slot.setup.optimizer.lr)
-            );
-            if ui.selectable_label(i == app.sim.selected, title).clicked() {
-                select = Some(i);
-            }
-            if ui
-                .small_button("Remove")
-                .on_hover_text(format!("Remove run {}", i + 1))
-                .clicked()
-            {
-                remove = Some(i);
-            }
-        });
-        let status = match slot.shown_stop(shown) {
-            Some(StopReason::MaxIterations) => "max iterations".to_string(),
-            Some(reason) => format!(
-                "{} at {}",
-                reason.phrase(),
-                slot.run.stopped_at().unwrap_or(k)
-            ),
-            None => "running".to_string(),
-        };
-        ui.label(
-            RichText::new(format!(
-                "iteration {k} of {}, {status}\nx = {}\nf = {}   |grad f| = {}",
-                app.sim.max_iters(),
-                fmt_point(path.point(k)),
-                fmt_num(path.values()[k]),
-                fmt_num(path.grad_norms()[k]),
-            ))
-            .small()
-            .monospace(),
-        );
-        if slot.shown_stop(shown) == Some(StopReason::Diverged) {
+    let path = slot.run.path();
+    let k = slot.shown_index(shown);
+    ui.label(
+        RichText::new(format!(
+            "Run {}: iteration {k} of {}, {}\nx = {}\nf = {}   |grad f| = {}",
+            app.sim.selected + 1,
+            app.sim.max_iters(),
+            status_text(slot, shown),
+            fmt_point(path.point(k)),
+            fmt_num(path.values()[k]),
+            fmt_num(path.grad_norms()[k]),
+        ))
+        .small()
+        .monospace(),
+    );
+    match slot.shown_stop(shown) {
+        Some(StopReason::Diverged) => {
             let hint = match slot.stable_lr_bound() {
                 Some(bound) => format!(
                     "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
                     fmt_num(bound),
                     fmt_num(2.0 / bound)
                 ),
-                None => "Diverged: the function has no curvature bound at the start; try a smaller learning rate.".to_string(),
+                None => "Diverged: the function curves downwards at the start, so no learning rate is safe there; try another start.".to_string(),
             };
-            ui.label(
-                RichText::new(hint)
-                    .color(Color32::from_rgb(255, 110, 90))
-                    .strong(),
-            );
+            ui.label(RichText::new(hint).color(WARNING_COLOR).strong());
         }
-        if slot.shown_stop(shown) == Some(StopReason::LeftDomain) {
+        Some(StopReason::LeftDomain) => {
             ui.label(
                 RichText::new(format!(
                     "The next step left the domain ({}). Try a smaller learning rate or another start.",
@@ -331,22 +332,67 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                 .color(Color32::from_rgb(255, 170, 60)),
             );
         }
+        Some(StopReason::SingularHessian) => {
+            ui.label(
+                RichText::new("Newton's method met a singular Hessian (a flat direction): try gradient descent here.")
+                    .color(Color32::from_rgb(255, 170, 60)),
+            );
+        }
+        _ => {}
     }
+}
+
+/// One line per run, laid out only for the rows in view, so a hundred runs stay cheap.
+fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
+    let shown = app.sim.shown();
+    let mut select = None;
+    let mut remove = None;
+    let row_height = ui.spacing().interact_size.y + 2.0;
+    let n = app.sim.slots().len();
+    egui::ScrollArea::vertical()
+        .id_salt("runs")
+        .max_height(8.0 * row_height)
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, n, |ui, rows| {
+            for i in rows {
+                let slot = &app.sim.slots()[i];
+                ui.horizontal(|ui| {
+                    color_dot(ui, run_color(slot.setup.color));
+                    let title = format!(
+                        "Run {}: {}, lr {}",
+                        i + 1,
+                        slot.setup.optimizer.kind.label(),
+                        fmt_num(slot.setup.optimizer.lr)
+                    );
+                    if ui.selectable_label(i == app.sim.selected, title).clicked() {
+                        select = Some(i);
+                    }
+                    let stop = slot.shown_stop(shown);
+                    let status = RichText::new(status_text(slot, shown)).small();
+                    ui.label(match stop {
+                        Some(
+                            StopReason::Diverged
+                            | StopReason::LeftDomain
+                            | StopReason::SingularHessian,
+                        ) => status.color(WARNING_COLOR),
+                        _ => status,
+                    });
+                    if ui
+                        .small_button("Remove")
+                        .on_hover_text(format!("Remove run {}", i + 1))
+                        .clicked()
+                    {
+                        remove = Some(i);
+                    }
+                });
+            }
+        });
     if let Some(i) = select {
         app.sim.selected = i;
         app.settings.optimizer = app.sim.slots()[i].setup.optimizer;
     }
     if let Some(i) = remove {
         app.sim.remove_run(i);
-    }
-    match &app.notice {
-        Some(Notice::Error(text)) => {
-            ui.label(RichText::new(text.as_str()).color(Color32::from_rgb(255, 110, 90)));
-        }
-        Some(Notice::Info(text)) => {
-            ui.label(RichText::new(text).color(Color32::from_rgb(120, 200, 120)));
-        }
-        None => {}
     }
 }
 

@@ -166,20 +166,22 @@ pub struct Heatmap {
 /// Color for points where f is not finite (outside the domain, or overflowed).
 pub const UNDEFINED_COLOR: Color32 = Color32::from_rgb(40, 40, 40);
 
-/// Samples f at every pixel of the view and colors it.
+/// Samples f at every pixel of the view and colors it, both in parallel over rows.
 pub fn heatmap_from_view(objective: &dyn Objective, key: &HeatmapKey) -> Heatmap {
     let grid = Grid::sample(objective, key.x, key.y, key.width, key.height);
     let scale = ColorScale::of(&grid, key.log);
-    let lut = key.colormap.lut();
+    let width = key.width.max(1);
     let mut pixels = vec![UNDEFINED_COLOR; grid.values.len()];
     if let Some(scale) = scale {
+        let lut = key.colormap.lut();
+        let index = LutIndex::new(&scale);
         pixels
-            .par_chunks_mut(key.width.max(1))
-            .zip(grid.values.par_chunks(key.width.max(1)))
+            .par_chunks_mut(width)
+            .zip(grid.values.par_chunks(width))
             .for_each(|(out, values)| {
-                for (o, v) in out.iter_mut().zip(values) {
-                    if let Some(t) = scale.fraction(*v) {
-                        *o = lut[(t * 255.0).round() as usize];
+                for (o, &v) in out.iter_mut().zip(values) {
+                    if v.is_finite() {
+                        *o = lut[index.of(v)];
                     }
                 }
             });
@@ -187,6 +189,43 @@ pub fn heatmap_from_view(objective: &dyn Objective, key: &HeatmapKey) -> Heatmap
     Heatmap {
         image: ColorImage::new([key.width, key.height], pixels),
         scale,
+    }
+}
+
+/// [`ColorScale::fraction`] scaled to a 256-entry table, with the constants hoisted out of
+/// the per-pixel loop; the log scale uses f32 logarithms, ample for 256 colors.
+struct LutIndex {
+    min: f64,
+    factor: f64,
+    log: Option<(f32, f32, f32)>,
+}
+
+impl LutIndex {
+    fn new(scale: &ColorScale) -> Self {
+        let span = scale.max - scale.min;
+        let factor = if span > 0.0 { 255.0 / span } else { 0.0 };
+        let log = scale.log.then(|| {
+            let off = scale.offset() as f32;
+            let lo = off.ln();
+            let hi = (span as f32 + off).ln();
+            (off, lo, if hi > lo { 255.0 / (hi - lo) } else { 0.0 })
+        });
+        Self {
+            min: scale.min,
+            factor,
+            log,
+        }
+    }
+
+    #[inline]
+    fn of(&self, v: f64) -> usize {
+        let t = match self.log {
+            None => (v - self.min) * self.factor,
+            Some((off, lo, factor)) => {
+                f64::from((((v - self.min).max(0.0) as f32 + off).ln() - lo) * factor)
+            }
+        };
+        (t + 0.5).clamp(0.0, 255.0) as usize
     }
 }
 

@@ -238,6 +238,7 @@ impl DescentApp {
         match preset(name, None) {
             Ok(objective) => {
                 self.settings.function = name.to_string();
+                self.settings.log_color = prefers_log_color(name);
                 let setup = RunSetup {
                     start: objective.info().default_start.clone(),
                     optimizer: self.settings.optimizer,
@@ -421,6 +422,12 @@ impl eframe::App for DescentApp {
     }
 }
 
+/// Whether a preset's values span so many orders of magnitude that a linear color scale
+/// hides its valleys.
+pub fn prefers_log_color(name: &str) -> bool {
+    matches!(name, "rosenbrock" | "beale" | "himmelblau")
+}
+
 /// The colors runs are drawn in, chosen to stand out on every colormap.
 pub const RUN_COLORS: [egui::Color32; 8] = [
     egui::Color32::from_rgb(255, 77, 77),
@@ -500,6 +507,7 @@ impl Settings {
             optimizer: first.map_or_else(Settings::default_optimizer, |s| s.optimizer),
             iterations: first.map_or(100, |s| s.max_iters),
             use_tolerance: tol > 0.0,
+            log_color: prefers_log_color(&request.objective.info().name),
             tolerance: if tol > 0.0 { tol } else { 1e-6 },
             ..Self::default()
         }

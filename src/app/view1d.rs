@@ -63,7 +63,7 @@ impl View1d {
             );
             minima_items(plot_ui, objective.as_ref());
             for (i, slot) in app.sim.slots().iter().enumerate() {
-                iterate_items(plot_ui, slot, shown, i == selected, bounds.width());
+                iterate_items(plot_ui, slot, shown, i == selected, &bounds);
             }
         });
         app.plot_transform = Some(response.transform);
@@ -171,7 +171,7 @@ fn iterate_items(
     slot: &RunSlot,
     shown: usize,
     selected: bool,
-    view_width: f64,
+    bounds: &PlotBounds,
 ) {
     let color = run_color(slot.setup.color);
     let path = slot.run.path();
@@ -217,7 +217,7 @@ fn iterate_items(
     );
     // The tangent at the current iterate: y = f(x_k) + f'(x_k) (x - x_k).
     let slope = path.gradient(k)[0];
-    let half = 0.12 * view_width;
+    let half = 0.12 * bounds.width();
     let tangent = vec![
         [current[0] - half, current[1] - slope * half],
         [current[0] + half, current[1] + slope * half],
@@ -231,15 +231,23 @@ fn iterate_items(
                 .allow_hover(false),
         );
         if selected {
+            // In the plot's top-left corner, where it never covers the iterates.
+            let corner = PlotPoint::new(
+                bounds.min()[0] + 0.02 * bounds.width(),
+                bounds.max()[1] - 0.03 * bounds.height(),
+            );
+            let text = format!(
+                "x_{k} = {}   f'(x_{k}) = {}  (the slope of the dashed tangent)",
+                fmt_num(current[0]),
+                fmt_num(slope)
+            );
             plot_ui.text(
                 Text::new(
                     "",
-                    PlotPoint::new(current[0], current[1]),
-                    egui::RichText::new(format!("   slope f'(x) = {}", fmt_num(slope)))
-                        .color(color)
-                        .strong(),
+                    corner,
+                    egui::RichText::new(text).color(color).strong().size(14.0),
                 )
-                .anchor(egui::Align2::LEFT_BOTTOM),
+                .anchor(egui::Align2::LEFT_TOP),
             );
         }
     }

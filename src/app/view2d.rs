@@ -9,7 +9,7 @@ use super::field::{
     ColorScale, Contours, HeatmapKey, QuiverArrow, contours_from_view, heatmap_from_view,
     quiver_from_view,
 };
-use super::simulation::RunSlot;
+use super::simulation::{RunSetup, RunSlot};
 use super::{DescentApp, fmt_num, fmt_short, run_color};
 use crate::engine::{Interval, Objective};
 
@@ -19,6 +19,7 @@ pub struct View2d {
     heatmap: Option<(HeatmapKey, TextureHandle, Option<ColorScale>)>,
     contours: Option<(ContourKey, Contours)>,
     quiver: Option<(QuiverKey, Vec<QuiverArrow>)>,
+    paths: Vec<ThinPath>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,7 @@ impl Default for View2d {
             heatmap: None,
             contours: None,
             quiver: None,
+            paths: Vec::new(),
         }
     }
 }
@@ -127,17 +129,16 @@ impl View2d {
                 );
             }
             minima_items(plot_ui, objective.as_ref());
-            for (i, slot) in app.sim.slots().iter().enumerate() {
-                path_items(
-                    plot_ui,
-                    slot,
-                    shown,
-                    i == selected,
-                    [
-                        x.width() / frame.width() as f64,
-                        y.width() / frame.height() as f64,
-                    ],
-                );
+            let units_per_px = [
+                x.width() / frame.width() as f64,
+                y.width() / frame.height() as f64,
+            ];
+            let bounds_key = [x.lo, x.hi, y.lo, y.hi];
+            let slots = app.sim.slots();
+            self.paths.resize_with(slots.len(), ThinPath::default);
+            for (i, (slot, thin)) in slots.iter().zip(&mut self.paths).enumerate() {
+                thin.update(slot, bounds_key, units_per_px);
+                path_items(plot_ui, slot, thin, shown, i == selected);
             }
         });
         app.plot_transform = Some(response.transform);
@@ -364,35 +365,78 @@ fn minima_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective) {
     );
 }
 
-/// Keeps the points that lie at least `min_px` pixels from the last kept one (and the last),
-/// so long paths cost what the screen can show.
-pub fn decimate(
-    points: impl Iterator<Item = [f64; 2]>,
-    units_per_px: [f64; 2],
-    min_px: f64,
-) -> Vec<[f64; 2]> {
-    let mut out: Vec<[f64; 2]> = Vec::new();
-    let mut last_skipped = None;
-    for p in points {
-        let keep = match out.last() {
-            None => true,
-            Some(q) => {
+/// A run's path thinned to what the screen can show: a point is kept when it lies far enough
+/// (in pixels) from the last kept one. Extended as the run grows, so an animation frame
+/// costs what the screen shows, not the length of the path.
+#[derive(Default)]
+pub struct ThinPath {
+    key: Option<(RunSetup, [f64; 4], [f64; 2])>,
+    processed: usize,
+    line: Vec<(usize, [f64; 2])>,
+    dots: Vec<(usize, [f64; 2])>,
+}
+
+/// Pixels between kept points of the path's line and of its dots.
+const LINE_PX: f64 = 1.0;
+const DOT_PX: f64 = 5.0;
+
+impl ThinPath {
+    /// Brings the thinned path up to date with `slot`'s run in a view of `bounds` where
+    /// one pixel is `units_per_px` plot units.
+    pub fn update(&mut self, slot: &RunSlot, bounds: [f64; 4], units_per_px: [f64; 2]) {
+        let key = (slot.setup.clone(), bounds, units_per_px);
+        let path = slot.run.path();
+        if self.key.as_ref() != Some(&key) || path.len() < self.processed {
+            *self = Self {
+                key: Some(key),
+                ..Self::default()
+            };
+        }
+        let far = |kept: &[(usize, [f64; 2])], p: [f64; 2], px: f64| {
+            kept.last().is_none_or(|(_, q)| {
                 let dx = (p[0] - q[0]) / units_per_px[0];
                 let dy = (p[1] - q[1]) / units_per_px[1];
-                dx * dx + dy * dy >= min_px * min_px
-            }
+                dx * dx + dy * dy >= px * px
+            })
         };
-        if keep {
-            out.push(p);
-            last_skipped = None;
-        } else {
-            last_skipped = Some(p);
+        for i in self.processed..path.len() {
+            let p = [path.point(i)[0], path.point(i)[1]];
+            if far(&self.line, p, LINE_PX) {
+                self.line.push((i, p));
+            }
+            if far(&self.dots, p, DOT_PX) {
+                self.dots.push((i, p));
+            }
         }
+        self.processed = path.len();
     }
-    if let Some(p) = last_skipped {
-        out.push(p);
+
+    /// The line from the start to iterate `k` (which is always included).
+    pub fn line_to(&self, k: usize, current: [f64; 2]) -> Vec<[f64; 2]> {
+        let end = self.line.partition_point(|(i, _)| *i < k);
+        let mut out: Vec<[f64; 2]> = self.line[..end].iter().map(|(_, p)| *p).collect();
+        out.push(current);
+        out
     }
-    out
+
+    /// The line from iterate `k` to the last computed one.
+    pub fn line_from(&self, k: usize, current: [f64; 2]) -> Vec<[f64; 2]> {
+        let begin = self.line.partition_point(|(i, _)| *i <= k);
+        std::iter::once(current)
+            .chain(self.line[begin..].iter().map(|(_, p)| *p))
+            .collect()
+    }
+
+    /// Dots at iterates up to `k`, at least a few pixels apart.
+    pub fn dots_to(&self, k: usize) -> Vec<[f64; 2]> {
+        let end = self.dots.partition_point(|(i, _)| *i <= k);
+        self.dots[..end].iter().map(|(_, p)| *p).collect()
+    }
+
+    /// The number of points kept for the line (for tests of the thinning).
+    pub fn kept(&self) -> usize {
+        self.line.len()
+    }
 }
 
 /// The path of one run: the part computed ahead (faint), the part shown (line and dots),
@@ -400,33 +444,31 @@ pub fn decimate(
 fn path_items(
     plot_ui: &mut PlotUi<'_>,
     slot: &RunSlot,
+    thin: &ThinPath,
     shown: usize,
     selected: bool,
-    units_per_px: [f64; 2],
 ) {
     let color = run_color(slot.setup.color);
     let path = slot.run.path();
     let k = slot.shown_index(shown);
     let xy = |p: &[f64]| [p[0], p[1]];
+    let current = xy(path.point(k));
     if path.len() > k + 1 {
-        let ahead = decimate(path.points().skip(k).map(xy), units_per_px, 1.5);
         plot_ui.line(
-            Line::new("", ahead)
+            Line::new("", thin.line_from(k, current))
                 .color(color.gamma_multiply(0.35))
                 .width(1.5)
                 .allow_hover(false),
         );
     }
-    let line = decimate(path.points().take(k + 1).map(xy), units_per_px, 1.0);
     plot_ui.line(
-        Line::new("", line)
+        Line::new("", thin.line_to(k, current))
             .color(color)
             .width(if selected { 2.5 } else { 1.5 })
             .allow_hover(false),
     );
-    let dots = decimate(path.points().take(k + 1).map(xy), units_per_px, 5.0);
     plot_ui.add(
-        Points::new("", dots)
+        Points::new("", thin.dots_to(k))
             .color(color)
             .radius(2.5)
             .allow_hover(false),
@@ -440,7 +482,6 @@ fn path_items(
             .color(color)
             .allow_hover(false),
     );
-    let current = xy(path.point(k));
     if k + 1 < path.len() {
         let next = xy(path.point(k + 1));
         plot_ui.add(

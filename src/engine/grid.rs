@@ -60,11 +60,16 @@ impl Grid {
     pub fn finite_range(&self) -> Option<(f64, f64)> {
         let (lo, hi) = self
             .values
-            .iter()
+            .par_iter()
             .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+            .fold(
+                || (f64::INFINITY, f64::NEG_INFINITY),
+                |(lo, hi), &v| (lo.min(v), hi.max(v)),
+            )
+            .reduce(
+                || (f64::INFINITY, f64::NEG_INFINITY),
+                |a, b| (a.0.min(b.0), a.1.max(b.1)),
+            );
         (lo <= hi).then_some((lo, hi))
     }
 }

@@ -1,0 +1,148 @@
+//! The window's simulation clock, stepped deterministically without a window.
+
+use std::time::Duration;
+
+use descent::app::simulation::{RunSetup, Simulation, Speed};
+use descent::engine::{OptimizerConfig, OptimizerKind, StopReason, preset};
+
+const PLENTY: Duration = Duration::from_secs(60);
+
+fn sim(function: &str, iters: u64, starts: &[&[f64]]) -> Simulation {
+    let mut sim = Simulation::new(preset(function, None).unwrap(), iters, 0.0);
+    for (i, start) in starts.iter().enumerate() {
+        sim.add_run(RunSetup {
+            start: start.to_vec(),
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+            color: i,
+        })
+        .unwrap();
+    }
+    sim
+}
+
+#[test]
+fn steps_per_frame_are_speed_times_frame_time() {
+    let mut s = sim("bowl", 100, &[&[0.0, 0.0]]);
+    s.speed = Speed::PerSecond(25.0);
+    assert!(s.playing);
+    // 25 it/s at 60 frames per second: 25/60 of an iteration per frame, carried over.
+    for _ in 0..60 {
+        s.advance(1.0 / 60.0, PLENTY);
+    }
+    assert!((24..=25).contains(&s.shown()), "{}", s.shown());
+    assert_eq!(
+        s.slots()[0].run.iterations(),
+        s.shown(),
+        "the optimizer steps only as far as shown"
+    );
+}
+
+#[test]
+fn instant_shows_the_end_and_stops_playing() {
+    let mut s = sim("bowl", 100, &[&[0.0, 0.0], &[3.0, 4.0]]);
+    s.speed = Speed::Instant;
+    let progress = s.advance(0.016, PLENTY);
+    assert!(progress.is_complete());
+    assert_eq!(s.shown(), 100);
+    assert!(!s.playing);
+    assert!(s.at_end());
+    assert!(s.slots().iter().all(|slot| slot.run.iterations() == 100));
+}
+
+#[test]
+fn a_zero_budget_still_makes_progress_every_frame() {
+    let mut s = sim("three-wells", 100_000, &[&[0.5, 3.0]]);
+    s.speed = Speed::Instant;
+    let first = s.advance(0.016, Duration::ZERO);
+    assert!(first.done > 0 && !first.is_complete());
+    let second = s.advance(0.016, Duration::ZERO);
+    assert!(second.done > first.done);
+    assert!(s.playing, "still playing while the computation catches up");
+}
+
+#[test]
+fn a_preview_computes_the_whole_path_but_shows_from_the_start() {
+    let mut s = sim("sauna", 30, &[&[0.5, 0.6]]);
+    s.preview = true;
+    s.advance(0.0, PLENTY);
+    assert_eq!(s.slots()[0].run.iterations(), 30);
+    assert_eq!(s.shown(), 0);
+}
+
+#[test]
+fn runs_that_stop_early_hold_their_last_iterate() {
+    let mut s = sim("exp-log", 25, &[&[1.6], &[0.02]]);
+    s.speed = Speed::Instant;
+    s.advance(0.0, PLENTY);
+    let (good, bad) = (&s.slots()[0], &s.slots()[1]);
+    assert_eq!(bad.run.stop_reason(), Some(StopReason::LeftDomain));
+    assert_eq!(bad.shown_index(s.shown()), 1);
+    assert_eq!(bad.shown_stop(s.shown()), Some(StopReason::LeftDomain));
+    assert_eq!(good.shown_index(s.shown()), 25);
+    // Before the stop is reached it is not shown.
+    s.scrub_to(0);
+    assert_eq!(s.slots()[1].shown_stop(0), None);
+}
+
+#[test]
+fn the_scrubber_pauses_and_clamps_to_the_timeline() {
+    let mut s = sim("bowl", 50, &[&[0.0, 0.0]]);
+    s.speed = Speed::Instant;
+    s.advance(0.0, PLENTY);
+    s.toggle_play();
+    assert!(s.playing, "play at the end replays");
+    assert_eq!(s.shown(), 0);
+    s.scrub_to(10);
+    assert!(!s.playing);
+    assert_eq!(s.shown(), 10);
+    s.scrub_to(1_000);
+    assert_eq!(s.shown(), 50);
+    s.step_once();
+    assert_eq!(s.shown(), 50, "no step past the end");
+}
+
+#[test]
+fn limits_rebuild_every_run_and_bad_ones_change_nothing() {
+    let mut s = sim("bowl", 50, &[&[0.0, 0.0]]);
+    s.set_limits(10, 0.0).unwrap();
+    s.speed = Speed::Instant;
+    s.advance(0.0, PLENTY);
+    assert_eq!(s.slots()[0].run.iterations(), 10);
+    assert!(s.set_limits(0, 0.0).is_err());
+    assert_eq!(s.max_iters(), 10);
+    assert!(s.set_limits(10, -1.0).is_err());
+    assert_eq!(s.tol(), 0.0);
+    s.set_limits(1000, 1e-6).unwrap();
+    s.speed = Speed::Instant;
+    s.playing = true;
+    s.advance(0.0, PLENTY);
+    assert_eq!(s.slots()[0].run.stop_reason(), Some(StopReason::Converged));
+}
+
+#[test]
+fn runs_outside_the_domain_are_refused_and_the_rest_stay() {
+    let mut s = sim("exp-log", 25, &[&[1.6]]);
+    let bad = RunSetup {
+        start: vec![-1.0],
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        color: 1,
+    };
+    assert!(s.add_run(bad.clone()).is_err());
+    assert!(s.set_selected(bad).is_err());
+    assert_eq!(s.slots().len(), 1);
+    assert_eq!(s.slots()[0].setup.start, vec![1.6]);
+    s.remove_run(0);
+    assert!(s.slots().is_empty());
+    s.speed = Speed::Instant;
+    s.advance(0.016, PLENTY);
+    assert!(!s.playing);
+}
+
+#[test]
+fn the_stability_bound_is_two_over_the_largest_curvature() {
+    let s = sim("ravine", 10, &[&[-9.0, 2.0]]);
+    let bound = s.slots()[0].stable_lr_bound().unwrap();
+    assert!((bound - 2.0 / 25.0).abs() < 1e-12);
+    let saddle = sim("saddle", 10, &[&[1.5, 0.01]]);
+    assert!((saddle.slots()[0].stable_lr_bound().unwrap() - 1.0).abs() < 1e-12);
+}
