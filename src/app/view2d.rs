@@ -22,6 +22,15 @@ pub struct View2d {
     paths: Vec<ThinPath>,
 }
 
+/// The function and the region of it in view this frame.
+#[derive(Clone, Copy)]
+struct Visible<'a> {
+    objective: &'a dyn Objective,
+    function: &'a (String, usize),
+    x: Interval,
+    y: Interval,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct ContourKey {
     function: (String, usize),
@@ -99,34 +108,18 @@ impl View2d {
             }
             let x = Interval::new(bounds.min()[0], bounds.max()[0]);
             let y = Interval::new(bounds.min()[1], bounds.max()[1]);
-            self.heatmap_item(
-                plot_ui,
-                objective.as_ref(),
-                &function,
+            let visible = Visible {
+                objective: objective.as_ref(),
+                function: &function,
                 x,
                 y,
-                frame.size() * ppp,
-                &settings,
-            );
+            };
+            self.heatmap_item(plot_ui, &visible, frame.size() * ppp, &settings);
             if settings.show_contours {
-                self.contour_items(
-                    plot_ui,
-                    objective.as_ref(),
-                    &function,
-                    x,
-                    y,
-                    settings.contour_count,
-                );
+                self.contour_items(plot_ui, &visible, settings.contour_count);
             }
             if settings.show_quiver {
-                self.quiver_items(
-                    plot_ui,
-                    objective.as_ref(),
-                    &function,
-                    x,
-                    y,
-                    settings.quiver_density,
-                );
+                self.quiver_items(plot_ui, &visible, settings.quiver_density);
             }
             minima_items(plot_ui, objective.as_ref());
             let units_per_px = [
@@ -166,17 +159,19 @@ impl View2d {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn heatmap_item(
         &mut self,
         plot_ui: &mut PlotUi<'_>,
-        objective: &dyn Objective,
-        function: &(String, usize),
-        x: Interval,
-        y: Interval,
+        visible: &Visible<'_>,
         pixels: egui::Vec2,
         settings: &super::Settings,
     ) {
+        let Visible {
+            objective,
+            function,
+            x,
+            y,
+        } = *visible;
         let key = HeatmapKey {
             function: function.clone(),
             x,
@@ -212,15 +207,13 @@ impl View2d {
         }
     }
 
-    fn contour_items(
-        &mut self,
-        plot_ui: &mut PlotUi<'_>,
-        objective: &dyn Objective,
-        function: &(String, usize),
-        x: Interval,
-        y: Interval,
-        count: usize,
-    ) {
+    fn contour_items(&mut self, plot_ui: &mut PlotUi<'_>, visible: &Visible<'_>, count: usize) {
+        let Visible {
+            objective,
+            function,
+            x,
+            y,
+        } = *visible;
         let Some(scale) = self.heatmap.as_ref().and_then(|h| h.2) else {
             return;
         };
@@ -250,15 +243,13 @@ impl View2d {
         }
     }
 
-    fn quiver_items(
-        &mut self,
-        plot_ui: &mut PlotUi<'_>,
-        objective: &dyn Objective,
-        function: &(String, usize),
-        x: Interval,
-        y: Interval,
-        density: usize,
-    ) {
+    fn quiver_items(&mut self, plot_ui: &mut PlotUi<'_>, visible: &Visible<'_>, density: usize) {
+        let Visible {
+            objective,
+            function,
+            x,
+            y,
+        } = *visible;
         let aspect = y.width() / x.width();
         let (columns, rows) = if aspect <= 1.0 {
             (density, ((density as f64 * aspect).round() as usize).max(2))
