@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::engine::error::format_point;
 use crate::engine::optimizer::OptimizerConfig;
+use crate::engine::regression::{BatchSpec, DataSpec, Dataset, LossObjective, parse_csv};
 use crate::engine::run::MAX_ITERATIONS;
 use crate::engine::{EngineError, Objective, OptimizerKind, PRESET_NAMES, Run, RunSpec, preset};
 
@@ -90,9 +91,9 @@ pub struct RunArgs {
     /// Learning rate (> 0).
     #[arg(long, default_value = "0.1", allow_hyphen_values = true)]
     pub lr: String,
-    /// Number of iterations (1 to 10,000,000).
-    #[arg(long, default_value = "100", allow_hyphen_values = true)]
-    pub iters: String,
+    /// Number of iterations (1 to 10,000,000; default 100). Regression counts epochs instead.
+    #[arg(long, allow_hyphen_values = true)]
+    pub iters: Option<String>,
     /// Momentum beta of momentum and nesterov, in [0, 1).
     #[arg(long, allow_hyphen_values = true)]
     pub momentum: Option<String>,
@@ -117,6 +118,22 @@ pub struct RunArgs {
     /// Dimension of sum-squares (default 3).
     #[arg(long, allow_hyphen_values = true)]
     pub dim: Option<String>,
+    /// Regression data: FILE.csv (two columns), gen:a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0
+    /// (even=true for evenly spaced x), or a seed notebook's set: seed000, seed001, seed002.
+    #[arg(long, value_name = "SOURCE")]
+    pub data: Option<String>,
+    /// Regression: points per mini-batch (default: all, batch descent; 1 is stochastic).
+    #[arg(long, allow_hyphen_values = true)]
+    pub batch_size: Option<String>,
+    /// Regression: passes over the data (default 100).
+    #[arg(long, allow_hyphen_values = true)]
+    pub epochs: Option<String>,
+    /// Regression: seed of the mini-batch shuffles (default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Regression: rescale x to mean 0 and standard deviation 1 before fitting.
+    #[arg(long)]
+    pub standardize: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
@@ -141,6 +158,10 @@ pub struct RunRequest {
     pub specs: Vec<RunSpec>,
     /// How to print.
     pub format: Format,
+    /// The data of a regression.
+    pub data: Option<Arc<Dataset>>,
+    /// Mini-batches of a regression, when smaller than the data.
+    pub batch: Option<BatchSpec>,
 }
 
 impl RunArgs {
@@ -155,10 +176,16 @@ impl RunArgs {
                 Some(d)
             }
         };
-        let objective = preset(&self.function, dim).map_err(|e| match e {
-            EngineError::UnknownFunction(_) => UsageError(format!("--function: {e}")),
-            _ => UsageError(format!("--dim: {e}")),
-        })?;
+        let regression = self.regression_data()?;
+        let objective: Arc<dyn Objective> = match &regression {
+            Some(data) => Arc::new(LossObjective::new(data)),
+            None => preset(&self.function, dim).map_err(|e| match e {
+                EngineError::UnknownFunction(_) => {
+                    UsageError(format!("--function: {e}, regression (with --data)"))
+                }
+                _ => UsageError(format!("--dim: {e}")),
+            })?,
+        };
         let kind = OptimizerKind::from_name(&self.optimizer)
             .map_err(|e| UsageError(format!("--optimizer: {e}")))?;
         let mut optimizer = OptimizerConfig::new(kind, parse_number("--lr", &self.lr)?);
@@ -182,13 +209,19 @@ impl RunArgs {
         optimizer
             .validate()
             .map_err(|e| UsageError(format!("{}: {e}", hyperparameter_flag(&e))))?;
-        let iters = parse_count("--iters", &self.iters)?;
-        if !(1..=MAX_ITERATIONS as i64).contains(&iters) {
-            return Err(UsageError(format!(
-                "--iters: {}",
-                EngineError::BadIterations(iters)
-            )));
-        }
+        let (iters, batch) = match &regression {
+            Some(data) => self.regression_budget(data)?,
+            None => {
+                let iters = parse_count("--iters", self.iters.as_deref().unwrap_or("100"))?;
+                if !(1..=MAX_ITERATIONS as i64).contains(&iters) {
+                    return Err(UsageError(format!(
+                        "--iters: {}",
+                        EngineError::BadIterations(iters)
+                    )));
+                }
+                (iters, None)
+            }
+        };
         let tol = parse_number("--tol", &self.tol)?;
         let starts: Vec<Vec<f64>> = if self.start.is_empty() {
             vec![objective.info().default_start.clone()]
@@ -221,8 +254,94 @@ impl RunArgs {
             objective,
             specs,
             format: self.format,
+            data: regression,
+            batch,
         })
     }
+
+    /// The data set of `--function regression`, standardized if asked; an error if data
+    /// options come with another function or regression comes without data.
+    fn regression_data(&self) -> Result<Option<Arc<Dataset>>, UsageError> {
+        if self.function != "regression" {
+            let stray = [
+                ("--data", self.data.is_some()),
+                ("--batch-size", self.batch_size.is_some()),
+                ("--epochs", self.epochs.is_some()),
+                ("--seed", self.seed.is_some()),
+                ("--standardize", self.standardize),
+            ];
+            if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
+                return Err(UsageError(format!(
+                    "{flag}: applies only to --function regression, not to '{}'",
+                    self.function
+                )));
+            }
+            return Ok(None);
+        }
+        let source = self.data.as_deref().ok_or_else(|| {
+            UsageError(
+                "--data: regression needs data: --data FILE.csv, --data gen:a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0, or --data seed000|seed001|seed002".to_string(),
+            )
+        })?;
+        let data = load_data(source).map_err(|e| UsageError(format!("--data: {e}")))?;
+        Ok(Some(Arc::new(if self.standardize {
+            data.standardized()
+        } else {
+            data
+        })))
+    }
+
+    /// Steps and batches of a regression: epochs times steps per epoch.
+    fn regression_budget(&self, data: &Dataset) -> Result<(i64, Option<BatchSpec>), UsageError> {
+        if self.iters.is_some() {
+            return Err(UsageError(
+                "--iters: regression counts --epochs (passes over the data), not iterations"
+                    .to_string(),
+            ));
+        }
+        let n = data.len();
+        let size = match self.batch_size.as_deref() {
+            None => n as i64,
+            Some(s) => parse_count("--batch-size", s)?,
+        };
+        if !(1..=n as i64).contains(&size) {
+            return Err(UsageError(format!(
+                "--batch-size: {}",
+                EngineError::BadBatchSize { size, points: n }
+            )));
+        }
+        let epochs = parse_count("--epochs", self.epochs.as_deref().unwrap_or("100"))?;
+        let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
+        let seed = u64::try_from(seed)
+            .map_err(|_| UsageError(format!("--seed: must be a whole number >= 0, got {seed}")))?;
+        let batch = BatchSpec {
+            size: size as usize,
+            seed,
+        };
+        let steps = epochs.saturating_mul(batch.steps_per_epoch(n) as i64);
+        if epochs < 1 || steps > MAX_ITERATIONS as i64 {
+            return Err(UsageError(format!(
+                "--epochs: must be at least 1 and give at most {MAX_ITERATIONS} steps ({} per epoch), got {epochs}",
+                batch.steps_per_epoch(n)
+            )));
+        }
+        Ok((steps, (batch.size < n).then_some(batch)))
+    }
+}
+
+/// Reads regression data from a file, a generator spec (`gen:...`) or a preset name.
+pub fn load_data(source: &str) -> Result<Dataset, String> {
+    if let Some(spec) = DataSpec::preset(source) {
+        return spec.generate().map_err(|e| e.to_string());
+    }
+    if let Some(spec) = source.strip_prefix("gen:") {
+        return DataSpec::parse(spec)
+            .and_then(|s| s.generate())
+            .map_err(|e| format!("gen: {e}"));
+    }
+    let text =
+        std::fs::read_to_string(source).map_err(|e| format!("cannot read '{source}': {e}"))?;
+    parse_csv(&text).map_err(|e| format!("{source}: {e}"))
 }
 
 /// The flag that sets the hyperparameter an error is about.
@@ -288,8 +407,13 @@ pub fn execute(request: &RunRequest) -> Vec<Run> {
         .specs
         .iter()
         .map(|spec| {
-            let mut run = Run::new(request.objective.clone(), spec.clone())
-                .expect("specs were validated against this objective");
+            let made = match (&request.data, request.batch) {
+                (Some(data), Some(batch)) => {
+                    Run::with_batches(request.objective.clone(), spec.clone(), data.clone(), batch)
+                }
+                _ => Run::new(request.objective.clone(), spec.clone()),
+            };
+            let mut run = made.expect("specs were validated against this objective");
             run.finish_all();
             run
         })

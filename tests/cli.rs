@@ -261,3 +261,196 @@ fn help_and_version_exit_0() {
     let o = descent(&["--version"]);
     assert!(o.status.success());
 }
+
+#[test]
+fn regression_runs_from_the_command_line() {
+    let o = descent(&[
+        "run",
+        "--function",
+        "regression",
+        "--data",
+        "gen:a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("run,iter,intercept,slope,value,grad_norm\n"));
+    assert_eq!(
+        text.lines().count(),
+        1 + 4,
+        "batch mode: one step per epoch"
+    );
+    let o = descent(&[
+        "run",
+        "-f",
+        "regression",
+        "--data",
+        "seed001",
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(stdout(&o).lines().count(), 1 + 21, "10 steps per epoch");
+    let again = descent(&[
+        "run",
+        "-f",
+        "regression",
+        "--data",
+        "seed001",
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(o.stdout, again.stdout, "deterministic for a seed");
+    let other = descent(&[
+        "run",
+        "-f",
+        "regression",
+        "--data",
+        "seed001",
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+        "--seed",
+        "6",
+    ]);
+    assert_ne!(o.stdout, other.stdout);
+    let dir = std::env::temp_dir().join(format!("descent-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("points.csv");
+    std::fs::write(&file, "x;y\n0;1\n1;3\n2;5\n").unwrap();
+    let o = descent(&[
+        "run",
+        "-f",
+        "regression",
+        "--data",
+        file.to_str().unwrap(),
+        "--lr",
+        "0.1",
+        "--epochs",
+        "500",
+        "--format",
+        "json",
+    ]);
+    let runs: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let w = &runs[0]["final"];
+    assert!(
+        (w[0].as_f64().unwrap() - 1.0).abs() < 1e-6 && (w[1].as_f64().unwrap() - 2.0).abs() < 1e-6
+    );
+    std::fs::write(&file, "x,y\n0,1\n1,oops\n").unwrap();
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", file.to_str().unwrap()],
+        &["--data", "line 3, column 2", "'oops'"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn regression_options_are_checked() {
+    assert_usage_error(
+        &["run", "-f", "regression"],
+        &["--data", "regression needs data"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "missing.csv"],
+        &["--data", "missing.csv"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "gen:n=1"],
+        &["--data", "at least 2 points"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "gen:sigma=x"],
+        &["sigma", "'x'"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--batch-size",
+            "0",
+        ],
+        &["--batch-size", "got 0"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--batch-size",
+            "101",
+        ],
+        &["--batch-size", "(100)", "got 101"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--epochs",
+            "0",
+        ],
+        &["--epochs", "got 0"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--iters",
+            "5",
+        ],
+        &["--iters", "--epochs"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--seed",
+            "-1",
+        ],
+        &["--seed", "got -1"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--start",
+            "1",
+        ],
+        &["--start", "intercept,slope"],
+    );
+    assert_usage_error(
+        &["run", "-f", "bowl", "--data", "seed001"],
+        &["--data", "only to --function regression"],
+    );
+    assert_usage_error(
+        &["run", "-f", "bowl", "--epochs", "3"],
+        &["--epochs", "only to --function regression"],
+    );
+}

@@ -62,6 +62,14 @@ pub enum EngineError {
     /// The iteration count is out of range.
     #[error("iterations must be between 1 and {MAX_ITERATIONS}, got {0}")]
     BadIterations(i64),
+    /// A batch size of 0 or above the number of points.
+    #[error("batch size must be between 1 and the number of points ({points}), got {size}")]
+    BadBatchSize {
+        /// The size asked for.
+        size: i64,
+        /// Points in the data set.
+        points: usize,
+    },
     /// The tolerance is negative or not finite.
     #[error("tolerance must be a finite number >= 0, got {0}")]
     BadTolerance(f64),

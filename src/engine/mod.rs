@@ -8,6 +8,7 @@ pub mod grid;
 pub mod objective;
 pub mod optimizer;
 pub mod presets;
+pub mod regression;
 pub mod run;
 
 pub use error::EngineError;

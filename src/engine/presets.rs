@@ -150,12 +150,7 @@ impl<F: Formula> Objective for Preset<F> {
             grad[0] = slope;
             value
         } else {
-            let (value, g) = gradient(
-                |v: SVector<DualSVec64<2>, 2>| F::eval(v[0], v[1]),
-                &SVector::from([p[0], p[1]]),
-            );
-            grad.copy_from_slice(g.as_slice());
-            value
+            surface_value_and_gradient(self, p, grad)
         }
     }
 
@@ -169,15 +164,7 @@ impl<F: Formula> Objective for Preset<F> {
                 hessian: DMatrix::from_element(1, 1, curvature),
             }
         } else {
-            let (value, g, h) = hessian(
-                |v: SVector<Dual2SVec64<2>, 2>| F::eval(v[0], v[1]),
-                &SVector::from([p[0], p[1]]),
-            );
-            SecondOrder {
-                value,
-                gradient: g.as_slice().to_vec(),
-                hessian: DMatrix::from_column_slice(2, 2, h.as_slice()),
-            }
+            surface_second_order(self, p)
         }
     }
 
@@ -185,6 +172,42 @@ impl<F: Formula> Objective for Preset<F> {
         for (o, &x) in out.iter_mut().zip(xs) {
             *o = F::eval(x, y);
         }
+    }
+}
+
+/// A function of two variables written once, generically, for objectives that carry data
+/// (a preset's formula, a regression's statistics).
+pub trait Surface {
+    /// f(x, y).
+    fn eval<D: Scalar>(&self, x: D, y: D) -> D;
+}
+
+impl<F: Formula> Surface for Preset<F> {
+    fn eval<D: Scalar>(&self, x: D, y: D) -> D {
+        F::eval(x, y)
+    }
+}
+
+/// f(p) and its gradient by forward-mode automatic differentiation.
+pub fn surface_value_and_gradient<S: Surface>(surface: &S, p: &[f64], grad: &mut [f64]) -> f64 {
+    let (value, g) = gradient(
+        |v: SVector<DualSVec64<2>, 2>| surface.eval(v[0], v[1]),
+        &SVector::from([p[0], p[1]]),
+    );
+    grad.copy_from_slice(g.as_slice());
+    value
+}
+
+/// f(p), its gradient and its Hessian by forward-mode automatic differentiation.
+pub fn surface_second_order<S: Surface>(surface: &S, p: &[f64]) -> SecondOrder {
+    let (value, g, h) = hessian(
+        |v: SVector<Dual2SVec64<2>, 2>| surface.eval(v[0], v[1]),
+        &SVector::from([p[0], p[1]]),
+    );
+    SecondOrder {
+        value,
+        gradient: g.as_slice().to_vec(),
+        hessian: DMatrix::from_column_slice(2, 2, h.as_slice()),
     }
 }
 

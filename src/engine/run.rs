@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{EngineError, format_point};
 use super::objective::Objective;
 use super::optimizer::{OptimizerConfig, OptimizerState, StepFailure, clip_gradient};
+use super::regression::{BatchSpec, Batches, Dataset};
 
 /// The most iterations a run may be asked for.
 pub const MAX_ITERATIONS: u64 = 10_000_000;
@@ -189,6 +190,10 @@ pub struct Run {
     gradient: Vec<f64>,
     next: Vec<f64>,
     stop: Option<StopReason>,
+    /// Mini-batches the gradient is drawn from, if not the whole objective.
+    batches: Option<Batches>,
+    /// The loss of the batch each step used, at the point it stepped from.
+    batch_losses: Vec<f64>,
 }
 
 impl Run {
@@ -214,10 +219,41 @@ impl Run {
             next: vec![0.0; dim],
             stop: None,
             spec,
+            batches: None,
+            batch_losses: Vec::new(),
         };
         clip_gradient(&mut run.gradient, run.spec.optimizer.clip);
         run.check_convergence();
         Ok(run)
+    }
+
+    /// A run whose every step follows the gradient of one mini-batch of `data` (with
+    /// `objective` the loss over all of it), reshuffled each epoch as `batch` says.
+    pub fn with_batches(
+        objective: Arc<dyn Objective>,
+        spec: RunSpec,
+        data: Arc<Dataset>,
+        batch: BatchSpec,
+    ) -> Result<Self, EngineError> {
+        if batch.size == 0 || batch.size > data.len() {
+            return Err(EngineError::BadBatchSize {
+                size: i64::try_from(batch.size).unwrap_or(i64::MAX),
+                points: data.len(),
+            });
+        }
+        let mut run = Self::new(objective, spec)?;
+        run.batches = Some(Batches::new(data, batch));
+        Ok(run)
+    }
+
+    /// The batch spec of a mini-batch run.
+    pub fn batch_spec(&self) -> Option<BatchSpec> {
+        self.batches.as_ref().map(Batches::spec)
+    }
+
+    /// For mini-batch runs, the loss of the batch each step used (entry k for step k + 1).
+    pub fn batch_losses(&self) -> &[f64] {
+        &self.batch_losses
     }
 
     /// The objective.
@@ -271,10 +307,20 @@ impl Run {
         }
         let k = self.path.len() - 1;
         let p = self.path.point(k);
-        let value = self.path.values[k];
+        let mut value = self.path.values[k];
+        let batch = self.batches.as_mut().map(Batches::next_loss);
+        if let Some(batch) = &batch {
+            value = batch.value_and_gradient(p, &mut self.gradient);
+            clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
+            self.batch_losses.push(value);
+        }
+        let step_objective: &dyn Objective = match &batch {
+            Some(batch) => batch,
+            None => self.objective.as_ref(),
+        };
         let outcome = self.state.step(
             &self.spec.optimizer,
-            self.objective.as_ref(),
+            step_objective,
             p,
             value,
             &self.gradient,

@@ -1,0 +1,304 @@
+//! The regression lab's engine: data, sufficient statistics, batch / mini-batch / SGD.
+
+use std::sync::Arc;
+
+use descent::engine::regression::{
+    BatchSpec, DataError, DataSpec, Dataset, LossObjective, batch_at, epoch_order, parse_csv,
+};
+use descent::engine::{Objective, OptimizerConfig, OptimizerKind, Run, RunSpec, StopReason};
+use proptest::prelude::*;
+
+fn fit(data: &Arc<Dataset>, lr: f64, epochs: usize, batch: Option<usize>, start: [f64; 2]) -> Run {
+    let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(data));
+    let size = batch.unwrap_or(data.len());
+    let spec = BatchSpec { size, seed: 7 };
+    let run_spec = RunSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, lr),
+        start: start.to_vec(),
+        max_iters: (epochs * spec.steps_per_epoch(data.len())) as u64,
+        tol: 0.0,
+    };
+    let mut run = match batch {
+        Some(_) => Run::with_batches(objective, run_spec, data.clone(), spec).unwrap(),
+        None => Run::new(objective, run_spec).unwrap(),
+    };
+    run.finish_all();
+    run
+}
+
+#[test]
+fn batch_descent_equals_the_seed_formulas_computed_by_hand() {
+    let data = Arc::new(Dataset::new(vec![0.0, 1.0, 2.0, 3.0], vec![1.0, 3.0, 2.0, 5.0]).unwrap());
+    let run = fit(&data, 0.1, 50, None, [0.0, 0.0]);
+    // Step 1 by hand: residuals -y, grad = (2/4)(-11, -22) = (-5.5, -11), w = (0.55, 1.1).
+    // Step 2: residuals (-0.45, -1.35, 0.75, -1.15), grad = (-1.1, -1.65), w = (0.66, 1.265).
+    let p1 = run.path().point(1);
+    let p2 = run.path().point(2);
+    assert!(
+        (p1[0] - 0.55).abs() < 1e-12 && (p1[1] - 1.1).abs() < 1e-12,
+        "{p1:?}"
+    );
+    assert!(
+        (p2[0] - 0.66).abs() < 1e-12 && (p2[1] - 1.265).abs() < 1e-12,
+        "{p2:?}"
+    );
+    // Every step: the seed notebooks' loop, gradient_w1 = (2/n) sum(w1 + w2 x - y), ...
+    let (mut w0, mut w1) = (0.0, 0.0);
+    for k in 1..=50 {
+        let n = data.len() as f64;
+        let r: Vec<f64> = data
+            .x
+            .iter()
+            .zip(&data.y)
+            .map(|(x, y)| w0 + w1 * x - y)
+            .collect();
+        let g0 = 2.0 / n * r.iter().sum::<f64>();
+        let g1 = 2.0 / n * r.iter().zip(&data.x).map(|(r, x)| r * x).sum::<f64>();
+        w0 -= 0.1 * g0;
+        w1 -= 0.1 * g1;
+        let p = run.path().point(k);
+        assert!(
+            (p[0] - w0).abs() < 1e-9 && (p[1] - w1).abs() < 1e-9,
+            "step {k}: {p:?} vs ({w0}, {w1})"
+        );
+    }
+}
+
+#[test]
+fn every_mode_reaches_the_least_squares_line_on_the_seed_data() {
+    // (data, lr for batch, mini-batch 20 and SGD, epochs for each); x standardized, as the
+    // lab suggests, so one learning rate suits both parameters.
+    let cases = [
+        ("seed000", [(0.5, 200), (0.0003, 10000), (0.00005, 3000)]),
+        ("seed001", [(0.5, 200), (0.002, 4000), (0.0002, 1000)]),
+        ("seed002", [(0.5, 200), (0.002, 4000), (0.0005, 1000)]),
+    ];
+    for (name, settings) in cases {
+        let data = Arc::new(
+            DataSpec::preset(name)
+                .unwrap()
+                .generate()
+                .unwrap()
+                .standardized(),
+        );
+        let best = data.stats().least_squares().unwrap();
+        for ((lr, epochs), batch) in settings.into_iter().zip([None, Some(20), Some(1)]) {
+            let run = fit(&data, lr, epochs, batch, [0.0, 0.0]);
+            let w = run.path().last_point();
+            let error = (w[0] - best[0]).abs().max((w[1] - best[1]).abs());
+            assert!(
+                error < 1e-3,
+                "{name}, batch {batch:?}: {w:?} vs {best:?} (error {error})"
+            );
+        }
+    }
+}
+
+#[test]
+fn sufficient_statistics_give_the_direct_mean_over_points() {
+    let data = DataSpec::seed000().generate().unwrap();
+    let objective = LossObjective::new(&data);
+    for (w0, w1) in [(0.0, 0.0), (4.0, 4.0), (1.3, 2.1), (-50.0, 0.5)] {
+        let direct = data.direct_loss(w0, w1);
+        let fast = objective.value(&[w0, w1]);
+        assert!(
+            (direct - fast).abs() <= 1e-10 * direct.max(1.0),
+            "{direct} vs {fast}"
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn batch_statistics_equal_the_batch_direct_loss(
+        seed in 0u64..1000,
+        size in 1usize..50,
+        w0 in -10.0f64..10.0,
+        w1 in -10.0f64..10.0,
+    ) {
+        let data = DataSpec { seed, ..DataSpec::seed002() }.generate().unwrap();
+        let indices: Vec<u32> = epoch_order(data.len(), seed, 0)[..size].to_vec();
+        let batch = Dataset {
+            x: indices.iter().map(|&i| data.x[i as usize]).collect(),
+            y: indices.iter().map(|&i| data.y[i as usize]).collect(),
+        };
+        let objective = LossObjective::of_batch(data.stats_of(&indices));
+        let direct = batch.direct_loss(w0, w1);
+        prop_assert!((objective.value(&[w0, w1]) - direct).abs() <= 1e-8 * direct.max(1.0));
+    }
+}
+
+#[test]
+fn least_squares_is_the_loss_minimum() {
+    let data = DataSpec::seed001().generate().unwrap();
+    let objective = LossObjective::new(&data);
+    let best = objective.info().minima[0].clone();
+    let mut g = [0.0; 2];
+    objective.value_and_gradient(&best, &mut g);
+    assert!(g[0].abs() < 1e-12 && g[1].abs() < 1e-12, "{g:?}");
+    // The notebooks' data: a line close to the true one.
+    assert!(
+        (best[0] - 4.0).abs() < 0.5 && (best[1] - 3.0).abs() < 0.5,
+        "{best:?}"
+    );
+}
+
+#[test]
+fn generated_data_depends_only_on_its_spec() {
+    let a = DataSpec::seed001().generate().unwrap();
+    let b = DataSpec::seed001().generate().unwrap();
+    assert_eq!(a, b);
+    let c = DataSpec {
+        seed: 1,
+        ..DataSpec::seed001()
+    }
+    .generate()
+    .unwrap();
+    assert_ne!(a, c);
+    assert!(a.x.iter().all(|x| (0.0..2.0).contains(x)));
+    let even = DataSpec::seed002().generate().unwrap();
+    assert_eq!(even.x.first(), Some(&-50.0));
+    assert_eq!(even.x.last(), Some(&49.0));
+    assert_eq!(even.x[1], -49.0);
+    let seed000 = DataSpec::seed000().generate().unwrap();
+    assert_eq!((seed000.x[0], seed000.x[99]), (0.0, 100.0));
+}
+
+#[test]
+fn mini_batches_are_deterministic_for_a_seed_and_cover_each_epoch() {
+    let data = Arc::new(DataSpec::seed001().generate().unwrap());
+    let a = fit(&data, 0.05, 5, Some(16), [0.0, 0.0]);
+    let b = fit(&data, 0.05, 5, Some(16), [0.0, 0.0]);
+    assert_eq!(a.path(), b.path());
+    assert_eq!(a.batch_losses(), b.batch_losses());
+    assert_eq!(a.iterations(), 5 * 7, "ceil(100 / 16) = 7 steps per epoch");
+    assert_eq!(a.batch_losses().len(), a.iterations());
+    // Each epoch visits every point once; epochs differ.
+    let spec = BatchSpec { size: 16, seed: 7 };
+    let mut seen: Vec<u32> = (1..=7).flat_map(|step| batch_at(100, spec, step)).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..100).collect::<Vec<u32>>());
+    assert_eq!(
+        batch_at(100, spec, 7).len(),
+        4,
+        "the last batch takes the rest"
+    );
+    assert_ne!(batch_at(100, spec, 1), batch_at(100, spec, 8));
+}
+
+#[test]
+fn sgd_losses_are_noisy_and_batch_losses_are_not() {
+    let data = Arc::new(DataSpec::seed001().generate().unwrap().standardized());
+    let sgd = fit(&data, 0.01, 3, Some(1), [0.0, 0.0]);
+    let ups = sgd
+        .batch_losses()
+        .windows(2)
+        .filter(|w| w[1] > w[0])
+        .count();
+    assert!(ups > 50, "single-point losses jump around: {ups} rises");
+    let batch = fit(&data, 0.1, 50, None, [0.0, 0.0]);
+    assert!(batch.path().values().windows(2).all(|w| w[1] <= w[0]));
+}
+
+#[test]
+fn a_too_large_rate_on_raw_x_diverges_and_clipping_tames_it() {
+    let data = Arc::new(DataSpec::seed000().generate().unwrap());
+    let run = fit(&data, 0.01, 100, None, [4.0, 4.0]);
+    assert_eq!(run.stop_reason(), Some(StopReason::Diverged));
+    assert!(run.path().values().iter().all(|v| v.is_finite()));
+    // Seed 000's settings: lr 0.0005 with the gradient clipped to [-1000, 1000].
+    let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(&data));
+    let spec = RunSpec {
+        optimizer: OptimizerConfig {
+            clip: Some(1000.0),
+            ..OptimizerConfig::new(OptimizerKind::Gd, 0.0005)
+        },
+        start: vec![4.0, 4.0],
+        max_iters: 1000,
+        tol: 0.0,
+    };
+    let mut run = Run::new(objective, spec).unwrap();
+    assert_eq!(run.finish_all(), StopReason::MaxIterations);
+    let w = run.path().last_point();
+    assert!((w[1] - 2.0).abs() < 0.3, "the slope is found: {w:?}");
+}
+
+#[test]
+fn csv_reads_two_columns_with_or_without_header_and_any_separator() {
+    for text in [
+        "x,y\n1,2\n2,4\n3,7\n",
+        "1;2\n2;4\n3;7",
+        "# comment\nx\ty\n1\t2\n2\t4\n\n3\t7\n",
+        "1 2\n2   4\n3 7\n",
+    ] {
+        let data = parse_csv(text).unwrap();
+        assert_eq!(data.x, vec![1.0, 2.0, 3.0], "{text:?}");
+        assert_eq!(data.y, vec![2.0, 4.0, 7.0]);
+    }
+}
+
+#[test]
+fn a_bad_csv_row_names_its_line_and_column() {
+    let err = parse_csv("x,y\n1,2\n2,abc\n3,4\n").unwrap_err();
+    assert_eq!(
+        err,
+        DataError::Row {
+            line: 3,
+            column: 2,
+            reason: "'abc' is not a number".to_string()
+        }
+    );
+    assert_eq!(err.to_string(), "line 3, column 2: 'abc' is not a number");
+    let err = parse_csv("1,2\n2,3,4\n").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::Row {
+                line: 2,
+                column: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = parse_csv("1,2\nnan,3\n").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::Row {
+                line: 2,
+                column: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(parse_csv("x,y\n").unwrap_err(), DataError::TooFew(0));
+    assert_eq!(parse_csv("1,2\n").unwrap_err(), DataError::TooFew(1));
+    assert_eq!(
+        parse_csv("1,2\n1,3\n").unwrap_err(),
+        DataError::ConstantX(1.0)
+    );
+}
+
+#[test]
+fn generator_specs_are_checked() {
+    assert_eq!(
+        DataSpec::parse("a=1,b=2,sigma=0.5,n=10,lo=-1,hi=1,seed=3,even=true")
+            .unwrap()
+            .n,
+        10
+    );
+    for bad in [
+        "a=x",
+        "n=1",
+        "lo=2,hi=1",
+        "sigma=-1",
+        "foo=1",
+        "n",
+        "seed=-1",
+        "even=maybe",
+    ] {
+        assert!(DataSpec::parse(bad).is_err(), "{bad}");
+    }
+}
