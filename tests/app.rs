@@ -516,3 +516,122 @@ fn screenshots_are_written_as_png() {
     assert_eq!(read.get_pixel(2, 1).0, [10, 20, 30, 255]);
     std::fs::remove_file(&file).ok();
 }
+
+/// The lab on seed 001's data, paused.
+fn lab() -> DescentApp {
+    let mut app = paused("bowl");
+    app.set_function("regression");
+    app.sim.playing = false;
+    app
+}
+
+#[test]
+fn the_regression_lab_fits_the_line() {
+    let mut h = harness(lab());
+    h.run_steps(2);
+    assert!(h.state().in_lab());
+    let data = h.state().lab_data.clone().expect("the lab has data");
+    assert_eq!(data.len(), 100);
+    // Generate seed 002's data by its button, standardize, and train in batch mode.
+    h.get_by_label("Seed 002").click();
+    h.run_steps(2);
+    h.get_by_label("Standardize x").click();
+    h.run_steps(2);
+    let data = h.state().lab_data.clone().unwrap();
+    assert!(data.x.iter().sum::<f64>().abs() < 1e-9, "x is standardized");
+    let best = data.stats().least_squares().unwrap();
+    h.state_mut()
+        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.5));
+    h.state_mut().sim.speed = Speed::Instant;
+    h.state_mut().sim.playing = true;
+    h.run_steps(4);
+    let w = h.state().sim.slots()[0].run.path().last_point().to_vec();
+    assert!(
+        (w[0] - best[0]).abs() < 1e-6 && (w[1] - best[1]).abs() < 1e-6,
+        "{w:?} vs {best:?}"
+    );
+    h.get_by_label_contains("least squares: intercept");
+}
+
+#[test]
+fn mini_batch_and_stochastic_modes_take_steps_per_batch() {
+    let mut h = harness(lab());
+    h.run_steps(2);
+    h.get_by_label("Mini-batch").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Slider, "Batch size")
+        .set_value_accesskit(25.0);
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Slider, "Epochs")
+        .set_value_accesskit(10.0);
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.sim.batch_spec().map(|b| b.size), Some(25));
+    assert_eq!(app.sim.max_iters(), 40, "4 batches per epoch, 10 epochs");
+    h.get_by_label("Stochastic").click();
+    h.run_steps(2);
+    assert_eq!(h.state().sim.max_iters(), 1000);
+    h.state_mut().sim.speed = Speed::Instant;
+    h.state_mut().sim.playing = true;
+    h.run_steps(4);
+    let run = &h.state().sim.slots()[0].run;
+    assert_eq!(run.batch_losses().len(), 1000);
+    // Scrubbing back shows that step's batch highlighted in the scatter.
+    h.get_by_role_and_label(Role::Slider, "Iteration")
+        .set_value_accesskit(5.0);
+    h.run_steps(2);
+    assert_eq!(h.state().sim.shown(), 5);
+}
+
+#[test]
+fn a_bad_csv_keeps_the_current_data() {
+    let dir = std::env::temp_dir().join(format!("descent-lab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "x,y\n1,2\n2,x\n").unwrap();
+    let mut h = harness(lab());
+    h.run_steps(2);
+    let before = h.state().lab_data.clone().unwrap();
+    h.state_mut().settings.lab.csv_path = bad.to_string_lossy().into_owned();
+    h.get_by_label("Load CSV").click();
+    h.run_steps(2);
+    assert_eq!(h.state().lab_data.as_deref(), Some(before.as_ref()));
+    h.get_by_label_contains("line 3, column 2");
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "1 3\n2 5\n3 7\n4 9\n").unwrap();
+    h.state_mut().settings.lab.csv_path = good.to_string_lossy().into_owned();
+    h.get_by_label("Load CSV").click();
+    h.run_steps(2);
+    let data = h.state().lab_data.clone().unwrap();
+    assert_eq!(data.len(), 4);
+    assert_eq!(data.stats().least_squares(), Some([1.0, 2.0]));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_click_on_the_loss_landscape_sets_the_start() {
+    let mut h = harness(lab());
+    h.run_steps(3);
+    let pos = screen_pos(&h, 2.0, 1.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    let start = h.state().sim.slots()[0].setup.start.clone();
+    let tolerance = units_per_point(&h);
+    assert!(
+        (start[0] - 2.0).abs() <= tolerance && (start[1] - 1.0).abs() <= tolerance,
+        "{start:?}"
+    );
+}
+
+#[test]
+fn snapshot_lab() {
+    let mut app = lab();
+    app.settings.lab.mode = descent::app::lab::BatchMode::MiniBatch;
+    let lab_settings = app.settings.lab.clone();
+    app.apply_lab(lab_settings);
+    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.05));
+    app.sim.speed = Speed::Instant;
+    app.sim.playing = true;
+    let mut h = harness(app);
+    h.run_steps(6);
+    h.snapshot("lab_minibatch");
+}

@@ -302,3 +302,27 @@ fn generator_specs_are_checked() {
         assert!(DataSpec::parse(bad).is_err(), "{bad}");
     }
 }
+
+proptest! {
+    #[test]
+    fn epoch_orders_are_permutations(n in 1usize..3000, seed in any::<u64>(), epoch in 0u64..5) {
+        let mut order = epoch_order(n, seed, epoch);
+        order.sort_unstable();
+        prop_assert_eq!(order, (0..n as u32).collect::<Vec<u32>>());
+    }
+}
+
+#[test]
+fn epoch_orders_look_shuffled() {
+    let order = epoch_order(1000, 3, 0);
+    let in_place = order
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| *i as u32 == **v)
+        .count();
+    assert!(in_place < 10, "{in_place} fixed points");
+    let ascending = order.windows(2).filter(|w| w[1] > w[0]).count();
+    assert!((400..600).contains(&ascending), "{ascending} rises of 999");
+    assert_ne!(order, epoch_order(1000, 3, 1));
+    assert_ne!(order, epoch_order(1000, 4, 0));
+}

@@ -1,4 +1,5 @@
-//! Charts below the plot: f(x_k) and |grad f(x_k)| against k for every run.
+//! Charts below the plot: f(x_k) and |grad f(x_k)| against k for every run; in the
+//! regression lab, the loss per step (noisy for SGD) and the full-data loss per epoch.
 
 use egui_plot::{Line, Plot, VLine};
 
@@ -7,7 +8,76 @@ use super::{DescentApp, run_color};
 /// The most points all lines of a chart get together; longer paths are strided.
 const CHART_POINT_BUDGET: usize = 20_000;
 
-/// Draws both charts side by side.
+/// What a chart plots.
+#[derive(Clone, Copy, PartialEq)]
+enum Series {
+    /// f at every iterate.
+    Value,
+    /// |grad f| at every iterate.
+    GradNorm,
+    /// The loss of the batch each step used (mini-batch runs; f for others).
+    StepLoss,
+    /// The full-data loss at the end of each epoch of this many steps.
+    EpochLoss(usize),
+}
+
+impl Series {
+    fn titles(self, log: bool) -> (&'static str, &'static str) {
+        match (self, log) {
+            (Series::Value, false) => ("f(x_k)", "iteration k"),
+            (Series::Value, true) => ("log10(f - f*)", "iteration k"),
+            (Series::GradNorm, false) => ("|grad f(x_k)|", "iteration k"),
+            (Series::GradNorm, true) => ("log10 |grad f(x_k)|", "iteration k"),
+            (Series::StepLoss, false) => ("loss of the step's batch", "step"),
+            (Series::StepLoss, true) => ("log10(batch loss - f*)", "step"),
+            (Series::EpochLoss(_), false) => ("full-data loss", "epoch"),
+            (Series::EpochLoss(_), true) => ("log10(full loss - f*)", "epoch"),
+        }
+    }
+
+    /// (x, value) pairs up to iterate `k`, at most about `budget` of them.
+    fn points(self, slot: &super::simulation::RunSlot, k: usize, budget: usize) -> Vec<(f64, f64)> {
+        let path = slot.run.path();
+        let strided = |values: &[f64], last: usize, scale: f64| -> Vec<(f64, f64)> {
+            if values.is_empty() {
+                return Vec::new();
+            }
+            let last = last.min(values.len() - 1);
+            let stride = (last / budget).max(1);
+            (0..=last)
+                .step_by(stride)
+                .chain(std::iter::once(last))
+                .map(|i| (i as f64 * scale, values[i]))
+                .collect()
+        };
+        match self {
+            Series::Value => strided(path.values(), k, 1.0),
+            Series::GradNorm => strided(path.grad_norms(), k, 1.0),
+            Series::StepLoss if !slot.run.batch_losses().is_empty() => {
+                // Step s + 1 used batch loss s; shift so the x axis counts steps from 1.
+                let losses = slot.run.batch_losses();
+                if k == 0 {
+                    return Vec::new();
+                }
+                strided(losses, k - 1, 1.0)
+                    .into_iter()
+                    .map(|(x, v)| (x + 1.0, v))
+                    .collect()
+            }
+            Series::StepLoss => strided(path.values(), k, 1.0),
+            Series::EpochLoss(per_epoch) => {
+                let per_epoch = per_epoch.max(1);
+                let epochs: Vec<f64> = (0..=k / per_epoch)
+                    .map(|e| path.values()[e * per_epoch])
+                    .collect();
+                strided(&epochs, epochs.len().saturating_sub(1), 1.0)
+            }
+        }
+    }
+}
+
+/// Draws both charts side by side: f and |grad f| for functions; loss per step and
+/// full-data loss per epoch in the regression lab.
 pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("Convergence");
@@ -20,48 +90,40 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     let width = (ui.available_width() - 8.0) / 2.0;
     let height = ui.available_height();
     let shown = app.sim.shown();
+    let charts = if app.in_lab() {
+        let n = app.lab_data.as_ref().map_or(1, |d| d.len());
+        let per_epoch = app.sim.batch_spec().map_or(1, |b| b.steps_per_epoch(n));
+        [
+            ("chart_f", Series::StepLoss),
+            ("chart_g", Series::EpochLoss(per_epoch)),
+        ]
+    } else {
+        [("chart_f", Series::Value), ("chart_g", Series::GradNorm)]
+    };
     ui.horizontal(|ui| {
-        for (id, title) in [
-            ("chart_f", if log { "log10(f - f*)" } else { "f(x_k)" }),
-            (
-                "chart_g",
-                if log {
-                    "log10 |grad f(x_k)|"
-                } else {
-                    "|grad f(x_k)|"
-                },
-            ),
-        ] {
-            let gradient = id == "chart_g";
+        for (id, series) in charts {
+            let (title, x_title) = series.titles(log);
             Plot::new(id)
                 .width(width)
                 .height(height)
-                .x_axis_label("iteration k")
+                .x_axis_label(x_title)
                 .y_axis_label(title)
                 .allow_boxed_zoom(false)
                 .show(ui, |plot_ui| {
-                    let per_run =
+                    let budget =
                         (CHART_POINT_BUDGET / app.sim.slots().len().max(1)).clamp(100, 2000);
                     for slot in app.sim.slots() {
-                        let path = slot.run.path();
                         let k = slot.shown_index(shown);
-                        let series = if gradient {
-                            path.grad_norms()
-                        } else {
-                            path.values()
-                        };
-                        let stride = (k / per_run).max(1);
-                        let points: Vec<[f64; 2]> = (0..=k)
-                            .step_by(stride)
-                            .chain(std::iter::once(k))
-                            .filter_map(|i| {
-                                let v = series[i];
-                                let y = match (log, gradient) {
+                        let points: Vec<[f64; 2]> = series
+                            .points(slot, k, budget)
+                            .into_iter()
+                            .filter_map(|(x, v)| {
+                                let y = match (log, series) {
                                     (false, _) => v,
-                                    (true, true) => v.log10(),
-                                    (true, false) => (v - f_ref).log10(),
+                                    (true, Series::GradNorm) => v.log10(),
+                                    (true, _) => (v - f_ref).log10(),
                                 };
-                                y.is_finite().then_some([i as f64, y])
+                                y.is_finite().then_some([x, y])
                             })
                             .collect();
                         plot_ui.line(
@@ -70,11 +132,11 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                                 .width(1.5),
                         );
                     }
-                    plot_ui.add(
-                        VLine::new("", shown as f64)
-                            .color(egui::Color32::GRAY)
-                            .width(1.0),
-                    );
+                    let marker = match series {
+                        Series::EpochLoss(per_epoch) => shown as f64 / per_epoch.max(1) as f64,
+                        _ => shown as f64,
+                    };
+                    plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
                 });
         }
     });

@@ -14,6 +14,10 @@ pub fn controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     ui.spacing_mut().slider_width = 150.0;
     function_ui(app, ui);
     ui.separator();
+    if app.in_lab() {
+        super::lab::lab_controls_ui(app, ui);
+        ui.separator();
+    }
     playback_ui(app, ui);
     ui.separator();
     optimizer_ui(app, ui);
@@ -113,6 +117,10 @@ fn playback_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         );
     }
 
+    if app.in_lab() {
+        // The lab counts epochs (its own control); iterations follow from them.
+        return;
+    }
     let mut iterations = app.settings.iterations;
     let it = ui.add(
         Slider::new(&mut iterations, 1..=10_000)
@@ -300,10 +308,11 @@ fn selected_status_ui(app: &DescentApp, ui: &mut egui::Ui) {
     let k = slot.shown_index(shown);
     ui.label(
         RichText::new(format!(
-            "Run {}: iteration {k} of {}, {}\nx = {}\nf = {}   |grad f| = {}",
+            "Run {}: iteration {k} of {}, {}\n({}) = {}\nf = {}   |grad f| = {}",
             app.sim.selected + 1,
             app.sim.max_iters(),
             status_text(slot, shown),
+            app.objective().info().param_names.join(", "),
             fmt_point(path.point(k)),
             fmt_num(path.values()[k]),
             fmt_num(path.grad_norms()[k]),

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod controls;
 pub mod export;
 pub mod field;
+pub mod lab;
 pub mod simulation;
 pub mod view1d;
 pub mod view2d;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::regression::{Dataset, LossObjective};
 use crate::engine::{Objective, OptimizerConfig, OptimizerKind, PRESET_NAMES, preset};
 use field::Colormap;
 use simulation::{Progress, RunSetup, Simulation, Speed};
@@ -30,12 +32,16 @@ pub const FRAME_BUDGET: Duration = Duration::from_millis(6);
 /// The most iterations the controls accept when typed.
 pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
 
-/// The presets the function picker offers: every curve and surface.
+/// The name of the regression lab in the function picker.
+pub const REGRESSION: &str = "regression";
+
+/// What the function picker offers: every curve and surface, and the regression lab.
 pub fn picker_functions() -> Vec<&'static str> {
     PRESET_NAMES
         .iter()
         .copied()
         .filter(|name| preset(name, None).is_ok_and(|o| o.dim() <= 2))
+        .chain([REGRESSION])
         .collect()
 }
 
@@ -71,6 +77,8 @@ pub struct Settings {
     pub quiver_density: usize,
     /// Logarithmic y axes in the charts.
     pub chart_log: bool,
+    /// The regression lab.
+    pub lab: lab::LabSettings,
 }
 
 impl Default for Settings {
@@ -90,6 +98,7 @@ impl Default for Settings {
             show_quiver: true,
             quiver_density: 20,
             chart_log: false,
+            lab: lab::LabSettings::default(),
         }
     }
 }
@@ -156,6 +165,8 @@ pub struct DescentApp {
     export: export::Export,
     /// Persist settings on exit (off for `--screenshot`).
     persist: bool,
+    /// The regression lab's data, as fitted (standardized if asked).
+    pub lab_data: Option<Arc<Dataset>>,
 }
 
 impl Default for DescentApp {
@@ -171,6 +182,7 @@ impl DescentApp {
         let objective = preset(&settings.function, None)
             .or_else(|_| preset("bowl", None))
             .expect("bowl exists");
+        let in_lab = settings.function == REGRESSION;
         let mut sim = Simulation::new(objective, settings.iterations, settings.effective_tol());
         sim.speed = settings.speed;
         let mut app = Self {
@@ -183,7 +195,26 @@ impl DescentApp {
             view1d: view1d::View1d::default(),
             export: export::Export::default(),
             persist: true,
+            lab_data: None,
         };
+        if in_lab {
+            let lab = app.settings.lab.clone();
+            app.apply_lab(lab);
+            if app.lab_data.is_none() {
+                // The saved data source failed (a moved CSV file): fall back to generated data.
+                let notice = app.notice.take();
+                let lab = lab::LabSettings {
+                    use_csv: false,
+                    ..app.settings.lab.clone()
+                };
+                app.apply_lab(lab);
+                app.notice = notice;
+            }
+            if app.lab_data.is_some() {
+                return app;
+            }
+            app.settings.function = "bowl".to_string();
+        }
         let mut setups = app.settings.runs.clone();
         if setups.is_empty() {
             setups.push(app.default_setup());
@@ -233,8 +264,20 @@ impl DescentApp {
             .unwrap_or(0)
     }
 
-    /// Switches to preset `name` with one run from its default start.
+    /// Switches to preset `name` (or the regression lab) with one run from its default start.
     pub fn set_function(&mut self, name: &str) {
+        if name == REGRESSION {
+            let previous = std::mem::replace(&mut self.settings.function, REGRESSION.to_string());
+            let lab = self.settings.lab.clone();
+            self.lab_data = None;
+            self.apply_lab(lab);
+            if self.lab_data.is_none() {
+                self.settings.function = previous;
+            }
+            self.view2d.reset_view();
+            return;
+        }
+        self.sim.set_batches(None);
         match preset(name, None) {
             Ok(objective) => {
                 self.settings.function = name.to_string();
@@ -244,7 +287,12 @@ impl DescentApp {
                     optimizer: self.settings.optimizer,
                     color: 0,
                 };
-                let errors = self.sim.set_objective(objective, vec![setup]);
+                let errors = self.sim.reset_with(
+                    objective,
+                    self.settings.iterations,
+                    self.settings.effective_tol(),
+                    vec![setup],
+                );
                 self.notice = errors.first().map(|e| Notice::Error(e.to_string()));
                 self.view2d.reset_view();
                 self.view1d.reset_view();
@@ -298,12 +346,62 @@ impl DescentApp {
         }
     }
 
-    /// Applies the iteration and tolerance settings to every run.
+    /// Applies the iteration (or, in the lab, epoch) and tolerance settings to every run.
     pub fn apply_limits(&mut self) {
+        let iterations = match &self.lab_data {
+            Some(data) if self.in_lab() => self.settings.lab.steps(data.len()),
+            _ => self.settings.iterations,
+        };
         let result = self
             .sim
-            .set_limits(self.settings.iterations, self.settings.effective_tol());
+            .set_limits(iterations, self.settings.effective_tol());
         self.apply(result);
+    }
+
+    /// Whether the regression lab is shown.
+    pub fn in_lab(&self) -> bool {
+        self.settings.function == REGRESSION
+    }
+
+    /// Puts the lab's data and training settings into the simulation: the loss over
+    /// (intercept, slope) as the objective, mini-batches if asked, and the runs kept (their
+    /// starts) when already in the lab.
+    fn enter_lab(&mut self) {
+        let setups = if self.objective().info().name == REGRESSION && !self.sim.slots().is_empty() {
+            self.sim.setups()
+        } else {
+            vec![RunSetup {
+                start: vec![0.0, 0.0],
+                optimizer: self.settings.optimizer,
+                color: 0,
+            }]
+        };
+        self.enter_lab_with(setups);
+    }
+
+    /// [`Self::enter_lab`] with the given runs.
+    fn enter_lab_with(&mut self, setups: Vec<RunSetup>) {
+        let Some(data) = self.lab_data.clone() else {
+            return;
+        };
+        let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(&data));
+        let batches = self
+            .settings
+            .lab
+            .batch_spec(data.len())
+            .map(|b| (data.clone(), b));
+        self.sim.set_batches(batches);
+        let iterations = self.settings.lab.steps(data.len());
+        let errors =
+            self.sim
+                .reset_with(objective, iterations, self.settings.effective_tol(), setups);
+        if let Some(e) = errors.first() {
+            self.notice = Some(Notice::Error(e.to_string()));
+        }
+        if self.sim.slots().is_empty() {
+            let setup = self.default_setup();
+            let _ = self.sim.add_run(setup);
+        }
     }
 
     fn apply(&mut self, result: Result<(), crate::engine::EngineError>) {
@@ -368,7 +466,12 @@ impl DescentApp {
             .min_size(120.0)
             .show(ui, |ui| charts::charts_ui(self, ui));
         egui::CentralPanel::default().show(ui, |ui| {
-            if self.objective().dim() == 1 {
+            if self.in_lab() {
+                ui.columns(2, |columns| {
+                    lab::scatter_ui(self, &mut columns[0]);
+                    view2d::View2d::ui(self, &mut columns[1]);
+                });
+            } else if self.objective().dim() == 1 {
                 view1d::View1d::ui(self, ui);
             } else {
                 view2d::View2d::ui(self, ui);
@@ -508,6 +611,7 @@ impl Settings {
             iterations: first.map_or(100, |s| s.max_iters),
             use_tolerance: tol > 0.0,
             log_color: prefers_log_color(&request.objective.info().name),
+            lab: lab_from_request(request),
             tolerance: if tol > 0.0 { tol } else { 1e-6 },
             ..Self::default()
         }
@@ -515,6 +619,25 @@ impl Settings {
 
     fn default_optimizer() -> OptimizerConfig {
         Self::default().optimizer
+    }
+}
+
+/// The lab's training settings from a command-line regression request.
+fn lab_from_request(request: &crate::cli::RunRequest) -> lab::LabSettings {
+    let n = request.data.as_ref().map_or(1, |d| d.len());
+    let (mode, size, seed) = match request.batch {
+        None => (lab::BatchMode::Batch, 20, 0),
+        Some(b) if b.size == 1 => (lab::BatchMode::Stochastic, 20, b.seed),
+        Some(b) => (lab::BatchMode::MiniBatch, b.size, b.seed),
+    };
+    let per_epoch = request.batch.map_or(1, |b| b.steps_per_epoch(n)) as u64;
+    let steps = request.specs.first().map_or(100, |s| s.max_iters);
+    lab::LabSettings {
+        mode,
+        batch_size: size,
+        seed,
+        epochs: (steps / per_epoch).max(1),
+        ..lab::LabSettings::default()
     }
 }
 
@@ -539,7 +662,15 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if runs.specs.iter().any(|s| s.max_iters > MAX_UI_ITERATIONS) {
                         eprintln!("note: the window caps iterations at {MAX_UI_ITERATIONS}");
                     }
-                    DescentApp::new(Settings::from_request(runs)).without_persistence()
+                    let settings = Settings::from_request(runs);
+                    let setups = settings.runs.clone();
+                    let mut app = DescentApp::new(settings).without_persistence();
+                    if let Some(data) = &runs.data {
+                        // The command line's data, as given (already standardized if asked).
+                        app.lab_data = Some(data.clone());
+                        app.enter_lab_with(setups);
+                    }
+                    app
                 }
                 None => DescentApp::from_storage(cc.storage),
             };

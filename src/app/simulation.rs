@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::regression::{BatchSpec, Dataset};
 use crate::engine::{EngineError, Objective, OptimizerConfig, Run, RunSpec, StopReason};
 
 /// How fast the animation plays.
@@ -111,6 +112,8 @@ pub struct Simulation {
     /// While true, every run is computed to its end at once (a slider is being dragged).
     pub preview: bool,
     carry: f64,
+    /// Mini-batches every run draws its gradient from (the regression lab).
+    batches: Option<(Arc<Dataset>, BatchSpec)>,
 }
 
 impl Simulation {
@@ -127,7 +130,19 @@ impl Simulation {
             speed: Speed::default(),
             preview: false,
             carry: 0.0,
+            batches: None,
         }
+    }
+
+    /// Makes every run built from now on draw its gradient from mini-batches of a data set
+    /// (`None`: from the whole objective). Rebuild or reset the runs to apply it.
+    pub fn set_batches(&mut self, batches: Option<(Arc<Dataset>, BatchSpec)>) {
+        self.batches = batches;
+    }
+
+    /// The mini-batch spec runs use, if any.
+    pub fn batch_spec(&self) -> Option<BatchSpec> {
+        self.batches.as_ref().map(|(_, b)| *b)
     }
 
     /// The objective.
@@ -197,7 +212,12 @@ impl Simulation {
             max_iters: self.max_iters,
             tol: self.tol,
         };
-        let run = Run::new(self.objective.clone(), spec)?;
+        let run = match &self.batches {
+            Some((data, batch)) => {
+                Run::with_batches(self.objective.clone(), spec, data.clone(), *batch)?
+            }
+            None => Run::new(self.objective.clone(), spec)?,
+        };
         let hessian = self.objective.second_order(&setup.start).hessian;
         let curvature_at_start = hessian
             .symmetric_eigen()
@@ -273,6 +293,24 @@ impl Simulation {
         objective: Arc<dyn Objective>,
         setups: Vec<RunSetup>,
     ) -> Vec<EngineError> {
+        let (max_iters, tol) = (self.max_iters, self.tol);
+        self.reset_with(objective, max_iters, tol, setups)
+    }
+
+    /// Switches objective, iteration budget and tolerance at once, with the given runs;
+    /// runs that do not fit are dropped and their errors returned. Budgets out of range are
+    /// clamped to 1..=[`crate::engine::run::MAX_ITERATIONS`].
+    pub fn reset_with(
+        &mut self,
+        objective: Arc<dyn Objective>,
+        max_iters: u64,
+        tol: f64,
+        setups: Vec<RunSetup>,
+    ) -> Vec<EngineError> {
+        self.max_iters = max_iters.clamp(1, crate::engine::run::MAX_ITERATIONS);
+        if tol.is_finite() && tol >= 0.0 {
+            self.tol = tol;
+        }
         self.objective = objective;
         self.slots.clear();
         let mut errors = Vec::new();

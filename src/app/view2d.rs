@@ -11,6 +11,7 @@ use super::field::{
 };
 use super::simulation::{RunSetup, RunSlot};
 use super::{DescentApp, fmt_num, fmt_short, run_color};
+use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
 
 /// What the 2-D view caches between frames.
@@ -20,6 +21,17 @@ pub struct View2d {
     contours: Option<(ContourKey, Contours)>,
     quiver: Option<(QuiverKey, Vec<QuiverArrow>)>,
     paths: Vec<ThinPath>,
+    batch_contours: Option<(BatchContourKey, Contours)>,
+}
+
+/// The mini-batch whose loss contours are drawn, in which view.
+#[derive(Clone, Debug, PartialEq)]
+struct BatchContourKey {
+    step: usize,
+    spec: BatchSpec,
+    x: Interval,
+    y: Interval,
+    count: usize,
 }
 
 /// The function and the region of it in view this frame.
@@ -56,6 +68,7 @@ impl Default for View2d {
             contours: None,
             quiver: None,
             paths: Vec::new(),
+            batch_contours: None,
         }
     }
 }
@@ -89,8 +102,8 @@ impl View2d {
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)
-            .x_axis_label("x")
-            .y_axis_label("y")
+            .x_axis_label(info.param_names[0].clone())
+            .y_axis_label(info.param_names[1].clone())
             .default_x_bounds(home.0.lo, home.0.hi)
             .default_y_bounds(home.1.lo, home.1.hi)
             .label_formatter(move |pos| Some(hover_text(hover_objective.as_ref(), pos_of(pos))));
@@ -120,6 +133,9 @@ impl View2d {
             }
             if settings.show_quiver {
                 self.quiver_items(plot_ui, &visible, settings.quiver_density);
+            }
+            if app.in_lab() && settings.lab.show_batch_contours {
+                self.batch_contour_items(plot_ui, app, &visible, settings.contour_count);
             }
             minima_items(plot_ui, objective.as_ref());
             let units_per_px = [
@@ -243,6 +259,54 @@ impl View2d {
         }
     }
 
+    /// Contours of the loss of the batch the selected run uses next, in orange: the
+    /// landscape a stochastic step actually descends.
+    fn batch_contour_items(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        app: &DescentApp,
+        visible: &Visible<'_>,
+        count: usize,
+    ) {
+        let (Some(data), Some(spec), Some(slot)) =
+            (&app.lab_data, app.sim.batch_spec(), app.sim.selected_slot())
+        else {
+            return;
+        };
+        let key = BatchContourKey {
+            step: slot.shown_index(app.sim.shown()) + 1,
+            spec,
+            x: visible.x,
+            y: visible.y,
+            count,
+        };
+        if self.batch_contours.as_ref().is_none_or(|(k, _)| *k != key) {
+            let batch =
+                LossObjective::of_batch(data.stats_of(&batch_at(data.len(), spec, key.step)));
+            let coarse = crate::engine::Grid::sample(&batch, visible.x, visible.y, 64, 64);
+            let contours = match ColorScale::of(&coarse, false) {
+                Some(scale) => {
+                    contours_from_view(&batch, visible.x, visible.y, &scale.levels(count))
+                }
+                None => Contours::default(),
+            };
+            self.batch_contours = Some((key, contours));
+        }
+        if let Some((_, contours)) = &self.batch_contours {
+            let color = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
+            for (_, polylines) in &contours.lines {
+                for polyline in polylines {
+                    plot_ui.line(
+                        Line::new("", polyline.clone())
+                            .color(color)
+                            .width(1.2)
+                            .allow_hover(false),
+                    );
+                }
+            }
+        }
+    }
+
     fn quiver_items(&mut self, plot_ui: &mut PlotUi<'_>, visible: &Visible<'_>, density: usize) {
         let Visible {
             objective,
@@ -313,13 +377,15 @@ fn pos_of(pos: &egui_plot::HoverPosition<'_>) -> PlotPoint {
     }
 }
 
-/// x, y, f and |grad f| at a point, for the hover label.
+/// The two parameters, f and |grad f| at a point, for the hover label.
 pub fn hover_text(objective: &dyn Objective, p: PlotPoint) -> String {
     let point = [p.x, p.y];
     let point = &point[..objective.dim().min(2)];
+    let names = &objective.info().param_names;
+    let (x, y) = (&names[0], names.get(1).map_or("y", String::as_str));
     if !objective.in_domain(point) {
         return format!(
-            "x = {}\ny = {}\noutside the domain",
+            "{x} = {}\n{y} = {}\noutside the domain",
             fmt_num(p.x),
             fmt_num(p.y)
         );
@@ -328,7 +394,7 @@ pub fn hover_text(objective: &dyn Objective, p: PlotPoint) -> String {
     let value = objective.value_and_gradient(point, &mut g);
     let norm = crate::engine::run::norm(&g);
     format!(
-        "x = {}\ny = {}\nf = {}\n|grad f| = {}",
+        "{x} = {}\n{y} = {}\nf = {}\n|grad f| = {}",
         fmt_num(p.x),
         fmt_num(p.y),
         fmt_num(value),

@@ -6,7 +6,6 @@ use std::sync::{Arc, OnceLock};
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal, Uniform};
 
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
@@ -299,14 +298,75 @@ impl BatchSpec {
     }
 }
 
-/// The order in which epoch `epoch` visits `n` points: a shuffle that depends only on
-/// `seed` and `epoch`, so any step's batch can be found again without replaying the run.
+/// A seeded pseudo-random permutation of 0..n, evaluated one position at a time: a
+/// four-round Feistel network on the next power of four, cycle-walked into range. An epoch
+/// visits every point exactly once without shuffling (or storing) an index array, so its
+/// cost does not grow with n beyond the points it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permutation {
+    n: u64,
+    half_bits: u32,
+    mask: u64,
+    keys: [u64; 4],
+}
+
+/// SplitMix64's finalizer: a fast, well-mixing bijection on u64.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Permutation {
+    /// The permutation of 0..`n` for `seed`.
+    pub fn new(n: usize, seed: u64) -> Self {
+        let n = n.max(1) as u64;
+        let bits = (64 - n.saturating_sub(1).leading_zeros()).max(2);
+        let half_bits = bits.div_ceil(2);
+        let mut state = seed;
+        let keys = std::array::from_fn(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            mix(state)
+        });
+        Self {
+            n,
+            half_bits,
+            mask: (1u64 << half_bits) - 1,
+            keys,
+        }
+    }
+
+    fn encrypt(&self, v: u64) -> u64 {
+        let (mut left, mut right) = (v >> self.half_bits, v & self.mask);
+        for key in self.keys {
+            let next = left ^ (mix(right ^ key) & self.mask);
+            left = right;
+            right = next;
+        }
+        (left << self.half_bits) | right
+    }
+
+    /// The point visited at position `i` (< n).
+    #[inline]
+    pub fn at(&self, i: usize) -> usize {
+        let mut v = self.encrypt(i as u64);
+        while v >= self.n {
+            v = self.encrypt(v);
+        }
+        v as usize
+    }
+}
+
+/// The permutation epoch `epoch` follows, depending only on `seed` and `epoch`, so any
+/// step's batch can be found again without replaying the run.
+pub fn epoch_permutation(n: usize, seed: u64, epoch: u64) -> Permutation {
+    Permutation::new(n, mix(seed ^ mix(epoch.wrapping_add(1))))
+}
+
+/// The order in which epoch `epoch` visits `n` points.
 pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mixed = seed ^ epoch.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(mixed);
-    order.shuffle(&mut rng);
-    order
+    let permutation = epoch_permutation(n, seed, epoch);
+    (0..n).map(|i| permutation.at(i) as u32).collect()
 }
 
 /// The points of the batch used at step `step` (1-based) of a run with `spec` over `n` points.
@@ -314,9 +374,11 @@ pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> Vec<u32> {
     let per_epoch = spec.steps_per_epoch(n);
     let index = step.saturating_sub(1);
     let (epoch, k) = (index / per_epoch, index % per_epoch);
-    let order = epoch_order(n, spec.seed, epoch as u64);
+    let permutation = epoch_permutation(n, spec.seed, epoch as u64);
     let start = k * spec.size;
-    order[start..(start + spec.size).min(n)].to_vec()
+    (start..(start + spec.size).min(n))
+        .map(|i| permutation.at(i) as u32)
+        .collect()
 }
 
 /// The batches of a run, one per step, in epochs.
@@ -324,35 +386,39 @@ pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> Vec<u32> {
 pub struct Batches {
     data: Arc<Dataset>,
     spec: BatchSpec,
-    order: Vec<u32>,
+    permutation: Permutation,
     epoch: u64,
     position: usize,
+    indices: Vec<u32>,
 }
 
 impl Batches {
-    /// Batches over `data`; the first epoch's order is drawn at once.
+    /// Batches over `data`, starting at epoch 0.
     pub fn new(data: Arc<Dataset>, spec: BatchSpec) -> Self {
-        let order = epoch_order(data.len(), spec.seed, 0);
         Self {
+            permutation: epoch_permutation(data.len(), spec.seed, 0),
+            indices: Vec::with_capacity(spec.size),
             data,
             spec,
-            order,
             epoch: 0,
             position: 0,
         }
     }
 
-    /// The loss of the next batch, reshuffling at each new epoch.
+    /// The loss of the next batch, moving to a new permutation at each new epoch.
     pub fn next_loss(&mut self) -> LossObjective {
-        if self.position >= self.order.len() {
+        let n = self.data.len();
+        if self.position >= n {
             self.epoch += 1;
-            self.order = epoch_order(self.data.len(), self.spec.seed, self.epoch);
+            self.permutation = epoch_permutation(n, self.spec.seed, self.epoch);
             self.position = 0;
         }
-        let end = (self.position + self.spec.size.max(1)).min(self.order.len());
-        let stats = self.data.stats_of(&self.order[self.position..end]);
+        let end = (self.position + self.spec.size.max(1)).min(n);
+        self.indices.clear();
+        self.indices
+            .extend((self.position..end).map(|i| self.permutation.at(i) as u32));
         self.position = end;
-        LossObjective::of_batch(stats)
+        LossObjective::of_batch(self.data.stats_of(&self.indices))
     }
 
     /// The batch spec.
