@@ -163,7 +163,7 @@ pub fn scatter_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                 );
                 if i == selected
                     && let Some(spec) = batch_spec
-                    && k < slot.run.iterations().max(shown)
+                    && slot.shown_stop(shown).is_none()
                 {
                     let batch: Vec<[f64; 2]> = batch_at(data.len(), spec, k + 1)
                         .into_iter()
