@@ -41,6 +41,7 @@ fn frame_with_100_runs(c: &mut Criterion) {
             start: vec![0.25 + 0.5 * (i % 10) as f64, 0.25 + 0.5 * (i / 10) as f64],
             optimizer: OptimizerConfig::new(OptimizerKind::Momentum, 0.02),
             color: i,
+            batch: None,
         })
         .collect();
     let app = DescentApp::new(Settings {

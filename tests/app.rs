@@ -565,12 +565,12 @@ fn mini_batch_and_stochastic_modes_take_steps_per_batch() {
     h.get_by_role_and_label(Role::Slider, "Epochs")
         .set_value_accesskit(10.0);
     h.run_steps(2);
-    let app = h.state();
-    assert_eq!(app.sim.batch_spec().map(|b| b.size), Some(25));
-    assert_eq!(app.sim.max_iters(), 40, "4 batches per epoch, 10 epochs");
+    let run = &h.state().sim.slots()[0].run;
+    assert_eq!(run.batch_spec().map(|b| b.size), Some(25));
+    assert_eq!(run.spec().max_iters, 40, "4 batches per epoch, 10 epochs");
     h.get_by_label("Stochastic").click();
     h.run_steps(2);
-    assert_eq!(h.state().sim.max_iters(), 1000);
+    assert_eq!(h.state().sim.slots()[0].run.spec().max_iters, 1000);
     h.state_mut().sim.speed = Speed::Instant;
     h.state_mut().sim.playing = true;
     h.run_steps(4);
@@ -625,13 +625,46 @@ fn a_click_on_the_loss_landscape_sets_the_start() {
 #[test]
 fn snapshot_lab() {
     let mut app = lab();
-    app.settings.lab.mode = descent::app::lab::BatchMode::MiniBatch;
-    let lab_settings = app.settings.lab.clone();
-    app.apply_lab(lab_settings);
     app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.05));
+    app.set_batch(Some(20));
     app.sim.speed = Speed::Instant;
     app.sim.playing = true;
     let mut h = harness(app);
     h.run_steps(6);
     h.snapshot("lab_minibatch");
+}
+
+#[test]
+fn batch_and_stochastic_runs_go_side_by_side() {
+    let mut h = harness(lab());
+    h.run_steps(3);
+    // Run 1 stays batch descent; a shift-click adds run 2, switched to stochastic.
+    let pos = screen_pos(&h, 1.0, -1.0);
+    click_at(&mut h, pos, Modifiers::SHIFT);
+    assert_eq!(h.state().sim.slots().len(), 2);
+    assert_eq!(h.state().sim.selected, 1);
+    h.get_by_label("Stochastic").click();
+    h.run_steps(2);
+    let slots = h.state().sim.slots();
+    assert_eq!(slots[0].setup.batch, None);
+    assert_eq!(slots[1].setup.batch, Some(1));
+    assert_eq!(slots[0].run.spec().max_iters, 100, "100 epochs of one step");
+    assert_eq!(
+        slots[1].run.spec().max_iters,
+        10_000,
+        "100 epochs of 100 steps"
+    );
+    h.state_mut().sim.speed = Speed::Instant;
+    h.state_mut().sim.playing = true;
+    for _ in 0..50 {
+        h.step();
+        if h.state().progress.is_complete() && !h.state().sim.playing {
+            break;
+        }
+    }
+    let slots = h.state().sim.slots();
+    assert_eq!(slots[0].run.iterations(), 100);
+    assert_eq!(slots[1].run.iterations(), 10_000);
+    assert!(slots[1].run.batch_losses().len() == 10_000 && slots[0].run.batch_losses().is_empty());
+    h.get_by_label_contains("SGD");
 }

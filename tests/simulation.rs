@@ -14,6 +14,7 @@ fn sim(function: &str, iters: u64, starts: &[&[f64]]) -> Simulation {
             start: start.to_vec(),
             optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
             color: i,
+            batch: None,
         })
         .unwrap();
     }
@@ -126,6 +127,7 @@ fn runs_outside_the_domain_are_refused_and_the_rest_stay() {
         start: vec![-1.0],
         optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
         color: 1,
+        batch: None,
     };
     assert!(s.add_run(bad.clone()).is_err());
     assert!(s.set_selected(bad).is_err());

@@ -17,7 +17,7 @@ enum Series {
     GradNorm,
     /// The loss of the batch each step used (mini-batch runs; f for others).
     StepLoss,
-    /// The full-data loss at the end of each epoch of this many steps.
+    /// The full-data loss at the end of each epoch, over a data set of this many points.
     EpochLoss(usize),
 }
 
@@ -65,8 +65,8 @@ impl Series {
                     .collect()
             }
             Series::StepLoss => strided(path.values(), k, 1.0),
-            Series::EpochLoss(per_epoch) => {
-                let per_epoch = per_epoch.max(1);
+            Series::EpochLoss(n) => {
+                let per_epoch = steps_per_epoch(slot, n);
                 let epochs: Vec<f64> = (0..=k / per_epoch)
                     .map(|e| path.values()[e * per_epoch])
                     .collect();
@@ -92,10 +92,9 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     let shown = app.sim.shown();
     let charts = if app.in_lab() {
         let n = app.lab_data.as_ref().map_or(1, |d| d.len());
-        let per_epoch = app.sim.batch_spec().map_or(1, |b| b.steps_per_epoch(n));
         [
             ("chart_f", Series::StepLoss),
-            ("chart_g", Series::EpochLoss(per_epoch)),
+            ("chart_g", Series::EpochLoss(n)),
         ]
     } else {
         [("chart_f", Series::Value), ("chart_g", Series::GradNorm)]
@@ -132,14 +131,24 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                                 .width(1.5),
                         );
                     }
-                    let marker = match series {
-                        Series::EpochLoss(per_epoch) => shown as f64 / per_epoch.max(1) as f64,
+                    let marker = match (series, app.sim.selected_slot()) {
+                        (Series::EpochLoss(n), Some(slot)) => {
+                            slot.shown_index(shown) as f64 / steps_per_epoch(slot, n) as f64
+                        }
                         _ => shown as f64,
                     };
                     plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
                 });
         }
     });
+}
+
+/// Steps per epoch of a lab run over `n` points (1 for batch descent).
+fn steps_per_epoch(slot: &super::simulation::RunSlot, n: usize) -> usize {
+    slot.run
+        .batch_spec()
+        .map_or(1, |b| b.steps_per_epoch(n))
+        .max(1)
 }
 
 /// The value log charts measure from: the lowest of the known minima and every value seen,

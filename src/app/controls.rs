@@ -310,7 +310,7 @@ fn selected_status_ui(app: &DescentApp, ui: &mut egui::Ui) {
         RichText::new(format!(
             "Run {}: iteration {k} of {}, {}\n({}) = {}\nf = {}   |grad f| = {}",
             app.sim.selected + 1,
-            app.sim.max_iters(),
+            slot.run.spec().max_iters,
             status_text(slot, shown),
             app.objective().info().param_names.join(", "),
             fmt_point(path.point(k)),
@@ -358,6 +358,7 @@ fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     let mut remove = None;
     let row_height = ui.spacing().interact_size.y + 2.0;
     let n = app.sim.slots().len();
+    let in_lab = app.in_lab();
     egui::ScrollArea::vertical()
         .id_salt("runs")
         .max_height(8.0 * row_height)
@@ -367,8 +368,14 @@ fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                 let slot = &app.sim.slots()[i];
                 ui.horizontal(|ui| {
                     color_dot(ui, run_color(slot.setup.color));
+                    let mode = match (in_lab, slot.setup.batch) {
+                        (false, _) => String::new(),
+                        (true, None) => ", batch".to_string(),
+                        (true, Some(1)) => ", SGD".to_string(),
+                        (true, Some(b)) => format!(", mini-batch {b}"),
+                    };
                     let title = format!(
-                        "Run {}: {}, lr {}",
+                        "Run {}: {}, lr {}{mode}",
                         i + 1,
                         slot.setup.optimizer.kind.label(),
                         fmt_num(slot.setup.optimizer.lr)

@@ -8,7 +8,7 @@ use egui_plot::{Line, LineStyle, Plot, Points};
 use serde::{Deserialize, Serialize};
 
 use super::{DescentApp, Notice, fmt_num, run_color};
-use crate::engine::regression::{BatchSpec, DataSpec, Dataset, batch_at, parse_csv};
+use crate::engine::regression::{DataSpec, Dataset, batch_at, parse_csv};
 
 /// How each step samples the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,23 +78,22 @@ impl LabSettings {
         })
     }
 
-    /// The batch spec for `n` points, `None` in batch mode.
-    pub fn batch_spec(&self, n: usize) -> Option<BatchSpec> {
-        let size = match self.mode {
-            BatchMode::Batch => return None,
-            BatchMode::MiniBatch => self.batch_size.clamp(1, n),
-            BatchMode::Stochastic => 1,
-        };
-        Some(BatchSpec {
-            size,
-            seed: self.seed,
-        })
+    /// The batch size of the current mode (`None` for batch descent), for new runs.
+    pub fn batch_for_new_runs(&self) -> Option<usize> {
+        match self.mode {
+            BatchMode::Batch => None,
+            BatchMode::MiniBatch => Some(self.batch_size.max(1)),
+            BatchMode::Stochastic => Some(1),
+        }
     }
 
-    /// Optimizer steps for all epochs over `n` points.
-    pub fn steps(&self, n: usize) -> u64 {
-        let per_epoch = self.batch_spec(n).map_or(1, |b| b.steps_per_epoch(n));
-        self.epochs.max(1).saturating_mul(per_epoch as u64)
+    /// The mode a run with `batch` points per step is in.
+    pub fn mode_of(batch: Option<usize>) -> BatchMode {
+        match batch {
+            None => BatchMode::Batch,
+            Some(1) => BatchMode::Stochastic,
+            Some(_) => BatchMode::MiniBatch,
+        }
     }
 }
 
@@ -122,7 +121,7 @@ pub fn scatter_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     let best = data.stats().least_squares();
     let shown = app.sim.shown();
     let selected = app.sim.selected;
-    let batch_spec = app.sim.batch_spec();
+    let batch_spec = app.sim.selected_slot().and_then(|s| s.run.batch_spec());
     let x_label = if app.settings.lab.standardize {
         "x (standardized)"
     } else {
@@ -265,22 +264,36 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         .changed();
 
     ui.strong("Training");
+    ui.label(
+        RichText::new(
+            "Mode and batch size are the selected run's: add runs (Shift+click) to compare modes.",
+        )
+        .small(),
+    );
+    let selected_batch = app.sim.selected_slot().map(|s| s.setup.batch);
+    let mut mode = LabSettings::mode_of(selected_batch.flatten());
+    let n = app.lab_data.as_ref().map_or(100, |d| d.len());
+    let mut batch_size = match selected_batch.flatten() {
+        Some(b) if b > 1 => b,
+        _ => lab.batch_size,
+    }
+    .clamp(1, n.max(2));
+    let mut batch_changed = false;
     ui.horizontal(|ui| {
-        changed |= ui
-            .radio_value(&mut lab.mode, BatchMode::Batch, "Batch")
+        batch_changed |= ui
+            .radio_value(&mut mode, BatchMode::Batch, "Batch")
             .changed();
-        changed |= ui
-            .radio_value(&mut lab.mode, BatchMode::MiniBatch, "Mini-batch")
+        batch_changed |= ui
+            .radio_value(&mut mode, BatchMode::MiniBatch, "Mini-batch")
             .changed();
-        changed |= ui
-            .radio_value(&mut lab.mode, BatchMode::Stochastic, "Stochastic")
+        batch_changed |= ui
+            .radio_value(&mut mode, BatchMode::Stochastic, "Stochastic")
             .changed();
     });
-    let n = app.lab_data.as_ref().map_or(100, |d| d.len());
-    if lab.mode == BatchMode::MiniBatch {
-        changed |= ui
+    if mode == BatchMode::MiniBatch {
+        batch_changed |= ui
             .add(
-                Slider::new(&mut lab.batch_size, 1..=n.max(2))
+                Slider::new(&mut batch_size, 1..=n.max(2))
                     .logarithmic(true)
                     .text("Batch size"),
             )
@@ -293,15 +306,20 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                 .text("Epochs"),
         )
         .changed();
-    if lab.mode != BatchMode::Batch {
-        changed |= ui
-            .add(egui::DragValue::new(&mut lab.seed).prefix("shuffle seed "))
-            .on_hover_text("Shuffle seed")
-            .changed();
-        ui.checkbox(
-            &mut app.settings.lab.show_batch_contours,
-            "Contours of the current batch's loss",
-        );
+    changed |= ui
+        .add(egui::DragValue::new(&mut lab.seed).prefix("shuffle seed "))
+        .on_hover_text("Shuffle seed")
+        .changed();
+    ui.checkbox(
+        &mut app.settings.lab.show_batch_contours,
+        "Contours of the current batch's loss",
+    );
+    if batch_changed && selected_batch.is_some() {
+        app.settings.lab.mode = mode;
+        app.settings.lab.batch_size = batch_size;
+        lab.mode = mode;
+        lab.batch_size = batch_size;
+        app.set_batch(app.settings.lab.batch_for_new_runs());
     }
     if changed && apply.is_none() {
         apply = Some(lab);

@@ -255,6 +255,28 @@ impl DescentApp {
             start: self.objective().info().default_start.clone(),
             optimizer: self.settings.optimizer,
             color: 0,
+            batch: self.batch_for_new_runs(),
+        }
+    }
+
+    /// The batch size new runs get: the lab's current mode, or none outside the lab.
+    fn batch_for_new_runs(&self) -> Option<usize> {
+        if self.in_lab() {
+            self.settings.lab.batch_for_new_runs()
+        } else {
+            None
+        }
+    }
+
+    /// In the lab, sets the selected run's batch size (`None`: batch descent) and restarts it.
+    pub fn set_batch(&mut self, batch: Option<usize>) {
+        if let Some(slot) = self.sim.selected_slot() {
+            let setup = RunSetup {
+                batch,
+                ..slot.setup.clone()
+            };
+            let result = self.sim.set_selected(setup);
+            self.apply(result);
         }
     }
 
@@ -277,7 +299,7 @@ impl DescentApp {
             self.view2d.reset_view();
             return;
         }
-        self.sim.set_batches(None);
+        self.sim.set_lab(None);
         match preset(name, None) {
             Ok(objective) => {
                 self.settings.function = name.to_string();
@@ -286,6 +308,7 @@ impl DescentApp {
                     start: objective.info().default_start.clone(),
                     optimizer: self.settings.optimizer,
                     color: 0,
+                    batch: None,
                 };
                 let errors = self.sim.reset_with(
                     objective,
@@ -312,6 +335,7 @@ impl DescentApp {
                 start,
                 optimizer: self.settings.optimizer,
                 color: self.next_color(),
+                batch: self.batch_for_new_runs(),
             },
         };
         let result = self.sim.set_selected(setup);
@@ -320,14 +344,17 @@ impl DescentApp {
 
     /// Adds a run from `start` with the selected run's optimizer, in a new color.
     pub fn add_run_at(&mut self, start: Vec<f64>) {
-        let optimizer = self
+        let (optimizer, batch) = self
             .sim
             .selected_slot()
-            .map_or(self.settings.optimizer, |s| s.setup.optimizer);
+            .map_or((self.settings.optimizer, self.batch_for_new_runs()), |s| {
+                (s.setup.optimizer, s.setup.batch)
+            });
         let setup = RunSetup {
             start,
             optimizer,
             color: self.next_color(),
+            batch,
         };
         let result = self.sim.add_run(setup);
         self.apply(result);
@@ -348,9 +375,9 @@ impl DescentApp {
 
     /// Applies the iteration (or, in the lab, epoch) and tolerance settings to every run.
     pub fn apply_limits(&mut self) {
-        let iterations = match &self.lab_data {
-            Some(data) if self.in_lab() => self.settings.lab.steps(data.len()),
-            _ => self.settings.iterations,
+        let iterations = match self.sim.lab() {
+            Some(lab) => lab.steps(None),
+            None => self.settings.iterations,
         };
         let result = self
             .sim
@@ -374,6 +401,7 @@ impl DescentApp {
                 start: vec![0.0, 0.0],
                 optimizer: self.settings.optimizer,
                 color: 0,
+                batch: self.settings.lab.batch_for_new_runs(),
             }]
         };
         self.enter_lab_with(setups);
@@ -385,13 +413,12 @@ impl DescentApp {
             return;
         };
         let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(&data));
-        let batches = self
-            .settings
-            .lab
-            .batch_spec(data.len())
-            .map(|b| (data.clone(), b));
-        self.sim.set_batches(batches);
-        let iterations = self.settings.lab.steps(data.len());
+        self.sim.set_lab(Some(simulation::LabRuns {
+            data,
+            seed: self.settings.lab.seed,
+            epochs: self.settings.lab.epochs,
+        }));
+        let iterations = self.sim.lab().map_or(1, |lab| lab.steps(None));
         let errors =
             self.sim
                 .reset_with(objective, iterations, self.settings.effective_tol(), setups);
@@ -605,6 +632,7 @@ impl Settings {
                     start: spec.start.clone(),
                     optimizer: spec.optimizer,
                     color: i,
+                    batch: request.batch.map(|b| b.size),
                 })
                 .collect(),
             optimizer: first.map_or_else(Settings::default_optimizer, |s| s.optimizer),

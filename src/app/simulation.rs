@@ -33,6 +33,9 @@ pub struct RunSetup {
     pub optimizer: OptimizerConfig,
     /// Index into the run palette.
     pub color: usize,
+    /// In the regression lab: points per step (`None`: all of them, batch descent).
+    #[serde(default)]
+    pub batch: Option<usize>,
 }
 
 /// One run on screen: its setup and the engine run stepping it.
@@ -112,8 +115,40 @@ pub struct Simulation {
     /// While true, every run is computed to its end at once (a slider is being dragged).
     pub preview: bool,
     carry: f64,
-    /// Mini-batches every run draws its gradient from (the regression lab).
-    batches: Option<(Arc<Dataset>, BatchSpec)>,
+    /// The regression lab's data and epochs, when runs are fits of a line.
+    lab: Option<LabRuns>,
+}
+
+/// What runs in the regression lab share: the data, the shuffles' seed and the epochs.
+/// Each run has its own batch size ([`RunSetup::batch`]), so batch, mini-batch and
+/// stochastic descent can run side by side.
+#[derive(Clone, Debug)]
+pub struct LabRuns {
+    /// The points fitted.
+    pub data: Arc<Dataset>,
+    /// Seed of every run's shuffles.
+    pub seed: u64,
+    /// Passes over the data each run makes.
+    pub epochs: u64,
+}
+
+impl LabRuns {
+    /// The batch spec of a run with `batch` points per step, `None` for batch descent.
+    pub fn batch_spec(&self, batch: Option<usize>) -> Option<BatchSpec> {
+        let n = self.data.len();
+        batch.filter(|b| *b < n).map(|size| BatchSpec {
+            size: size.max(1),
+            seed: self.seed,
+        })
+    }
+
+    /// Optimizer steps of such a run: epochs times steps per epoch.
+    pub fn steps(&self, batch: Option<usize>) -> u64 {
+        let per_epoch = self
+            .batch_spec(batch)
+            .map_or(1, |b| b.steps_per_epoch(self.data.len()));
+        self.epochs.max(1).saturating_mul(per_epoch as u64)
+    }
 }
 
 impl Simulation {
@@ -130,19 +165,29 @@ impl Simulation {
             speed: Speed::default(),
             preview: false,
             carry: 0.0,
-            batches: None,
+            lab: None,
         }
     }
 
-    /// Makes every run built from now on draw its gradient from mini-batches of a data set
-    /// (`None`: from the whole objective). Rebuild or reset the runs to apply it.
-    pub fn set_batches(&mut self, batches: Option<(Arc<Dataset>, BatchSpec)>) {
-        self.batches = batches;
+    /// Makes runs built from now on fits of a line to the lab's data, each drawing its
+    /// gradient from batches of its own size (`None`: runs of the objective itself). Rebuild
+    /// or reset the runs to apply it.
+    pub fn set_lab(&mut self, lab: Option<LabRuns>) {
+        self.lab = lab;
     }
 
-    /// The mini-batch spec runs use, if any.
-    pub fn batch_spec(&self) -> Option<BatchSpec> {
-        self.batches.as_ref().map(|(_, b)| *b)
+    /// The lab's shared settings, if runs are fits of a line.
+    pub fn lab(&self) -> Option<&LabRuns> {
+        self.lab.as_ref()
+    }
+
+    /// The most iterations any run takes (the scrubber's and the animation's end).
+    pub fn budget(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.run.spec().max_iters)
+            .max()
+            .unwrap_or(self.max_iters)
     }
 
     /// The objective.
@@ -198,7 +243,7 @@ impl Simulation {
                 if s.run.is_finished() {
                     s.run.iterations()
                 } else {
-                    self.max_iters as usize
+                    s.run.spec().max_iters as usize
                 }
             })
             .max()
@@ -206,16 +251,24 @@ impl Simulation {
     }
 
     fn make_slot(&self, setup: RunSetup) -> Result<RunSlot, EngineError> {
+        let max_iters = match &self.lab {
+            Some(lab) => lab
+                .steps(setup.batch)
+                .min(crate::engine::run::MAX_ITERATIONS),
+            None => self.max_iters,
+        };
         let spec = RunSpec {
             optimizer: setup.optimizer,
             start: setup.start.clone(),
-            max_iters: self.max_iters,
+            max_iters,
             tol: self.tol,
         };
-        let run = match &self.batches {
-            Some((data, batch)) => {
-                Run::with_batches(self.objective.clone(), spec, data.clone(), *batch)?
-            }
+        let batches = self
+            .lab
+            .as_ref()
+            .and_then(|lab| Some((lab.data.clone(), lab.batch_spec(setup.batch)?)));
+        let run = match batches {
+            Some((data, batch)) => Run::with_batches(self.objective.clone(), spec, data, batch)?,
             None => Run::new(self.objective.clone(), spec)?,
         };
         let hessian = self.objective.second_order(&setup.start).hessian;
@@ -383,7 +436,7 @@ impl Simulation {
     pub fn advance(&mut self, dt: f64, budget: Duration) -> Progress {
         if self.playing {
             match self.speed {
-                Speed::Instant => self.shown = self.max_iters as usize,
+                Speed::Instant => self.shown = self.budget() as usize,
                 Speed::PerSecond(rate) => {
                     self.carry += rate.clamp(0.0, 1e9) * dt.max(0.0);
                     let whole = self.carry.floor();
@@ -391,7 +444,7 @@ impl Simulation {
                     self.shown = self.shown.saturating_add(whole as usize);
                 }
             }
-            self.shown = self.shown.min(self.max_iters as usize);
+            self.shown = self.shown.min(self.budget() as usize);
         }
         let progress = self.compute(budget);
         if self.playing && progress.is_complete() && self.at_end() {
@@ -406,7 +459,7 @@ impl Simulation {
     /// The iteration every run must be computed to.
     fn target(&self) -> usize {
         if self.preview {
-            self.max_iters as usize
+            self.budget() as usize
         } else {
             self.shown
         }

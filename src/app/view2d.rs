@@ -268,9 +268,11 @@ impl View2d {
         visible: &Visible<'_>,
         count: usize,
     ) {
-        let (Some(data), Some(spec), Some(slot)) =
-            (&app.lab_data, app.sim.batch_spec(), app.sim.selected_slot())
-        else {
+        let (Some(data), Some(spec), Some(slot)) = (
+            &app.lab_data,
+            app.sim.selected_slot().and_then(|s| s.run.batch_spec()),
+            app.sim.selected_slot(),
+        ) else {
             return;
         };
         let key = BatchContourKey {
