@@ -118,12 +118,13 @@ proptest! {
     ) {
         let data = DataSpec { seed, ..DataSpec::seed002() }.generate().unwrap();
         let indices: Vec<u32> = epoch_order(data.len(), seed, 0)[..size].to_vec();
-        let batch = Dataset {
-            x: indices.iter().map(|&i| data.x[i as usize]).collect(),
-            y: indices.iter().map(|&i| data.y[i as usize]).collect(),
-        };
         let objective = LossObjective::of_batch(data.stats_of(&indices));
-        let direct = batch.direct_loss(w0, w1);
+        // The mean over the batch's points, summed one by one.
+        let direct = indices
+            .iter()
+            .map(|&i| (w0 + w1 * data.x[i as usize] - data.y[i as usize]).powi(2))
+            .sum::<f64>()
+            / size as f64;
         prop_assert!((objective.value(&[w0, w1]) - direct).abs() <= 1e-8 * direct.max(1.0));
     }
 }

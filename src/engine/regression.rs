@@ -48,6 +48,8 @@ pub struct Dataset {
     pub x: Vec<f64>,
     /// The y values.
     pub y: Vec<f64>,
+    /// (x, y) side by side, made on first use: a batch then reads one cache line per point.
+    pairs: OnceLock<Vec<[f64; 2]>>,
 }
 
 impl Dataset {
@@ -63,7 +65,11 @@ impl Dataset {
         if x.iter().all(|v| *v == x[0]) {
             return Err(DataError::ConstantX(x[0]));
         }
-        Ok(Self { x, y })
+        Ok(Self {
+            x,
+            y,
+            pairs: OnceLock::new(),
+        })
     }
 
     /// The number of points.
@@ -104,11 +110,14 @@ impl Dataset {
         let Some(&first) = indices.first() else {
             return Stats::default();
         };
-        let (kx, ky) = (self.x[first as usize], self.y[first as usize]);
+        let pairs = self
+            .pairs
+            .get_or_init(|| self.x.iter().zip(&self.y).map(|(x, y)| [*x, *y]).collect());
+        let [kx, ky] = pairs[first as usize];
         let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for &i in indices {
-            let dx = self.x[i as usize] - kx;
-            let dy = self.y[i as usize] - ky;
+            let [x, y] = pairs[i as usize];
+            let (dx, dy) = (x - kx, y - ky);
             sx += dx;
             sy += dy;
             sxx += dx * dx;
@@ -134,6 +143,7 @@ impl Dataset {
         Self {
             x: self.x.iter().map(|x| (x - s.mx) / sd).collect(),
             y: self.y.clone(),
+            pairs: OnceLock::new(),
         }
     }
 
@@ -299,7 +309,8 @@ impl BatchSpec {
 }
 
 /// A seeded pseudo-random permutation of 0..n, evaluated one position at a time: a
-/// four-round Feistel network on the next power of four, cycle-walked into range. An epoch
+/// three-round Feistel network (a pseudo-random permutation, by Luby and Rackoff) on the
+/// next power of four, cycle-walked into range. An epoch
 /// visits every point exactly once without shuffling (or storing) an index array, so its
 /// cost does not grow with n beyond the points it reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,7 +318,7 @@ pub struct Permutation {
     n: u64,
     half_bits: u32,
     mask: u64,
-    keys: [u64; 4],
+    keys: [u64; 3],
 }
 
 /// SplitMix64's finalizer: a fast, well-mixing bijection on u64.
@@ -338,8 +349,11 @@ impl Permutation {
 
     fn encrypt(&self, v: u64) -> u64 {
         let (mut left, mut right) = (v >> self.half_bits, v & self.mask);
+        // Round function: one multiply, keeping the high bits, which depend on every bit of
+        // the input; cheap enough to evaluate per point and per step.
+        let shift = 64 - self.half_bits;
         for key in self.keys {
-            let next = left ^ (mix(right ^ key) & self.mask);
+            let next = left ^ ((right ^ key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift);
             left = right;
             right = next;
         }
