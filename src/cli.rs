@@ -240,13 +240,15 @@ impl RunArgs {
                     max_iters: iters as u64,
                     tol,
                 };
-                spec.validate(objective.as_ref()).map_err(|e| {
-                    let flag = match e {
-                        EngineError::BadTolerance(_) => "--tol",
-                        _ => "--start",
-                    };
-                    UsageError(format!("{flag}: {e}"))
-                })?;
+                spec.validate(objective.as_ref())
+                    .and_then(|()| Run::new(objective.clone(), spec.clone()).map(drop))
+                    .map_err(|e| {
+                        let flag = match e {
+                            EngineError::BadTolerance(_) => "--tol",
+                            _ => "--start",
+                        };
+                        UsageError(format!("{flag}: {e}"))
+                    })?;
                 Ok(spec)
             })
             .collect::<Result<Vec<_>, UsageError>>()?;

@@ -454,3 +454,34 @@ fn regression_options_are_checked() {
         &["--epochs", "only to --function regression"],
     );
 }
+
+#[test]
+fn starts_and_data_that_overflow_are_refused_not_panicked() {
+    assert_usage_error(
+        &["run", "--start", "1e200,0"],
+        &["--start", "(1e200, 0)", "beyond"],
+    );
+    assert_usage_error(
+        &["run", "-f", "exp-log", "--start", "1000"],
+        &["--start", "not finite"],
+    );
+    assert_usage_error(&["run", "--start", "1e13,0"], &["--start", "1e12"]);
+    assert_usage_error(
+        &["run", "-f", "exp-log", "--start", "1e-320"],
+        &["--start", "not finite"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "gen:b=1e308"],
+        &["--data", "not finite"],
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "gen:even=true,lo=-1e308,hi=1e308",
+        ],
+        &["--data", "hi - lo"],
+    );
+}

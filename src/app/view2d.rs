@@ -283,8 +283,9 @@ impl View2d {
             count,
         };
         if self.batch_contours.as_ref().is_none_or(|(k, _)| *k != key) {
-            let batch =
-                LossObjective::of_batch(data.stats_of(&batch_at(data.len(), spec, key.step)));
+            let batch = LossObjective::of_batch(
+                data.stats_of(&batch_at(data.len(), spec, key.step).collect::<Vec<u32>>()),
+            );
             let coarse = crate::engine::Grid::sample(&batch, visible.x, visible.y, 64, 64);
             let contours = match ColorScale::of(&coarse, false) {
                 Some(scale) => {

@@ -51,6 +51,9 @@ pub enum EngineError {
         /// The domain in words.
         domain: String,
     },
+    /// The start lies beyond the radius where runs count as diverged.
+    #[error("start {0} is beyond |p| = 1e12, where a run counts as diverged")]
+    StartTooFar(String),
     /// The function or its gradient is not finite at the start.
     #[error("{function} or its gradient is not finite at the start {point}")]
     StartNotFinite {
@@ -77,6 +80,15 @@ pub enum EngineError {
 
 /// Formats a point as `(a, b, c)` for messages.
 pub fn format_point(p: &[f64]) -> String {
-    let parts: Vec<String> = p.iter().map(|v| v.to_string()).collect();
+    let parts: Vec<String> = p
+        .iter()
+        .map(|v| {
+            if *v != 0.0 && !(1e-5..1e15).contains(&v.abs()) {
+                format!("{v:e}")
+            } else {
+                v.to_string()
+            }
+        })
+        .collect();
     format!("({})", parts.join(", "))
 }

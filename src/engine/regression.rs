@@ -33,6 +33,9 @@ pub enum DataError {
     /// Too many points.
     #[error("at most {MAX_POINTS} points, got {0}")]
     TooMany(usize),
+    /// A value, or a sum the loss needs, is not a finite number.
+    #[error("not finite: {0}")]
+    NotFinite(String),
     /// Every x is the same, so the slope is undetermined.
     #[error("all x values are equal ({0}), so no slope can be fitted")]
     ConstantX(f64),
@@ -65,11 +68,29 @@ impl Dataset {
         if x.iter().all(|v| *v == x[0]) {
             return Err(DataError::ConstantX(x[0]));
         }
-        Ok(Self {
+        if let Some(i) = (0..x.len()).find(|&i| !(x[i].is_finite() && y[i].is_finite())) {
+            return Err(DataError::NotFinite(format!(
+                "point {} is ({}, {})",
+                i + 1,
+                x[i],
+                y[i]
+            )));
+        }
+        let data = Self {
             x,
             y,
             pairs: OnceLock::new(),
-        })
+        };
+        let s = data.stats();
+        if [s.mx, s.my, s.vxx, s.vxy, s.vyy]
+            .iter()
+            .any(|v| !v.is_finite())
+        {
+            return Err(DataError::NotFinite(
+                "the values are too large to square and sum".to_string(),
+            ));
+        }
+        Ok(data)
     }
 
     /// The number of points.
@@ -383,16 +404,16 @@ pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<u32> {
     (0..n).map(|i| permutation.at(i) as u32).collect()
 }
 
-/// The points of the batch used at step `step` (1-based) of a run with `spec` over `n` points.
-pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> Vec<u32> {
-    let per_epoch = spec.steps_per_epoch(n);
+/// The points of the batch used at step `step` (1-based) of a run with `spec` over `n`
+/// points, one at a time (take what you need of a large batch).
+pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> impl Iterator<Item = u32> {
+    let size = spec.size.max(1);
+    let per_epoch = spec.steps_per_epoch(n).max(1);
     let index = step.saturating_sub(1);
     let (epoch, k) = (index / per_epoch, index % per_epoch);
     let permutation = epoch_permutation(n, spec.seed, epoch as u64);
-    let start = k * spec.size;
-    (start..(start + spec.size).min(n))
-        .map(|i| permutation.at(i) as u32)
-        .collect()
+    let start = (k * size).min(n);
+    (start..(start + size).min(n)).map(move |i| permutation.at(i) as u32)
 }
 
 /// The batches of a run, one per step, in epochs.
@@ -595,6 +616,12 @@ impl DataSpec {
             return Err(DataError::Spec(format!(
                 "sigma must be >= 0, got {}",
                 self.sigma
+            )));
+        }
+        if !(self.hi - self.lo).is_finite() {
+            return Err(DataError::Spec(format!(
+                "hi - lo must be finite, got lo={} hi={}",
+                self.lo, self.hi
             )));
         }
         if self.lo >= self.hi {

@@ -95,6 +95,9 @@ impl RunSpec {
                 names: info.param_names.join(","),
             });
         }
+        if norm(&self.start) > DIVERGENCE_NORM {
+            return Err(EngineError::StartTooFar(format_point(&self.start)));
+        }
         if !objective.in_domain(&self.start) || self.start.iter().any(|v| !v.is_finite()) {
             return Err(EngineError::StartOutsideDomain {
                 function: info.name.clone(),
