@@ -15,7 +15,7 @@ use std::hint::black_box;
 fn heatmap(c: &mut Criterion) {
     let objective = preset("three-wells", None).unwrap();
     let key = HeatmapKey {
-        function: ("three-wells".to_string(), 2),
+        function: ("three-wells".to_string(), 2, 0),
         x: Interval::new(0.0, 5.0),
         y: Interval::new(0.0, 5.0),
         width: 1280,

@@ -162,6 +162,10 @@ pub struct RunRequest {
     pub data: Option<Arc<Dataset>>,
     /// Mini-batches of a regression, when smaller than the data.
     pub batch: Option<BatchSpec>,
+    /// Where a regression's data came from, as given to `--data`.
+    pub data_source: Option<String>,
+    /// Whether a regression's x was standardized.
+    pub standardize: bool,
 }
 
 impl RunArgs {
@@ -258,6 +262,8 @@ impl RunArgs {
             format: self.format,
             data: regression,
             batch,
+            data_source: self.data.clone(),
+            standardize: self.standardize,
         })
     }
 
@@ -650,7 +656,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
         });
     }
     match cli.window.to_request() {
-        Ok(request) if request.objective.dim() > 2 => {
+        Ok(request) if cli.window.function == "sum-squares" => {
             let _ = writeln!(
                 err,
                 "error: --function: {} is n-dimensional and has no window view; use `descent run`",

@@ -1,5 +1,7 @@
 //! The window driven as a user would: by mouse, keys and accessible labels (egui_kittest).
 
+use std::sync::Arc;
+
 use descent::app::simulation::Speed;
 use descent::app::{DescentApp, Settings};
 use descent::engine::{OptimizerConfig, OptimizerKind, Run, RunSpec, StopReason, preset};
@@ -667,4 +669,62 @@ fn batch_and_stochastic_runs_go_side_by_side() {
     assert_eq!(slots[1].run.iterations(), 10_000);
     assert!(slots[1].run.batch_losses().len() == 10_000 && slots[0].run.batch_losses().is_empty());
     h.get_by_label_contains("SGD");
+}
+
+#[test]
+fn a_saved_lab_session_comes_back_with_its_runs_and_data_source() {
+    use std::collections::HashMap;
+    #[derive(Default)]
+    struct Storage(HashMap<String, String>);
+    impl eframe::Storage for Storage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+    let mut app = lab();
+    let seed002 = descent::engine::regression::DataSpec::seed002();
+    app.apply_lab(descent::app::lab::LabSettings {
+        spec: seed002,
+        data_spec: seed002,
+        standardize: true,
+        ..app.settings.lab.clone()
+    });
+    app.add_run_at(vec![1.0, -2.0]);
+    app.set_batch(Some(1));
+    let mut storage = Storage::default();
+    eframe::App::save(&mut app, &mut storage);
+    let restored = DescentApp::from_storage(Some(&storage));
+    assert!(restored.in_lab());
+    assert_eq!(restored.sim.setups(), app.sim.setups());
+    assert_eq!(
+        restored.lab_data, app.lab_data,
+        "the same points, standardized again"
+    );
+}
+
+#[test]
+fn changing_epochs_keeps_the_data_and_typed_fields_wait_for_generate() {
+    let mut h = harness(lab());
+    h.run_steps(2);
+    let before = h.state().lab_data.clone().unwrap();
+    // A typed generator field does not change the data until Generate.
+    h.state_mut().settings.lab.spec.n = 50;
+    h.get_by_role_and_label(Role::Slider, "Epochs")
+        .set_value_accesskit(7.0);
+    h.run_steps(2);
+    assert!(
+        Arc::ptr_eq(&before, h.state().lab_data.as_ref().unwrap()),
+        "same data set"
+    );
+    assert_eq!(h.state().sim.slots()[0].run.spec().max_iters, 7);
+    h.get_by_label("Generate").click();
+    h.run_steps(2);
+    assert_eq!(h.state().lab_data.as_ref().unwrap().len(), 50);
 }

@@ -485,3 +485,11 @@ fn starts_and_data_that_overflow_are_refused_not_panicked() {
         &["--data", "hi - lo"],
     );
 }
+
+#[test]
+fn the_window_refuses_n_dimensional_functions() {
+    assert_usage_error(
+        &["--function", "sum-squares", "--dim", "2"],
+        &["sum-squares", "descent run"],
+    );
+}

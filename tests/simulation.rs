@@ -148,3 +148,34 @@ fn the_stability_bound_is_two_over_the_largest_curvature() {
     let saddle = sim("saddle", 10, &[&[1.5, 0.01]]);
     assert!((saddle.slots()[0].stable_lr_bound().unwrap() - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn removing_a_run_keeps_the_selected_one_selected() {
+    let mut s = sim(
+        "bowl",
+        10,
+        &[&[0.0, 0.0], &[1.0, 1.0], &[2.0, 2.0], &[3.0, 3.0]],
+    );
+    s.selected = 2;
+    s.remove_run(0);
+    assert_eq!(s.selected_slot().unwrap().setup.start, vec![2.0, 2.0]);
+    s.remove_run(1);
+    assert_eq!(
+        s.selected_slot().unwrap().setup.start,
+        vec![3.0, 3.0],
+        "its successor"
+    );
+    s.remove_run(1);
+    assert_eq!(s.selected, 0);
+}
+
+#[test]
+fn every_run_and_objective_gets_a_new_generation() {
+    let mut s = sim("bowl", 10, &[&[0.0, 0.0]]);
+    let (first, objective) = (s.slots()[0].generation, s.objective_generation());
+    s.rebuild().unwrap();
+    assert_ne!(s.slots()[0].generation, first, "a rebuilt run is a new run");
+    let setups = s.setups();
+    s.set_objective(preset("bowl", None).unwrap(), setups);
+    assert_ne!(s.objective_generation(), objective);
+}

@@ -67,10 +67,13 @@ impl Series {
             Series::StepLoss => strided(path.values(), k, 1.0),
             Series::EpochLoss(n) => {
                 let per_epoch = steps_per_epoch(slot, n);
-                let epochs: Vec<f64> = (0..=k / per_epoch)
-                    .map(|e| path.values()[e * per_epoch])
-                    .collect();
-                strided(&epochs, epochs.len().saturating_sub(1), 1.0)
+                let last = k / per_epoch;
+                let stride = (last / budget).max(1);
+                (0..=last)
+                    .step_by(stride)
+                    .chain(std::iter::once(last))
+                    .map(|e| (e as f64, path.values()[e * per_epoch]))
+                    .collect()
             }
         }
     }
@@ -86,7 +89,11 @@ pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     });
     let log = app.settings.chart_log;
     // Only the log chart needs it, and it reads every value of every path.
-    let f_ref = if log { reference_value(app) } else { 0.0 };
+    let f_ref = if log {
+        cached_reference_value(app)
+    } else {
+        0.0
+    };
     let width = (ui.available_width() - 8.0) / 2.0;
     let height = ui.available_height();
     let shown = app.sim.shown();
@@ -149,6 +156,27 @@ fn steps_per_epoch(slot: &super::simulation::RunSlot, n: usize) -> usize {
         .batch_spec()
         .map_or(1, |b| b.steps_per_epoch(n))
         .max(1)
+}
+
+/// [`reference_value`], recomputed only when the runs or their lengths change.
+fn cached_reference_value(app: &mut DescentApp) -> f64 {
+    let key = app
+        .sim
+        .slots()
+        .iter()
+        .map(|s| (s.generation, s.run.iterations()))
+        .fold(
+            (app.sim.objective_generation(), 0u64, 0usize),
+            |(g, h, n), (gen_, len)| (g, h.wrapping_mul(31).wrapping_add(gen_), n + len),
+        );
+    if let Some((cached_key, value)) = app.chart_reference
+        && cached_key == key
+    {
+        return value;
+    }
+    let value = reference_value(app);
+    app.chart_reference = Some((key, value));
+    value
 }
 
 /// The value log charts measure from: the lowest of the known minima and every value seen,

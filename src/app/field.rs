@@ -139,8 +139,8 @@ impl ColorScale {
 /// What a heatmap image depends on; equal keys give equal images.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeatmapKey {
-    /// The objective's name and dimension.
-    pub function: (String, usize),
+    /// The objective's name, dimension and generation (a new data set is a new objective).
+    pub function: (String, usize, u64),
     /// The visible x range.
     pub x: Interval,
     /// The visible y range.

@@ -25,12 +25,14 @@ pub enum BatchMode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LabSettings {
-    /// How generated data is drawn.
+    /// The generator's fields as typed (applied by Generate).
     pub spec: DataSpec,
-    /// A CSV file to fit instead of generated data.
+    /// The CSV path as typed (applied by Load CSV).
     pub csv_path: String,
-    /// Fit the CSV file rather than generated data.
-    pub use_csv: bool,
+    /// The generator settings the current data came from.
+    pub data_spec: DataSpec,
+    /// The CSV file the current data came from, if it came from one.
+    pub data_csv: Option<String>,
     /// Rescale x to mean 0 and standard deviation 1.
     pub standardize: bool,
     /// Batch, mini-batch or stochastic.
@@ -50,7 +52,8 @@ impl Default for LabSettings {
         Self {
             spec: DataSpec::seed001(),
             csv_path: String::new(),
-            use_csv: false,
+            data_spec: DataSpec::seed001(),
+            data_csv: None,
             standardize: false,
             mode: BatchMode::Batch,
             batch_size: 20,
@@ -64,12 +67,13 @@ impl Default for LabSettings {
 impl LabSettings {
     /// The data to fit: the CSV file or the generated set, standardized if asked.
     pub fn dataset(&self) -> Result<Dataset, String> {
-        let raw = if self.use_csv {
-            let text = std::fs::read_to_string(&self.csv_path)
-                .map_err(|e| format!("cannot read '{}': {e}", self.csv_path))?;
-            parse_csv(&text).map_err(|e| format!("{}: {e}", self.csv_path))?
-        } else {
-            self.spec.generate().map_err(|e| e.to_string())?
+        let raw = match &self.data_csv {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read '{path}': {e}"))?;
+                parse_csv(&text).map_err(|e| format!("{path}: {e}"))?
+            }
+            None => self.data_spec.generate().map_err(|e| e.to_string())?,
         };
         Ok(if self.standardize {
             raw.standardized()
@@ -97,6 +101,15 @@ impl LabSettings {
     }
 }
 
+/// What the views need of the lab's data every frame, computed once per data set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabSummary {
+    /// The smallest and largest x.
+    pub x_range: (f64, f64),
+    /// The least-squares line (intercept, slope).
+    pub best: Option<[f64; 2]>,
+}
+
 /// The most points the scatter draws; larger sets are thinned evenly.
 const SCATTER_POINTS: usize = 5000;
 
@@ -107,18 +120,16 @@ pub fn scatter_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         ui.label("No data: generate some or load a CSV file.");
         return;
     };
-    let (lo, hi) = data
-        .x
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        });
+    let Some(summary) = app.lab_summary.clone() else {
+        return;
+    };
+    let (lo, hi) = summary.x_range;
     let stride = (data.len() / SCATTER_POINTS).max(1);
     let points: Vec<[f64; 2]> = (0..data.len())
         .step_by(stride)
         .map(|i| [data.x[i], data.y[i]])
         .collect();
-    let best = data.stats().least_squares();
+    let best = summary.best;
     let shown = app.sim.shown();
     let selected = app.sim.selected;
     let batch_spec = app.sim.selected_slot().and_then(|s| s.run.batch_spec());
@@ -186,7 +197,7 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             ("Seed 001", DataSpec::seed001()),
             ("Seed 002", DataSpec::seed002()),
         ] {
-            let current = !app.settings.lab.use_csv && app.settings.lab.spec == spec;
+            let current = app.settings.lab.data_csv.is_none() && app.settings.lab.data_spec == spec;
             if ui
                 .selectable_label(current, name)
                 .on_hover_text(format!(
@@ -197,7 +208,8 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             {
                 apply = Some(LabSettings {
                     spec,
-                    use_csv: false,
+                    data_spec: spec,
+                    data_csv: None,
                     ..app.settings.lab.clone()
                 });
             }
@@ -238,7 +250,8 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     });
     if ui.button("Generate").clicked() {
         apply = Some(LabSettings {
-            use_csv: false,
+            data_spec: app.settings.lab.spec,
+            data_csv: None,
             ..app.settings.lab.clone()
         });
     }
@@ -252,13 +265,13 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         .labelled_by(label.id);
         if ui.button("Load CSV").clicked() {
             apply = Some(LabSettings {
-                use_csv: true,
+                data_csv: Some(app.settings.lab.csv_path.trim().to_string()),
                 ..app.settings.lab.clone()
             });
         }
     });
     let mut lab = app.settings.lab.clone();
-    let mut changed = ui
+    let changed = ui
         .checkbox(&mut lab.standardize, "Standardize x")
         .on_hover_text("Rescale x to mean 0, standard deviation 1: one learning rate then suits both parameters")
         .changed();
@@ -299,14 +312,14 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             )
             .changed();
     }
-    changed |= ui
+    let mut training = ui
         .add(
             Slider::new(&mut lab.epochs, 1..=10_000)
                 .logarithmic(true)
                 .text("Epochs"),
         )
         .changed();
-    changed |= ui
+    training |= ui
         .add(egui::DragValue::new(&mut lab.seed).prefix("shuffle seed "))
         .on_hover_text("Shuffle seed")
         .changed();
@@ -321,11 +334,18 @@ pub fn lab_controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         lab.batch_size = batch_size;
         app.set_batch(app.settings.lab.batch_for_new_runs());
     }
+    if training {
+        app.set_lab_training(lab.epochs, lab.seed);
+    }
     if changed && apply.is_none() {
-        apply = Some(lab);
+        apply = Some(LabSettings {
+            standardize: lab.standardize,
+            ..app.settings.lab.clone()
+        });
     }
     if let Some(data) = &app.lab_data
-        && let Some([w0, w1]) = data.stats().least_squares()
+        && let Some(summary) = &app.lab_summary
+        && let Some([w0, w1]) = summary.best
     {
         ui.label(
             RichText::new(format!(
@@ -354,8 +374,39 @@ impl DescentApp {
             }
         };
         self.settings.lab = lab;
-        self.lab_data = Some(data);
+        self.set_lab_data(data);
         self.notice = None;
+        self.view2d.reset_view();
         self.enter_lab();
+    }
+
+    /// Sets the lab's data and the summary the views read every frame.
+    pub fn set_lab_data(&mut self, data: Arc<Dataset>) {
+        let (lo, hi) = data
+            .x
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        self.lab_summary = Some(LabSummary {
+            x_range: (lo, hi),
+            best: data.stats().least_squares(),
+        });
+        self.lab_data = Some(data);
+    }
+
+    /// Changes epochs and the shuffles' seed: the runs are rebuilt, the data stays.
+    pub fn set_lab_training(&mut self, epochs: u64, seed: u64) {
+        self.settings.lab.epochs = epochs.max(1);
+        self.settings.lab.seed = seed;
+        if let Some(lab) = self.sim.lab().cloned() {
+            self.sim.set_lab(Some(super::simulation::LabRuns {
+                epochs: self.settings.lab.epochs,
+                seed,
+                ..lab
+            }));
+            let result = self.sim.rebuild();
+            self.apply(result);
+        }
     }
 }

@@ -167,6 +167,10 @@ pub struct DescentApp {
     persist: bool,
     /// The regression lab's data, as fitted (standardized if asked).
     pub lab_data: Option<Arc<Dataset>>,
+    /// What the lab's views need of the data, computed once per data set.
+    pub lab_summary: Option<lab::LabSummary>,
+    /// The log charts' reference value f*, keyed by the runs it was computed from.
+    chart_reference: Option<((u64, u64, usize), f64)>,
 }
 
 impl Default for DescentApp {
@@ -196,6 +200,8 @@ impl DescentApp {
             export: export::Export::default(),
             persist: true,
             lab_data: None,
+            lab_summary: None,
+            chart_reference: None,
         };
         if in_lab {
             let lab = app.settings.lab.clone();
@@ -204,13 +210,17 @@ impl DescentApp {
                 // The saved data source failed (a moved CSV file): fall back to generated data.
                 let notice = app.notice.take();
                 let lab = lab::LabSettings {
-                    use_csv: false,
+                    data_csv: None,
                     ..app.settings.lab.clone()
                 };
                 app.apply_lab(lab);
                 app.notice = notice;
             }
             if app.lab_data.is_some() {
+                let saved = app.settings.runs.clone();
+                if !saved.is_empty() {
+                    app.enter_lab_with(saved);
+                }
                 return app;
             }
             app.settings.function = "bowl".to_string();
@@ -660,13 +670,29 @@ fn lab_from_request(request: &crate::cli::RunRequest) -> lab::LabSettings {
     };
     let per_epoch = request.batch.map_or(1, |b| b.steps_per_epoch(n)) as u64;
     let steps = request.specs.first().map_or(100, |s| s.max_iters);
-    lab::LabSettings {
+    let mut lab = lab::LabSettings {
         mode,
         batch_size: size,
         seed,
         epochs: (steps / per_epoch).max(1),
+        standardize: request.standardize,
         ..lab::LabSettings::default()
+    };
+    // The same source, so the lab can rebuild the same points (e.g. when standardizing).
+    if let Some(source) = &request.data_source {
+        if let Some(spec) = crate::engine::regression::DataSpec::preset(source).or_else(|| {
+            source
+                .strip_prefix("gen:")
+                .and_then(|g| crate::engine::regression::DataSpec::parse(g).ok())
+        }) {
+            lab.spec = spec;
+            lab.data_spec = spec;
+        } else {
+            lab.csv_path = source.clone();
+            lab.data_csv = Some(source.clone());
+        }
     }
+    lab
 }
 
 /// Opens the window (blocking until it closes); returns the process exit code.
@@ -690,15 +716,7 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if runs.specs.iter().any(|s| s.max_iters > MAX_UI_ITERATIONS) {
                         eprintln!("note: the window caps iterations at {MAX_UI_ITERATIONS}");
                     }
-                    let settings = Settings::from_request(runs);
-                    let setups = settings.runs.clone();
-                    let mut app = DescentApp::new(settings).without_persistence();
-                    if let Some(data) = &runs.data {
-                        // The command line's data, as given (already standardized if asked).
-                        app.lab_data = Some(data.clone());
-                        app.enter_lab_with(setups);
-                    }
-                    app
+                    DescentApp::new(Settings::from_request(runs)).without_persistence()
                 }
                 None => DescentApp::from_storage(cc.storage),
             };

@@ -47,6 +47,8 @@ pub struct RunSlot {
     pub run: Run,
     /// The largest Hessian eigenvalue at the start, for the stability hint lr < 2/L.
     pub curvature_at_start: Option<f64>,
+    /// A number no other run of this simulation had: views key their caches by it.
+    pub generation: u64,
 }
 
 impl RunSlot {
@@ -117,6 +119,10 @@ pub struct Simulation {
     carry: f64,
     /// The regression lab's data and epochs, when runs are fits of a line.
     lab: Option<LabRuns>,
+    /// Counts runs made, for [`RunSlot::generation`].
+    runs_made: u64,
+    /// Counts objectives set, so views can tell a new data set from the old one.
+    objectives_set: u64,
 }
 
 /// What runs in the regression lab share: the data, the shuffles' seed and the epochs.
@@ -166,7 +172,14 @@ impl Simulation {
             preview: false,
             carry: 0.0,
             lab: None,
+            runs_made: 0,
+            objectives_set: 0,
         }
+    }
+
+    /// Changes whenever the objective is replaced (even by one of the same name).
+    pub fn objective_generation(&self) -> u64 {
+        self.objectives_set
     }
 
     /// Makes runs built from now on fits of a line to the lab's data, each drawing its
@@ -250,11 +263,14 @@ impl Simulation {
             .unwrap_or(0)
     }
 
-    fn make_slot(&self, setup: RunSetup) -> Result<RunSlot, EngineError> {
+    fn make_slot(&mut self, mut setup: RunSetup) -> Result<RunSlot, EngineError> {
+        if let Some(lab) = &self.lab {
+            // A batch of all points (or more) is batch descent; of none, one point.
+            let n = lab.data.len();
+            setup.batch = setup.batch.filter(|b| *b < n).map(|b| b.max(1));
+        }
         let max_iters = match &self.lab {
-            Some(lab) => lab
-                .steps(setup.batch)
-                .min(crate::engine::run::MAX_ITERATIONS),
+            Some(lab) => lab.steps(setup.batch).min(super::MAX_UI_ITERATIONS),
             None => self.max_iters,
         };
         let spec = RunSpec {
@@ -279,10 +295,12 @@ impl Simulation {
             .copied()
             .filter(|v| v.is_finite())
             .reduce(f64::max);
+        self.runs_made += 1;
         Ok(RunSlot {
             setup,
             run,
             curvature_at_start,
+            generation: self.runs_made,
         })
     }
 
@@ -311,6 +329,10 @@ impl Simulation {
     pub fn remove_run(&mut self, i: usize) {
         if i < self.slots.len() {
             self.slots.remove(i);
+            // The same run stays selected; removing the selected one selects its successor.
+            if i < self.selected {
+                self.selected -= 1;
+            }
             self.selected = self.selected.min(self.slots.len().saturating_sub(1));
         }
     }
@@ -365,6 +387,7 @@ impl Simulation {
             self.tol = tol;
         }
         self.objective = objective;
+        self.objectives_set += 1;
         self.slots.clear();
         let mut errors = Vec::new();
         for setup in setups {
@@ -380,10 +403,10 @@ impl Simulation {
 
     /// Rebuilds every run from its setup and restarts the animation.
     pub fn rebuild(&mut self) -> Result<(), EngineError> {
-        let slots = self
-            .slots
-            .iter()
-            .map(|s| self.make_slot(s.setup.clone()))
+        let setups = self.setups();
+        let slots = setups
+            .into_iter()
+            .map(|setup| self.make_slot(setup))
             .collect::<Result<Vec<_>, _>>()?;
         self.slots = slots;
         self.restart();

@@ -9,7 +9,7 @@ use super::field::{
     ColorScale, Contours, HeatmapKey, QuiverArrow, contours_from_view, heatmap_from_view,
     quiver_from_view,
 };
-use super::simulation::{RunSetup, RunSlot};
+use super::simulation::RunSlot;
 use super::{DescentApp, fmt_num, fmt_short, run_color};
 use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
@@ -38,14 +38,14 @@ struct BatchContourKey {
 #[derive(Clone, Copy)]
 struct Visible<'a> {
     objective: &'a dyn Objective,
-    function: &'a (String, usize),
+    function: &'a (String, usize, u64),
     x: Interval,
     y: Interval,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 struct ContourKey {
-    function: (String, usize),
+    function: (String, usize, u64),
     x: Interval,
     y: Interval,
     levels: Vec<f64>,
@@ -53,7 +53,7 @@ struct ContourKey {
 
 #[derive(Clone, Debug, PartialEq)]
 struct QuiverKey {
-    function: (String, usize),
+    function: (String, usize, u64),
     x: Interval,
     y: Interval,
     columns: usize,
@@ -94,7 +94,11 @@ impl View2d {
     fn plot_ui(&mut self, app: &mut DescentApp, ui: &mut egui::Ui) {
         let objective = app.objective().clone();
         let info = objective.info();
-        let function = (info.name.clone(), info.dim());
+        let function = (
+            info.name.clone(),
+            info.dim(),
+            app.sim.objective_generation(),
+        );
         let home = (info.view[0], info.view[1]);
         let hover_objective = objective.clone();
         let plot = Plot::new("field")
@@ -430,7 +434,7 @@ fn minima_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective) {
 /// costs what the screen shows, not the length of the path.
 #[derive(Default)]
 pub struct ThinPath {
-    key: Option<(RunSetup, [f64; 4], [f64; 2])>,
+    key: Option<(u64, [f64; 4], [f64; 2])>,
     processed: usize,
     line: Vec<(usize, [f64; 2])>,
     dots: Vec<(usize, [f64; 2])>,
@@ -444,7 +448,7 @@ impl ThinPath {
     /// Brings the thinned path up to date with `slot`'s run in a view of `bounds` where
     /// one pixel is `units_per_px` plot units.
     pub fn update(&mut self, slot: &RunSlot, bounds: [f64; 4], units_per_px: [f64; 2]) {
-        let key = (slot.setup.clone(), bounds, units_per_px);
+        let key = (slot.generation, bounds, units_per_px);
         let path = slot.run.path();
         if self.key.as_ref() != Some(&key) || path.len() < self.processed {
             *self = Self {
