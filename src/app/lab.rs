@@ -176,7 +176,6 @@ pub fn scatter_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                     && slot.shown_stop(shown).is_none()
                 {
                     let batch: Vec<[f64; 2]> = batch_at(data.len(), spec, k + 1)
-                        .into_iter()
                         .take(SCATTER_POINTS)
                         .map(|j| [data.x[j as usize], data.y[j as usize]])
                         .collect();
