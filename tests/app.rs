@@ -11,6 +11,23 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use egui_plot::PlotPoint;
 
+/// eframe's storage kept in memory, as the app's state file would be.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
 fn harness(app: DescentApp) -> Harness<'static, DescentApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
@@ -391,26 +408,11 @@ fn corrupted_or_stale_state_falls_back_to_defaults() {
 
 #[test]
 fn settings_survive_a_save_and_restore() {
-    use std::collections::HashMap;
-    #[derive(Default)]
-    struct Storage(HashMap<String, String>);
-    impl eframe::Storage for Storage {
-        fn get_string(&self, key: &str) -> Option<String> {
-            self.0.get(key).cloned()
-        }
-        fn set_string(&mut self, key: &str, value: String) {
-            self.0.insert(key.to_string(), value);
-        }
-        fn remove_string(&mut self, key: &str) {
-            self.0.remove(key);
-        }
-        fn flush(&mut self) {}
-    }
     let mut app = paused("three-wells");
     app.add_run_at(vec![4.0, 0.5]);
     app.set_optimizer(OptimizerConfig::new(OptimizerKind::Adam, 0.05));
     app.settings.log_color = true;
-    let mut storage = Storage::default();
+    let mut storage = MemoryStorage::default();
     eframe::App::save(&mut app, &mut storage);
     let restored = DescentApp::from_storage(Some(&storage));
     assert_eq!(restored.settings.function, "three-wells");
@@ -673,21 +675,6 @@ fn batch_and_stochastic_runs_go_side_by_side() {
 
 #[test]
 fn a_saved_lab_session_comes_back_with_its_runs_and_data_source() {
-    use std::collections::HashMap;
-    #[derive(Default)]
-    struct Storage(HashMap<String, String>);
-    impl eframe::Storage for Storage {
-        fn get_string(&self, key: &str) -> Option<String> {
-            self.0.get(key).cloned()
-        }
-        fn set_string(&mut self, key: &str, value: String) {
-            self.0.insert(key.to_string(), value);
-        }
-        fn remove_string(&mut self, key: &str) {
-            self.0.remove(key);
-        }
-        fn flush(&mut self) {}
-    }
     let mut app = lab();
     let seed002 = descent::engine::regression::DataSpec::seed002();
     app.apply_lab(descent::app::lab::LabSettings {
@@ -698,7 +685,7 @@ fn a_saved_lab_session_comes_back_with_its_runs_and_data_source() {
     });
     app.add_run_at(vec![1.0, -2.0]);
     app.set_batch(Some(1));
-    let mut storage = Storage::default();
+    let mut storage = MemoryStorage::default();
     eframe::App::save(&mut app, &mut storage);
     let restored = DescentApp::from_storage(Some(&storage));
     assert!(restored.in_lab());
