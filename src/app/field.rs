@@ -281,12 +281,46 @@ pub fn contours_from_view(
                 let polylines = geometry
                     .0
                     .into_iter()
-                    .map(|ls| ls.0.into_iter().map(|c| [c.x, c.y]).collect())
+                    .flat_map(|ls| {
+                        let ring: Vec<[f64; 2]> = ls.0.into_iter().map(|c| [c.x, c.y]).collect();
+                        split_at_border(&ring, x, y)
+                    })
                     .collect();
                 (level, polylines)
             })
             .collect(),
     }
+}
+
+/// The parts of a contour ring that are level lines: marching squares closes rings of the
+/// region above the level along the grid's border, and those border runs are not contours.
+fn split_at_border(ring: &[[f64; 2]], x: Interval, y: Interval) -> Vec<Vec<[f64; 2]>> {
+    let tolerance = 1e-9 * (x.width() + y.width());
+    let on_border = |p: &[f64; 2]| {
+        (p[0] - x.lo).abs() <= tolerance
+            || (p[0] - x.hi).abs() <= tolerance
+            || (p[1] - y.lo).abs() <= tolerance
+            || (p[1] - y.hi).abs() <= tolerance
+    };
+    let mut parts = Vec::new();
+    let mut current: Vec<[f64; 2]> = Vec::new();
+    for pair in ring.windows(2) {
+        if on_border(&pair[0]) && on_border(&pair[1]) {
+            if current.len() > 1 {
+                parts.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        if current.is_empty() {
+            current.push(pair[0]);
+        }
+        current.push(pair[1]);
+    }
+    if current.len() > 1 {
+        parts.push(current);
+    }
+    parts
 }
 
 /// One arrow of the quiver.
@@ -359,4 +393,124 @@ pub fn quiver_from_view(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::preset;
+
+    #[test]
+    fn value_at_inverts_fraction_on_both_scales() {
+        for log in [false, true] {
+            let scale = ColorScale {
+                min: 2.0,
+                max: 1e4,
+                log,
+            };
+            for t in [0.0, 0.1, 0.5, 0.9, 1.0] {
+                let v = scale.value_at(t);
+                assert!(
+                    (scale.fraction(v).unwrap() - t).abs() < 1e-9,
+                    "log {log}, t {t}"
+                );
+            }
+            assert_eq!(scale.fraction(f64::NAN), None);
+            assert_eq!(scale.fraction(-1e9), Some(0.0));
+        }
+    }
+
+    #[test]
+    fn levels_lie_strictly_inside_the_range_in_order() {
+        let scale = ColorScale {
+            min: 0.0,
+            max: 100.0,
+            log: false,
+        };
+        let levels = scale.levels(4);
+        assert_eq!(levels, vec![20.0, 40.0, 60.0, 80.0]);
+        let log = ColorScale { log: true, ..scale }.levels(4);
+        assert!(log.windows(2).all(|w| w[0] < w[1]) && log[0] > 0.0 && log[3] < 100.0);
+        assert!(
+            log[0] < 20.0,
+            "a log scale puts more levels near the minimum"
+        );
+    }
+
+    #[test]
+    fn the_heatmap_puts_the_minimum_in_the_darkest_color_row_zero_on_top() {
+        let bowl = preset("bowl", None).unwrap();
+        let key = HeatmapKey {
+            function: ("bowl".to_string(), 2, 0),
+            x: Interval::new(-2.0, 4.0),
+            y: Interval::new(-1.0, 5.0),
+            width: 60,
+            height: 60,
+            colormap: Colormap::Viridis,
+            log: false,
+        };
+        let heatmap = heatmap_from_view(bowl.as_ref(), &key);
+        assert_eq!(heatmap.image.size, [60, 60]);
+        let lut = Colormap::Viridis.lut();
+        // (1, 2) is column 30, row 30 from the top (y = 5 at row 0).
+        assert_eq!(heatmap.image.pixels[29 * 60 + 29], lut[0]);
+        // The top-left corner (-2, 5) is the farthest point from the minimum: the brightest.
+        assert_eq!(heatmap.image.pixels[0], lut[255]);
+    }
+
+    #[test]
+    fn quiver_arrows_point_downhill_and_fit_their_cells() {
+        let bowl = preset("bowl", None).unwrap();
+        let (x, y) = (Interval::new(-2.0, 4.0), Interval::new(-1.0, 5.0));
+        let arrows = quiver_from_view(bowl.as_ref(), x, y, 6, 6);
+        assert_eq!(arrows.len(), 36);
+        for a in &arrows {
+            let mid = [
+                (a.origin[0] + a.tip[0]) / 2.0,
+                (a.origin[1] + a.tip[1]) / 2.0,
+            ];
+            let toward_min = [1.0 - mid[0], 2.0 - mid[1]];
+            let dir = [a.tip[0] - a.origin[0], a.tip[1] - a.origin[1]];
+            assert!(
+                dir[0] * toward_min[0] + dir[1] * toward_min[1] > 0.0,
+                "downhill"
+            );
+            assert!(
+                dir[0].abs() <= 0.85 && dir[1].abs() <= 0.85,
+                "within a 1 x 1 cell"
+            );
+        }
+    }
+
+    #[test]
+    fn contours_of_the_bowl_are_circles_at_their_level() {
+        let bowl = preset("bowl", None).unwrap();
+        let contours = contours_from_view(
+            bowl.as_ref(),
+            Interval::new(-2.0, 4.0),
+            Interval::new(-1.0, 5.0),
+            &[1.0],
+        );
+        let (level, lines) = &contours.lines[0];
+        assert_eq!(*level, 1.0);
+        let points: Vec<&[f64; 2]> = lines.iter().flatten().collect();
+        assert!(points.len() > 50);
+        for p in points {
+            let r = ((p[0] - 1.0).powi(2) + (p[1] - 2.0).powi(2)).sqrt();
+            assert!((r - 1.0).abs() < 0.02, "radius {r}");
+        }
+        // A level the view cuts: arcs only, never the view's border.
+        let cut = contours_from_view(
+            bowl.as_ref(),
+            Interval::new(-2.0, 4.0),
+            Interval::new(-1.0, 5.0),
+            &[10.0],
+        );
+        let points: Vec<&[f64; 2]> = cut.lines[0].1.iter().flatten().collect();
+        assert!(points.len() > 20);
+        for p in points {
+            let r = ((p[0] - 1.0).powi(2) + (p[1] - 2.0).powi(2)).sqrt();
+            assert!((r - 10f64.sqrt()).abs() < 0.05, "radius {r} at {p:?}");
+        }
+    }
 }

@@ -610,3 +610,22 @@ pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitted_bounds_keep_the_view_box_and_square_pixels() {
+        let b = fitted_bounds(
+            Interval::new(0.0, 5.0),
+            Interval::new(0.0, 5.0),
+            1000.0,
+            500.0,
+        );
+        assert!(b.min()[0] <= 0.0 && b.max()[0] >= 5.0 && b.min()[1] <= 0.0 && b.max()[1] >= 5.0);
+        let per_px_x = b.width() / 1000.0;
+        let per_px_y = b.height() / 500.0;
+        assert!((per_px_x - per_px_y).abs() < 1e-12);
+    }
+}
