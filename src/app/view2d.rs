@@ -99,7 +99,10 @@ impl View2d {
             info.dim(),
             app.sim.objective_generation(),
         );
-        let home = (info.view[0], info.view[1]);
+        let home = home_view(
+            (info.view[0], info.view[1]),
+            app.sim.slots().iter().map(|s| s.setup.start.as_slice()),
+        );
         let hover_objective = objective.clone();
         let plot = Plot::new("field")
             .data_aspect(1.0)
@@ -364,6 +367,21 @@ impl View2d {
     }
 }
 
+/// The function's view box, grown to hold every run's start (with a margin), so runs
+/// started from the command line or a saved session far out are in view.
+pub fn home_view<'a>(
+    view: (Interval, Interval),
+    starts: impl Iterator<Item = &'a [f64]>,
+) -> (Interval, Interval) {
+    let (mut x, mut y) = view;
+    for start in starts.filter(|s| s.len() >= 2) {
+        let (mx, my) = (0.08 * x.width(), 0.08 * y.width());
+        x = Interval::new(x.lo.min(start[0] - mx), x.hi.max(start[0] + mx));
+        y = Interval::new(y.lo.min(start[1] - my), y.hi.max(start[1] + my));
+    }
+    (x, y)
+}
+
 /// The view box grown along one axis so that x and y have the same scale in a plot of
 /// `width` x `height` pixels.
 pub fn fitted_bounds(x: Interval, y: Interval, width: f64, height: f64) -> PlotBounds {
@@ -614,6 +632,15 @@ pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_view_holds_every_start() {
+        let view = (Interval::new(0.0, 5.0), Interval::new(0.0, 5.0));
+        let starts: [&[f64]; 2] = [&[1.0, 1.0], &[8.0, -2.0]];
+        let (x, y) = home_view(view, starts.into_iter());
+        assert!(x.lo == 0.0 && x.hi > 8.0 && y.lo < -2.0 && y.hi == 5.0);
+        assert_eq!(home_view(view, std::iter::empty()), view);
+    }
 
     #[test]
     fn fitted_bounds_keep_the_view_box_and_square_pixels() {
