@@ -634,6 +634,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thin_paths_keep_what_the_screen_shows_and_end_at_the_current_point() {
+        use crate::app::simulation::{RunSetup, Simulation, Speed};
+        use crate::engine::{OptimizerConfig, OptimizerKind, preset};
+        let mut sim = Simulation::new(preset("bowl", None).unwrap(), 5000, 0.0);
+        sim.add_run(RunSetup {
+            start: vec![-1.0, 4.0],
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.001),
+            color: 0,
+            batch: None,
+        })
+        .unwrap();
+        sim.speed = Speed::Instant;
+        sim.advance(0.0, std::time::Duration::from_secs(60));
+        let slot = &sim.slots()[0];
+        assert_eq!(slot.run.iterations(), 5000);
+        // A 6 x 6 view on 600 x 600 pixels: 0.01 units per pixel.
+        let mut thin = ThinPath::default();
+        thin.update(slot, [-2.0, 4.0, -1.0, 5.0], [0.01, 0.01]);
+        assert!(thin.kept() < 600, "{} points kept of 5001", thin.kept());
+        let path = slot.run.path();
+        let current = [path.point(2500)[0], path.point(2500)[1]];
+        let to = thin.line_to(2500, current);
+        let from = thin.line_from(2500, current);
+        assert_eq!((to[0], *to.last().unwrap()), ([-1.0, 4.0], current));
+        assert_eq!(from[0], current);
+        // Extending with more iterations of the same run keeps what was thinned.
+        let kept = thin.kept();
+        thin.update(slot, [-2.0, 4.0, -1.0, 5.0], [0.01, 0.01]);
+        assert_eq!(thin.kept(), kept);
+    }
+
+    #[test]
     fn the_home_view_holds_every_start() {
         let view = (Interval::new(0.0, 5.0), Interval::new(0.0, 5.0));
         let starts: [&[f64]; 2] = [&[1.0, 1.0], &[8.0, -2.0]];
