@@ -280,11 +280,14 @@ impl DescentApp {
 
     /// In the lab, sets the selected run's batch size (`None`: batch descent) and restarts it.
     pub fn set_batch(&mut self, batch: Option<usize>) {
+        self.update_selected(|setup| setup.batch = batch);
+    }
+
+    /// Changes the selected run's setup with `change` and restarts it, if there is one.
+    fn update_selected(&mut self, change: impl FnOnce(&mut RunSetup)) {
         if let Some(slot) = self.sim.selected_slot() {
-            let setup = RunSetup {
-                batch,
-                ..slot.setup.clone()
-            };
+            let mut setup = slot.setup.clone();
+            change(&mut setup);
             let result = self.sim.set_selected(setup);
             self.apply(result);
         }
@@ -373,14 +376,7 @@ impl DescentApp {
     /// Changes the selected run's optimizer settings and restarts it.
     pub fn set_optimizer(&mut self, optimizer: OptimizerConfig) {
         self.settings.optimizer = optimizer;
-        if let Some(slot) = self.sim.selected_slot() {
-            let setup = RunSetup {
-                optimizer,
-                ..slot.setup.clone()
-            };
-            let result = self.sim.set_selected(setup);
-            self.apply(result);
-        }
+        self.update_selected(|setup| setup.optimizer = optimizer);
     }
 
     /// Applies the iteration (or, in the lab, epoch) and tolerance settings to every run.

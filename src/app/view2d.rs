@@ -253,17 +253,7 @@ impl View2d {
         let Some((_, contours)) = &self.contours else {
             return;
         };
-        let color = Color32::from_white_alpha(110);
-        for (_, polylines) in &contours.lines {
-            for polyline in polylines {
-                plot_ui.line(
-                    Line::new("", polyline.clone())
-                        .color(color)
-                        .width(1.0)
-                        .allow_hover(false),
-                );
-            }
-        }
+        contour_lines(plot_ui, contours, Color32::from_white_alpha(110), 1.0);
     }
 
     /// Contours of the loss of the batch the selected run uses next, in orange: the
@@ -303,17 +293,8 @@ impl View2d {
             self.batch_contours = Some((key, contours));
         }
         if let Some((_, contours)) = &self.batch_contours {
-            let color = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
-            for (_, polylines) in &contours.lines {
-                for polyline in polylines {
-                    plot_ui.line(
-                        Line::new("", polyline.clone())
-                            .color(color)
-                            .width(1.2)
-                            .allow_hover(false),
-                    );
-                }
-            }
+            let orange = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
+            contour_lines(plot_ui, contours, orange, 1.2);
         }
     }
 
@@ -364,6 +345,18 @@ impl View2d {
                     .allow_hover(false),
             );
         }
+    }
+}
+
+/// Draws every polyline of `contours` in one color.
+fn contour_lines(plot_ui: &mut PlotUi<'_>, contours: &Contours, color: Color32, width: f32) {
+    for polyline in contours.lines.iter().flat_map(|(_, polylines)| polylines) {
+        plot_ui.line(
+            Line::new("", polyline.clone())
+                .color(color)
+                .width(width)
+                .allow_hover(false),
+        );
     }
 }
 
