@@ -15,7 +15,7 @@ use std::hint::black_box;
 fn heatmap(c: &mut Criterion) {
     let objective = preset("three-wells", None).unwrap();
     let key = HeatmapKey {
-        function: ("three-wells".to_string(), 2, 0),
+        function: 0,
         x: Interval::new(0.0, 5.0),
         y: Interval::new(0.0, 5.0),
         width: 1280,
@@ -45,7 +45,7 @@ fn frame_with_100_runs(c: &mut Criterion) {
         })
         .collect();
     let app = DescentApp::new(Settings {
-        function: "three-wells".to_string(),
+        function: descent::engine::FunctionSpec::parse("three-wells").unwrap(),
         runs,
         iterations: 2000,
         speed: Speed::PerSecond(300.0),
@@ -57,8 +57,8 @@ fn frame_with_100_runs(c: &mut Criterion) {
     h.run_steps(3);
     c.bench_function("frame_100_runs_three-wells", |b| {
         b.iter(|| {
-            if !h.state().sim.playing {
-                h.state_mut().sim.restart();
+            if !h.state().model.sim.playing {
+                h.state_mut().model.sim.restart();
             }
             h.step();
         });

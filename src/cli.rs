@@ -6,15 +6,18 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
 
-use crate::engine::error::format_point;
+use crate::engine::format::{exact, human, point as format_point};
+use crate::engine::function::Function;
 use crate::engine::optimizer::OptimizerConfig;
-use crate::engine::regression::{BatchSpec, DataSpec, Dataset, LossObjective, parse_csv};
+use crate::engine::regression::{BatchSpec, Dataset};
 use crate::engine::run::MAX_ITERATIONS;
-use crate::engine::{EngineError, Objective, OptimizerKind, PRESET_NAMES, Run, RunSpec, preset};
+use crate::engine::{
+    EngineError, FunctionSpec, Objective, OptimizerKind, PresetKind, Run, RunSpec,
+};
 
 /// Exit code for bad input.
 pub const EXIT_USAGE: i32 = 2;
@@ -152,46 +155,57 @@ impl std::fmt::Display for UsageError {
 /// A fully checked `descent run` request.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
-    /// The objective.
-    pub objective: Arc<dyn Objective>,
+    /// The function, built (a regression's data read).
+    pub function: Function,
     /// One spec per start.
     pub specs: Vec<RunSpec>,
     /// How to print.
     pub format: Format,
-    /// The data of a regression.
-    pub data: Option<Arc<Dataset>>,
     /// Mini-batches of a regression, when smaller than the data.
     pub batch: Option<BatchSpec>,
-    /// Where a regression's data came from, as given to `--data`.
-    pub data_source: Option<String>,
-    /// Whether a regression's x was standardized.
-    pub standardize: bool,
+}
+
+impl RunRequest {
+    /// The objective.
+    pub fn objective(&self) -> &Arc<dyn Objective> {
+        &self.function.objective
+    }
+
+    /// The data of a regression.
+    pub fn data(&self) -> Option<&Arc<Dataset>> {
+        self.function.data.as_ref()
+    }
 }
 
 impl RunArgs {
     /// Checks every argument and builds the runs' specs.
     pub fn to_request(&self) -> Result<RunRequest, UsageError> {
-        let dim = match self.dim.as_deref() {
-            None => None,
-            Some(s) => {
-                let d = parse_count("--dim", s)?;
-                let d = usize::try_from(d)
-                    .map_err(|_| UsageError(format!("--dim: {}", EngineError::BadDim(d))))?;
-                Some(d)
+        self.check_values()?;
+        let spec = FunctionSpec::from_options(
+            &self.function,
+            self.dim.as_deref(),
+            self.data.as_deref(),
+            self.standardize,
+        )
+        .map_err(|e| UsageError(e.to_string()))?;
+        if !spec.is_regression() {
+            let stray = [
+                ("--batch-size", self.batch_size.is_some()),
+                ("--epochs", self.epochs.is_some()),
+                ("--seed", self.seed.is_some()),
+            ];
+            if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
+                return Err(UsageError(format!(
+                    "{flag}: applies only to --function regression, not to '{}'",
+                    self.function
+                )));
             }
-        };
-        let regression = self.regression_data()?;
-        let objective: Arc<dyn Objective> = match &regression {
-            Some(data) => Arc::new(LossObjective::new(data)),
-            None => preset(&self.function, dim).map_err(|e| match e {
-                EngineError::UnknownFunction(_) => {
-                    UsageError(format!("--function: {e}, regression (with --data)"))
-                }
-                _ => UsageError(format!("--dim: {e}")),
-            })?,
-        };
+        }
         let kind = OptimizerKind::from_name(&self.optimizer)
             .map_err(|e| UsageError(format!("--optimizer: {e}")))?;
+        self.check_hyperparameters_apply(kind)?;
+        let function = spec.build().map_err(|e| UsageError(e.to_string()))?;
+        let objective = function.objective.clone();
         let mut optimizer = OptimizerConfig::new(kind, parse_number("--lr", &self.lr)?);
         let optional = |flag: &str, s: &Option<String>| {
             s.as_deref().map(|s| parse_number(flag, s)).transpose()
@@ -213,20 +227,29 @@ impl RunArgs {
         optimizer
             .validate()
             .map_err(|e| UsageError(format!("{}: {e}", hyperparameter_flag(&e))))?;
-        let (iters, batch) = match &regression {
+        let (iters, batch) = match &function.data {
             Some(data) => self.regression_budget(data)?,
             None => {
                 let iters = parse_count("--iters", self.iters.as_deref().unwrap_or("100"))?;
                 if !(1..=MAX_ITERATIONS as i64).contains(&iters) {
                     return Err(UsageError(format!(
                         "--iters: {}",
-                        EngineError::BadIterations(iters)
+                        EngineError::BadIterations {
+                            got: iters,
+                            max: MAX_ITERATIONS
+                        }
                     )));
                 }
                 (iters, None)
             }
         };
         let tol = parse_number("--tol", &self.tol)?;
+        if !(tol.is_finite() && tol >= 0.0) {
+            return Err(UsageError(format!(
+                "--tol: {}",
+                EngineError::BadTolerance(tol)
+            )));
+        }
         let starts: Vec<Vec<f64>> = if self.start.is_empty() {
             vec![objective.info().default_start.clone()]
         } else {
@@ -244,59 +267,79 @@ impl RunArgs {
                     max_iters: iters as u64,
                     tol,
                 };
-                spec.validate(objective.as_ref())
-                    .and_then(|()| Run::new(objective.clone(), spec.clone()).map(drop))
-                    .map_err(|e| {
-                        let flag = match e {
-                            EngineError::BadTolerance(_) => "--tol",
-                            _ => "--start",
-                        };
-                        UsageError(format!("{flag}: {e}"))
-                    })?;
+                make_run(&function, &spec, batch, 2).map_err(|e| {
+                    let flag = match e {
+                        EngineError::TooManyParameters { .. } => "--optimizer",
+                        _ => "--start",
+                    };
+                    UsageError(format!("{flag}: {e}"))
+                })?;
                 Ok(spec)
             })
             .collect::<Result<Vec<_>, UsageError>>()?;
         Ok(RunRequest {
-            objective,
+            function,
             specs,
             format: self.format,
-            data: regression,
             batch,
-            data_source: self.data.clone(),
-            standardize: self.standardize,
         })
     }
 
-    /// The data set of `--function regression`, standardized if asked; an error if data
-    /// options come with another function or regression comes without data.
-    fn regression_data(&self) -> Result<Option<Arc<Dataset>>, UsageError> {
-        if self.function != "regression" {
-            let stray = [
-                ("--data", self.data.is_some()),
-                ("--batch-size", self.batch_size.is_some()),
-                ("--epochs", self.epochs.is_some()),
-                ("--seed", self.seed.is_some()),
-                ("--standardize", self.standardize),
-            ];
-            if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
+    /// Every option given a value that is another option (`--start --lr 0.1`) lacks its own.
+    fn check_values(&self) -> Result<(), UsageError> {
+        let mut given: Vec<(&str, &str)> = vec![("--lr", &self.lr), ("--tol", &self.tol)];
+        given.extend(self.start.iter().map(|s| ("--start", s.as_str())));
+        for (flag, value) in [
+            ("--iters", &self.iters),
+            ("--momentum", &self.momentum),
+            ("--alpha", &self.alpha),
+            ("--beta1", &self.beta1),
+            ("--beta2", &self.beta2),
+            ("--eps", &self.eps),
+            ("--clip", &self.clip),
+            ("--dim", &self.dim),
+            ("--batch-size", &self.batch_size),
+            ("--epochs", &self.epochs),
+            ("--seed", &self.seed),
+        ] {
+            if let Some(v) = value {
+                given.push((flag, v));
+            }
+        }
+        for (flag, value) in given {
+            if value.starts_with("--") {
                 return Err(UsageError(format!(
-                    "{flag}: applies only to --function regression, not to '{}'",
-                    self.function
+                    "{flag}: a value is required, but the next argument is the option '{value}'"
                 )));
             }
-            return Ok(None);
         }
-        let source = self.data.as_deref().ok_or_else(|| {
-            UsageError(
-                "--data: regression needs data: --data FILE.csv, --data gen:a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0, or --data seed000|seed001|seed002".to_string(),
-            )
-        })?;
-        let data = load_data(source).map_err(|e| UsageError(format!("--data: {e}")))?;
-        Ok(Some(Arc::new(if self.standardize {
-            data.standardized()
-        } else {
-            data
-        })))
+        Ok(())
+    }
+
+    /// Hyperparameters given for an optimizer that does not read them are an error.
+    fn check_hyperparameters_apply(&self, kind: OptimizerKind) -> Result<(), UsageError> {
+        let reads = |flag: &str| kind.hyperparameters().iter().any(|h| h.flag == flag);
+        for (flag, given) in [
+            ("momentum", self.momentum.is_some()),
+            ("alpha", self.alpha.is_some()),
+            ("beta1", self.beta1.is_some()),
+            ("beta2", self.beta2.is_some()),
+            ("eps", self.eps.is_some()),
+        ] {
+            if given && !reads(flag) {
+                let users: Vec<&str> = OptimizerKind::ALL
+                    .iter()
+                    .filter(|k| k.hyperparameters().iter().any(|h| h.flag == flag))
+                    .map(|k| k.name())
+                    .collect();
+                return Err(UsageError(format!(
+                    "--{flag}: {} does not use it; it applies to {}",
+                    kind.name(),
+                    users.join(", ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Steps and batches of a regression: epochs times steps per epoch.
@@ -335,21 +378,6 @@ impl RunArgs {
         }
         Ok((steps, (batch.size < n).then_some(batch)))
     }
-}
-
-/// Reads regression data from a file, a generator spec (`gen:...`) or a preset name.
-pub fn load_data(source: &str) -> Result<Dataset, String> {
-    if let Some(spec) = DataSpec::preset(source) {
-        return spec.generate().map_err(|e| e.to_string());
-    }
-    if let Some(spec) = source.strip_prefix("gen:") {
-        return DataSpec::parse(spec)
-            .and_then(|s| s.generate())
-            .map_err(|e| format!("gen: {e}"));
-    }
-    let text =
-        std::fs::read_to_string(source).map_err(|e| format!("cannot read '{source}': {e}"))?;
-    parse_csv(&text).map_err(|e| format!("{source}: {e}"))
 }
 
 /// The flag that sets the hyperparameter an error is about.
@@ -409,153 +437,213 @@ fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
         .collect()
 }
 
-/// Runs every spec of `request` to its end.
+/// A run of `spec` on `function`, drawing mini-batches if `batch` is given, keeping about
+/// `cap` iterates of its path.
+pub fn make_run(
+    function: &Function,
+    spec: &RunSpec,
+    batch: Option<BatchSpec>,
+    cap: usize,
+) -> Result<Run, EngineError> {
+    let run = match (&function.data, batch) {
+        (Some(data), Some(batch)) => Run::with_batches(
+            function.objective.clone(),
+            spec.clone(),
+            data.clone(),
+            batch,
+        )?,
+        _ => Run::new(function.objective.clone(), spec.clone())?,
+    };
+    Ok(run.with_path_cap(cap))
+}
+
+/// Runs every spec of `request` to its end, keeping every iterate (for tests and small runs;
+/// the command line streams instead).
 pub fn execute(request: &RunRequest) -> Vec<Run> {
     request
         .specs
         .iter()
-        .map(|spec| {
-            let made = match (&request.data, request.batch) {
-                (Some(data), Some(batch)) => {
-                    Run::with_batches(request.objective.clone(), spec.clone(), data.clone(), batch)
-                }
-                _ => Run::new(request.objective.clone(), spec.clone()),
-            };
-            let mut run = made.expect("specs were validated against this objective");
+        .filter_map(|spec| {
+            let mut run = make_run(&request.function, spec, request.batch, usize::MAX).ok()?;
             run.finish_all();
-            run
+            Some(run)
         })
         .collect()
 }
 
-/// Writes runs as CSV: `run,iter,<parameter names>,value,grad_norm`, runs numbered from 1.
-pub fn write_csv(out: &mut impl Write, objective: &dyn Objective, runs: &[Run]) -> io::Result<()> {
+/// Writes the CSV header: `run,iter,<parameter names>,value,grad_norm`.
+pub fn write_csv_header(out: &mut impl Write, objective: &dyn Objective) -> io::Result<()> {
     writeln!(
         out,
         "run,iter,{},value,grad_norm",
         objective.info().param_names.join(",")
-    )?;
-    for (r, run) in runs.iter().enumerate() {
+    )
+}
+
+/// Steps `run` to its end, writing one CSV row per iterate as it is computed (its path may
+/// be capped: rows come from each new iterate, not from the stored path). Stops early,
+/// with an `Interrupted` error, when `cancel` is set.
+pub fn stream_csv_run(
+    out: &mut impl Write,
+    number: usize,
+    run: &mut Run,
+    cancel: Option<&AtomicBool>,
+) -> io::Result<()> {
+    let write_last = |out: &mut dyn Write, run: &Run| -> io::Result<()> {
         let path = run.path();
-        for (k, point) in path.points().enumerate() {
-            write!(out, "{},{}", r + 1, k)?;
-            for v in point {
-                write!(out, ",{v}")?;
-            }
-            writeln!(out, ",{},{}", path.values()[k], path.grad_norms()[k])?;
+        write!(out, "{number},{}", run.iterations())?;
+        for v in path.last_point() {
+            write!(out, ",{}", exact(*v))?;
         }
+        writeln!(
+            out,
+            ",{},{}",
+            exact(path.last_value()),
+            exact(path.last_grad_norm())
+        )
+    };
+    write_last(out, run)?;
+    loop {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let before = run.path().len();
+        let more = run.step();
+        if run.path().len() > before {
+            write_last(out, run)?;
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// Steps `run` to its end, writing it as one JSON object on one line, its path streamed
+/// iterate by iterate.
+pub fn stream_json_run(out: &mut impl Write, number: usize, run: &mut Run) -> io::Result<()> {
+    let json = |v: &dyn erased::Json| v.text();
+    let info = run.objective().info().clone();
+    let config = run.spec().optimizer;
+    write!(
+        out,
+        "{{\"run\":{number},\"function\":{},\"parameters\":{},\"optimizer\":{},\"hyperparameters\":{},\"start\":{},\"path\":[",
+        json(&info.name),
+        json(&info.param_names),
+        json(&config.kind.name()),
+        hyperparameters_json(&config),
+        json(&run.spec().start),
+    )?;
+    let write_last = |out: &mut dyn Write, run: &Run, first: bool| -> io::Result<()> {
+        let path = run.path();
+        write!(
+            out,
+            "{}{{\"iter\":{},\"point\":{},\"value\":{},\"grad_norm\":{}}}",
+            if first { "" } else { "," },
+            run.iterations(),
+            json(&path.last_point()),
+            json(&path.last_value()),
+            json(&path.last_grad_norm()),
+        )
+    };
+    write_last(out, run, true)?;
+    loop {
+        let before = run.path().len();
+        let more = run.step();
+        if run.path().len() > before {
+            write_last(out, run, false)?;
+        }
+        if !more {
+            break;
+        }
+    }
+    let path = run.path();
+    write!(
+        out,
+        "],\"final\":{},\"final_value\":{},\"iterations\":{},\"stop_reason\":{}}}",
+        json(&path.last_point()),
+        json(&path.last_value()),
+        run.iterations(),
+        json(&run.stop_reason().map_or("running", |s| s.name())),
+    )
+}
+
+/// The optimizer's hyperparameters that it reads, as a JSON object keyed by flag name.
+fn hyperparameters_json(config: &OptimizerConfig) -> String {
+    let mut map = serde_json::Map::new();
+    map.insert("lr".to_string(), serde_json::json!(config.lr));
+    for h in config.kind.hyperparameters() {
+        let value = match h.flag {
+            "momentum" => config.momentum,
+            "alpha" => config.alpha,
+            "beta1" => config.beta1,
+            "beta2" => config.beta2,
+            _ => config.eps(),
+        };
+        map.insert(h.flag.to_string(), serde_json::json!(value));
+    }
+    if let Some(clip) = config.clip {
+        map.insert("clip".to_string(), serde_json::json!(clip));
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+/// JSON text of small serializable values, without a trait object per type at call sites.
+mod erased {
+    /// A value that has JSON text.
+    pub trait Json {
+        /// The JSON text.
+        fn text(&self) -> String;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn text(&self) -> String {
+            serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        }
+    }
+}
+
+/// Streams every run of `request` in its format: no more than one run's state in memory.
+pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> {
+    let objective = request.objective().as_ref();
+    if request.format == Format::Csv {
+        write_csv_header(out, objective)?;
+    } else {
+        writeln!(out, "[")?;
+    }
+    for (i, spec) in request.specs.iter().enumerate() {
+        let mut run = make_run(&request.function, spec, request.batch, 2)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        match request.format {
+            Format::Csv => stream_csv_run(out, i + 1, &mut run, None)?,
+            Format::Json => {
+                stream_json_run(out, i + 1, &mut run)?;
+                writeln!(
+                    out,
+                    "{}",
+                    if i + 1 < request.specs.len() { "," } else { "" }
+                )?;
+            }
+        }
+    }
+    if request.format == Format::Json {
+        writeln!(out, "]")?;
     }
     Ok(())
 }
 
-#[derive(Serialize)]
-struct JsonIterate<'a> {
-    iter: usize,
-    point: &'a [f64],
-    value: f64,
-    grad_norm: f64,
-}
-
-#[derive(Serialize)]
-struct JsonRun<'a> {
-    run: usize,
-    function: &'a str,
-    parameters: &'a [String],
-    optimizer: &'a OptimizerConfig,
-    start: &'a [f64],
-    #[serde(rename = "final")]
-    final_point: &'a [f64],
-    final_value: f64,
-    iterations: usize,
-    stop_reason: &'static str,
-    path: Vec<JsonIterate<'a>>,
-}
-
-/// Writes runs as a JSON array with one object per run, each on its own line.
-pub fn write_json(out: &mut impl Write, objective: &dyn Objective, runs: &[Run]) -> io::Result<()> {
-    let info = objective.info();
-    let objects: Vec<JsonRun> = runs
-        .iter()
-        .enumerate()
-        .map(|(r, run)| {
-            let path = run.path();
-            JsonRun {
-                run: r + 1,
-                function: &info.name,
-                parameters: &info.param_names,
-                optimizer: &run.spec().optimizer,
-                start: &run.spec().start,
-                final_point: path.last_point(),
-                final_value: path.values()[path.len() - 1],
-                iterations: run.iterations(),
-                stop_reason: run.stop_reason().map_or("running", |s| s.name()),
-                path: path
-                    .points()
-                    .enumerate()
-                    .map(|(k, point)| JsonIterate {
-                        iter: k,
-                        point,
-                        value: path.values()[k],
-                        grad_norm: path.grad_norms()[k],
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    // An array with one run per line: valid JSON that stays readable for long paths.
-    writeln!(out, "[")?;
-    for (i, object) in objects.iter().enumerate() {
-        serde_json::to_writer(&mut *out, object)?;
-        writeln!(out, "{}", if i + 1 < objects.len() { "," } else { "" })?;
-    }
-    writeln!(out, "]")
-}
-
-/// Formats a number short for listings: six significant decimals, trailing zeros dropped.
-pub fn short(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_string();
-    }
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-/// Formats a default value compactly: `1e-8` rather than `0.00000001`.
-fn compact(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:e}")
-    } else {
-        v.to_string()
-    }
-}
-
 /// Writes the table of preset functions.
 pub fn write_functions(out: &mut impl Write) -> io::Result<()> {
-    for name in PRESET_NAMES {
-        let objective = preset(name, None).expect("every listed preset exists");
+    for kind in PresetKind::ALL {
+        let name = kind.name();
+        let objective = kind.objective(None).map_err(io::Error::other)?;
         let info = objective.info();
         let view: Vec<String> = info
             .view
             .iter()
-            .map(|i| format!("[{}, {}]", short(i.lo), short(i.hi)))
+            .map(|i| format!("[{}, {}]", human(i.lo), human(i.hi)))
             .collect();
-        let minima: Vec<String> = info
-            .minima
-            .iter()
-            .map(|m| {
-                format_point(
-                    &m.iter()
-                        .map(|v| short(*v).parse().unwrap_or(*v))
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect();
-        let params = if name == "sum-squares" {
+        let minima: Vec<String> = info.minima.iter().map(|m| format_point(m)).collect();
+        let params = if kind.has_dim() {
             "x1..xn, n = --dim (default 3)".to_string()
         } else {
             info.param_names.join(", ")
@@ -595,7 +683,7 @@ pub fn write_optimizers(out: &mut impl Write) -> io::Result<()> {
         params.extend(
             kind.hyperparameters()
                 .iter()
-                .map(|h| format!("--{} (default {})", h.flag, compact(h.default))),
+                .map(|h| format!("--{} (default {})", h.flag, human(h.default))),
         );
         writeln!(out, "  hyperparameters: {}", params.join(", "))?;
     }
@@ -612,10 +700,20 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(message) = option_without_value(&args) {
+        let _ = writeln!(err, "error: {message}");
+        return Action::Exit(EXIT_USAGE);
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return Action::Exit(report_clap_error(&e, out, err)),
     };
+    if let Some(path) = &cli.screenshot
+        && let Err(e) = check_screenshot_path(path)
+    {
+        let _ = writeln!(err, "error: --screenshot: {e}");
+        return Action::Exit(EXIT_USAGE);
+    }
     let result = match cli.command {
         None => return window_action(cli, args.len() <= 1, err),
         Some(Command::Functions) => write_functions(out),
@@ -628,11 +726,7 @@ where
                     return Action::Exit(EXIT_USAGE);
                 }
             };
-            let runs = execute(&request);
-            match request.format {
-                Format::Csv => write_csv(out, request.objective.as_ref(), &runs),
-                Format::Json => write_json(out, request.objective.as_ref(), &runs),
-            }
+            write_runs(out, &request)
         }
     };
     Action::Exit(match result.and_then(|()| out.flush()) {
@@ -656,11 +750,11 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
         });
     }
     match cli.window.to_request() {
-        Ok(request) if cli.window.function == "sum-squares" => {
+        Ok(request) if request.function.spec.dim() > 2 => {
             let _ = writeln!(
                 err,
                 "error: --function: {} is n-dimensional and has no window view; use `descent run`",
-                request.objective.info().name
+                request.function.spec.name()
             );
             Action::Exit(EXIT_USAGE)
         }
@@ -680,8 +774,14 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = write!(out, "{}", e.render());
-            0
+            match write!(out, "{}", e.render()).and_then(|()| out.flush()) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    let _ = writeln!(err, "error: writing output: {e}");
+                    1
+                }
+            }
         }
         _ => {
             let rendered = e.render().to_string();
@@ -698,4 +798,60 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
             EXIT_USAGE
         }
     }
+}
+
+/// The options that take a value and accept values starting with `-` (negative numbers).
+const VALUE_OPTIONS: [&str; 17] = [
+    "--start",
+    "--lr",
+    "--iters",
+    "--momentum",
+    "--alpha",
+    "--beta1",
+    "--beta2",
+    "--eps",
+    "--tol",
+    "--clip",
+    "--dim",
+    "--batch-size",
+    "--epochs",
+    "--seed",
+    "--function",
+    "--optimizer",
+    "--data",
+];
+
+/// An option given another option where its value belongs (`--start --lr 0.1`): negative
+/// numbers are values, so the parser alone would take `--lr` as the start.
+fn option_without_value(args: &[OsString]) -> Option<String> {
+    args.windows(2).find_map(|pair| {
+        let option = pair[0].to_str()?;
+        let next = pair[1].to_str()?;
+        (VALUE_OPTIONS.contains(&option) && next.starts_with("--")).then(|| {
+            format!("{option}: a value is required, but the next argument is the option '{next}'")
+        })
+    })
+}
+
+/// Checks before the window opens that a PNG can be written at `path`.
+fn check_screenshot_path(path: &std::path::Path) -> Result<(), String> {
+    let is_png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !is_png {
+        return Err(format!("'{}' must end in .png", path.display()));
+    }
+    if path.is_dir() {
+        return Err(format!("'{}' is a directory", path.display()));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }

@@ -10,7 +10,21 @@ fn main() {
     );
     let code = match action {
         Action::Exit(code) => code,
-        Action::Window(request) => descent::app::run_window(request),
+        Action::Window(request) => open_window(request),
     };
     std::process::exit(code);
+}
+
+#[cfg(feature = "app")]
+fn open_window(request: descent::cli::WindowRequest) -> i32 {
+    descent::app::run_window(request)
+}
+
+#[cfg(not(feature = "app"))]
+fn open_window(_request: descent::cli::WindowRequest) -> i32 {
+    eprintln!(
+        "error: this descent was built without the window (cargo's --no-default-features); \
+         use a command such as `descent run`, or see `descent --help`"
+    );
+    descent::cli::EXIT_USAGE
 }

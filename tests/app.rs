@@ -2,8 +2,13 @@
 
 use std::sync::Arc;
 
+use descent::app::action::Action;
+use descent::app::lab::BatchMode;
 use descent::app::simulation::Speed;
 use descent::app::{DescentApp, Settings};
+use descent::engine::FunctionSpec;
+use descent::engine::function::DataSource;
+use descent::engine::regression::DataSpec;
 use descent::engine::{OptimizerConfig, OptimizerKind, Run, RunSpec, StopReason, preset};
 use egui::accesskit::Role;
 use egui::{Event, Modifiers, PointerButton, Pos2};
@@ -31,16 +36,28 @@ impl eframe::Storage for MemoryStorage {
 fn harness(app: DescentApp) -> Harness<'static, DescentApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut DescentApp| app.ui(ui), app)
+        .build_ui_state(
+            |ui, app: &mut DescentApp| app.ui(ui),
+            app.with_inline_jobs(),
+        )
+}
+
+/// The function called `name`; `regression` is the lab on seed 001's data.
+fn spec(name: &str) -> FunctionSpec {
+    if name == "regression" {
+        FunctionSpec::parse("regression --data seed001").unwrap()
+    } else {
+        FunctionSpec::parse(name).unwrap()
+    }
 }
 
 /// An app on `function` with one gd run whose animation is paused at its start.
 fn paused(function: &str) -> DescentApp {
     let mut app = DescentApp::new(Settings {
-        function: function.to_string(),
+        function: spec(function),
         ..Settings::default()
     });
-    app.sim.playing = false;
+    app.model.sim.playing = false;
     app
 }
 
@@ -95,9 +112,9 @@ fn starts_on_the_bowl_with_one_run() {
     let mut h = harness(DescentApp::default());
     h.run_steps(3);
     let app = h.state();
-    assert_eq!(app.settings.function, "bowl");
-    assert_eq!(app.sim.slots().len(), 1);
-    assert_eq!(app.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    assert_eq!(app.model.settings.function.name(), "bowl");
+    assert_eq!(app.model.sim.slots().len(), 1);
+    assert_eq!(app.model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
     assert!(app.plot_transform.is_some());
     h.get_by_label("Pause");
 }
@@ -110,14 +127,17 @@ fn a_click_on_the_plot_sets_the_start_and_restarts() {
     click_at(&mut h, pos, Modifiers::NONE);
     let tolerance = units_per_point(&h);
     let app = h.state();
-    assert_eq!(app.sim.slots().len(), 1);
-    let start = &app.sim.slots()[0].setup.start;
+    assert_eq!(app.model.sim.slots().len(), 1);
+    let start = &app.model.sim.slots()[0].setup.start;
     assert!(
         (start[0] - 0.5).abs() <= tolerance && (start[1] - 0.6).abs() <= tolerance,
         "{start:?}"
     );
-    assert!(app.sim.playing, "a new start replays the animation");
-    assert!(app.sim.shown() <= 1, "the replay starts from iteration 0");
+    assert!(app.model.sim.playing, "a new start replays the animation");
+    assert!(
+        app.model.sim.shown() <= 1,
+        "the replay starts from iteration 0"
+    );
 }
 
 #[test]
@@ -127,11 +147,11 @@ fn shift_click_adds_a_run_in_a_new_color() {
     let pos = screen_pos(&h, 4.0, 0.5);
     click_at(&mut h, pos, Modifiers::SHIFT);
     let app = h.state();
-    assert_eq!(app.sim.slots().len(), 2);
-    let added = &app.sim.slots()[1];
-    assert_ne!(added.setup.color, app.sim.slots()[0].setup.color);
+    assert_eq!(app.model.sim.slots().len(), 2);
+    let added = &app.model.sim.slots()[1];
+    assert_ne!(added.setup.color, app.model.sim.slots()[0].setup.color);
     assert!((added.setup.start[0] - 4.0).abs() < 0.05 && (added.setup.start[1] - 0.5).abs() < 0.05);
-    assert_eq!(app.sim.selected, 1);
+    assert_eq!(app.model.sim.selected, 1);
 }
 
 #[test]
@@ -161,7 +181,7 @@ fn a_drag_pans_and_does_not_move_the_start() {
     });
     h.run_steps(2);
     let app = h.state();
-    assert_eq!(app.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    assert_eq!(app.model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
     let after = app.plot_transform.unwrap().bounds().min();
     assert!(
         (after[0] - before[0]).abs() > 0.1,
@@ -172,14 +192,14 @@ fn a_drag_pans_and_does_not_move_the_start() {
 #[test]
 fn the_learning_rate_slider_changes_the_path() {
     let mut h = harness(paused("bowl"));
-    h.state_mut().sim.speed = Speed::Instant;
+    h.state_mut().model.sim.speed = Speed::Instant;
     h.run_steps(3);
-    let before = h.state().sim.slots()[0].run.path().clone();
+    let before = h.state().model.sim.slots()[0].run.path().clone();
     h.get_by_role_and_label(Role::Slider, "Learning rate")
         .set_value_accesskit(0.3);
     h.run_steps(5);
     let app = h.state();
-    let slot = &app.sim.slots()[0];
+    let slot = &app.model.sim.slots()[0];
     assert_eq!(slot.setup.optimizer.lr, 0.3);
     assert_ne!(slot.run.path(), &before);
     let expected = engine_path(
@@ -195,52 +215,54 @@ fn the_learning_rate_slider_changes_the_path() {
 fn space_plays_and_pauses_and_right_arrow_steps() {
     let mut app = paused("bowl");
     // Slow enough that no frame of this test advances the animation by itself.
-    app.sim.speed = Speed::PerSecond(1.0);
+    app.model.sim.speed = Speed::PerSecond(1.0);
     let mut h = harness(app);
     h.run_steps(2);
-    assert!(!h.state().sim.playing);
+    assert!(!h.state().model.sim.playing);
     h.key_press(egui::Key::ArrowRight);
     h.run_steps(2);
-    assert_eq!(h.state().sim.shown(), 1);
+    assert_eq!(h.state().model.sim.shown(), 1);
     h.key_press(egui::Key::ArrowRight);
     h.run_steps(2);
-    assert_eq!(h.state().sim.shown(), 2);
+    assert_eq!(h.state().model.sim.shown(), 2);
     assert_eq!(
-        h.state().sim.slots()[0].run.iterations(),
+        h.state().model.sim.slots()[0].run.iterations(),
         2,
         "the optimizer steps as the view needs"
     );
     h.key_press(egui::Key::Space);
     h.step();
-    assert!(h.state().sim.playing);
+    assert!(h.state().model.sim.playing);
     h.key_press(egui::Key::Space);
     h.step();
-    assert!(!h.state().sim.playing);
+    assert!(!h.state().model.sim.playing);
     h.key_press(egui::Key::R);
     h.step();
-    assert!(h.state().sim.playing, "reset replays from the start");
-    assert_eq!(h.state().sim.shown(), 0);
+    assert!(h.state().model.sim.playing, "reset replays from the start");
+    assert_eq!(h.state().model.sim.shown(), 0);
 }
 
 #[test]
 fn after_the_animation_the_path_equals_the_engines() {
     let mut app = paused("sauna");
-    app.set_start(vec![0.5, 0.6]);
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.25));
-    app.settings.iterations = 30;
-    app.apply_limits();
-    app.sim.speed = Speed::PerSecond(1000.0);
+    app.apply([Action::SetStart(vec![0.5, 0.6])]);
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        0.25,
+    ))]);
+    app.apply([Action::SetIterations(30)]);
+    app.model.sim.speed = Speed::PerSecond(1000.0);
     let mut h = harness(app);
     for _ in 0..400 {
         h.step();
-        if !h.state().sim.playing {
+        if !h.state().model.sim.playing {
             break;
         }
     }
     let app = h.state();
-    assert!(!app.sim.playing, "the animation ended");
-    assert_eq!(app.sim.shown(), 30);
-    let slot = &app.sim.slots()[0];
+    assert!(!app.model.sim.playing, "the animation ended");
+    assert_eq!(app.model.sim.shown(), 30);
+    let slot = &app.model.sim.slots()[0];
     assert_eq!(slot.run.stop_reason(), Some(StopReason::MaxIterations));
     let expected = engine_path(
         "sauna",
@@ -259,21 +281,23 @@ fn the_one_dimensional_view_is_the_course_lab() {
     // Clicking sets the start x.
     let pos = screen_pos(&h, 1.6, 5.0);
     click_at(&mut h, pos, Modifiers::NONE);
-    let start = h.state().sim.slots()[0].setup.start[0];
+    let start = h.state().model.sim.slots()[0].setup.start[0];
     assert!((start - 1.6).abs() <= units_per_point(&h), "{start}");
     // lr 0.1 from exactly 1.6 converges; lr 0.5 leaves the domain; from 0.02 as well.
-    h.state_mut().set_start(vec![1.6]);
-    h.state_mut().settings.iterations = 25;
-    h.state_mut().apply_limits();
-    h.state_mut().sim.speed = Speed::Instant;
+    h.state_mut().apply([Action::SetStart(vec![1.6])]);
+    h.state_mut().apply([Action::SetIterations(25)]);
+    h.state_mut().model.sim.speed = Speed::Instant;
     h.run_steps(4);
-    let x = h.state().sim.slots()[0].run.path().last_point()[0];
+    let x = h.state().model.sim.slots()[0].run.path().last_point()[0];
     assert!((x - 0.5671434156768685).abs() < 1e-12);
     h.state_mut()
-        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.5));
+        .apply([Action::SetOptimizer(OptimizerConfig::new(
+            OptimizerKind::Gd,
+            0.5,
+        ))]);
     h.run_steps(4);
     assert_eq!(
-        h.state().sim.slots()[0].run.stop_reason(),
+        h.state().model.sim.slots()[0].run.stop_reason(),
         Some(StopReason::LeftDomain)
     );
     assert!(
@@ -282,11 +306,14 @@ fn the_one_dimensional_view_is_the_course_lab() {
             >= 1
     );
     h.state_mut()
-        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.1));
-    h.state_mut().set_start(vec![0.02]);
+        .apply([Action::SetOptimizer(OptimizerConfig::new(
+            OptimizerKind::Gd,
+            0.1,
+        ))]);
+    h.state_mut().apply([Action::SetStart(vec![0.02])]);
     h.run_steps(4);
     assert_eq!(
-        h.state().sim.slots()[0].run.stop_reason(),
+        h.state().model.sim.slots()[0].run.stop_reason(),
         Some(StopReason::LeftDomain)
     );
     // A click outside the domain is refused with a message, and the run stays.
@@ -294,7 +321,7 @@ fn the_one_dimensional_view_is_the_course_lab() {
     let bounds = h.state().plot_transform.unwrap().bounds().min();
     if bounds[0] < -0.3 {
         click_at(&mut h, pos, Modifiers::NONE);
-        assert_eq!(h.state().sim.slots()[0].setup.start, vec![0.02]);
+        assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.02]);
         h.get_by_label_contains("outside the domain");
     }
 }
@@ -302,14 +329,16 @@ fn the_one_dimensional_view_is_the_course_lab() {
 #[test]
 fn divergence_shows_the_stability_hint() {
     let mut app = paused("bowl");
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 1.5));
-    app.settings.iterations = 1000;
-    app.apply_limits();
-    app.sim.speed = Speed::Instant;
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        1.5,
+    ))]);
+    app.apply([Action::SetIterations(1000)]);
+    app.model.sim.speed = Speed::Instant;
     let mut h = harness(app);
     h.run_steps(6);
     assert_eq!(
-        h.state().sim.slots()[0].run.stop_reason(),
+        h.state().model.sim.slots()[0].run.stop_reason(),
         Some(StopReason::Diverged)
     );
     // The bowl's Hessian is 2 I: L = 2, so lr < 1.
@@ -319,11 +348,13 @@ fn divergence_shows_the_stability_hint() {
 #[test]
 fn a_long_instant_run_finishes_over_several_short_frames() {
     let mut app = paused("three-wells");
-    app.settings.iterations = 1_000_000;
-    app.apply_limits();
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 1e-4));
-    app.sim.speed = Speed::Instant;
-    app.sim.playing = true;
+    app.apply([Action::SetIterations(1_000_000)]);
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        1e-4,
+    ))]);
+    app.model.sim.speed = Speed::Instant;
+    app.model.sim.playing = true;
     let mut h = harness(app);
     h.step();
     let first = h.state().progress;
@@ -340,21 +371,21 @@ fn a_long_instant_run_finishes_over_several_short_frames() {
         }
     }
     assert!(h.state().progress.is_complete());
-    assert_eq!(h.state().sim.slots()[0].run.iterations(), 1_000_000);
+    assert_eq!(h.state().model.sim.slots()[0].run.iterations(), 1_000_000);
 }
 
 #[test]
 fn the_scrubber_moves_every_view_along_the_path() {
     let mut app = paused("bowl");
-    app.sim.speed = Speed::Instant;
-    app.sim.playing = true;
+    app.model.sim.speed = Speed::Instant;
+    app.model.sim.playing = true;
     let mut h = harness(app);
     h.run_steps(4);
-    assert_eq!(h.state().sim.shown(), 100);
+    assert_eq!(h.state().model.sim.shown(), 100);
     h.get_by_role_and_label(Role::Slider, "Iteration")
         .set_value_accesskit(7.0);
     h.run_steps(2);
-    assert_eq!(h.state().sim.shown(), 7);
+    assert_eq!(h.state().model.sim.shown(), 7);
     h.get_by_label_contains("iteration 7 of 100");
 }
 
@@ -362,10 +393,11 @@ fn the_scrubber_moves_every_view_along_the_path() {
 fn picking_a_function_switches_the_view() {
     let mut h = harness(DescentApp::default());
     h.run_steps(2);
-    h.state_mut().set_function("three-wells");
+    h.state_mut()
+        .apply([Action::SetFunction(spec("three-wells"))]);
     h.run_steps(3);
-    assert_eq!(h.state().settings.function, "three-wells");
-    assert_eq!(h.state().sim.slots()[0].setup.start, vec![0.5, 3.0]);
+    assert_eq!(h.state().model.settings.function.name(), "three-wells");
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.5, 3.0]);
     let t = h.state().plot_transform.unwrap();
     let b = t.bounds();
     assert!(b.min()[0] <= 0.0 && b.max()[0] >= 5.0 && b.min()[1] <= 0.0 && b.max()[1] >= 5.0);
@@ -382,42 +414,53 @@ fn corrupted_or_stale_state_falls_back_to_defaults() {
         fn remove_string(&mut self, _key: &str) {}
         fn flush(&mut self) {}
     }
-    let garbage = Storage("(function: 12, runs: [[[[".to_string());
+    let garbage = Storage("{\"function\": 12, \"runs\": [[[[".to_string());
     let app = DescentApp::from_storage(Some(&garbage));
-    assert_eq!(app.settings, Settings::default());
-    assert_eq!(app.sim.slots().len(), 1);
+    assert_eq!(app.model.settings, Settings::default());
+    assert_eq!(app.model.sim.slots().len(), 1);
     let stale = Storage(
-        r#"(function: "banana", iterations: 0, tolerance: -1.0, runs: [(start: [1.0], optimizer: (kind: Gd, lr: 0.1), color: 0)])"#
+        r#"{"function": "banana", "iterations": 0, "tolerance": -1.0, "runs": [{"start": [1.0], "optimizer": {"kind": "Gd", "lr": 0.1}, "color": 0}]}"#
             .to_string(),
     );
     let app = DescentApp::from_storage(Some(&stale));
-    assert_eq!(app.settings.function, "bowl");
-    assert_eq!(app.settings.iterations, 1);
-    assert!(app.settings.tolerance > 0.0);
-    assert_eq!(app.sim.slots().len(), 1);
-    let wrong_dims = Storage(r#"(function: "sauna", runs: [(start: [1.0, 2.0, 3.0], optimizer: (kind: Gd, lr: 0.1), color: 0)])"#.to_string());
+    assert_eq!(app.model.settings.function.name(), "bowl");
+    assert_eq!(app.model.settings.iterations, 1);
+    assert!(app.model.settings.tolerance > 0.0);
+    assert_eq!(app.model.sim.slots().len(), 1);
+    let wrong_dims = Storage(r#"{"function": "sauna", "runs": [{"start": [1.0, 2.0, 3.0], "optimizer": {"kind": "Gd", "lr": 0.1}, "color": 0}]}"#.to_string());
     let app = DescentApp::from_storage(Some(&wrong_dims));
-    assert_eq!(app.settings.function, "sauna");
+    assert_eq!(app.model.settings.function.name(), "sauna");
     assert_eq!(
-        app.sim.slots().len(),
+        app.model.sim.slots().len(),
         1,
         "the bad run is replaced by a default one"
     );
-    assert!(matches!(app.notice, Some(descent::app::Notice::Error(_))));
+    assert!(matches!(
+        app.model.notice,
+        Some(descent::app::Notice::Error(_))
+    ));
 }
 
 #[test]
 fn settings_survive_a_save_and_restore() {
     let mut app = paused("three-wells");
-    app.add_run_at(vec![4.0, 0.5]);
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Adam, 0.05));
-    app.settings.log_color = true;
+    app.apply([Action::AddRun(vec![4.0, 0.5])]);
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Adam,
+        0.05,
+    ))]);
+    app.apply([Action::SetDisplay(
+        descent::app::settings::DisplaySettings {
+            log_color: true,
+            ..app.model.settings.display
+        },
+    )]);
     let mut storage = MemoryStorage::default();
     eframe::App::save(&mut app, &mut storage);
     let restored = DescentApp::from_storage(Some(&storage));
-    assert_eq!(restored.settings.function, "three-wells");
-    assert!(restored.settings.log_color);
-    assert_eq!(restored.sim.setups(), app.sim.setups());
+    assert_eq!(restored.model.settings.function.name(), "three-wells");
+    assert!(restored.model.settings.display.log_color);
+    assert_eq!(restored.model.sim.setups(), app.model.sim.setups());
 }
 
 #[test]
@@ -447,11 +490,11 @@ fn every_control_is_reachable_by_its_label() {
     }
     h.get_by_label("Clear runs").click();
     h.run_steps(2);
-    assert!(h.state().sim.slots().is_empty());
+    assert!(h.state().model.sim.slots().is_empty());
     let pos = screen_pos(&h, 2.0, 2.0);
     click_at(&mut h, pos, Modifiers::NONE);
     assert_eq!(
-        h.state().sim.slots().len(),
+        h.state().model.sim.slots().len(),
         1,
         "a click with no runs starts one"
     );
@@ -459,10 +502,10 @@ fn every_control_is_reachable_by_its_label() {
 
 fn snapshot(function: &str, name: &str) {
     let mut app = DescentApp::new(Settings {
-        function: function.to_string(),
+        function: spec(function),
         ..Settings::default()
     });
-    app.sim.speed = Speed::Instant;
+    app.model.sim.speed = Speed::Instant;
     let mut h = harness(app);
     h.run_steps(6);
     h.snapshot(name);
@@ -486,14 +529,31 @@ fn snapshot_three_wells() {
 #[test]
 fn exported_csv_has_the_command_lines_rows() {
     let mut app = paused("sauna");
-    app.set_start(vec![0.5, 0.6]);
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.25));
-    app.settings.iterations = 30;
-    app.apply_limits();
+    app.apply([Action::SetStart(vec![0.5, 0.6])]);
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        0.25,
+    ))]);
+    app.apply([Action::SetIterations(30)]);
     let dir = std::env::temp_dir().join(format!("descent-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("paths.csv");
-    descent::app::export::save_paths_csv(&app, &file).unwrap();
+    let export = |path: &std::path::Path| {
+        let runs = app
+            .model
+            .sim
+            .slots()
+            .iter()
+            .map(|s| s.run.restarted(2).unwrap())
+            .collect();
+        descent::app::export::write_paths_csv(
+            path,
+            app.objective().as_ref(),
+            runs,
+            &descent::app::jobs::JobContext::default(),
+        )
+    };
+    export(&file).unwrap();
     let exported = std::fs::read_to_string(&file).unwrap();
     let mut cli = Vec::new();
     let mut err = Vec::new();
@@ -505,7 +565,7 @@ fn exported_csv_has_the_command_lines_rows() {
     assert_eq!(exported, String::from_utf8(cli).unwrap());
     // A file that cannot be written is an error that names it, not a panic.
     let bad = dir.join("no-such-dir").join("x.csv");
-    let message = descent::app::export::save_paths_csv(&app, &bad).unwrap_err();
+    let message = export(&bad).unwrap_err();
     assert!(message.contains("x.csv"), "{message}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -524,8 +584,8 @@ fn screenshots_are_written_as_png() {
 /// The lab on seed 001's data, paused.
 fn lab() -> DescentApp {
     let mut app = paused("bowl");
-    app.set_function("regression");
-    app.sim.playing = false;
+    app.apply([Action::SetFunction(spec("regression"))]);
+    app.model.sim.playing = false;
     app
 }
 
@@ -534,22 +594,29 @@ fn the_regression_lab_fits_the_line() {
     let mut h = harness(lab());
     h.run_steps(2);
     assert!(h.state().in_lab());
-    let data = h.state().lab_data.clone().expect("the lab has data");
+    let data = h.state().model.lab_data.clone().expect("the lab has data");
     assert_eq!(data.len(), 100);
     // Generate seed 002's data by its button, standardize, and train in batch mode.
     h.get_by_label("Seed 002").click();
     h.run_steps(2);
     h.get_by_label("Standardize x").click();
     h.run_steps(2);
-    let data = h.state().lab_data.clone().unwrap();
+    let data = h.state().model.lab_data.clone().unwrap();
     assert!(data.x.iter().sum::<f64>().abs() < 1e-9, "x is standardized");
     let best = data.stats().least_squares().unwrap();
     h.state_mut()
-        .set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.5));
-    h.state_mut().sim.speed = Speed::Instant;
-    h.state_mut().sim.playing = true;
+        .apply([Action::SetOptimizer(OptimizerConfig::new(
+            OptimizerKind::Gd,
+            0.5,
+        ))]);
+    h.state_mut().model.sim.speed = Speed::Instant;
+    h.state_mut().model.sim.playing = true;
     h.run_steps(4);
-    let w = h.state().sim.slots()[0].run.path().last_point().to_vec();
+    let w = h.state().model.sim.slots()[0]
+        .run
+        .path()
+        .last_point()
+        .to_vec();
     assert!(
         (w[0] - best[0]).abs() < 1e-6 && (w[1] - best[1]).abs() < 1e-6,
         "{w:?} vs {best:?}"
@@ -569,22 +636,22 @@ fn mini_batch_and_stochastic_modes_take_steps_per_batch() {
     h.get_by_role_and_label(Role::Slider, "Epochs")
         .set_value_accesskit(10.0);
     h.run_steps(2);
-    let run = &h.state().sim.slots()[0].run;
+    let run = &h.state().model.sim.slots()[0].run;
     assert_eq!(run.batch_spec().map(|b| b.size), Some(25));
     assert_eq!(run.spec().max_iters, 40, "4 batches per epoch, 10 epochs");
     h.get_by_label("Stochastic").click();
     h.run_steps(2);
-    assert_eq!(h.state().sim.slots()[0].run.spec().max_iters, 1000);
-    h.state_mut().sim.speed = Speed::Instant;
-    h.state_mut().sim.playing = true;
+    assert_eq!(h.state().model.sim.slots()[0].run.spec().max_iters, 1000);
+    h.state_mut().model.sim.speed = Speed::Instant;
+    h.state_mut().model.sim.playing = true;
     h.run_steps(4);
-    let run = &h.state().sim.slots()[0].run;
-    assert_eq!(run.batch_losses().len(), 1000);
+    let run = &h.state().model.sim.slots()[0].run;
+    assert_eq!(run.drawn_values().len(), 1000);
     // Scrubbing back shows that step's batch highlighted in the scatter.
     h.get_by_role_and_label(Role::Slider, "Iteration")
         .set_value_accesskit(5.0);
     h.run_steps(2);
-    assert_eq!(h.state().sim.shown(), 5);
+    assert_eq!(h.state().model.sim.shown(), 5);
 }
 
 #[test]
@@ -595,18 +662,20 @@ fn a_bad_csv_keeps_the_current_data() {
     std::fs::write(&bad, "x,y\n1,2\n2,x\n").unwrap();
     let mut h = harness(lab());
     h.run_steps(2);
-    let before = h.state().lab_data.clone().unwrap();
-    h.state_mut().settings.lab.csv_path = bad.to_string_lossy().into_owned();
+    let before = h.state().model.lab_data.clone().unwrap();
+    h.state_mut()
+        .apply([Action::EditCsvPath(bad.to_string_lossy().into_owned())]);
     h.get_by_label("Load CSV").click();
     h.run_steps(2);
-    assert_eq!(h.state().lab_data.as_deref(), Some(before.as_ref()));
+    assert_eq!(h.state().model.lab_data.as_deref(), Some(before.as_ref()));
     h.get_by_label_contains("line 3, column 2");
     let good = dir.join("good.csv");
     std::fs::write(&good, "1 3\n2 5\n3 7\n4 9\n").unwrap();
-    h.state_mut().settings.lab.csv_path = good.to_string_lossy().into_owned();
+    h.state_mut()
+        .apply([Action::EditCsvPath(good.to_string_lossy().into_owned())]);
     h.get_by_label("Load CSV").click();
     h.run_steps(2);
-    let data = h.state().lab_data.clone().unwrap();
+    let data = h.state().model.lab_data.clone().unwrap();
     assert_eq!(data.len(), 4);
     assert_eq!(data.stats().least_squares(), Some([1.0, 2.0]));
     std::fs::remove_dir_all(&dir).ok();
@@ -618,7 +687,7 @@ fn a_click_on_the_loss_landscape_sets_the_start() {
     h.run_steps(3);
     let pos = screen_pos(&h, 2.0, 1.0);
     click_at(&mut h, pos, Modifiers::NONE);
-    let start = h.state().sim.slots()[0].setup.start.clone();
+    let start = h.state().model.sim.slots()[0].setup.start.clone();
     let tolerance = units_per_point(&h);
     assert!(
         (start[0] - 2.0).abs() <= tolerance && (start[1] - 1.0).abs() <= tolerance,
@@ -629,10 +698,16 @@ fn a_click_on_the_loss_landscape_sets_the_start() {
 #[test]
 fn snapshot_lab() {
     let mut app = lab();
-    app.set_optimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.05));
-    app.set_batch(Some(20));
-    app.sim.speed = Speed::Instant;
-    app.sim.playing = true;
+    app.apply([Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        0.05,
+    ))]);
+    app.apply([Action::SetBatch {
+        mode: BatchMode::MiniBatch,
+        size: 20,
+    }]);
+    app.model.sim.speed = Speed::Instant;
+    app.model.sim.playing = true;
     let mut h = harness(app);
     h.run_steps(6);
     h.snapshot("lab_minibatch");
@@ -645,11 +720,11 @@ fn batch_and_stochastic_runs_go_side_by_side() {
     // Run 1 stays batch descent; a shift-click adds run 2, switched to stochastic.
     let pos = screen_pos(&h, 1.0, -1.0);
     click_at(&mut h, pos, Modifiers::SHIFT);
-    assert_eq!(h.state().sim.slots().len(), 2);
-    assert_eq!(h.state().sim.selected, 1);
+    assert_eq!(h.state().model.sim.slots().len(), 2);
+    assert_eq!(h.state().model.sim.selected, 1);
     h.get_by_label("Stochastic").click();
     h.run_steps(2);
-    let slots = h.state().sim.slots();
+    let slots = h.state().model.sim.slots();
     assert_eq!(slots[0].setup.batch, None);
     assert_eq!(slots[1].setup.batch, Some(1));
     assert_eq!(slots[0].run.spec().max_iters, 100, "100 epochs of one step");
@@ -658,18 +733,18 @@ fn batch_and_stochastic_runs_go_side_by_side() {
         10_000,
         "100 epochs of 100 steps"
     );
-    h.state_mut().sim.speed = Speed::Instant;
-    h.state_mut().sim.playing = true;
+    h.state_mut().model.sim.speed = Speed::Instant;
+    h.state_mut().model.sim.playing = true;
     for _ in 0..50 {
         h.step();
-        if h.state().progress.is_complete() && !h.state().sim.playing {
+        if h.state().progress.is_complete() && !h.state().model.sim.playing {
             break;
         }
     }
-    let slots = h.state().sim.slots();
+    let slots = h.state().model.sim.slots();
     assert_eq!(slots[0].run.iterations(), 100);
     assert_eq!(slots[1].run.iterations(), 10_000);
-    assert!(slots[1].run.batch_losses().len() == 10_000 && slots[0].run.batch_losses().is_empty());
+    assert!(slots[1].run.drawn_values().len() == 10_000 && slots[0].run.drawn_values().is_empty());
     h.get_by_label_contains("SGD");
 }
 
@@ -677,21 +752,22 @@ fn batch_and_stochastic_runs_go_side_by_side() {
 fn a_saved_lab_session_comes_back_with_its_runs_and_data_source() {
     let mut app = lab();
     let seed002 = descent::engine::regression::DataSpec::seed002();
-    app.apply_lab(descent::app::lab::LabSettings {
-        spec: seed002,
-        data_spec: seed002,
-        standardize: true,
-        ..app.settings.lab.clone()
-    });
-    app.add_run_at(vec![1.0, -2.0]);
-    app.set_batch(Some(1));
+    app.apply([
+        Action::SetLabData(DataSource::Generated(seed002)),
+        Action::SetStandardize(true),
+    ]);
+    app.apply([Action::AddRun(vec![1.0, -2.0])]);
+    app.apply([Action::SetBatch {
+        mode: BatchMode::Stochastic,
+        size: 20,
+    }]);
     let mut storage = MemoryStorage::default();
     eframe::App::save(&mut app, &mut storage);
     let restored = DescentApp::from_storage(Some(&storage));
     assert!(restored.in_lab());
-    assert_eq!(restored.sim.setups(), app.sim.setups());
+    assert_eq!(restored.model.sim.setups(), app.model.sim.setups());
     assert_eq!(
-        restored.lab_data, app.lab_data,
+        restored.model.lab_data, app.model.lab_data,
         "the same points, standardized again"
     );
 }
@@ -700,18 +776,22 @@ fn a_saved_lab_session_comes_back_with_its_runs_and_data_source() {
 fn changing_epochs_keeps_the_data_and_typed_fields_wait_for_generate() {
     let mut h = harness(lab());
     h.run_steps(2);
-    let before = h.state().lab_data.clone().unwrap();
+    let before = h.state().model.lab_data.clone().unwrap();
     // A typed generator field does not change the data until Generate.
-    h.state_mut().settings.lab.spec.n = 50;
+    let typed = DataSpec {
+        n: 50,
+        ..h.state().model.settings.lab.spec
+    };
+    h.state_mut().apply([Action::EditGenerator(typed)]);
     h.get_by_role_and_label(Role::Slider, "Epochs")
         .set_value_accesskit(7.0);
     h.run_steps(2);
     assert!(
-        Arc::ptr_eq(&before, h.state().lab_data.as_ref().unwrap()),
+        Arc::ptr_eq(&before, h.state().model.lab_data.as_ref().unwrap()),
         "same data set"
     );
-    assert_eq!(h.state().sim.slots()[0].run.spec().max_iters, 7);
+    assert_eq!(h.state().model.sim.slots()[0].run.spec().max_iters, 7);
     h.get_by_label("Generate").click();
     h.run_steps(2);
-    assert_eq!(h.state().lab_data.as_ref().unwrap().len(), 50);
+    assert_eq!(h.state().model.lab_data.as_ref().unwrap().len(), 50);
 }

@@ -61,7 +61,11 @@ fn csv_has_the_objective_columns_and_one_row_per_iterate() {
         for v in &row[2..] {
             let parsed: f64 = v.parse().unwrap();
             assert!(parsed.is_finite());
-            assert_eq!(&parsed.to_string(), v, "floats round-trip exactly");
+            assert_eq!(
+                &descent::engine::format::exact(parsed),
+                v,
+                "floats are written in the one exact form"
+            );
         }
     }
 }
@@ -111,7 +115,8 @@ fn json_has_one_object_per_run_with_its_path() {
     assert_eq!(runs[0]["path"].as_array().unwrap().len(), 26);
     assert_eq!(runs[1]["stop_reason"], "left-domain");
     assert_eq!(runs[1]["iterations"], 1);
-    assert_eq!(runs[0]["optimizer"]["kind"], "Gd");
+    assert_eq!(runs[0]["optimizer"], "gd", "the command-line name");
+    assert_eq!(runs[0]["hyperparameters"]["lr"], 0.1);
 }
 
 #[test]
@@ -204,9 +209,15 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
         &["run", "--tol", "-1e-6"],
         &["--tol", ">= 0", "got -0.000001"],
     );
-    assert_usage_error(&["run", "--momentum", "1"], &["--momentum", "[0, 1)"]);
-    assert_usage_error(&["run", "--beta2", "-0.5"], &["--beta2", "[0, 1)"]);
-    assert_usage_error(&["run", "--eps", "0"], &["--eps", "> 0"]);
+    assert_usage_error(
+        &["run", "-o", "momentum", "--momentum", "1"],
+        &["--momentum", "[0, 1)"],
+    );
+    assert_usage_error(
+        &["run", "-o", "adam", "--beta2", "-0.5"],
+        &["--beta2", "[0, 1)"],
+    );
+    assert_usage_error(&["run", "-o", "adam", "--eps", "0"], &["--eps", "> 0"]);
     assert_usage_error(&["run", "--clip", "-1"], &["--clip", "> 0"]);
     assert_usage_error(&["run", "--dim", "5"], &["--dim", "sum-squares"]);
     assert_usage_error(
@@ -489,7 +500,163 @@ fn starts_and_data_that_overflow_are_refused_not_panicked() {
 #[test]
 fn the_window_refuses_n_dimensional_functions() {
     assert_usage_error(
-        &["--function", "sum-squares", "--dim", "2"],
+        &["--function", "sum-squares", "--dim", "3"],
         &["sum-squares", "descent run"],
     );
+}
+
+#[test]
+fn options_that_do_not_apply_and_missing_values_are_named() {
+    assert_usage_error(
+        &["run", "--momentum", "0.5"],
+        &["--momentum", "gd does not use it", "momentum, nesterov"],
+    );
+    assert_usage_error(
+        &["run", "-o", "adam", "--alpha", "0.5"],
+        &["--alpha", "rmsprop"],
+    );
+    assert_usage_error(
+        &["run", "--eps", "1e-8"],
+        &["--eps", "adagrad, rmsprop, adam"],
+    );
+    assert_usage_error(
+        &["run", "--start", "--lr", "0.1"],
+        &["--start", "a value is required", "'--lr'"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "seed001", "--dim", "3"],
+        &["--dim", "sum-squares"],
+    );
+    assert_usage_error(&["run", "--dim", "3"], &["--dim", "bowl"]);
+    assert_usage_error(
+        &["run", "-f", "bowl", "--epochs", "3"],
+        &["--epochs", "regression"],
+    );
+}
+
+#[test]
+fn newton_in_a_thousand_dimensions_is_refused_up_front() {
+    assert_usage_error(
+        &["run", "-f", "sum-squares", "--dim", "1000", "-o", "newton"],
+        &[
+            "--optimizer",
+            "1000 x 1000 Hessian",
+            "at most 100 parameters",
+        ],
+    );
+    let o = descent(&[
+        "run",
+        "-f",
+        "sum-squares",
+        "--dim",
+        "100",
+        "-o",
+        "newton",
+        "--lr",
+        "1",
+        "--iters",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_screenshot_path_is_checked_before_the_window_opens() {
+    assert_usage_error(
+        &["--screenshot", "/no/such/dir/shot.png", "-f", "bowl"],
+        &["--screenshot", "cannot write"],
+    );
+    assert_usage_error(&["--screenshot", "shot.txt"], &["--screenshot", ".png"]);
+}
+
+#[test]
+fn help_reports_a_failed_write() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .arg("--help")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: writing output"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn data_files_that_are_binary_or_huge_are_refused_quickly() {
+    let started = std::time::Instant::now();
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "/dev/zero"],
+        &["--data", "NUL bytes"],
+    );
+    let dir = std::env::temp_dir().join(format!("descent-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let huge = dir.join("huge.csv");
+    // A sparse file: its size is known without writing 600 MB.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(600 * 1024 * 1024)
+        .unwrap();
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", huge.to_str().unwrap()],
+        &["--data", "at most 512 MB"],
+    );
+    let long_line = dir.join("long.csv");
+    std::fs::write(&long_line, "1".repeat(10_000)).unwrap();
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            long_line.to_str().unwrap(),
+        ],
+        &["--data", "longer than 4096 bytes"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+/// The peak resident memory of a running process, in kB, from /proc.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn long_runs_stream_their_rows_in_bounded_memory() {
+    use std::io::Read;
+    // 2,000,000 iterations from two starts: a stored path would need over 190 MB.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args([
+            "run", "-f", "bowl", "--lr", "1e-7", "--iters", "2000000", "--start", "0,0", "--start",
+            "3,1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (mut rows, mut peak, mut buf) = (0usize, 0u64, vec![0u8; 1 << 16]);
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        rows += buf[..n].iter().filter(|b| **b == b'\n').count();
+        if let Some(kb) = peak_rss_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(rows, 1 + 2 * 2_000_001);
+    if cfg!(target_os = "linux") {
+        assert!(peak > 0, "the peak was read");
+        assert!(peak < 60_000, "peak resident memory {peak} kB");
+    }
 }

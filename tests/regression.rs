@@ -79,7 +79,8 @@ fn every_mode_reaches_the_least_squares_line_on_the_seed_data() {
                 .unwrap()
                 .generate()
                 .unwrap()
-                .standardized(),
+                .standardized()
+                .unwrap(),
         );
         let best = data.stats().least_squares().unwrap();
         for ((lr, epochs), batch) in settings.into_iter().zip([None, Some(20), Some(1)]) {
@@ -171,9 +172,9 @@ fn mini_batches_are_deterministic_for_a_seed_and_cover_each_epoch() {
     let a = fit(&data, 0.05, 5, Some(16), [0.0, 0.0]);
     let b = fit(&data, 0.05, 5, Some(16), [0.0, 0.0]);
     assert_eq!(a.path(), b.path());
-    assert_eq!(a.batch_losses(), b.batch_losses());
+    assert_eq!(a.drawn_values(), b.drawn_values());
     assert_eq!(a.iterations(), 5 * 7, "ceil(100 / 16) = 7 steps per epoch");
-    assert_eq!(a.batch_losses().len(), a.iterations());
+    assert_eq!(a.drawn_values().len(), a.iterations());
     // Each epoch visits every point once; epochs differ.
     let spec = BatchSpec { size: 16, seed: 7 };
     let mut seen: Vec<u32> = (1..=7).flat_map(|step| batch_at(100, spec, step)).collect();
@@ -192,10 +193,17 @@ fn mini_batches_are_deterministic_for_a_seed_and_cover_each_epoch() {
 
 #[test]
 fn sgd_losses_are_noisy_and_batch_losses_are_not() {
-    let data = Arc::new(DataSpec::seed001().generate().unwrap().standardized());
+    let data = Arc::new(
+        DataSpec::seed001()
+            .generate()
+            .unwrap()
+            .standardized()
+            .unwrap(),
+    );
     let sgd = fit(&data, 0.01, 3, Some(1), [0.0, 0.0]);
     let ups = sgd
-        .batch_losses()
+        .drawn_values()
+        .values()
         .windows(2)
         .filter(|w| w[1] > w[0])
         .count();

@@ -3,7 +3,10 @@
 
 use egui_plot::{Line, Plot, VLine};
 
-use super::{DescentApp, run_color};
+use super::action::Action;
+use super::model::Model;
+use super::run_color;
+use super::simulation::RunSlot;
 
 /// The most points all lines of a chart get together; longer paths are strided.
 const CHART_POINT_BUDGET: usize = 20_000;
@@ -36,164 +39,152 @@ impl Series {
     }
 
     /// (x, value) pairs up to iterate `k`, at most about `budget` of them.
-    fn points(self, slot: &super::simulation::RunSlot, k: usize, budget: usize) -> Vec<(f64, f64)> {
+    fn points(self, slot: &RunSlot, k: usize, budget: usize) -> Vec<(f64, f64)> {
         let path = slot.run.path();
-        let strided = |values: &[f64], last: usize, scale: f64| -> Vec<(f64, f64)> {
-            if values.is_empty() {
-                return Vec::new();
+        // Iterates 0..=k of the path's kept samples (plus k itself), about `budget` of them.
+        let iterates = |value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
+            let stride = path.stride();
+            let every = (k / (stride * budget).max(1)).max(1);
+            let mut out: Vec<(f64, f64)> = path
+                .samples()
+                .take_while(|(i, _)| *i <= k)
+                .step_by(every)
+                .map(|(i, _)| (i as f64, value(i)))
+                .collect();
+            let k = path.index_of(k);
+            if out.last().is_none_or(|(x, _)| *x < k as f64) {
+                out.push((k as f64, value(k)));
             }
-            let last = last.min(values.len() - 1);
-            let stride = (last / budget).max(1);
-            (0..=last)
-                .step_by(stride)
-                .chain(std::iter::once(last))
-                .map(|i| (i as f64 * scale, values[i]))
-                .collect()
+            out
         };
         match self {
-            Series::Value => strided(path.values(), k, 1.0),
-            Series::GradNorm => strided(path.grad_norms(), k, 1.0),
-            Series::StepLoss if !slot.run.batch_losses().is_empty() => {
-                // Step s + 1 used batch loss s; shift so the x axis counts steps from 1.
-                let losses = slot.run.batch_losses();
+            Series::Value => iterates(&|i| path.value(i)),
+            Series::GradNorm => iterates(&|i| path.grad_norm(i)),
+            Series::StepLoss if !slot.run.drawn_values().is_empty() => {
+                // Kept value i is step i * stride + 1's; the x axis counts steps from 1.
+                let drawn = slot.run.drawn_values();
                 if k == 0 {
                     return Vec::new();
                 }
-                strided(losses, k - 1, 1.0)
-                    .into_iter()
-                    .map(|(x, v)| (x + 1.0, v))
+                let stride = drawn.stride();
+                let last = ((k - 1) / stride).min(drawn.values().len().saturating_sub(1));
+                let every = (last / budget).max(1);
+                (0..=last)
+                    .step_by(every)
+                    .filter_map(|i| drawn.values().get(i).map(|v| ((i * stride + 1) as f64, *v)))
                     .collect()
             }
-            Series::StepLoss => strided(path.values(), k, 1.0),
+            Series::StepLoss => iterates(&|i| path.value(i)),
             Series::EpochLoss(n) => {
                 let per_epoch = steps_per_epoch(slot, n);
                 let last = k / per_epoch;
-                let stride = (last / budget).max(1);
+                let every = (last / budget).max(1);
                 (0..=last)
-                    .step_by(stride)
+                    .step_by(every)
                     .chain(std::iter::once(last))
-                    .map(|e| (e as f64, path.values()[e * per_epoch]))
+                    .map(|e| (e as f64, path.value(path.index_of(e * per_epoch))))
                     .collect()
             }
         }
     }
 }
 
-/// Draws both charts side by side: f and |grad f| for functions; loss per step and
-/// full-data loss per epoch in the regression lab.
-pub fn charts_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        ui.strong("Convergence");
-        ui.checkbox(&mut app.settings.chart_log, "Log scale")
-            .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|");
-    });
-    let log = app.settings.chart_log;
-    // Only the log chart needs it, and it reads every value of every path.
-    let f_ref = if log {
-        cached_reference_value(app)
-    } else {
-        0.0
-    };
-    let width = (ui.available_width() - 8.0) / 2.0;
-    let height = ui.available_height();
-    let shown = app.sim.shown();
-    let charts = if app.in_lab() {
-        let n = app.lab_data.as_ref().map_or(1, |d| d.len());
-        [
-            ("chart_f", Series::StepLoss),
-            ("chart_g", Series::EpochLoss(n)),
-        ]
-    } else {
-        [("chart_f", Series::Value), ("chart_g", Series::GradNorm)]
-    };
-    ui.horizontal(|ui| {
-        for (id, series) in charts {
-            let (title, x_title) = series.titles(log);
-            Plot::new(id)
-                .width(width)
-                .height(height)
-                .x_axis_label(x_title)
-                .y_axis_label(title)
-                .allow_boxed_zoom(false)
-                .show(ui, |plot_ui| {
-                    let budget =
-                        (CHART_POINT_BUDGET / app.sim.slots().len().max(1)).clamp(100, 2000);
-                    for slot in app.sim.slots() {
-                        let k = slot.shown_index(shown);
-                        let points: Vec<[f64; 2]> = series
-                            .points(slot, k, budget)
-                            .into_iter()
-                            .filter_map(|(x, v)| {
-                                let y = match (log, series) {
-                                    (false, _) => v,
-                                    (true, Series::GradNorm) => v.log10(),
-                                    (true, _) => (v - f_ref).log10(),
-                                };
-                                y.is_finite().then_some([x, y])
-                            })
-                            .collect();
-                        plot_ui.line(
-                            Line::new("", points)
-                                .color(run_color(slot.setup.color))
-                                .width(1.5),
-                        );
-                    }
-                    let marker = match (series, app.sim.selected_slot()) {
-                        (Series::EpochLoss(n), Some(slot)) => {
-                            slot.shown_index(shown) as f64 / steps_per_epoch(slot, n) as f64
+/// The charts below the plot.
+#[derive(Default)]
+pub struct Charts;
+
+impl Charts {
+    /// Draws both charts side by side: f and |grad f| for functions; loss per step and
+    /// full-data loss per epoch in the regression lab.
+    pub fn ui(&mut self, model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let mut log = model.settings.chart_log;
+        ui.horizontal(|ui| {
+            ui.strong("Convergence");
+            if ui
+                .checkbox(&mut log, "Log scale")
+                .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|")
+                .changed()
+            {
+                actions.push(Action::SetChartLog(log));
+            }
+        });
+        let f_ref = if log { reference_value(model) } else { 0.0 };
+        let width = (ui.available_width() - 8.0) / 2.0;
+        let height = ui.available_height();
+        let shown = model.sim.shown();
+        let charts = if model.in_lab() {
+            let n = model.lab_data.as_ref().map_or(1, |d| d.len());
+            [
+                ("chart_f", Series::StepLoss),
+                ("chart_g", Series::EpochLoss(n)),
+            ]
+        } else {
+            [("chart_f", Series::Value), ("chart_g", Series::GradNorm)]
+        };
+        ui.horizontal(|ui| {
+            for (id, series) in charts {
+                let (title, x_title) = series.titles(log);
+                Plot::new(id)
+                    .width(width)
+                    .height(height)
+                    .x_axis_label(x_title)
+                    .y_axis_label(title)
+                    .allow_boxed_zoom(false)
+                    .show(ui, |plot_ui| {
+                        let budget =
+                            (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(100, 2000);
+                        for slot in model.sim.slots() {
+                            let k = slot.shown_index(shown);
+                            let points: Vec<[f64; 2]> = series
+                                .points(slot, k, budget)
+                                .into_iter()
+                                .filter_map(|(x, v)| {
+                                    let y = match (log, series) {
+                                        (false, _) => v,
+                                        (true, Series::GradNorm) => v.log10(),
+                                        (true, _) => (v - f_ref).log10(),
+                                    };
+                                    y.is_finite().then_some([x, y])
+                                })
+                                .collect();
+                            plot_ui.line(
+                                Line::new("", points)
+                                    .color(run_color(slot.setup.color))
+                                    .width(1.5),
+                            );
                         }
-                        _ => shown as f64,
-                    };
-                    plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
-                });
-        }
-    });
+                        let marker = match (series, model.sim.selected_slot()) {
+                            (Series::EpochLoss(n), Some(slot)) => {
+                                slot.shown_index(shown) as f64 / steps_per_epoch(slot, n) as f64
+                            }
+                            _ => shown as f64,
+                        };
+                        plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
+                    });
+            }
+        });
+    }
 }
 
 /// Steps per epoch of a lab run over `n` points (1 for batch descent).
-fn steps_per_epoch(slot: &super::simulation::RunSlot, n: usize) -> usize {
+fn steps_per_epoch(slot: &RunSlot, n: usize) -> usize {
     slot.run
         .batch_spec()
         .map_or(1, |b| b.steps_per_epoch(n))
         .max(1)
 }
 
-/// [`reference_value`], recomputed only when the runs or their lengths change.
-fn cached_reference_value(app: &mut DescentApp) -> f64 {
-    let key = app
-        .sim
-        .slots()
-        .iter()
-        .map(|s| (s.generation, s.run.iterations()))
-        .fold(
-            (app.sim.objective_generation(), 0u64, 0usize),
-            |(g, h, n), (gen_, len)| (g, h.wrapping_mul(31).wrapping_add(gen_), n + len),
-        );
-    if let Some((cached_key, value)) = app.chart_reference
-        && cached_key == key
-    {
-        return value;
-    }
-    let value = reference_value(app);
-    app.chart_reference = Some((key, value));
-    value
-}
-
-/// The value log charts measure from: the lowest of the known minima and every value seen,
-/// less a hair so the best iterate stays on the chart.
-fn reference_value(app: &DescentApp) -> f64 {
-    let objective = app.objective();
+/// The value log charts measure from: the lowest of the known minima and every value seen
+/// (each path keeps its running minimum), less a hair so the best iterate stays on the chart.
+fn reference_value(model: &Model) -> f64 {
+    let objective = model.objective();
     let known = objective
         .info()
         .minima
         .iter()
         .map(|m| objective.value(m))
         .filter(|v| v.is_finite());
-    let seen = app
-        .sim
-        .slots()
-        .iter()
-        .flat_map(|s| s.run.path().values().iter().copied());
+    let seen = model.sim.slots().iter().map(|s| s.run.path().min_value());
     let lowest = known.chain(seen).fold(f64::INFINITY, f64::min);
     if lowest.is_finite() {
         lowest - 1e-12 * (1.0 + lowest.abs())

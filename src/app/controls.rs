@@ -1,51 +1,77 @@
-//! The side panel: function, runs, optimizer, iterations, playback, status and display.
+//! The side panel: function, playback, optimizer, runs, status and display. It reads the
+//! model and returns actions; it never changes the state itself.
 
 use egui::{Color32, RichText, Slider, SliderClamping};
 
+use super::action::Action;
 use super::field::Colormap;
-use super::simulation::Speed;
-use super::{
-    DescentApp, MAX_UI_ITERATIONS, Notice, fmt_num, fmt_point, picker_functions, run_color,
-};
-use crate::engine::{OptimizerKind, StopReason};
+use super::model::{MAX_RUNS, Model, Notice};
+use super::settings::MAX_UI_ITERATIONS;
+use super::simulation::{Progress, RunSlot, Speed};
+use super::{run_color, run_name};
+use crate::engine::format::{human, point};
+use crate::engine::{FunctionSpec, OptimizerKind, PresetKind, StopReason};
 
-/// Draws every control; each has an accessible label.
-pub fn controls_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
+/// Draws every control (each has an accessible label) and pushes what the user changed.
+/// Returns whether a slider that changes the runs is being dragged (the preview).
+pub fn controls_ui(
+    model: &Model,
+    progress: &Progress,
+    loading: bool,
+    ui: &mut egui::Ui,
+    actions: &mut Vec<Action>,
+) -> bool {
     ui.spacing_mut().slider_width = 150.0;
-    function_ui(app, ui);
+    let mut dragging = false;
+    function_ui(model, ui, actions);
     ui.separator();
-    if app.in_lab() {
-        super::lab::lab_controls_ui(app, ui);
+    if model.in_lab() {
+        super::lab::lab_controls_ui(model, loading, ui, actions);
         ui.separator();
     }
-    playback_ui(app, ui);
+    dragging |= playback_ui(model, progress, ui, actions);
     ui.separator();
-    optimizer_ui(app, ui);
+    dragging |= optimizer_ui(model, ui, actions);
     ui.separator();
-    runs_ui(app, ui);
+    runs_ui(model, ui, actions);
     ui.separator();
-    display_ui(app, ui);
+    display_ui(model, ui, actions);
+    dragging
 }
 
-fn function_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-    let current = app.settings.function.clone();
-    let mut chosen = current.clone();
+/// The functions the picker offers: every curve and surface, and the regression lab.
+pub fn picker_functions(model: &Model) -> Vec<FunctionSpec> {
+    PresetKind::ALL
+        .into_iter()
+        .filter(|kind| kind.dim(None) <= 2)
+        .map(FunctionSpec::preset)
+        .chain([model.settings.lab_function()])
+        .collect()
+}
+
+fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let current = model.settings.function.clone();
+    let mut chosen = current.name();
     ui.horizontal(|ui| {
         let label = ui.label("Function");
         egui::ComboBox::from_id_salt("function")
-            .selected_text(&chosen)
+            .selected_text(chosen)
             .show_ui(ui, |ui| {
-                for name in picker_functions() {
-                    ui.selectable_value(&mut chosen, name.to_string(), name);
+                for spec in picker_functions(model) {
+                    ui.selectable_value(&mut chosen, spec.name(), spec.name());
                 }
             })
             .response
             .labelled_by(label.id);
     });
-    if chosen != current {
-        app.set_function(&chosen);
+    if chosen != current.name()
+        && let Some(spec) = picker_functions(model)
+            .into_iter()
+            .find(|s| s.name() == chosen)
+    {
+        actions.push(Action::SetFunction(spec));
     }
-    let info = app.objective().info();
+    let info = model.objective().info();
     ui.label(
         RichText::new(format!("f = {}", info.formula))
             .monospace()
@@ -56,86 +82,98 @@ fn function_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     }
 }
 
-fn playback_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
+fn playback_ui(
+    model: &Model,
+    progress: &Progress,
+    ui: &mut egui::Ui,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let sim = &model.sim;
     ui.horizontal(|ui| {
-        let play = if app.sim.playing { "Pause" } else { "Play" };
+        let play = if sim.playing { "Pause" } else { "Play" };
         if ui.button(play).on_hover_text("Space").clicked() {
-            app.sim.toggle_play();
+            actions.push(Action::TogglePlay);
         }
         if ui.button("Step").on_hover_text("Right arrow").clicked() {
-            app.sim.step_once();
+            actions.push(Action::Step);
         }
         if ui.button("Reset").on_hover_text("R").clicked() {
-            app.sim.restart();
+            actions.push(Action::Reset);
         }
     });
 
-    let mut instant = app.sim.speed == Speed::Instant;
-    let mut rate = match app.sim.speed {
-        Speed::PerSecond(r) => r,
-        Speed::Instant => match app.settings.speed {
-            Speed::PerSecond(r) => r,
-            Speed::Instant => 10.0,
-        },
+    let mut instant = sim.speed == Speed::Instant;
+    let mut rate = match (sim.speed, model.settings.speed) {
+        (Speed::PerSecond(r), _) | (Speed::Instant, Speed::PerSecond(r)) => r,
+        (Speed::Instant, Speed::Instant) => 10.0,
     };
+    let mut speed_changed = false;
     ui.horizontal(|ui| {
-        ui.add_enabled(
-            !instant,
-            Slider::new(&mut rate, 1.0..=1000.0)
-                .logarithmic(true)
-                .integer()
-                .suffix(" it/s")
-                .text("Speed"),
-        );
-        ui.checkbox(&mut instant, "Instant");
+        speed_changed |= ui
+            .add_enabled(
+                !instant,
+                Slider::new(&mut rate, 1.0..=1000.0)
+                    .logarithmic(true)
+                    .integer()
+                    .suffix(" it/s")
+                    .text("Speed"),
+            )
+            .changed();
+        speed_changed |= ui.checkbox(&mut instant, "Instant").changed();
     });
-    app.settings.speed = Speed::PerSecond(rate);
-    app.sim.speed = if instant {
-        Speed::Instant
-    } else {
-        Speed::PerSecond(rate)
-    };
+    if speed_changed {
+        actions.push(Action::SetSpeed(if instant {
+            Speed::Instant
+        } else {
+            Speed::PerSecond(rate)
+        }));
+    }
 
-    let end = app.sim.timeline_end();
-    let mut k = app.sim.shown();
+    let end = sim.timeline_end();
+    let mut k = sim.shown();
     let scrub = ui.add(
         Slider::new(&mut k, 0..=end.max(1))
             .text("Iteration")
             .clamping(SliderClamping::Always),
     );
     if scrub.changed() {
-        app.sim.scrub_to(k);
+        actions.push(Action::ScrubTo(k));
     }
-    if !app.progress.is_complete() {
+    if !progress.is_complete() {
         ui.add(
-            egui::ProgressBar::new(app.progress.fraction())
+            egui::ProgressBar::new(progress.fraction())
                 .show_percentage()
                 .text(format!(
                     "computing {} of {} iterations",
-                    app.progress.done, app.progress.needed
+                    progress.done, progress.needed
                 )),
         );
     }
 
-    if app.in_lab() {
+    if model.in_lab() {
         // The lab counts epochs (its own control); iterations follow from them.
-        return;
+        return false;
     }
-    let mut iterations = app.settings.iterations;
-    let it = ui.add(
-        Slider::new(&mut iterations, 1..=10_000)
-            .logarithmic(true)
-            .clamping(SliderClamping::Never)
-            .text("Iterations"),
-    );
-    let mut use_tol = app.settings.use_tolerance;
-    let mut tol = app.settings.tolerance;
+    let mut iterations = model.settings.iterations;
+    let it = ui
+        .add(
+            Slider::new(&mut iterations, 1..=10_000)
+                .logarithmic(true)
+                .clamping(SliderClamping::Never)
+                .text("Iterations"),
+        )
+        .on_hover_text(format!("Up to {MAX_UI_ITERATIONS} when typed"));
+    if it.changed() {
+        actions.push(Action::SetIterations(iterations));
+    }
+    let mut enabled = model.settings.use_tolerance;
+    let mut tol = model.settings.tolerance;
     let mut tol_changed = false;
     ui.horizontal(|ui| {
-        tol_changed |= ui.checkbox(&mut use_tol, "Stop at |grad f| <").changed();
+        tol_changed |= ui.checkbox(&mut enabled, "Stop at |grad f| <").changed();
         tol_changed |= ui
             .add_enabled(
-                use_tol,
+                enabled,
                 Slider::new(&mut tol, 1e-12..=1.0)
                     .logarithmic(true)
                     .custom_formatter(|v, _| format!("{v:.0e}"))
@@ -143,33 +181,21 @@ fn playback_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             )
             .changed();
     });
-    if it.changed() || tol_changed {
-        if iterations > MAX_UI_ITERATIONS {
-            app.notice = Some(Notice::Error(format!(
-                "iterations are capped at {MAX_UI_ITERATIONS} in the window (the command line takes up to 10,000,000)"
-            )));
-        }
-        app.settings.iterations = iterations.clamp(1, MAX_UI_ITERATIONS);
-        app.settings.use_tolerance = use_tol;
-        if tol.is_finite() && tol > 0.0 {
-            app.settings.tolerance = tol;
-        }
-        app.apply_limits();
+    if tol_changed {
+        actions.push(Action::SetTolerance { enabled, tol });
     }
-    if it.dragged() {
-        app.sim.preview = true;
-    }
+    it.dragged()
 }
 
-fn optimizer_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-    let Some(slot) = app.sim.selected_slot() else {
+fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> bool {
+    let Some(slot) = model.sim.selected_slot() else {
         ui.label("No run: click the plot to start one.");
-        return;
+        return false;
     };
     let color = run_color(slot.setup.color);
     ui.horizontal(|ui| {
         color_dot(ui, color);
-        ui.strong(format!("Run {} settings", app.sim.selected + 1));
+        ui.strong(format!("Run {} settings", model.sim.selected + 1));
     });
     let before = slot.setup.optimizer;
     let mut config = before;
@@ -192,7 +218,7 @@ fn optimizer_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
         Slider::new(&mut config.lr, 1e-5..=10.0)
             .logarithmic(true)
             .clamping(SliderClamping::Never)
-            .custom_formatter(|v, _| fmt_num(v))
+            .custom_formatter(|v, _| human(v))
             .text("Learning rate"),
     );
     dragging |= lr.dragged();
@@ -235,8 +261,8 @@ fn optimizer_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
     let mut new_start = start.clone();
     ui.horizontal(|ui| {
         ui.label("Start");
-        let names = app.objective().info().param_names.clone();
-        for (v, name) in new_start.iter_mut().zip(&names) {
+        let names = &model.objective().info().param_names;
+        for (v, name) in new_start.iter_mut().zip(names) {
             ui.add(
                 egui::DragValue::new(v)
                     .speed(0.01)
@@ -245,33 +271,32 @@ fn optimizer_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
             .on_hover_text(format!("Start {name}"));
         }
     });
-    app.sim.preview = app.sim.preview || dragging;
     if config != before {
-        if let Err(e) = config.validate() {
-            app.notice = Some(Notice::Error(e.to_string()));
-        } else {
-            app.set_optimizer(config);
-        }
+        actions.push(Action::SetOptimizer(config));
     }
     if new_start != start && new_start.iter().all(|v| v.is_finite()) {
-        app.set_start(new_start);
+        actions.push(Action::SetStart(new_start));
     }
+    dragging
 }
 
-fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
+fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        ui.strong(format!("Runs ({})", app.sim.slots().len()));
+        ui.strong(format!(
+            "Runs ({} of at most {MAX_RUNS})",
+            model.sim.slots().len()
+        ));
         if ui.button("Clear runs").clicked() {
-            app.sim.clear();
+            actions.push(Action::ClearRuns);
         }
     });
     ui.label(
         RichText::new("Click the plot to move the selected run's start; Shift+click adds a run.")
             .small(),
     );
-    selected_status_ui(app, ui);
-    run_list_ui(app, ui);
-    match &app.notice {
+    selected_status_ui(model, ui);
+    run_list_ui(model, ui, actions);
+    match &model.notice {
         Some(Notice::Error(text)) => {
             ui.label(RichText::new(text.as_str()).color(WARNING_COLOR));
         }
@@ -285,7 +310,7 @@ fn runs_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
 const WARNING_COLOR: Color32 = Color32::from_rgb(255, 110, 90);
 
 /// The stop reason as the status shows it, e.g. `left the domain at 1`.
-fn status_text(slot: &super::simulation::RunSlot, shown: usize) -> String {
+fn status_text(slot: &RunSlot, shown: usize) -> String {
     match slot.shown_stop(shown) {
         Some(StopReason::MaxIterations) => "max iterations".to_string(),
         Some(reason) => format!(
@@ -297,46 +322,66 @@ fn status_text(slot: &super::simulation::RunSlot, shown: usize) -> String {
     }
 }
 
+/// The hint shown when a run diverged: the stability bound where the largest curvature is
+/// positive and finite, the escape along negative curvature on a saddle, or that the
+/// curvature overflowed.
+pub fn divergence_hint(slot: &RunSlot) -> String {
+    match slot.curvature_at_start {
+        super::simulation::Curvature::Bounded { largest, smallest } if largest > 0.0 => {
+            let mut hint = format!(
+                "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
+                human(2.0 / largest),
+                human(largest)
+            );
+            if smallest < 0.0 {
+                hint.push_str(" The start is also a saddle region: f curves downwards along one direction, and descent escapes along it.");
+            }
+            hint
+        }
+        super::simulation::Curvature::Bounded { .. } => "Diverged: f curves downwards in every direction at the start (no minimum nearby), so descent runs away along the negative curvature whatever the learning rate; try another start.".to_string(),
+        super::simulation::Curvature::Overflow => "Diverged: the curvature at the start is too large to compute (the Hessian overflows); try a start closer to the minimum.".to_string(),
+    }
+}
+
 /// The selected run in full: iteration, point, f, |grad f|, how it ended, and a hint when it
 /// diverged or left the domain.
-fn selected_status_ui(app: &DescentApp, ui: &mut egui::Ui) {
-    let Some(slot) = app.sim.selected_slot() else {
+fn selected_status_ui(model: &Model, ui: &mut egui::Ui) {
+    let Some(slot) = model.sim.selected_slot() else {
         return;
     };
-    let shown = app.sim.shown();
+    let shown = model.sim.shown();
     let path = slot.run.path();
-    let k = slot.shown_index(shown);
-    ui.label(
-        RichText::new(format!(
-            "Run {}: iteration {k} of {}, {}\n({}) = {}\nf = {}   |grad f| = {}",
-            app.sim.selected + 1,
-            slot.run.spec().max_iters,
-            status_text(slot, shown),
-            app.objective().info().param_names.join(", "),
-            fmt_point(path.point(k)),
-            fmt_num(path.values()[k]),
-            fmt_num(path.grad_norms()[k]),
-        ))
-        .small()
-        .monospace(),
+    let k = path.index_of(slot.shown_index(shown));
+    let mut text = format!(
+        "Run {}: iteration {k} of {}, {}\n({}) = {}\nf = {}   |grad f| = {}",
+        model.sim.selected + 1,
+        slot.run.spec().max_iters,
+        status_text(slot, shown),
+        model.objective().info().param_names.join(", "),
+        point(path.point(k)),
+        human(path.value(k)),
+        human(path.grad_norm(k)),
     );
+    if path.stride() > 1 {
+        text.push_str(&format!(
+            "\npath thinned to every {}th iterate for drawing; the last is exact",
+            path.stride()
+        ));
+    }
+    ui.label(RichText::new(text).small().monospace());
     match slot.shown_stop(shown) {
         Some(StopReason::Diverged) => {
-            let hint = match slot.stable_lr_bound() {
-                Some(bound) => format!(
-                    "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
-                    fmt_num(bound),
-                    fmt_num(2.0 / bound)
-                ),
-                None => "Diverged: the function curves downwards at the start, so no learning rate is safe there; try another start.".to_string(),
-            };
-            ui.label(RichText::new(hint).color(WARNING_COLOR).strong());
+            ui.label(
+                RichText::new(divergence_hint(slot))
+                    .color(WARNING_COLOR)
+                    .strong(),
+            );
         }
         Some(StopReason::LeftDomain) => {
             ui.label(
                 RichText::new(format!(
                     "The next step left the domain ({}). Try a smaller learning rate or another start.",
-                    app.objective().info().domain
+                    model.objective().info().domain
                 ))
                 .color(Color32::from_rgb(255, 170, 60)),
             );
@@ -347,25 +392,29 @@ fn selected_status_ui(app: &DescentApp, ui: &mut egui::Ui) {
                     .color(Color32::from_rgb(255, 170, 60)),
             );
         }
+        Some(StopReason::LineSearchFailed) => {
+            ui.label(
+                RichText::new("The line search halved its step 50 times without enough decrease: the run stopped rather than step uphill.")
+                    .color(Color32::from_rgb(255, 170, 60)),
+            );
+        }
         _ => {}
     }
 }
 
 /// One line per run, laid out only for the rows in view, so a hundred runs stay cheap.
-fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-    let shown = app.sim.shown();
-    let mut select = None;
-    let mut remove = None;
+fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let shown = model.sim.shown();
     let row_height = ui.spacing().interact_size.y + 2.0;
-    let n = app.sim.slots().len();
-    let in_lab = app.in_lab();
+    let n = model.sim.slots().len();
+    let in_lab = model.in_lab();
     egui::ScrollArea::vertical()
         .id_salt("runs")
         .max_height(8.0 * row_height)
         .auto_shrink([false, true])
         .show_rows(ui, row_height, n, |ui, rows| {
             for i in rows {
-                let slot = &app.sim.slots()[i];
+                let slot = &model.sim.slots()[i];
                 ui.horizontal(|ui| {
                     color_dot(ui, run_color(slot.setup.color));
                     let mode = match (in_lab, slot.setup.batch) {
@@ -374,14 +423,12 @@ fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                         (true, Some(1)) => ", SGD".to_string(),
                         (true, Some(b)) => format!(", mini-batch {b}"),
                     };
-                    let title = format!(
-                        "Run {}: {}, lr {}{mode}",
-                        i + 1,
-                        slot.setup.optimizer.kind.label(),
-                        fmt_num(slot.setup.optimizer.lr)
-                    );
-                    if ui.selectable_label(i == app.sim.selected, title).clicked() {
-                        select = Some(i);
+                    let title = format!("{}{mode}", run_name(i, slot));
+                    if ui
+                        .selectable_label(i == model.sim.selected, title)
+                        .clicked()
+                    {
+                        actions.push(Action::SelectRun(i));
                     }
                     let stop = slot.shown_stop(shown);
                     let status = RichText::new(status_text(slot, shown)).small();
@@ -389,66 +436,68 @@ fn run_list_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
                         Some(
                             StopReason::Diverged
                             | StopReason::LeftDomain
-                            | StopReason::SingularHessian,
+                            | StopReason::SingularHessian
+                            | StopReason::LineSearchFailed,
                         ) => status.color(WARNING_COLOR),
                         _ => status,
                     });
-                    if ui
-                        .small_button("Remove")
-                        .on_hover_text(format!("Remove run {}", i + 1))
-                        .clicked()
-                    {
-                        remove = Some(i);
+                    let remove = ui
+                        .add(egui::Button::new("Remove").small())
+                        .on_hover_text(format!("Remove run {}", i + 1));
+                    // Each Remove button has its own accessible name.
+                    let remove_label = format!("Remove run {}", i + 1);
+                    remove.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Button, true, &remove_label)
+                    });
+                    if remove.clicked() {
+                        actions.push(Action::RemoveRun(i));
                     }
                 });
             }
         });
-    if let Some(i) = select {
-        app.sim.selected = i;
-        app.settings.optimizer = app.sim.slots()[i].setup.optimizer;
-    }
-    if let Some(i) = remove {
-        app.sim.remove_run(i);
-    }
 }
 
-fn display_ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-    if app.objective().dim() != 2 {
+fn display_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    if model.objective().dim() != 2 {
         return;
     }
     ui.strong("Display");
-    let settings = &mut app.settings;
+    let before = model.settings.display;
+    let mut display = before;
     ui.horizontal(|ui| {
         let label = ui.label("Colormap");
         egui::ComboBox::from_id_salt("colormap")
-            .selected_text(settings.colormap.label())
+            .selected_text(display.colormap.label())
             .show_ui(ui, |ui| {
                 for c in Colormap::ALL {
-                    ui.selectable_value(&mut settings.colormap, c, c.label());
+                    ui.selectable_value(&mut display.colormap, c, c.label());
                 }
             })
             .response
             .labelled_by(label.id);
     });
-    ui.checkbox(&mut settings.log_color, "Log color scale");
+    ui.checkbox(&mut display.log_color, "Log color scale");
     ui.horizontal(|ui| {
-        ui.checkbox(&mut settings.show_contours, "Contours");
+        ui.checkbox(&mut display.show_contours, "Contours");
         ui.add_enabled(
-            settings.show_contours,
-            Slider::new(&mut settings.contour_count, 1..=40).text("Contour lines"),
+            display.show_contours,
+            Slider::new(&mut display.contour_count, 1..=40).text("Contour lines"),
         );
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut settings.show_quiver, "Arrows of -grad f");
+        ui.checkbox(&mut display.show_quiver, "Arrows of -grad f");
         ui.add_enabled(
-            settings.show_quiver,
-            Slider::new(&mut settings.quiver_density, 4..=50).text("Arrow density"),
+            display.show_quiver,
+            Slider::new(&mut display.quiver_density, 4..=50).text("Arrow density"),
         );
     });
+    if display != before {
+        actions.push(Action::SetDisplay(display));
+    }
 }
 
 /// A small filled circle in a run's color.
-fn color_dot(ui: &mut egui::Ui, color: Color32) {
+pub fn color_dot(ui: &mut egui::Ui, color: Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
     ui.painter().circle_filled(rect.center(), 5.0, color);
 }

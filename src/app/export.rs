@@ -5,8 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
-use super::{DescentApp, Notice};
-use crate::cli::write_csv;
+use super::jobs::{Job, JobContext, Runner};
+use super::model::{Model, Notice};
+use super::simulation::Progress;
+use crate::cli::{stream_csv_run, write_csv_header};
+use crate::engine::{Objective, Run};
+
+/// A CSV export: the file it writes, and its path or an error.
+type CsvJob = Job<PathBuf, Result<PathBuf, String>>;
 
 /// What a save dialog saves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +31,8 @@ pub struct Export {
     receiver: Receiver<Result<PathBuf, String>>,
     /// A `--screenshot` request: save once everything is computed, then close.
     pub job: Option<ScreenshotJob>,
+    /// A CSV export running in the background, with the iterations it will write at most.
+    csv: Option<(CsvJob, u64)>,
 }
 
 impl Default for Export {
@@ -36,6 +44,7 @@ impl Default for Export {
             sender,
             receiver,
             job: None,
+            csv: None,
         }
     }
 }
@@ -73,16 +82,31 @@ impl Export {
         self.dialog = Some(kind);
     }
 
-    /// Shows the dialog, carries out saves and reports their outcome.
-    pub fn ui(app: &mut DescentApp, ctx: &egui::Context) {
-        while let Ok(result) = app.export.receiver.try_recv() {
-            app.notice = Some(match result {
+    /// Whether an export is running.
+    pub fn is_busy(&self) -> bool {
+        self.csv.is_some()
+    }
+
+    /// Shows the dialog and the progress of an export, carries out saves and reports their
+    /// outcome in the model's notice.
+    pub fn ui(
+        &mut self,
+        model: &mut Model,
+        progress: Progress,
+        runner: Runner,
+        ctx: &egui::Context,
+    ) {
+        while let Ok(result) = self.receiver.try_recv() {
+            model.notice = Some(match result {
                 Ok(path) => Notice::Info(format!("Saved {}", path.display())),
                 Err(e) => Notice::Error(e),
             });
         }
-        Self::job_ui(app, ctx);
-        let Some(kind) = app.export.dialog else {
+        if let Some(notice) = self.poll_csv(ctx) {
+            model.notice = Some(notice);
+        }
+        self.job_ui(model, progress, ctx);
+        let Some(kind) = self.dialog else {
             return;
         };
         let title = match kind {
@@ -98,45 +122,104 @@ impl Export {
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {
                     let label = ui.label("File");
-                    let r = ui
-                        .add(egui::TextEdit::singleline(&mut app.export.path).desired_width(260.0));
+                    let r = ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0));
                     let r = r.labelled_by(label.id);
                     save |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 });
                 ui.horizontal(|ui| {
                     save |= ui.button("Save").clicked();
                     if ui.button("Cancel").clicked() {
-                        app.export.dialog = None;
+                        self.dialog = None;
                     }
                 });
             });
         if !open {
-            app.export.dialog = None;
+            self.dialog = None;
         }
         if save {
-            app.export.dialog = None;
-            let path = PathBuf::from(app.export.path.trim());
+            self.dialog = None;
+            let path = PathBuf::from(self.path.trim());
             match kind {
                 ExportKind::Screenshot => {
-                    let sender = app.export.sender.clone();
+                    let sender = self.sender.clone();
                     ctx.request_screenshot(move |image| {
                         let _ = sender.send(save_png(&image, &path).map(|()| path));
                     });
                     ctx.request_repaint();
                 }
-                ExportKind::PathsCsv => {
-                    app.notice = Some(match save_paths_csv(app, &path) {
-                        Ok(()) => Notice::Info(format!("Saved {}", path.display())),
-                        Err(e) => Notice::Error(e),
-                    });
-                }
+                ExportKind::PathsCsv => self.start_csv(model, path, runner),
             }
         }
     }
 
-    fn job_ui(app: &mut DescentApp, ctx: &egui::Context) {
-        let done = app.progress.is_complete() && !app.sim.playing;
-        let Some(job) = &mut app.export.job else {
+    /// Starts writing every run, from its start to its end, to `path` in the background.
+    fn start_csv(&mut self, model: &Model, path: PathBuf, runner: Runner) {
+        let runs: Result<Vec<Run>, _> = model
+            .sim
+            .slots()
+            .iter()
+            .map(|slot| slot.run.restarted(2))
+            .collect();
+        let runs = match runs {
+            Ok(runs) => runs,
+            Err(e) => {
+                self.csv = None;
+                let job = Job::start(runner, path, move |_| Err(e.to_string()));
+                self.csv = Some((job, 1));
+                return;
+            }
+        };
+        let total: u64 = runs.iter().map(|r| r.spec().max_iters + 1).sum();
+        let objective = model.objective().clone();
+        if let Some((old, _)) = self.csv.take() {
+            old.cancel();
+        }
+        let job = Job::start(runner, path.clone(), move |context| {
+            write_paths_csv(&path, objective.as_ref(), runs, context).map(|()| path)
+        });
+        self.csv = Some((job, total));
+    }
+
+    /// Collects a finished export and shows the running one's progress with a Cancel button.
+    fn poll_csv(&mut self, ctx: &egui::Context) -> Option<Notice> {
+        let (job, total) = self.csv.as_ref()?;
+        let notice = match job.poll() {
+            Ok(None) => {
+                let (done, total) = (job.done(), *total);
+                let mut cancel = false;
+                egui::Window::new("Exporting paths")
+                    .collapsible(false)
+                    .resizable(false)
+                    .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -220.0))
+                    .show(ctx, |ui| {
+                        ui.add(
+                            egui::ProgressBar::new((done as f64 / total.max(1) as f64) as f32)
+                                .desired_width(260.0)
+                                .text(format!("{done} of at most {total} rows")),
+                        );
+                        cancel = ui.button("Cancel export").clicked();
+                    });
+                if cancel {
+                    job.cancel();
+                    self.csv = None;
+                    return Some(Notice::Info("Export cancelled".to_string()));
+                }
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                return None;
+            }
+            Ok(Some(Ok(path))) => Notice::Info(format!("Saved {}", path.display())),
+            Ok(Some(Err(e))) => Notice::Error(e),
+            Err(super::jobs::JobLost) => {
+                Notice::Error("the export stopped unexpectedly".to_string())
+            }
+        };
+        self.csv = None;
+        Some(notice)
+    }
+
+    fn job_ui(&mut self, model: &Model, progress: Progress, ctx: &egui::Context) {
+        let done = progress.is_complete() && !model.sim.playing;
+        let Some(job) = &mut self.job else {
             return;
         };
         if job.requested {
@@ -176,22 +259,60 @@ pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("could not save {}: {e}", path.display()))
 }
 
-/// Runs every run to its end and writes the paths with the command line's CSV columns.
-pub fn save_paths_csv(app: &DescentApp, path: &Path) -> Result<(), String> {
-    let runs: Vec<_> = app
-        .sim
-        .slots()
-        .iter()
-        .map(|slot| {
-            let mut run = slot.run.clone();
-            run.finish_all();
-            run
-        })
-        .collect();
-    let file = std::fs::File::create(path)
-        .map_err(|e| format!("could not save {}: {e}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    write_csv(&mut out, app.objective().as_ref(), &runs)
-        .and_then(|()| std::io::Write::flush(&mut out))
-        .map_err(|e| format!("could not save {}: {e}", path.display()))
+/// Steps every run to its end, writing its rows as they are computed (the command line's
+/// CSV columns) to a temporary file that replaces `path` once complete; a cancelled or
+/// failed export leaves no partial file.
+pub fn write_paths_csv(
+    path: &Path,
+    objective: &dyn Objective,
+    runs: Vec<Run>,
+    context: &JobContext,
+) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("could not save {}: {e}", path.display());
+    let partial = path.with_extension("csv.partial");
+    let file = std::fs::File::create(&partial).map_err(fail)?;
+    let mut out = Counting {
+        inner: std::io::BufWriter::new(file),
+        rows: 0,
+        context,
+    };
+    let write = || -> std::io::Result<()> {
+        write_csv_header(&mut out, objective)?;
+        for (i, mut run) in runs.into_iter().enumerate() {
+            stream_csv_run(&mut out, i + 1, &mut run, Some(context.cancel_flag()))?;
+        }
+        std::io::Write::flush(&mut out)
+    };
+    let result = write();
+    drop(out);
+    match result {
+        Ok(()) => std::fs::rename(&partial, path).map_err(fail),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(fail(e))
+        }
+    }
+}
+
+/// A writer that reports the rows written as the job's progress.
+struct Counting<'a, W> {
+    inner: W,
+    rows: u64,
+    context: &'a JobContext,
+}
+
+impl<W: std::io::Write> std::io::Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let rows = buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        if rows > 0 {
+            self.rows += rows;
+            self.context.set_done(self.rows);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }

@@ -139,8 +139,8 @@ impl ColorScale {
 /// What a heatmap image depends on; equal keys give equal images.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeatmapKey {
-    /// The objective's name, dimension and generation (a new data set is a new objective).
-    pub function: (String, usize, u64),
+    /// The objective's generation: every new objective (a new data set too) gets a new one.
+    pub function: u64,
     /// The visible x range.
     pub x: Interval,
     /// The visible y range.
@@ -441,7 +441,7 @@ mod tests {
     fn the_heatmap_puts_the_minimum_in_the_darkest_color_row_zero_on_top() {
         let bowl = preset("bowl", None).unwrap();
         let key = HeatmapKey {
-            function: ("bowl".to_string(), 2, 0),
+            function: 0,
             x: Interval::new(-2.0, 4.0),
             y: Interval::new(-1.0, 5.0),
             width: 60,

@@ -45,8 +45,8 @@ pub struct RunSlot {
     pub setup: RunSetup,
     /// The engine's run, computed up to the shown iteration (or further, for a preview).
     pub run: Run,
-    /// The largest Hessian eigenvalue at the start, for the stability hint lr < 2/L.
-    pub curvature_at_start: Option<f64>,
+    /// The Hessian's extreme eigenvalues at the start, for the hint after a divergence.
+    pub curvature_at_start: Curvature,
     /// A number no other run of this simulation had: views key their caches by it.
     pub generation: u64,
 }
@@ -64,13 +64,54 @@ impl RunSlot {
         (shown >= self.run.iterations()).then_some(reason)
     }
 
-    /// The stability bound 2/L on the learning rate, when the start curves upwards.
+    /// The stability bound 2/L on the learning rate, where the largest curvature L at the
+    /// start is positive and finite.
     pub fn stable_lr_bound(&self) -> Option<f64> {
-        self.curvature_at_start
-            .filter(|l| *l > 0.0 && l.is_finite())
-            .map(|l| 2.0 / l)
+        match self.curvature_at_start {
+            Curvature::Bounded { largest, .. } if largest > 0.0 => Some(2.0 / largest),
+            _ => None,
+        }
     }
 }
+
+/// The curvature of f at a point: the extreme eigenvalues of its Hessian.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Curvature {
+    /// Every entry of the Hessian is finite.
+    Bounded {
+        /// The largest eigenvalue.
+        largest: f64,
+        /// The smallest eigenvalue (negative on a saddle).
+        smallest: f64,
+    },
+    /// An entry of the Hessian overflowed or is not a number.
+    Overflow,
+}
+
+impl Curvature {
+    /// The curvature of `objective` at `p`.
+    pub fn at(objective: &dyn Objective, p: &[f64]) -> Self {
+        let hessian = objective.second_order(p).hessian;
+        if hessian.iter().any(|v| !v.is_finite()) {
+            return Self::Overflow;
+        }
+        let eigenvalues = hessian.symmetric_eigen().eigenvalues;
+        let largest = eigenvalues
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let smallest = eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
+        if largest.is_finite() && smallest.is_finite() {
+            Self::Bounded { largest, smallest }
+        } else {
+            Self::Overflow
+        }
+    }
+}
+
+/// The most iterates a run on screen keeps of its path; beyond it every other is dropped
+/// (the last stays exact), so a long run's memory stays bounded.
+pub const PATH_CAP: usize = 1 << 15;
 
 /// Progress of the computation behind the shown iteration.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -270,7 +311,9 @@ impl Simulation {
             setup.batch = setup.batch.filter(|b| *b < n).map(|b| b.max(1));
         }
         let max_iters = match &self.lab {
-            Some(lab) => lab.steps(setup.batch).min(super::MAX_UI_ITERATIONS),
+            Some(lab) => lab
+                .steps(setup.batch)
+                .min(super::settings::MAX_UI_ITERATIONS),
             None => self.max_iters,
         };
         let spec = RunSpec {
@@ -286,15 +329,9 @@ impl Simulation {
         let run = match batches {
             Some((data, batch)) => Run::with_batches(self.objective.clone(), spec, data, batch)?,
             None => Run::new(self.objective.clone(), spec)?,
-        };
-        let hessian = self.objective.second_order(&setup.start).hessian;
-        let curvature_at_start = hessian
-            .symmetric_eigen()
-            .eigenvalues
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .reduce(f64::max);
+        }
+        .with_path_cap(PATH_CAP);
+        let curvature_at_start = Curvature::at(self.objective.as_ref(), &setup.start);
         self.runs_made += 1;
         Ok(RunSlot {
             setup,
@@ -488,12 +525,15 @@ impl Simulation {
         }
     }
 
-    /// Steps runs towards the target, round-robin in chunks, until done or out of time.
+    /// Steps runs towards the target, round-robin in chunks, until done or out of time. The
+    /// chunk starts small and grows while steps are cheap, and the clock is read after every
+    /// chunk, so one frame stays within the budget even when single steps are expensive
+    /// (a mini-batch of 500,000 points, a line search of 50 halvings).
     fn compute(&mut self, budget: Duration) -> Progress {
-        const CHUNK: usize = 512;
         let target = self.target();
         let started = Instant::now();
-        loop {
+        let mut chunk = 8usize;
+        'rounds: loop {
             let mut all_done = true;
             for slot in &mut self.slots {
                 let have = slot.run.iterations();
@@ -501,9 +541,16 @@ impl Simulation {
                     continue;
                 }
                 all_done = false;
-                slot.run.step_many((target - have).min(CHUNK));
+                let before = Instant::now();
+                slot.run.step_many((target - have).min(chunk));
+                if started.elapsed() >= budget {
+                    break 'rounds;
+                }
+                if before.elapsed() < budget / 64 {
+                    chunk = (chunk * 2).min(4096);
+                }
             }
-            if all_done || started.elapsed() >= budget {
+            if all_done {
                 break;
             }
         }

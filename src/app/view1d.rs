@@ -2,25 +2,45 @@
 //! the tangent at the current iterate with its slope (the course lab's picture).
 
 use egui::Color32;
-use egui_plot::{Arrows, Line, MarkerShape, Plot, PlotBounds, PlotPoint, PlotUi, Points, Text};
+use egui_plot::{
+    Arrows, Line, MarkerShape, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi, Points, Text,
+};
 
+use super::action::Action;
+use super::clip::Region;
+use super::model::Model;
+use super::plot_input::{click_action, hover_text, minima_points, position_of};
 use super::simulation::RunSlot;
-use super::{DescentApp, fmt_num, run_color};
+use super::{run_color, run_name};
+use crate::engine::format::human;
 use crate::engine::{Interval, Objective};
 
-/// What the 1-D view keeps between frames.
+/// Samples along the visible x range for the curve.
+const CURVE_SAMPLES: usize = 1200;
+
+/// What the curve depends on: the function and the visible x range.
+#[derive(Clone, Debug, PartialEq)]
+struct CurveKey {
+    objective: u64,
+    x: Interval,
+}
+
+/// The 1-D view with its caches: the sampled curve and the home bounds.
 pub struct View1d {
     reset: bool,
+    curve: Option<(CurveKey, Vec<Vec<PlotPoint>>)>,
+    home: Option<(u64, PlotBounds)>,
 }
 
 impl Default for View1d {
     fn default() -> Self {
-        Self { reset: true }
+        Self {
+            reset: true,
+            curve: None,
+            home: None,
+        }
     }
 }
-
-/// Samples along the visible x range for the curve.
-const CURVE_SAMPLES: usize = 1200;
 
 impl View1d {
     /// Fits the view box on the next frame.
@@ -28,58 +48,81 @@ impl View1d {
         self.reset = true;
     }
 
-    /// Draws the curve plot and handles clicks on it.
-    pub fn ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-        let objective = app.objective().clone();
-        let home = home_bounds(objective.as_ref());
-        let reset = std::mem::take(&mut app.view1d.reset);
+    /// Draws the curve plot; clicks become actions. Returns the plot's transform.
+    pub fn ui(
+        &mut self,
+        model: &Model,
+        ui: &mut egui::Ui,
+        actions: &mut Vec<Action>,
+    ) -> Option<PlotTransform> {
+        let objective = model.objective().clone();
+        let generation = model.sim.objective_generation();
+        if self.home.as_ref().is_none_or(|(g, _)| *g != generation) {
+            self.home = Some((generation, home_bounds(objective.as_ref())));
+            self.reset = true;
+        }
+        let home = self.home.as_ref().map(|(_, b)| *b)?;
+        let reset = std::mem::take(&mut self.reset);
         let hover_objective = objective.clone();
         let plot = Plot::new("curve")
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .x_axis_label("x")
             .y_axis_label("f(x)")
+            .legend(egui_plot::Legend::default())
             .default_x_bounds(home.min()[0], home.max()[0])
             .default_y_bounds(home.min()[1], home.max()[1])
             .label_formatter(move |pos| {
-                let p = match pos {
-                    egui_plot::HoverPosition::NearDataPoint { position, .. } => *position,
-                    egui_plot::HoverPosition::Elsewhere { position } => *position,
-                };
-                Some(hover_text(hover_objective.as_ref(), p.x))
+                Some(hover_text(hover_objective.as_ref(), position_of(pos)))
             });
-        let shown = app.sim.shown();
-        let selected = app.sim.selected;
-        let response = plot.show(ui, |plot_ui| {
+        let shown = model.sim.shown();
+        let selected = model.sim.selected;
+        let curve = &mut self.curve;
+        let response = plot.show(ui, move |plot_ui| {
             let mut bounds = plot_ui.plot_bounds();
             if reset || !bounds.is_valid() {
                 bounds = home;
                 plot_ui.set_plot_bounds(bounds);
             }
-            curve_items(
-                plot_ui,
-                objective.as_ref(),
-                Interval::new(bounds.min()[0], bounds.max()[0]),
-            );
-            minima_items(plot_ui, objective.as_ref());
-            for (i, slot) in app.sim.slots().iter().enumerate() {
-                iterate_items(plot_ui, slot, shown, i == selected, &bounds);
+            let region = Region::with_margin(bounds.min(), bounds.max(), 0.05);
+            let key = CurveKey {
+                objective: generation,
+                x: Interval::new(bounds.min()[0], bounds.max()[0]),
+            };
+            if curve.as_ref().is_none_or(|(k, _)| *k != key) {
+                *curve = Some((key.clone(), curve_segments(objective.as_ref(), key.x)));
+            }
+            let curve: &Option<_> = curve;
+            if let Some((_, segments)) = curve {
+                let color = plot_ui.ctx().global_style().visuals.text_color();
+                for segment in segments.iter() {
+                    plot_ui.line(
+                        Line::new("", segment.as_slice())
+                            .color(color)
+                            .width(2.0)
+                            .allow_hover(false),
+                    );
+                }
+            }
+            let minima = minima_points(objective.as_ref());
+            if !minima.is_empty() {
+                plot_ui.add(
+                    Points::new("", minima)
+                        .shape(MarkerShape::Cross)
+                        .radius(7.0)
+                        .color(Color32::GRAY)
+                        .allow_hover(false),
+                );
+            }
+            for (i, slot) in model.sim.slots().iter().enumerate() {
+                iterate_items(plot_ui, i, slot, shown, i == selected, &bounds, &region);
             }
         });
-        app.plot_transform = Some(response.transform);
-        if response.response.clicked()
-            && let Some(pos) = response.response.interact_pointer_pos()
-        {
-            let x = response.transform.value_from_position(pos).x;
-            if super::click_modifiers(ui).shift {
-                app.add_run_at(vec![x]);
-            } else {
-                app.set_start(vec![x]);
-            }
-        }
+        actions.extend(click_action(&response, ui, 1));
         if response.response.double_clicked() {
-            app.view1d.reset = true;
+            self.reset = true;
         }
+        Some(response.transform)
     }
 }
 
@@ -97,39 +140,10 @@ pub fn home_bounds(objective: &dyn Objective) -> PlotBounds {
     PlotBounds::from_min_max([x.lo, lo - pad], [x.hi, hi + pad])
 }
 
-fn hover_text(objective: &dyn Objective, x: f64) -> String {
-    if !objective.in_domain(&[x]) {
-        return format!(
-            "x = {}\noutside the domain ({})",
-            fmt_num(x),
-            objective.info().domain
-        );
-    }
-    let mut g = [0.0];
-    let value = objective.value_and_gradient(&[x], &mut g);
-    format!(
-        "x = {}\nf = {}\nf'(x) = {}",
-        fmt_num(x),
-        fmt_num(value),
-        fmt_num(g[0])
-    )
-}
-
-/// The curve over the visible range, broken where f is undefined or not finite.
-fn curve_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective, x: Interval) {
-    let mut segment: Vec<[f64; 2]> = Vec::new();
-    let color = plot_ui.ctx().global_style().visuals.text_color();
-    let flush = |segment: &mut Vec<[f64; 2]>, plot_ui: &mut PlotUi<'_>| {
-        if segment.len() > 1 {
-            plot_ui.line(
-                Line::new("", std::mem::take(segment))
-                    .color(color)
-                    .width(2.0)
-                    .allow_hover(false),
-            );
-        }
-        segment.clear();
-    };
+/// The curve over `x`, broken where f is undefined or not finite.
+fn curve_segments(objective: &dyn Objective, x: Interval) -> Vec<Vec<PlotPoint>> {
+    let mut segments = Vec::new();
+    let mut segment: Vec<PlotPoint> = Vec::new();
     for i in 0..CURVE_SAMPLES {
         let xi = x.lo + x.width() * i as f64 / (CURVE_SAMPLES - 1) as f64;
         let v = if objective.in_domain(&[xi]) {
@@ -138,51 +152,42 @@ fn curve_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective, x: Interval)
             f64::NAN
         };
         if v.is_finite() && v.abs() < 1e15 {
-            segment.push([xi, v]);
+            segment.push(PlotPoint::new(xi, v));
+        } else if segment.len() > 1 {
+            segments.push(std::mem::take(&mut segment));
         } else {
-            flush(&mut segment, plot_ui);
+            segment.clear();
         }
     }
-    flush(&mut segment, plot_ui);
-}
-
-fn minima_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective) {
-    let minima: Vec<[f64; 2]> = objective
-        .info()
-        .minima
-        .iter()
-        .map(|m| [m[0], objective.value(m)])
-        .collect();
-    if !minima.is_empty() {
-        plot_ui.add(
-            Points::new("", minima)
-                .shape(MarkerShape::Cross)
-                .radius(7.0)
-                .color(Color32::GRAY)
-                .allow_hover(false),
-        );
+    if segment.len() > 1 {
+        segments.push(segment);
     }
+    segments
 }
 
 /// Dots on the curve for the iterates shown, arrows between them, the current iterate
-/// highlighted and the tangent there with its slope.
+/// highlighted and the tangent there with its slope: everything cut to the visible region.
 fn iterate_items(
     plot_ui: &mut PlotUi<'_>,
+    index: usize,
     slot: &RunSlot,
     shown: usize,
     selected: bool,
     bounds: &PlotBounds,
+    region: &Region,
 ) {
     let color = run_color(slot.setup.color);
     let path = slot.run.path();
-    let k = slot.shown_index(shown);
-    // Long runs: at most a few hundred arrows, the latest ones.
-    let first = k.saturating_sub(400);
-    let on_curve = |i: usize| [path.point(i)[0], path.values()[i]];
+    let k = path.index_of(slot.shown_index(shown));
+    let on_curve = |i: usize| [path.point(i)[0], path.value(i)];
+    let stride = path.stride();
     if path.len() > k + 1 {
-        let ahead: Vec<[f64; 2]> = (k..path.len())
-            .step_by(((path.len() - k) / 2000).max(1))
-            .map(on_curve)
+        let ahead: Vec<[f64; 2]> = path
+            .samples()
+            .filter(|(i, _)| *i > k)
+            .step_by(((path.len() - k) / (2000 * stride)).max(1))
+            .map(|(i, _)| on_curve(i))
+            .filter(|p| region.contains(*p))
             .collect();
         plot_ui.add(
             Points::new("", ahead)
@@ -191,10 +196,27 @@ fn iterate_items(
                 .allow_hover(false),
         );
     }
-    let dots: Vec<[f64; 2]> = (first..=k).map(on_curve).collect();
-    if dots.len() > 1 {
-        let origins = dots[..dots.len() - 1].to_vec();
-        let tips = dots[1..].to_vec();
+    // Long runs: at most a few hundred arrows, the latest ones.
+    let first = k.saturating_sub(400 * stride);
+    let dots: Vec<[f64; 2]> = path
+        .samples()
+        .filter(|(i, _)| (first..=k).contains(i))
+        .map(|(i, _)| on_curve(i))
+        .collect();
+    let (mut origins, mut tips) = (Vec::new(), Vec::new());
+    for pair in dots.windows(2) {
+        if region.contains(pair[0]) && region.contains(pair[1]) {
+            origins.push(pair[0]);
+            tips.push(pair[1]);
+        } else if let Some((a, b)) = region.clip_segment(pair[0], pair[1]) {
+            plot_ui.line(
+                Line::new("", vec![a, b])
+                    .color(color.gamma_multiply(0.8))
+                    .allow_hover(false),
+            );
+        }
+    }
+    if !origins.is_empty() {
         plot_ui.add(
             Arrows::new("", origins, tips)
                 .color(color.gamma_multiply(0.8))
@@ -203,52 +225,58 @@ fn iterate_items(
         );
     }
     plot_ui.add(
-        Points::new("", dots)
-            .color(color)
-            .radius(3.5)
-            .allow_hover(false),
+        Points::new(
+            "",
+            dots.into_iter()
+                .filter(|p| region.contains(*p))
+                .collect::<Vec<_>>(),
+        )
+        .color(color)
+        .radius(3.5)
+        .allow_hover(false),
     );
     let current = on_curve(k);
     plot_ui.add(
-        Points::new("", vec![current])
+        Points::new(run_name(index, slot), vec![current])
             .radius(if selected { 7.0 } else { 5.5 })
             .color(color)
             .allow_hover(false),
     );
-    // The tangent at the current iterate: y = f(x_k) + f'(x_k) (x - x_k).
+    // The tangent at the current iterate, y = f(x_k) + f'(x_k) (x - x_k), cut to the view:
+    // near a pole its slope is enormous, and an uncut dashed line would be millions of dashes.
     let slope = path.gradient(k)[0];
     let half = 0.12 * bounds.width();
-    let tangent = vec![
+    let tangent = region.clip_segment(
         [current[0] - half, current[1] - slope * half],
         [current[0] + half, current[1] + slope * half],
-    ];
-    if tangent.iter().flatten().all(|v| v.is_finite()) {
+    );
+    if let Some((a, b)) = tangent {
         plot_ui.line(
-            Line::new("", tangent)
+            Line::new("", vec![a, b])
                 .color(color)
                 .width(1.5)
                 .style(egui_plot::LineStyle::dashed_dense())
                 .allow_hover(false),
         );
-        if selected {
-            // In the plot's top-left corner, where it never covers the iterates.
-            let corner = PlotPoint::new(
-                bounds.min()[0] + 0.02 * bounds.width(),
-                bounds.max()[1] - 0.03 * bounds.height(),
-            );
-            let text = format!(
-                "x_{k} = {}   f'(x_{k}) = {}  (the slope of the dashed tangent)",
-                fmt_num(current[0]),
-                fmt_num(slope)
-            );
-            plot_ui.text(
-                Text::new(
-                    "",
-                    corner,
-                    egui::RichText::new(text).color(color).strong().size(14.0),
-                )
-                .anchor(egui::Align2::LEFT_TOP),
-            );
-        }
+    }
+    if selected && slope.is_finite() {
+        // In the plot's top-left corner, where it never covers the iterates.
+        let corner = PlotPoint::new(
+            bounds.min()[0] + 0.02 * bounds.width(),
+            bounds.max()[1] - 0.03 * bounds.height(),
+        );
+        let text = format!(
+            "x_{k} = {}   f'(x_{k}) = {}  (the slope of the dashed tangent)",
+            human(current[0]),
+            human(slope)
+        );
+        plot_ui.text(
+            Text::new(
+                "",
+                corner,
+                egui::RichText::new(text).color(color).strong().size(14.0),
+            )
+            .anchor(egui::Align2::LEFT_TOP),
+        );
     }
 }

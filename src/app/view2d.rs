@@ -1,27 +1,47 @@
 //! The 2-D view: heatmap, contours, quiver, minima and the runs' paths over (x, y).
+//!
+//! The view owns its caches, keyed by what they depend on (the objective's generation, the
+//! visible region, the pixel size, the settings). The heatmap, contours and arrows are
+//! computed by background jobs: until a new result arrives the view draws the last one.
+
+use std::sync::Arc;
 
 use egui::{Color32, TextureHandle, TextureOptions};
 use egui_plot::{
-    Arrows, Line, MarkerShape, Plot, PlotBounds, PlotImage, PlotPoint, PlotUi, Points,
+    Arrows, Line, MarkerShape, Plot, PlotBounds, PlotImage, PlotPoint, PlotTransform, PlotUi,
+    Points,
 };
 
+use super::action::Action;
+use super::clip::Region;
 use super::field::{
-    ColorScale, Contours, HeatmapKey, QuiverArrow, contours_from_view, heatmap_from_view,
+    ColorScale, Contours, Heatmap, HeatmapKey, QuiverArrow, contours_from_view, heatmap_from_view,
     quiver_from_view,
 };
+use super::jobs::{Cached, Runner};
+use super::model::Model;
+use super::plot_input::{click_action, hover_text, minima_points, position_of};
+use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
-use super::{DescentApp, fmt_num, fmt_short, run_color};
+use super::{run_color, run_name};
+use crate::engine::format::short;
 use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
 
+/// Contour polylines ready to draw.
+type ContourLines = Vec<Vec<PlotPoint>>;
+
 /// What the 2-D view caches between frames.
+#[derive(Default)]
 pub struct View2d {
     reset: bool,
-    heatmap: Option<(HeatmapKey, TextureHandle, Option<ColorScale>)>,
-    contours: Option<(ContourKey, Contours)>,
-    quiver: Option<(QuiverKey, Vec<QuiverArrow>)>,
+    heatmap: Cached<HeatmapKey, Heatmap>,
+    texture: Option<(HeatmapKey, TextureHandle, Option<ColorScale>)>,
+    contours: Cached<ContourKey, ContourLines>,
+    quiver: Cached<QuiverKey, Vec<QuiverArrow>>,
     paths: Vec<ThinPath>,
-    batch_contours: Option<(BatchContourKey, Contours)>,
+    batch_contours: Option<(BatchContourKey, ContourLines)>,
+    home: Option<(u64, (Interval, Interval))>,
 }
 
 /// The mini-batch whose loss contours are drawn, in which view.
@@ -34,18 +54,9 @@ struct BatchContourKey {
     count: usize,
 }
 
-/// The function and the region of it in view this frame.
-#[derive(Clone, Copy)]
-struct Visible<'a> {
-    objective: &'a dyn Objective,
-    function: &'a (String, usize, u64),
-    x: Interval,
-    y: Interval,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 struct ContourKey {
-    function: (String, usize, u64),
+    function: u64,
     x: Interval,
     y: Interval,
     levels: Vec<f64>,
@@ -53,24 +64,19 @@ struct ContourKey {
 
 #[derive(Clone, Debug, PartialEq)]
 struct QuiverKey {
-    function: (String, usize, u64),
+    function: u64,
     x: Interval,
     y: Interval,
     columns: usize,
     rows: usize,
 }
 
-impl Default for View2d {
-    fn default() -> Self {
-        Self {
-            reset: true,
-            heatmap: None,
-            contours: None,
-            quiver: None,
-            paths: Vec::new(),
-            batch_contours: None,
-        }
-    }
+/// The function and the region of it in view this frame.
+struct Visible {
+    objective: Arc<dyn Objective>,
+    function: u64,
+    x: Interval,
+    y: Interval,
 }
 
 impl View2d {
@@ -79,47 +85,68 @@ impl View2d {
         self.reset = true;
     }
 
-    /// Draws the color bar and the plot, and handles clicks on it.
-    pub fn ui(app: &mut DescentApp, ui: &mut egui::Ui) {
-        let mut view = std::mem::take(&mut app.view2d);
-        let scale = view.heatmap.as_ref().and_then(|h| h.2);
+    /// Whether a heatmap, contour or arrow job is still running.
+    pub fn is_pending(&self) -> bool {
+        self.heatmap.is_pending() || self.contours.is_pending() || self.quiver.is_pending()
+    }
+
+    /// Draws the color bar and the plot; clicks become actions. Returns the transform.
+    pub fn ui(
+        &mut self,
+        model: &Model,
+        runner: Runner,
+        ui: &mut egui::Ui,
+        actions: &mut Vec<Action>,
+    ) -> Option<PlotTransform> {
+        let scale = self.texture.as_ref().and_then(|t| t.2);
+        let colormap = model.settings.display.colormap;
         egui::Panel::right("colorbar")
             .exact_size(84.0)
             .resizable(false)
-            .show(ui, |ui| colorbar_ui(ui, scale, app.settings.colormap));
-        view.plot_ui(app, ui);
-        app.view2d = view;
+            .show(ui, |ui| colorbar_ui(ui, scale, colormap));
+        Some(self.plot_ui(model, runner, ui, actions))
     }
 
-    fn plot_ui(&mut self, app: &mut DescentApp, ui: &mut egui::Ui) {
-        let objective = app.objective().clone();
+    fn plot_ui(
+        &mut self,
+        model: &Model,
+        runner: Runner,
+        ui: &mut egui::Ui,
+        actions: &mut Vec<Action>,
+    ) -> PlotTransform {
+        let objective = model.objective().clone();
         let info = objective.info();
-        let function = (
-            info.name.clone(),
-            info.dim(),
-            app.sim.objective_generation(),
-        );
-        let home = home_view(
-            (info.view[0], info.view[1]),
-            app.sim.slots().iter().map(|s| s.setup.start.as_slice()),
-        );
+        let function = model.sim.objective_generation();
+        if self.home.as_ref().is_none_or(|(g, _)| *g != function) {
+            let home = home_view(
+                (info.view[0], info.view[1]),
+                model.sim.slots().iter().map(|s| s.setup.start.as_slice()),
+            );
+            self.home = Some((function, home));
+            self.reset = true;
+        }
+        let home = self.home.map_or((info.view[0], info.view[1]), |(_, h)| h);
         let hover_objective = objective.clone();
         let plot = Plot::new("field")
             .data_aspect(1.0)
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)
+            .legend(egui_plot::Legend::default())
             .x_axis_label(info.param_names[0].clone())
             .y_axis_label(info.param_names[1].clone())
             .default_x_bounds(home.0.lo, home.0.hi)
             .default_y_bounds(home.1.lo, home.1.hi)
-            .label_formatter(move |pos| Some(hover_text(hover_objective.as_ref(), pos_of(pos))));
+            .label_formatter(move |pos| {
+                Some(hover_text(hover_objective.as_ref(), position_of(pos)))
+            });
         let reset = std::mem::take(&mut self.reset);
-        let settings = app.settings.clone();
+        let display = model.settings.display;
         let ppp = ui.ctx().pixels_per_point();
-        let shown = app.sim.shown();
-        let selected = app.sim.selected;
-        let response = plot.show(ui, |plot_ui| {
+        let shown = model.sim.shown();
+        let selected = model.sim.selected;
+        let this = &mut *self;
+        let response = plot.show(ui, move |plot_ui| {
             let frame = *plot_ui.transform().frame();
             let mut bounds = plot_ui.plot_bounds();
             if reset || !bounds.is_valid() {
@@ -129,151 +156,158 @@ impl View2d {
             let x = Interval::new(bounds.min()[0], bounds.max()[0]);
             let y = Interval::new(bounds.min()[1], bounds.max()[1]);
             let visible = Visible {
-                objective: objective.as_ref(),
-                function: &function,
+                objective: objective.clone(),
+                function,
                 x,
                 y,
             };
-            self.heatmap_item(plot_ui, &visible, frame.size() * ppp, &settings);
-            if settings.show_contours {
-                self.contour_items(plot_ui, &visible, settings.contour_count);
-            }
-            if settings.show_quiver {
-                self.quiver_items(plot_ui, &visible, settings.quiver_density);
-            }
-            if app.in_lab() && settings.lab.show_batch_contours {
-                self.batch_contour_items(plot_ui, app, &visible, settings.contour_count);
-            }
-            minima_items(plot_ui, objective.as_ref());
+            let region = Region::with_margin(bounds.min(), bounds.max(), 0.05);
             let units_per_px = [
                 x.width() / frame.width() as f64,
                 y.width() / frame.height() as f64,
             ];
-            let bounds_key = [x.lo, x.hi, y.lo, y.hi];
-            let slots = app.sim.slots();
-            self.paths.resize_with(slots.len(), ThinPath::default);
-            for (i, (slot, thin)) in slots.iter().zip(&mut self.paths).enumerate() {
-                thin.update(slot, bounds_key, units_per_px);
-                path_items(plot_ui, slot, thin, shown, i == selected);
+            // First what changes the caches, then drawing that borrows from them.
+            this.heatmap_item(plot_ui, runner, &visible, frame.size() * ppp, &display);
+            if display.show_contours {
+                this.request_contours(runner, &visible, display.contour_count);
+            }
+            let batch_contours = model.in_lab() && model.settings.lab.show_batch_contours;
+            if batch_contours {
+                this.request_batch_contours(model, &visible, display.contour_count);
+            }
+            let slots = model.sim.slots();
+            this.paths.resize_with(slots.len(), ThinPath::default);
+            for (slot, thin) in slots.iter().zip(&mut this.paths) {
+                thin.update(slot, units_per_px);
+            }
+            if display.show_quiver {
+                this.quiver_items(plot_ui, runner, &visible, display.quiver_density);
+            }
+            let this: &View2d = this;
+            if display.show_contours
+                && let Some((key, lines)) = &this.contours.current
+                && key.function == visible.function
+            {
+                contour_lines(plot_ui, lines, Color32::from_white_alpha(110), 1.0);
+            }
+            if batch_contours && let Some((_, lines)) = &this.batch_contours {
+                let orange = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
+                contour_lines(plot_ui, lines, orange, 1.2);
+            }
+            let minima = minima_points(objective.as_ref());
+            if !minima.is_empty() {
+                plot_ui.add(
+                    Points::new("", minima)
+                        .shape(MarkerShape::Cross)
+                        .radius(7.0)
+                        .color(Color32::WHITE)
+                        .allow_hover(false),
+                );
+            }
+            for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
+                path_items(plot_ui, i, slot, thin, shown, i == selected, &region);
             }
         });
-        app.plot_transform = Some(response.transform);
-        if response.response.clicked()
-            && let Some(pos) = response.response.interact_pointer_pos()
-        {
-            let p = response.transform.value_from_position(pos);
-            let shift = super::click_modifiers(ui).shift;
-            if shift {
-                app.add_run_at(vec![p.x, p.y]);
-            } else {
-                app.set_start(vec![p.x, p.y]);
-            }
-        }
+        actions.extend(click_action(&response, ui, 2));
         if response.response.double_clicked() {
             self.reset = true;
         }
         // The image was made for this frame's bounds before input moved them: catch up.
         let final_bounds = response.transform.bounds();
-        if let Some((key, ..)) = &self.heatmap
+        if let Some((key, ..)) = &self.texture
             && (key.x != Interval::new(final_bounds.min()[0], final_bounds.max()[0])
                 || key.y != Interval::new(final_bounds.min()[1], final_bounds.max()[1]))
         {
             ui.ctx().request_repaint();
         }
+        response.transform
     }
 
     fn heatmap_item(
         &mut self,
         plot_ui: &mut PlotUi<'_>,
-        visible: &Visible<'_>,
+        runner: Runner,
+        visible: &Visible,
         pixels: egui::Vec2,
-        settings: &super::Settings,
+        display: &DisplaySettings,
     ) {
-        let Visible {
-            objective,
-            function,
-            x,
-            y,
-        } = *visible;
         let key = HeatmapKey {
-            function: function.clone(),
-            x,
-            y,
+            function: visible.function,
+            x: visible.x,
+            y: visible.y,
             width: (pixels.x.round() as usize).clamp(1, 4096),
             height: (pixels.y.round() as usize).clamp(1, 4096),
-            colormap: settings.colormap,
-            log: settings.log_color,
+            colormap: display.colormap,
+            log: display.log_color,
         };
-        let stale = self.heatmap.as_ref().is_none_or(|(k, ..)| *k != key);
-        if stale {
-            let heatmap = heatmap_from_view(objective, &key);
-            match &mut self.heatmap {
+        let objective = visible.objective.clone();
+        let work_key = key.clone();
+        self.heatmap.request(runner, &key, move |_| {
+            heatmap_from_view(objective.as_ref(), &work_key)
+        });
+        // A new image replaces the texture; the texture stays drawn at its own bounds.
+        if let Some((key, heatmap)) = self.heatmap.current.take() {
+            match &mut self.texture {
                 Some((k, texture, scale)) => {
-                    texture.set(heatmap.image, TextureOptions::LINEAR);
-                    *k = key;
+                    texture.set(heatmap.image.clone(), TextureOptions::LINEAR);
+                    *k = key.clone();
                     *scale = heatmap.scale;
                 }
                 None => {
                     let texture = plot_ui.ctx().load_texture(
                         "heatmap",
-                        heatmap.image,
+                        heatmap.image.clone(),
                         TextureOptions::LINEAR,
                     );
-                    self.heatmap = Some((key, texture, heatmap.scale));
+                    self.texture = Some((key.clone(), texture, heatmap.scale));
                 }
             }
+            self.heatmap.current = Some((key, heatmap));
         }
-        if let Some((key, texture, _)) = &self.heatmap {
+        if let Some((key, texture, _)) = &self.texture
+            && key.function == visible.function
+        {
             let center = PlotPoint::new(key.x.center(), key.y.center());
             let size = egui::vec2(key.x.width() as f32, key.y.width() as f32);
             plot_ui.add(PlotImage::new("", texture.id(), center, size).allow_hover(false));
         }
     }
 
-    fn contour_items(&mut self, plot_ui: &mut PlotUi<'_>, visible: &Visible<'_>, count: usize) {
-        let Visible {
-            objective,
-            function,
-            x,
-            y,
-        } = *visible;
-        let Some(scale) = self.heatmap.as_ref().and_then(|h| h.2) else {
+    fn request_contours(&mut self, runner: Runner, visible: &Visible, count: usize) {
+        // Levels follow the color scale of the current function's newest heatmap.
+        let Some((_, _, Some(scale))) = self
+            .texture
+            .as_ref()
+            .filter(|(k, ..)| k.function == visible.function)
+        else {
             return;
         };
         let key = ContourKey {
-            function: function.clone(),
-            x,
-            y,
+            function: visible.function,
+            x: visible.x,
+            y: visible.y,
             levels: scale.levels(count),
         };
-        if self.contours.as_ref().is_none_or(|(k, _)| *k != key) {
-            let contours = contours_from_view(objective, x, y, &key.levels);
-            self.contours = Some((key, contours));
-        }
-        let Some((_, contours)) = &self.contours else {
-            return;
-        };
-        contour_lines(plot_ui, contours, Color32::from_white_alpha(110), 1.0);
+        let objective = visible.objective.clone();
+        let work_key = key.clone();
+        self.contours.request(runner, &key, move |_| {
+            let contours =
+                contours_from_view(objective.as_ref(), work_key.x, work_key.y, &work_key.levels);
+            lines_of(&contours)
+        });
     }
 
     /// Contours of the loss of the batch the selected run uses next, in orange: the
     /// landscape a stochastic step actually descends.
-    fn batch_contour_items(
-        &mut self,
-        plot_ui: &mut PlotUi<'_>,
-        app: &DescentApp,
-        visible: &Visible<'_>,
-        count: usize,
-    ) {
-        let (Some(data), Some(spec), Some(slot)) = (
-            &app.lab_data,
-            app.sim.selected_slot().and_then(|s| s.run.batch_spec()),
-            app.sim.selected_slot(),
-        ) else {
+    fn request_batch_contours(&mut self, model: &Model, visible: &Visible, count: usize) {
+        let (Some(data), Some(slot)) = (&model.lab_data, model.sim.selected_slot()) else {
+            return;
+        };
+        let Some(spec) = slot.run.batch_spec() else {
             return;
         };
         let key = BatchContourKey {
-            step: slot.shown_index(app.sim.shown()) + 1,
+            step: slot.shown_index(model.sim.shown()) + 1,
             spec,
             x: visible.x,
             y: visible.y,
@@ -284,27 +318,27 @@ impl View2d {
                 data.stats_of(&batch_at(data.len(), spec, key.step).collect::<Vec<u32>>()),
             );
             let coarse = crate::engine::Grid::sample(&batch, visible.x, visible.y, 64, 64);
-            let contours = match ColorScale::of(&coarse, false) {
-                Some(scale) => {
-                    contours_from_view(&batch, visible.x, visible.y, &scale.levels(count))
-                }
-                None => Contours::default(),
+            let lines = match ColorScale::of(&coarse, false) {
+                Some(scale) => lines_of(&contours_from_view(
+                    &batch,
+                    visible.x,
+                    visible.y,
+                    &scale.levels(count),
+                )),
+                None => Vec::new(),
             };
-            self.batch_contours = Some((key, contours));
-        }
-        if let Some((_, contours)) = &self.batch_contours {
-            let orange = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
-            contour_lines(plot_ui, contours, orange, 1.2);
+            self.batch_contours = Some((key, lines));
         }
     }
 
-    fn quiver_items(&mut self, plot_ui: &mut PlotUi<'_>, visible: &Visible<'_>, density: usize) {
-        let Visible {
-            objective,
-            function,
-            x,
-            y,
-        } = *visible;
+    fn quiver_items(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        runner: Runner,
+        visible: &Visible,
+        density: usize,
+    ) {
+        let (x, y) = (visible.x, visible.y);
         let aspect = y.width() / x.width();
         let (columns, rows) = if aspect <= 1.0 {
             (density, ((density as f64 * aspect).round() as usize).max(2))
@@ -312,19 +346,22 @@ impl View2d {
             (((density as f64 / aspect).round() as usize).max(2), density)
         };
         let key = QuiverKey {
-            function: function.clone(),
+            function: visible.function,
             x,
             y,
             columns,
             rows,
         };
-        if self.quiver.as_ref().is_none_or(|(k, _)| *k != key) {
-            let arrows = quiver_from_view(objective, x, y, columns, rows);
-            self.quiver = Some((key, arrows));
-        }
-        let Some((_, arrows)) = &self.quiver else {
+        let objective = visible.objective.clone();
+        self.quiver.request(runner, &key, move |_| {
+            quiver_from_view(objective.as_ref(), x, y, columns, rows)
+        });
+        let Some((key, arrows)) = &self.quiver.current else {
             return;
         };
+        if key.function != visible.function {
+            return;
+        }
         // Four bands of opacity: stronger gradients are brighter as well as longer.
         for band in 0..4 {
             let lo = band as f64 / 4.0;
@@ -348,11 +385,31 @@ impl View2d {
     }
 }
 
-/// Draws every polyline of `contours` in one color.
-fn contour_lines(plot_ui: &mut PlotUi<'_>, contours: &Contours, color: Color32, width: f32) {
-    for polyline in contours.lines.iter().flat_map(|(_, polylines)| polylines) {
+/// Contour polylines as plot points, ready to be drawn borrowed.
+fn lines_of(contours: &Contours) -> ContourLines {
+    contours
+        .lines
+        .iter()
+        .flat_map(|(_, polylines)| polylines)
+        .map(|polyline| {
+            polyline
+                .iter()
+                .map(|p| PlotPoint::new(p[0], p[1]))
+                .collect()
+        })
+        .collect()
+}
+
+/// Draws every polyline in one color, without copying them.
+fn contour_lines<'a>(
+    plot_ui: &mut PlotUi<'a>,
+    lines: &'a ContourLines,
+    color: Color32,
+    width: f32,
+) {
+    for polyline in lines {
         plot_ui.line(
-            Line::new("", polyline.clone())
+            Line::new("", polyline.as_slice())
                 .color(color)
                 .width(width)
                 .allow_hover(false),
@@ -388,67 +445,19 @@ pub fn fitted_bounds(x: Interval, y: Interval, width: f64, height: f64) -> PlotB
     PlotBounds::from_min_max([x.lo, y.lo], [x.hi, y.hi])
 }
 
-fn pos_of(pos: &egui_plot::HoverPosition<'_>) -> PlotPoint {
-    match pos {
-        egui_plot::HoverPosition::NearDataPoint { position, .. } => *position,
-        egui_plot::HoverPosition::Elsewhere { position } => *position,
-    }
-}
-
-/// The two parameters, f and |grad f| at a point, for the hover label.
-pub fn hover_text(objective: &dyn Objective, p: PlotPoint) -> String {
-    let point = [p.x, p.y];
-    let point = &point[..objective.dim().min(2)];
-    let names = &objective.info().param_names;
-    let (x, y) = (&names[0], names.get(1).map_or("y", String::as_str));
-    if !objective.in_domain(point) {
-        return format!(
-            "{x} = {}\n{y} = {}\noutside the domain",
-            fmt_num(p.x),
-            fmt_num(p.y)
-        );
-    }
-    let mut g = vec![0.0; point.len()];
-    let value = objective.value_and_gradient(point, &mut g);
-    let norm = crate::engine::run::norm(&g);
-    format!(
-        "{x} = {}\n{y} = {}\nf = {}\n|grad f| = {}",
-        fmt_num(p.x),
-        fmt_num(p.y),
-        fmt_num(value),
-        fmt_num(norm)
-    )
-}
-
-fn minima_items(plot_ui: &mut PlotUi<'_>, objective: &dyn Objective) {
-    let minima: Vec<[f64; 2]> = objective
-        .info()
-        .minima
-        .iter()
-        .filter(|m| m.len() >= 2)
-        .map(|m| [m[0], m[1]])
-        .collect();
-    if minima.is_empty() {
-        return;
-    }
-    plot_ui.add(
-        Points::new("", minima)
-            .shape(MarkerShape::Cross)
-            .radius(7.0)
-            .color(Color32::WHITE)
-            .allow_hover(false),
-    );
-}
-
 /// A run's path thinned to what the screen can show: a point is kept when it lies far enough
-/// (in pixels) from the last kept one. Extended as the run grows, so an animation frame
-/// costs what the screen shows, not the length of the path.
+/// (in pixels) from the last kept one. It depends on the scale only, so panning keeps it;
+/// it is extended as the run grows, so an animation frame costs what the screen shows.
 #[derive(Default)]
 pub struct ThinPath {
-    key: Option<(u64, [f64; 4], [f64; 2])>,
+    key: Option<(u64, [f64; 2])>,
     processed: usize,
-    line: Vec<(usize, [f64; 2])>,
-    dots: Vec<(usize, [f64; 2])>,
+    line_iters: Vec<usize>,
+    line: Vec<PlotPoint>,
+    dot_iters: Vec<usize>,
+    dots: Vec<PlotPoint>,
+    /// The bounding box of every kept point, to know when clipping is needed.
+    extent: Option<([f64; 2], [f64; 2])>,
 }
 
 /// Pixels between kept points of the path's line and of its dots.
@@ -456,92 +465,146 @@ const LINE_PX: f64 = 1.0;
 const DOT_PX: f64 = 5.0;
 
 impl ThinPath {
-    /// Brings the thinned path up to date with `slot`'s run in a view of `bounds` where
-    /// one pixel is `units_per_px` plot units.
-    pub fn update(&mut self, slot: &RunSlot, bounds: [f64; 4], units_per_px: [f64; 2]) {
-        let key = (slot.generation, bounds, units_per_px);
+    /// Brings the thinned path up to date with `slot`'s run where one pixel is
+    /// `units_per_px` plot units.
+    pub fn update(&mut self, slot: &RunSlot, units_per_px: [f64; 2]) {
+        let key = (slot.generation, units_per_px);
         let path = slot.run.path();
-        if self.key.as_ref() != Some(&key) || path.len() < self.processed {
+        let newest = path.len().saturating_sub(1);
+        if self.key.as_ref() != Some(&key) || newest + 1 < self.processed {
             *self = Self {
                 key: Some(key),
                 ..Self::default()
             };
         }
-        let far = |kept: &[(usize, [f64; 2])], p: [f64; 2], px: f64| {
-            kept.last().is_none_or(|(_, q)| {
-                let dx = (p[0] - q[0]) / units_per_px[0];
-                let dy = (p[1] - q[1]) / units_per_px[1];
+        let far = |kept: &[PlotPoint], p: PlotPoint, px: f64| {
+            kept.last().is_none_or(|q| {
+                let dx = (p.x - q.x) / units_per_px[0];
+                let dy = (p.y - q.y) / units_per_px[1];
                 dx * dx + dy * dy >= px * px
             })
         };
-        for i in self.processed..path.len() {
-            let p = [path.point(i)[0], path.point(i)[1]];
+        // The samples a capped path keeps (the exact last iterate is drawn separately).
+        let stride = path.stride();
+        let mut next = self.processed.next_multiple_of(stride);
+        while next < newest {
+            let q = path.point(next);
+            let p = PlotPoint::new(q[0], q[1]);
             if far(&self.line, p, LINE_PX) {
-                self.line.push((i, p));
+                self.line.push(p);
+                self.line_iters.push(next);
+                self.extent = Some(match self.extent {
+                    None => ([p.x, p.y], [p.x, p.y]),
+                    Some((lo, hi)) => (
+                        [lo[0].min(p.x), lo[1].min(p.y)],
+                        [hi[0].max(p.x), hi[1].max(p.y)],
+                    ),
+                });
             }
             if far(&self.dots, p, DOT_PX) {
-                self.dots.push((i, p));
+                self.dots.push(p);
+                self.dot_iters.push(next);
             }
+            next += stride;
         }
-        self.processed = path.len();
+        self.processed = next;
     }
 
-    /// The line from the start to iterate `k` (which is always included).
-    pub fn line_to(&self, k: usize, current: [f64; 2]) -> Vec<[f64; 2]> {
-        let end = self.line.partition_point(|(i, _)| *i < k);
-        let mut out: Vec<[f64; 2]> = self.line[..end].iter().map(|(_, p)| *p).collect();
-        out.push(current);
-        out
+    /// The kept points of the line before iterate `k`.
+    pub fn line_before(&self, k: usize) -> &[PlotPoint] {
+        &self.line[..self.line_iters.partition_point(|i| *i < k)]
     }
 
-    /// The line from iterate `k` to the last computed one.
-    pub fn line_from(&self, k: usize, current: [f64; 2]) -> Vec<[f64; 2]> {
-        let begin = self.line.partition_point(|(i, _)| *i <= k);
-        std::iter::once(current)
-            .chain(self.line[begin..].iter().map(|(_, p)| *p))
-            .collect()
+    /// The kept points of the line after iterate `k`.
+    pub fn line_after(&self, k: usize) -> &[PlotPoint] {
+        &self.line[self.line_iters.partition_point(|i| *i <= k)..]
     }
 
     /// Dots at iterates up to `k`, at least a few pixels apart.
-    pub fn dots_to(&self, k: usize) -> Vec<[f64; 2]> {
-        let end = self.dots.partition_point(|(i, _)| *i <= k);
-        self.dots[..end].iter().map(|(_, p)| *p).collect()
+    pub fn dots_to(&self, k: usize) -> &[PlotPoint] {
+        &self.dots[..self.dot_iters.partition_point(|i| *i <= k)]
     }
 
     /// The number of points kept for the line (for tests of the thinning).
     pub fn kept(&self) -> usize {
         self.line.len()
     }
+
+    /// Whether every kept point lies inside `region`.
+    fn inside(&self, region: &Region) -> bool {
+        self.extent
+            .is_none_or(|(lo, hi)| region.contains(lo) && region.contains(hi))
+    }
+}
+
+/// A polyline drawn borrowed when it lies in view, else cut to the view first.
+fn polyline<'a>(
+    plot_ui: &mut PlotUi<'a>,
+    name: &str,
+    points: &'a [PlotPoint],
+    inside: bool,
+    region: &Region,
+    style: impl Fn(Line<'a>) -> Line<'a>,
+) {
+    if inside {
+        plot_ui.line(style(Line::new(name, points)));
+        return;
+    }
+    let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.x, p.y]).collect();
+    for piece in region.clip_polyline(&coordinates) {
+        plot_ui.line(style(Line::new(name, piece)));
+    }
 }
 
 /// The path of one run: the part computed ahead (faint), the part shown (line and dots),
 /// the current point and the current step as an arrow.
-fn path_items(
-    plot_ui: &mut PlotUi<'_>,
+fn path_items<'a>(
+    plot_ui: &mut PlotUi<'a>,
+    index: usize,
     slot: &RunSlot,
-    thin: &ThinPath,
+    thin: &'a ThinPath,
     shown: usize,
     selected: bool,
+    region: &Region,
 ) {
     let color = run_color(slot.setup.color);
     let path = slot.run.path();
-    let k = slot.shown_index(shown);
+    let k = path.index_of(slot.shown_index(shown));
     let xy = |p: &[f64]| [p[0], p[1]];
     let current = xy(path.point(k));
-    if path.len() > k + 1 {
-        plot_ui.line(
-            Line::new("", thin.line_from(k, current))
-                .color(color.gamma_multiply(0.35))
-                .width(1.5)
-                .allow_hover(false),
-        );
-    }
-    plot_ui.line(
-        Line::new("", thin.line_to(k, current))
-            .color(color)
+    let inside = thin.inside(region) && region.contains(current);
+    let faint = |line: Line<'a>| -> Line<'a> {
+        line.color(color.gamma_multiply(0.35))
+            .width(1.5)
+            .allow_hover(false)
+    };
+    let strong = |line: Line<'a>| -> Line<'a> {
+        line.color(color)
             .width(if selected { 2.5 } else { 1.5 })
-            .allow_hover(false),
+            .allow_hover(false)
+    };
+    if path.len() > k + 1 {
+        let ahead = thin.line_after(k);
+        polyline(plot_ui, "", ahead, inside, region, faint);
+        let last = xy(path.last_point());
+        let link = [ahead.last().map_or(current, |p| [p.x, p.y]), last];
+        if let Some((a, b)) = region.clip_segment(link[0], link[1]) {
+            plot_ui.line(faint(Line::new("", vec![a, b])));
+        }
+    }
+    let before = thin.line_before(k);
+    polyline(
+        plot_ui,
+        &run_name(index, slot),
+        before,
+        inside,
+        region,
+        strong,
     );
+    let link = [before.last().map_or(current, |p| [p.x, p.y]), current];
+    if let Some((a, b)) = region.clip_segment(link[0], link[1]) {
+        plot_ui.line(strong(Line::new("", vec![a, b])));
+    }
     plot_ui.add(
         Points::new("", thin.dots_to(k))
             .color(color)
@@ -559,12 +622,14 @@ fn path_items(
     );
     if k + 1 < path.len() {
         let next = xy(path.point(k + 1));
-        plot_ui.add(
-            Arrows::new("", vec![current], vec![next])
-                .color(color)
-                .tip_length(9.0)
-                .allow_hover(false),
-        );
+        if region.contains(current) && region.contains(next) {
+            plot_ui.add(
+                Arrows::new("", vec![current], vec![next])
+                    .color(color)
+                    .tip_length(9.0)
+                    .allow_hover(false),
+            );
+        }
     }
     plot_ui.add(
         Points::new("", vec![current])
@@ -615,7 +680,7 @@ pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super
         painter.text(
             egui::pos2(bar.right() + 4.0, yy),
             egui::Align2::LEFT_CENTER,
-            fmt_short(scale.value_at(t)),
+            short(scale.value_at(t)),
             egui::FontId::proportional(11.0),
             ui.visuals().text_color(),
         );
@@ -627,7 +692,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thin_paths_keep_what_the_screen_shows_and_end_at_the_current_point() {
+    fn thin_paths_keep_what_the_screen_shows_and_survive_panning() {
         use crate::app::simulation::{RunSetup, Simulation, Speed};
         use crate::engine::{OptimizerConfig, OptimizerKind, preset};
         let mut sim = Simulation::new(preset("bowl", None).unwrap(), 5000, 0.0);
@@ -642,20 +707,24 @@ mod tests {
         sim.advance(0.0, std::time::Duration::from_secs(60));
         let slot = &sim.slots()[0];
         assert_eq!(slot.run.iterations(), 5000);
-        // A 6 x 6 view on 600 x 600 pixels: 0.01 units per pixel.
+        // 0.01 units per pixel: the path from (-1, 4) towards (1, 2) is ~280 pixels long.
         let mut thin = ThinPath::default();
-        thin.update(slot, [-2.0, 4.0, -1.0, 5.0], [0.01, 0.01]);
+        thin.update(slot, [0.01, 0.01]);
         assert!(thin.kept() < 600, "{} points kept of 5001", thin.kept());
-        let path = slot.run.path();
-        let current = [path.point(2500)[0], path.point(2500)[1]];
-        let to = thin.line_to(2500, current);
-        let from = thin.line_from(2500, current);
-        assert_eq!((to[0], *to.last().unwrap()), ([-1.0, 4.0], current));
-        assert_eq!(from[0], current);
-        // Extending with more iterations of the same run keeps what was thinned.
+        assert_eq!(thin.line_before(1)[0], PlotPoint::new(-1.0, 4.0));
+        let before = thin.line_before(2500);
+        let after = thin.line_after(2500);
+        assert_eq!(
+            before.len() + after.len(),
+            thin.kept() - usize::from(thin.line_iters.contains(&2500))
+        );
+        // The same scale (a pan) keeps what was thinned.
         let kept = thin.kept();
-        thin.update(slot, [-2.0, 4.0, -1.0, 5.0], [0.01, 0.01]);
+        thin.update(slot, [0.01, 0.01]);
         assert_eq!(thin.kept(), kept);
+        // Zooming in re-thins with more points.
+        thin.update(slot, [0.001, 0.001]);
+        assert!(thin.kept() > kept);
     }
 
     #[test]

@@ -1,24 +1,38 @@
 //! Errors of the engine: every one names the value that was wrong and what is allowed.
-
-use super::optimizer::OptimizerKind;
-use super::presets::{MAX_DIM, PRESET_NAMES};
-use super::run::MAX_ITERATIONS;
+//!
+//! This module imports nothing else of the engine: each error carries the limits and lists
+//! it reports, so the modules that raise errors depend on it and never the other way round.
 
 /// Why a function, optimizer or run could not be set up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
-    /// No preset has this name.
-    #[error("unknown function '{0}'; valid functions: {list}", list = PRESET_NAMES.join(", "))]
-    UnknownFunction(String),
+    /// No function has this name.
+    #[error("unknown function '{name}'; valid functions: {valid}")]
+    UnknownFunction {
+        /// The name given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
     /// No optimizer has this name.
-    #[error("unknown optimizer '{0}'; valid optimizers: {list}", list = OptimizerKind::names().join(", "))]
-    UnknownOptimizer(String),
+    #[error("unknown optimizer '{name}'; valid optimizers: {valid}")]
+    UnknownOptimizer {
+        /// The name given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
     /// A dimension was given for a function of fixed dimension.
     #[error("a dimension applies only to sum-squares, not to '{0}'")]
     DimNotApplicable(String),
     /// The dimension of sum-squares is out of range.
-    #[error("dimension must be between 1 and {MAX_DIM}, got {0}")]
-    BadDim(i64),
+    #[error("dimension must be between 1 and {max}, got {got}")]
+    BadDim {
+        /// The dimension given.
+        got: i64,
+        /// The largest allowed.
+        max: usize,
+    },
     /// A hyperparameter is out of its range.
     #[error("{name} must be {allowed}, got {value}")]
     BadHyperparameter {
@@ -63,8 +77,25 @@ pub enum EngineError {
         point: String,
     },
     /// The iteration count is out of range.
-    #[error("iterations must be between 1 and {MAX_ITERATIONS}, got {0}")]
-    BadIterations(i64),
+    #[error("iterations must be between 1 and {max}, got {got}")]
+    BadIterations {
+        /// The count given.
+        got: i64,
+        /// The largest allowed.
+        max: u64,
+    },
+    /// The optimizer cannot work in this many dimensions in reasonable time or memory.
+    #[error(
+        "{optimizer} builds a dense {dim} x {dim} Hessian every step; it takes at most {max} parameters"
+    )]
+    TooManyParameters {
+        /// The optimizer's command-line name.
+        optimizer: &'static str,
+        /// The number of parameters.
+        dim: usize,
+        /// The most it takes.
+        max: usize,
+    },
     /// A batch size of 0 or above the number of points.
     #[error("batch size must be between 1 and the number of points ({points}), got {size}")]
     BadBatchSize {
@@ -76,19 +107,4 @@ pub enum EngineError {
     /// The tolerance is negative or not finite.
     #[error("tolerance must be a finite number >= 0, got {0}")]
     BadTolerance(f64),
-}
-
-/// Formats a point as `(a, b, c)` for messages.
-pub fn format_point(p: &[f64]) -> String {
-    let parts: Vec<String> = p
-        .iter()
-        .map(|v| {
-            if *v != 0.0 && !(1e-5..1e15).contains(&v.abs()) {
-                format!("{v:e}")
-            } else {
-                v.to_string()
-            }
-        })
-        .collect();
-    format!("({})", parts.join(", "))
 }

@@ -1,9 +1,15 @@
-//! The engine: objectives, optimizers, runs and grid sampling.
+//! The engine: objectives, optimizers, runs, regression and grid sampling.
 //!
 //! Plain Rust with no user-interface dependency, deterministic, used alike by the window,
-//! the command line, the tests and the benchmarks.
+//! the command line, the tests and the benchmarks. Modules depend downwards only:
+//! `error` and `format` on nothing; `objective` and `ad` on them; `presets`, `regression`,
+//! `optimizer` and `gradient` on those; `run` and `function` on everything below.
 
+pub mod ad;
 pub mod error;
+pub mod format;
+pub mod function;
+pub mod gradient;
 pub mod grid;
 pub mod objective;
 pub mod optimizer;
@@ -12,8 +18,9 @@ pub mod regression;
 pub mod run;
 
 pub use error::EngineError;
+pub use function::FunctionSpec;
 pub use grid::Grid;
 pub use objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
-pub use presets::{PRESET_NAMES, preset};
+pub use presets::{PRESET_NAMES, PresetKind, preset};
 pub use run::{Path, Run, RunSpec, StopReason};

@@ -110,7 +110,10 @@ impl OptimizerKind {
         Self::ALL
             .into_iter()
             .find(|k| k.name() == name)
-            .ok_or_else(|| EngineError::UnknownOptimizer(name.to_string()))
+            .ok_or_else(|| EngineError::UnknownOptimizer {
+                name: name.to_string(),
+                valid: Self::names().join(", "),
+            })
     }
 
     /// The hyperparameters this optimizer reads besides the learning rate.
@@ -276,6 +279,8 @@ impl OptimizerConfig {
 pub enum StepFailure {
     /// Newton's method met a Hessian it could not solve with.
     SingularHessian,
+    /// The line search found no sufficient decrease after every halving.
+    LineSearchFailed,
 }
 
 /// The optimizer's memory between steps: reset at each start.
@@ -371,18 +376,21 @@ impl OptimizerState {
             OptimizerKind::LineSearch => {
                 let g_norm_sq: f64 = g.iter().map(|gi| gi * gi).sum();
                 let mut s = lr;
-                for halving in 0..=MAX_HALVINGS {
+                for _ in 0..=MAX_HALVINGS {
                     for i in 0..p.len() {
                         next[i] = p[i] - s * g[i];
                     }
                     let accepted = objective.in_domain(next)
                         && objective.value(next) <= value - ARMIJO_C * s * g_norm_sq;
-                    if accepted || halving == MAX_HALVINGS {
-                        break;
+                    if accepted {
+                        self.last_step = s;
+                        return Ok(());
                     }
                     s *= 0.5;
                 }
-                self.last_step = s;
+                // Never an uphill step: the run stops where it is.
+                next.copy_from_slice(p);
+                return Err(StepFailure::LineSearchFailed);
             }
         }
         Ok(())

@@ -5,22 +5,139 @@ use std::f64::consts::PI;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use nalgebra::{DMatrix, DVector, SVector};
-use num_dual::{
-    Dual2_64, Dual2DVec64, Dual2SVec64, Dual64, DualDVec64, DualNum, DualSVec64, first_derivative,
-    gradient, hessian, second_derivative,
-};
+use nalgebra::{DMatrix, DVector};
+use num_dual::{Dual2_64, Dual64, DualNum, first_derivative, second_derivative};
 
+use serde::{Deserialize, Serialize};
+
+use super::ad::{
+    Scalar, Surface, curve_second_order, curve_value_and_slope, surface_second_order,
+    surface_value_and_gradient,
+};
 use super::error::EngineError;
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
 
-/// A number type the preset formulas can be evaluated with: `f64` for speed, dual numbers
-/// for exact derivatives.
-pub trait Scalar: DualNum<Primitive = f64> + Copy {}
-impl<T: DualNum<Primitive = f64> + Copy> Scalar for T {}
-
 /// The largest dimension `sum-squares` accepts.
 pub const MAX_DIM: usize = 1000;
+
+/// The dimension of `sum-squares` when none is given.
+pub const DEFAULT_DIM: usize = 3;
+
+/// The preset functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PresetKind {
+    /// (x-1)^2 + (y-2)^2, seed 000's bowl.
+    Bowl,
+    /// The course lab's sauna temperature.
+    Sauna,
+    /// Three wells of different depth.
+    ThreeWells,
+    /// e^x - ln x.
+    ExpLog,
+    /// (e^x - ln x) sin(2 pi x).
+    Wavy,
+    /// x1^2 + ... + xn^2.
+    SumSquares,
+    /// Rosenbrock's banana valley.
+    Rosenbrock,
+    /// Himmelblau's four minima.
+    Himmelblau,
+    /// Beale's plateaus.
+    Beale,
+    /// Rastrigin's grid of local minima.
+    Rastrigin,
+    /// x^2 - y^2.
+    Saddle,
+    /// An ill-conditioned valley.
+    Ravine,
+}
+
+impl PresetKind {
+    /// Every preset, in the order they are listed.
+    pub const ALL: [PresetKind; 12] = [
+        Self::Bowl,
+        Self::Sauna,
+        Self::ThreeWells,
+        Self::ExpLog,
+        Self::Wavy,
+        Self::SumSquares,
+        Self::Rosenbrock,
+        Self::Himmelblau,
+        Self::Beale,
+        Self::Rastrigin,
+        Self::Saddle,
+        Self::Ravine,
+    ];
+
+    /// The command-line name, e.g. `three-wells`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bowl => Bowl::NAME,
+            Self::Sauna => Sauna::NAME,
+            Self::ThreeWells => ThreeWells::NAME,
+            Self::ExpLog => ExpLog::NAME,
+            Self::Wavy => Wavy::NAME,
+            Self::SumSquares => "sum-squares",
+            Self::Rosenbrock => Rosenbrock::NAME,
+            Self::Himmelblau => Himmelblau::NAME,
+            Self::Beale => Beale::NAME,
+            Self::Rastrigin => Rastrigin::NAME,
+            Self::Saddle => Saddle::NAME,
+            Self::Ravine => Ravine::NAME,
+        }
+    }
+
+    /// The preset with command-line name `name`.
+    pub fn from_name(name: &str) -> Result<Self, EngineError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| EngineError::UnknownFunction {
+                name: name.to_string(),
+                valid: PRESET_NAMES.join(", "),
+            })
+    }
+
+    /// Whether the preset takes a dimension (`sum-squares`).
+    pub fn has_dim(self) -> bool {
+        self == Self::SumSquares
+    }
+
+    /// The number of parameters with `dim` given (sum-squares only).
+    pub fn dim(self, dim: Option<usize>) -> usize {
+        match self {
+            Self::SumSquares => dim.unwrap_or(DEFAULT_DIM),
+            Self::ExpLog | Self::Wavy => 1,
+            _ => 2,
+        }
+    }
+
+    /// Whether a linear color scale hides the preset's valleys.
+    pub fn prefers_log_color(self) -> bool {
+        matches!(self, Self::Rosenbrock | Self::Beale | Self::Himmelblau)
+    }
+
+    /// Builds the objective; `dim` is for `sum-squares` only (default 3).
+    pub fn objective(self, dim: Option<usize>) -> Result<Arc<dyn Objective>, EngineError> {
+        if dim.is_some() && !self.has_dim() {
+            return Err(EngineError::DimNotApplicable(self.name().to_string()));
+        }
+        Ok(match self {
+            Self::Bowl => Preset::<Bowl>::arc(),
+            Self::Sauna => Preset::<Sauna>::arc(),
+            Self::ThreeWells => Preset::<ThreeWells>::arc(),
+            Self::ExpLog => Preset::<ExpLog>::arc(),
+            Self::Wavy => Preset::<Wavy>::arc(),
+            Self::SumSquares => Arc::new(SumSquares::new(dim.unwrap_or(DEFAULT_DIM))?),
+            Self::Rosenbrock => Preset::<Rosenbrock>::arc(),
+            Self::Himmelblau => Preset::<Himmelblau>::arc(),
+            Self::Beale => Preset::<Beale>::arc(),
+            Self::Rastrigin => Preset::<Rastrigin>::arc(),
+            Self::Saddle => Preset::<Saddle>::arc(),
+            Self::Ravine => Preset::<Ravine>::arc(),
+        })
+    }
+}
 
 /// The command-line names of all presets, in the order they are listed.
 pub const PRESET_NAMES: [&str; 12] = [
@@ -40,28 +157,7 @@ pub const PRESET_NAMES: [&str; 12] = [
 
 /// The preset called `name`; `dim` is used by `sum-squares` only (default 3).
 pub fn preset(name: &str, dim: Option<usize>) -> Result<Arc<dyn Objective>, EngineError> {
-    if !PRESET_NAMES.contains(&name) {
-        return Err(EngineError::UnknownFunction(name.to_string()));
-    }
-    if dim.is_some() && name != "sum-squares" {
-        return Err(EngineError::DimNotApplicable(name.to_string()));
-    }
-    let objective: Arc<dyn Objective> = match name {
-        "bowl" => Preset::<Bowl>::arc(),
-        "sauna" => Preset::<Sauna>::arc(),
-        "three-wells" => Preset::<ThreeWells>::arc(),
-        "exp-log" => Preset::<ExpLog>::arc(),
-        "wavy" => Preset::<Wavy>::arc(),
-        "sum-squares" => Arc::new(SumSquares::new(dim.unwrap_or(3))?),
-        "rosenbrock" => Preset::<Rosenbrock>::arc(),
-        "himmelblau" => Preset::<Himmelblau>::arc(),
-        "beale" => Preset::<Beale>::arc(),
-        "rastrigin" => Preset::<Rastrigin>::arc(),
-        "saddle" => Preset::<Saddle>::arc(),
-        "ravine" => Preset::<Ravine>::arc(),
-        _ => return Err(EngineError::UnknownFunction(name.to_string())),
-    };
-    Ok(objective)
+    PresetKind::from_name(name)?.objective(dim)
 }
 
 /// A closed-form function of one or two variables, written once for every number type.
@@ -146,7 +242,7 @@ impl<F: Formula> Objective for Preset<F> {
 
     fn value_and_gradient(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         if F::DIM == 1 {
-            let (value, slope) = first_derivative(|x: Dual64| F::eval(x, Dual64::from(0.0)), p[0]);
+            let (value, slope) = curve_value_and_slope(self, p[0]);
             grad[0] = slope;
             value
         } else {
@@ -156,13 +252,7 @@ impl<F: Formula> Objective for Preset<F> {
 
     fn second_order(&self, p: &[f64]) -> SecondOrder {
         if F::DIM == 1 {
-            let (value, slope, curvature) =
-                second_derivative(|x: Dual2_64| F::eval(x, Dual2_64::from(0.0)), p[0]);
-            SecondOrder {
-                value,
-                gradient: vec![slope],
-                hessian: DMatrix::from_element(1, 1, curvature),
-            }
+            curve_second_order(self, p[0])
         } else {
             surface_second_order(self, p)
         }
@@ -175,39 +265,9 @@ impl<F: Formula> Objective for Preset<F> {
     }
 }
 
-/// A function of two variables written once, generically, for objectives that carry data
-/// (a preset's formula, a regression's statistics).
-pub trait Surface {
-    /// f(x, y).
-    fn eval<D: Scalar>(&self, x: D, y: D) -> D;
-}
-
 impl<F: Formula> Surface for Preset<F> {
     fn eval<D: Scalar>(&self, x: D, y: D) -> D {
         F::eval(x, y)
-    }
-}
-
-/// f(p) and its gradient by forward-mode automatic differentiation.
-pub fn surface_value_and_gradient<S: Surface>(surface: &S, p: &[f64], grad: &mut [f64]) -> f64 {
-    let (value, g) = gradient(
-        |v: SVector<DualSVec64<2>, 2>| surface.eval(v[0], v[1]),
-        &SVector::from([p[0], p[1]]),
-    );
-    grad.copy_from_slice(g.as_slice());
-    value
-}
-
-/// f(p), its gradient and its Hessian by forward-mode automatic differentiation.
-pub fn surface_second_order<S: Surface>(surface: &S, p: &[f64]) -> SecondOrder {
-    let (value, g, h) = hessian(
-        |v: SVector<Dual2SVec64<2>, 2>| surface.eval(v[0], v[1]),
-        &SVector::from([p[0], p[1]]),
-    );
-    SecondOrder {
-        value,
-        gradient: g.as_slice().to_vec(),
-        hessian: DMatrix::from_column_slice(2, 2, h.as_slice()),
     }
 }
 
@@ -373,7 +433,10 @@ impl SumSquares {
     /// The sum of `dim` squares; `dim` must be in 1..=[`MAX_DIM`].
     pub fn new(dim: usize) -> Result<Self, EngineError> {
         if dim == 0 || dim > MAX_DIM {
-            return Err(EngineError::BadDim(dim as i64));
+            return Err(EngineError::BadDim {
+                got: dim as i64,
+                max: MAX_DIM,
+            });
         }
         Ok(Self {
             info: ObjectiveInfo {
@@ -390,8 +453,14 @@ impl SumSquares {
         })
     }
 
-    fn eval<D: DualNum<Primitive = f64>>(p: &[D]) -> D {
-        p.iter().map(|x| x.powi(2)).sum()
+    /// One term of the sum: the function is separable, so its gradient is the derivative of
+    /// each term and its Hessian is diagonal, found by 1-D automatic differentiation in O(n).
+    fn term<D: DualNum<Primitive = f64>>(x: D) -> D {
+        x.powi(2)
+    }
+
+    fn eval(p: &[f64]) -> f64 {
+        p.iter().map(|x| Self::term(*x)).sum()
     }
 }
 
@@ -409,23 +478,30 @@ impl Objective for SumSquares {
     }
 
     fn value_and_gradient(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        let (value, g) = gradient(
-            |v: DVector<DualDVec64>| Self::eval(v.as_slice()),
-            &DVector::from_column_slice(p),
-        );
-        grad.copy_from_slice(g.as_slice());
+        let mut value = 0.0;
+        for (g, &x) in grad.iter_mut().zip(p) {
+            let (v, slope) = first_derivative(Self::term::<Dual64>, x);
+            value += v;
+            *g = slope;
+        }
         value
     }
 
     fn second_order(&self, p: &[f64]) -> SecondOrder {
-        let (value, g, h) = hessian(
-            |v: DVector<Dual2DVec64>| Self::eval(v.as_slice()),
-            &DVector::from_column_slice(p),
-        );
+        let n = p.len();
+        let mut hessian = DMatrix::zeros(n, n);
+        let mut gradient = vec![0.0; n];
+        let mut value = 0.0;
+        for (i, &x) in p.iter().enumerate() {
+            let (v, slope, curvature) = second_derivative(Self::term::<Dual2_64>, x);
+            value += v;
+            gradient[i] = slope;
+            hessian[(i, i)] = curvature;
+        }
         SecondOrder {
             value,
-            gradient: g.as_slice().to_vec(),
-            hessian: h,
+            gradient,
+            hessian,
         }
     }
 

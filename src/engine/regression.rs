@@ -8,8 +8,9 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, Normal, Uniform};
 
+use super::ad::{Scalar, Surface, surface_second_order, surface_value_and_gradient};
+use super::gradient::GradientSource;
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
-use super::presets::{Scalar, Surface, surface_second_order, surface_value_and_gradient};
 
 /// The most points a data set may hold.
 pub const MAX_POINTS: usize = 10_000_000;
@@ -42,6 +43,9 @@ pub enum DataError {
     /// A generator setting is wrong.
     #[error("{0}")]
     Spec(String),
+    /// The file cannot be read, is too large or is not text.
+    #[error("{0}")]
+    File(String),
 }
 
 /// Points (x_i, y_i) to fit a line to.
@@ -157,15 +161,23 @@ impl Dataset {
         }
     }
 
-    /// x rescaled to mean 0 and standard deviation 1; y unchanged.
-    pub fn standardized(&self) -> Self {
+    /// x rescaled to mean 0 and standard deviation 1; y unchanged. Refused when x varies
+    /// too little against its mean for the rescaled values to mean anything.
+    pub fn standardized(&self) -> Result<Self, DataError> {
         let s = self.stats();
         let sd = s.vxx.sqrt();
-        Self {
-            x: self.x.iter().map(|x| (x - s.mx) / sd).collect(),
-            y: self.y.clone(),
-            pairs: OnceLock::new(),
+        let varies = sd > 1e-12 * s.mx.abs().max(f64::MIN_POSITIVE);
+        if !varies || !sd.is_normal() {
+            return Err(DataError::Spec(format!(
+                "x varies too little to standardize: standard deviation {} around a mean of {}",
+                super::format::human(sd),
+                super::format::human(s.mx)
+            )));
         }
+        Dataset::new(
+            self.x.iter().map(|x| (x - s.mx) / sd).collect(),
+            self.y.clone(),
+        )
     }
 
     /// The mean squared error of the line (w0, w1), summed point by point: the definition,
@@ -416,7 +428,8 @@ pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> impl Iterator<Item = 
     (start..(start + size).min(n)).map(move |i| permutation.at(i) as u32)
 }
 
-/// The batches of a run, one per step, in epochs.
+/// The batches of a run, one per step, in epochs: the [`GradientSource`] of mini-batch and
+/// stochastic descent.
 #[derive(Clone, Debug)]
 pub struct Batches {
     data: Arc<Dataset>,
@@ -425,6 +438,7 @@ pub struct Batches {
     epoch: u64,
     position: usize,
     indices: Vec<u32>,
+    current: LossObjective,
 }
 
 impl Batches {
@@ -432,11 +446,12 @@ impl Batches {
     pub fn new(data: Arc<Dataset>, spec: BatchSpec) -> Self {
         Self {
             permutation: epoch_permutation(data.len(), spec.seed, 0),
-            indices: Vec::with_capacity(spec.size),
+            indices: Vec::with_capacity(spec.size.min(data.len())),
             data,
             spec,
             epoch: 0,
             position: 0,
+            current: LossObjective::of_batch(Stats::default()),
         }
     }
 
@@ -464,6 +479,29 @@ impl Batches {
     /// The data set batches are drawn from.
     pub fn data(&self) -> &Arc<Dataset> {
         &self.data
+    }
+}
+
+impl GradientSource for Batches {
+    fn draw(&mut self, p: &[f64], gradient: &mut [f64]) -> f64 {
+        self.current = self.next_loss();
+        self.current.value_and_gradient(p, gradient)
+    }
+
+    fn drawn(&self) -> &dyn Objective {
+        &self.current
+    }
+
+    fn clone_box(&self) -> Box<dyn GradientSource> {
+        Box::new(self.clone())
+    }
+
+    fn restarted(&self) -> Box<dyn GradientSource> {
+        Box::new(Self::new(self.data.clone(), self.spec))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -545,6 +583,22 @@ impl DataSpec {
             "seed002" => Some(Self::seed002()),
             _ => None,
         }
+    }
+
+    /// The text [`Self::parse`] reads back: `a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0,even=false`.
+    pub fn to_text(&self) -> String {
+        use super::format::exact;
+        format!(
+            "a={},b={},sigma={},n={},lo={},hi={},seed={},even={}",
+            exact(self.a),
+            exact(self.b),
+            exact(self.sigma),
+            self.n,
+            exact(self.lo),
+            exact(self.hi),
+            self.seed,
+            self.even
+        )
     }
 
     /// Parses `a=4,b=3,sigma=1,n=100,lo=0,hi=2,seed=0[,even=true]`; keys left out keep
@@ -660,56 +714,228 @@ impl DataSpec {
     }
 }
 
-/// Reads two numeric columns: header optional, separator (comma, semicolon, tab or spaces)
-/// detected from the first data line. A bad row is an error naming its line and column.
-pub fn parse_csv(text: &str) -> Result<Dataset, DataError> {
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    let Some(&(_, first)) = lines.first() else {
-        return Err(DataError::TooFew(0));
-    };
-    let separator = [',', ';', '\t'].into_iter().find(|c| first.contains(*c));
-    let split = |line: &str| -> Vec<String> {
-        match separator {
-            Some(c) => line.split(c).map(|s| s.trim().to_string()).collect(),
-            None => line.split_whitespace().map(str::to_string).collect(),
+/// The largest data file read: checked before reading when the size is known, and while
+/// reading otherwise (pipes, devices).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The longest line a data file may have: two numbers never need more.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Reads two numeric columns from a file (see [`read_csv`]), refusing files that are too
+/// large, binary, or have absurdly long lines before holding much of them in memory.
+pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| DataError::File(format!("cannot read '{}': {e}", path.display())))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_dir() {
+            return Err(DataError::File(format!(
+                "'{}' is a directory, not a data file",
+                path.display()
+            )));
         }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(DataError::File(format!(
+                "'{}' has {} bytes; data files may have at most {} MB",
+                path.display(),
+                meta.len(),
+                MAX_FILE_BYTES / (1024 * 1024)
+            )));
+        }
+    }
+    read_csv(std::io::BufReader::new(file))
+}
+
+/// Reads two numeric columns from CSV text (see [`read_csv`]).
+pub fn parse_csv(text: &str) -> Result<Dataset, DataError> {
+    read_csv(text.as_bytes())
+}
+
+/// Reads two numeric columns with the `csv` crate: quoted fields, a UTF-8 byte-order mark,
+/// CRLF, LF or CR line ends, `#` comment lines. The separator (comma, semicolon, tab or
+/// spaces) is found from the first data row; an optional header row holds two names. A bad
+/// row is an error naming its line and column; size, row count and line length are
+/// checked while reading.
+pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
+    let mut limited = Limited {
+        inner: reader,
+        total: 0,
+        line: 0,
     };
-    let parses = |fields: &[String]| fields.iter().all(|f| f.parse::<f64>().is_ok());
-    // A first line that is not numbers is a header.
-    let skip = usize::from(!parses(&split(first)));
+    // The first lines decide the separator; they are read again by the CSV reader.
+    let mut head = Vec::new();
+    let mut buf = [0u8; 8192];
+    while head.len() < 64 * 1024 && count_lines(&head) < 8 {
+        let n = std::io::Read::read(&mut limited, &mut buf).map_err(io_error)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let text_head = String::from_utf8_lossy(&head);
+    let text_head = text_head.strip_prefix('\u{feff}').unwrap_or(&text_head);
+    let separator = detect_separator(text_head);
+    let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let chained = std::io::Read::chain(std::io::Cursor::new(head[bom..].to_vec()), limited);
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .delimiter(separator.unwrap_or(b' '))
+        .from_reader(chained);
     let (mut x, mut y) = (Vec::new(), Vec::new());
-    for &(line, text) in &lines[skip..] {
-        let fields = split(text);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    loop {
+        let more = csv_reader
+            .read_record(&mut record)
+            .map_err(|e| match e.kind() {
+                csv::ErrorKind::Io(io) => io_error(std::io::Error::new(io.kind(), io.to_string())),
+                _ => DataError::File(e.to_string()),
+            })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let fields: Vec<&str> = record
+            .iter()
+            .filter(|f| separator.is_some() || !f.is_empty())
+            .collect();
+        if fields.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let numbers: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
+        if std::mem::take(&mut first) && numbers.iter().all(Option::is_none) && fields.len() == 2 {
+            continue; // a header: two names
+        }
         if fields.len() != 2 {
             return Err(DataError::Row {
                 line,
                 column: fields.len().min(2) + 1,
-                reason: format!("expected 2 columns, found {}", fields.len()),
+                reason: format!("expected 2 columns (x, y), found {}", fields.len()),
             });
         }
         let mut row = [0.0; 2];
-        for (column, field) in fields.iter().enumerate() {
-            let value: f64 = field.parse().map_err(|_| DataError::Row {
+        for (column, (field, number)) in fields.iter().zip(&numbers).enumerate() {
+            let value = number.ok_or_else(|| DataError::Row {
                 line,
                 column: column + 1,
-                reason: format!("'{field}' is not a number"),
+                reason: format!("'{}' is not a number", shorten(field)),
             })?;
             if !value.is_finite() {
                 return Err(DataError::Row {
                     line,
                     column: column + 1,
-                    reason: format!("'{field}' is not a finite number"),
+                    reason: format!("'{}' is not a finite number", shorten(field)),
                 });
             }
             row[column] = value;
+        }
+        if x.len() == MAX_POINTS {
+            return Err(DataError::TooMany(MAX_POINTS + 1));
         }
         x.push(row[0]);
         y.push(row[1]);
     }
     Dataset::new(x, y)
+}
+
+/// A field cut to a length that fits in one message line.
+fn shorten(field: &str) -> String {
+    if field.chars().count() > 40 {
+        format!("{}…", field.chars().take(40).collect::<String>())
+    } else {
+        field.to_string()
+    }
+}
+
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .filter(|b| **b == b'\n' || **b == b'\r')
+        .count()
+}
+
+fn io_error(e: std::io::Error) -> DataError {
+    DataError::File(e.to_string())
+}
+
+/// The separator that splits the first data row into two numbers: the first line that is
+/// not a comment if it is data, else the line after it (the first is then a header).
+/// `None` means runs of spaces.
+fn detect_separator(head: &str) -> Option<u8> {
+    let lines: Vec<&str> = head
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take(2)
+        .collect();
+    let candidates: [Option<u8>; 4] = [Some(b','), Some(b';'), Some(b'\t'), None];
+    let splits_into_numbers = |line: &str, sep: Option<u8>| {
+        let fields: Vec<&str> = match sep {
+            Some(c) => line.split(c as char).map(str::trim).collect(),
+            None => line.split_whitespace().collect(),
+        };
+        fields.len() == 2
+            && fields
+                .iter()
+                .all(|f| f.trim_matches('"').parse::<f64>().is_ok())
+    };
+    for line in &lines {
+        if let Some(sep) = candidates
+            .iter()
+            .find(|sep| splits_into_numbers(line, **sep))
+        {
+            return *sep;
+        }
+    }
+    // No data row to learn from: the separator the first line contains, else spaces.
+    let first = lines.first().copied().unwrap_or("");
+    [b',', b';', b'\t']
+        .into_iter()
+        .find(|c| first.contains(*c as char))
+}
+
+/// A reader that refuses more than [`MAX_FILE_BYTES`], NUL bytes and lines longer than
+/// [`MAX_LINE_BYTES`], as the bytes arrive.
+struct Limited<R> {
+    inner: R,
+    total: u64,
+    line: usize,
+}
+
+impl<R: std::io::Read> std::io::Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        if self.total > MAX_FILE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the data is larger than {} MB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            )));
+        }
+        for &b in &buf[..n] {
+            match b {
+                0 => {
+                    return Err(std::io::Error::other(
+                        "the file holds NUL bytes: it is binary, not CSV text",
+                    ));
+                }
+                b'\n' | b'\r' => self.line = 0,
+                _ => {
+                    self.line += 1;
+                    if self.line > MAX_LINE_BYTES {
+                        return Err(std::io::Error::other(format!(
+                            "a line is longer than {MAX_LINE_BYTES} bytes: this is not a file of x,y rows"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
 }

@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{EngineError, format_point};
+use super::error::EngineError;
+use super::format::point as format_point;
+use super::gradient::GradientSource;
 use super::objective::Objective;
-use super::optimizer::{OptimizerConfig, OptimizerState, StepFailure, clip_gradient};
+use super::optimizer::{
+    OptimizerConfig, OptimizerKind, OptimizerState, StepFailure, clip_gradient,
+};
 use super::regression::{BatchSpec, Batches, Dataset};
 
 /// The most iterations a run may be asked for.
@@ -15,6 +19,10 @@ pub const MAX_ITERATIONS: u64 = 10_000_000;
 
 /// A run diverges when its parameters' Euclidean norm exceeds this.
 pub const DIVERGENCE_NORM: f64 = 1e12;
+
+/// The most parameters Newton's method takes: it builds and solves a dense Hessian every
+/// step, which costs n^2 memory and n^3 time.
+pub const MAX_NEWTON_DIM: usize = 100;
 
 /// Why a run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,11 +35,23 @@ pub enum StopReason {
     LeftDomain,
     /// Newton's method met a singular Hessian.
     SingularHessian,
+    /// The line search found no step that decreases f enough after every halving.
+    LineSearchFailed,
     /// The run took all its iterations.
     MaxIterations,
 }
 
 impl StopReason {
+    /// Every stop reason.
+    pub const ALL: [StopReason; 6] = [
+        Self::Converged,
+        Self::Diverged,
+        Self::LeftDomain,
+        Self::SingularHessian,
+        Self::LineSearchFailed,
+        Self::MaxIterations,
+    ];
+
     /// The name used on the command line and in files, e.g. `left-domain`.
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +59,7 @@ impl StopReason {
             Self::Diverged => "diverged",
             Self::LeftDomain => "left-domain",
             Self::SingularHessian => "singular-hessian",
+            Self::LineSearchFailed => "line-search-failed",
             Self::MaxIterations => "max-iterations",
         }
     }
@@ -50,6 +71,7 @@ impl StopReason {
             Self::Diverged => "diverged",
             Self::LeftDomain => "left the domain",
             Self::SingularHessian => "singular Hessian",
+            Self::LineSearchFailed => "line search failed",
             Self::MaxIterations => "max iterations",
         }
     }
@@ -79,9 +101,10 @@ impl RunSpec {
     pub fn validate(&self, objective: &dyn Objective) -> Result<(), EngineError> {
         self.optimizer.validate()?;
         if self.max_iters == 0 || self.max_iters > MAX_ITERATIONS {
-            return Err(EngineError::BadIterations(
-                i64::try_from(self.max_iters).unwrap_or(i64::MAX),
-            ));
+            return Err(EngineError::BadIterations {
+                got: i64::try_from(self.max_iters).unwrap_or(i64::MAX),
+                max: MAX_ITERATIONS,
+            });
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(EngineError::BadTolerance(self.tol));
@@ -93,6 +116,13 @@ impl RunSpec {
                 expected: info.dim(),
                 got: self.start.len(),
                 names: info.param_names.join(","),
+            });
+        }
+        if self.optimizer.kind == OptimizerKind::Newton && info.dim() > MAX_NEWTON_DIM {
+            return Err(EngineError::TooManyParameters {
+                optimizer: OptimizerKind::Newton.name(),
+                dim: info.dim(),
+                max: MAX_NEWTON_DIM,
             });
         }
         if norm(&self.start) > DIVERGENCE_NORM {
@@ -109,41 +139,112 @@ impl RunSpec {
     }
 }
 
-/// The recorded iterates of a run; entry k is iterate k, entry 0 the start.
+/// The iterates of a run; iterate 0 is the start.
 ///
-/// Every number in a path is finite.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A path keeps every iterate, or, given a cap, a bounded sample of them: the iterates at
+/// multiples of a stride that doubles whenever the cap is reached, plus the last iterate,
+/// which is always exact. Every number in a path is finite. Two paths are equal when they
+/// hold the same iterates, whatever their caps.
+#[derive(Clone, Debug)]
 pub struct Path {
     dim: usize,
+    len: usize,
+    stride: usize,
+    cap: usize,
     params: Vec<f64>,
     values: Vec<f64>,
     grad_norms: Vec<f64>,
     gradients: Vec<f64>,
+    last_params: Vec<f64>,
+    last_gradient: Vec<f64>,
+    last_value: f64,
+    last_grad_norm: f64,
+    min_value: f64,
+}
+
+impl PartialEq for Path {
+    fn eq(&self, other: &Self) -> bool {
+        self.dim == other.dim
+            && self.len == other.len
+            && self.stride == other.stride
+            && self.params == other.params
+            && self.values == other.values
+            && self.grad_norms == other.grad_norms
+            && self.gradients == other.gradients
+            && self.last_params == other.last_params
+            && self.last_gradient == other.last_gradient
+            && self.last_value == other.last_value
+    }
 }
 
 impl Path {
-    fn new(dim: usize) -> Self {
+    fn new(dim: usize, cap: usize) -> Self {
         Self {
             dim,
-            ..Self::default()
+            len: 0,
+            stride: 1,
+            cap: cap.max(2),
+            params: Vec::new(),
+            values: Vec::new(),
+            grad_norms: Vec::new(),
+            gradients: Vec::new(),
+            last_params: vec![0.0; dim],
+            last_gradient: vec![0.0; dim],
+            last_value: 0.0,
+            last_grad_norm: 0.0,
+            min_value: f64::INFINITY,
         }
     }
 
     fn push(&mut self, p: &[f64], value: f64, gradient: &[f64]) {
-        self.params.extend_from_slice(p);
-        self.values.push(value);
-        self.gradients.extend_from_slice(gradient);
-        self.grad_norms.push(norm(gradient));
+        let grad_norm = norm(gradient);
+        if self.len.is_multiple_of(self.stride) {
+            if self.values.len() == self.cap {
+                self.halve();
+            }
+            if self.len.is_multiple_of(self.stride) {
+                self.params.extend_from_slice(p);
+                self.values.push(value);
+                self.gradients.extend_from_slice(gradient);
+                self.grad_norms.push(grad_norm);
+            }
+        }
+        self.last_params.copy_from_slice(p);
+        self.last_gradient.copy_from_slice(gradient);
+        self.last_value = value;
+        self.last_grad_norm = grad_norm;
+        self.min_value = self.min_value.min(value);
+        self.len += 1;
+    }
+
+    /// Keeps every other sample and doubles the stride.
+    fn halve(&mut self) {
+        let dim = self.dim;
+        let keep = self.values.len().div_ceil(2);
+        for i in 0..keep {
+            let from = 2 * i;
+            self.values[i] = self.values[from];
+            self.grad_norms[i] = self.grad_norms[from];
+            self.params
+                .copy_within(from * dim..(from + 1) * dim, i * dim);
+            self.gradients
+                .copy_within(from * dim..(from + 1) * dim, i * dim);
+        }
+        self.values.truncate(keep);
+        self.grad_norms.truncate(keep);
+        self.params.truncate(keep * dim);
+        self.gradients.truncate(keep * dim);
+        self.stride *= 2;
     }
 
     /// The number of iterates, the start included.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.len
     }
 
     /// Whether the path holds no iterate (never true for a path of a [`Run`]).
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len == 0
     }
 
     /// The number of parameters.
@@ -151,34 +252,154 @@ impl Path {
         self.dim
     }
 
-    /// The parameters of iterate `k`.
+    /// Iterations between kept samples: 1 while the path keeps every iterate.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The iterate that stands for iterate `k`: `k` itself if it is kept (always so for the
+    /// last one and for every iterate of an uncapped path), else the latest kept before it.
+    pub fn index_of(&self, k: usize) -> usize {
+        let last = self.len.saturating_sub(1);
+        if k >= last { last } else { k - k % self.stride }
+    }
+
+    fn sample(&self, k: usize) -> Option<usize> {
+        (k + 1 < self.len).then(|| k / self.stride)
+    }
+
+    /// The parameters of iterate `k` (see [`Self::index_of`]).
     pub fn point(&self, k: usize) -> &[f64] {
-        &self.params[k * self.dim..(k + 1) * self.dim]
+        match self.sample(k) {
+            Some(i) => &self.params[i * self.dim..(i + 1) * self.dim],
+            None => &self.last_params,
+        }
     }
 
-    /// The gradient (before clipping) at iterate `k`.
+    /// The gradient (before clipping) at iterate `k` (see [`Self::index_of`]).
     pub fn gradient(&self, k: usize) -> &[f64] {
-        &self.gradients[k * self.dim..(k + 1) * self.dim]
+        match self.sample(k) {
+            Some(i) => &self.gradients[i * self.dim..(i + 1) * self.dim],
+            None => &self.last_gradient,
+        }
     }
 
-    /// f at every iterate.
+    /// f at iterate `k` (see [`Self::index_of`]).
+    pub fn value(&self, k: usize) -> f64 {
+        self.sample(k).map_or(self.last_value, |i| self.values[i])
+    }
+
+    /// |grad f| at iterate `k` (see [`Self::index_of`]).
+    pub fn grad_norm(&self, k: usize) -> f64 {
+        self.sample(k)
+            .map_or(self.last_grad_norm, |i| self.grad_norms[i])
+    }
+
+    /// f at the kept samples (iterates 0, stride, 2 stride, ...): every iterate while the
+    /// stride is 1.
     pub fn values(&self) -> &[f64] {
         &self.values
     }
 
-    /// |grad f| at every iterate.
+    /// |grad f| at the kept samples, like [`Self::values`].
     pub fn grad_norms(&self) -> &[f64] {
         &self.grad_norms
     }
 
-    /// The iterates' parameters, one slice per iterate.
+    /// The kept samples' parameters, one slice per sample, like [`Self::values`].
     pub fn points(&self) -> std::slice::ChunksExact<'_, f64> {
         self.params.chunks_exact(self.dim.max(1))
     }
 
+    /// The kept iterates as (iteration, parameters), the last iterate included.
+    pub fn samples(&self) -> impl Iterator<Item = (usize, &[f64])> + '_ {
+        let stride = self.stride;
+        let kept = self.points().enumerate().map(move |(i, p)| (i * stride, p));
+        let last = self.len.checked_sub(1);
+        let last_kept =
+            last.is_some_and(|l| l.is_multiple_of(stride) && l / stride < self.values.len());
+        kept.chain(
+            last.filter(|_| !last_kept)
+                .map(|l| (l, self.last_params.as_slice())),
+        )
+    }
+
     /// The last iterate.
     pub fn last_point(&self) -> &[f64] {
-        self.point(self.len() - 1)
+        &self.last_params
+    }
+
+    /// f at the last iterate.
+    pub fn last_value(&self) -> f64 {
+        self.last_value
+    }
+
+    /// |grad f| at the last iterate.
+    pub fn last_grad_norm(&self) -> f64 {
+        self.last_grad_norm
+    }
+
+    /// The lowest f of every iterate, kept or not.
+    pub fn min_value(&self) -> f64 {
+        self.min_value
+    }
+}
+
+/// Values recorded once per step, kept like a [`Path`]: all of them, or every stride-th
+/// beyond a cap.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepValues {
+    count: usize,
+    stride: usize,
+    cap: usize,
+    values: Vec<f64>,
+}
+
+impl StepValues {
+    fn new(cap: usize) -> Self {
+        Self {
+            count: 0,
+            stride: 1,
+            cap: cap.max(2),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, v: f64) {
+        if self.count.is_multiple_of(self.stride) {
+            if self.values.len() == self.cap {
+                let keep = self.values.len().div_ceil(2);
+                for i in 0..keep {
+                    self.values[i] = self.values[2 * i];
+                }
+                self.values.truncate(keep);
+                self.stride *= 2;
+            }
+            if self.count.is_multiple_of(self.stride) {
+                self.values.push(v);
+            }
+        }
+        self.count += 1;
+    }
+
+    /// The kept values: entry i is step i * stride + 1's.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Steps between kept values.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The number of steps recorded.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no step was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 }
 
@@ -189,45 +410,30 @@ pub struct Run {
     spec: RunSpec,
     state: OptimizerState,
     path: Path,
-    /// The current gradient as the optimizer sees it (clipped).
+    /// The gradient the next step follows, as the optimizer sees it (clipped).
     gradient: Vec<f64>,
     next: Vec<f64>,
     stop: Option<StopReason>,
-    /// Mini-batches the gradient is drawn from, if not the whole objective.
-    batches: Option<Batches>,
-    /// The loss of the batch each step used, at the point it stepped from.
-    batch_losses: Vec<f64>,
+    /// Where each step's gradient comes from, if not the objective itself.
+    source: Option<Box<dyn GradientSource>>,
+    /// The value each draw of the source reported, at the point its step started from.
+    drawn_values: StepValues,
 }
 
 impl Run {
-    /// Validates `spec` and evaluates the start.
+    /// Validates `spec` and evaluates the start; the path keeps every iterate.
     pub fn new(objective: Arc<dyn Objective>, spec: RunSpec) -> Result<Self, EngineError> {
-        spec.validate(objective.as_ref())?;
-        let dim = spec.start.len();
-        let mut gradient = vec![0.0; dim];
-        let value = objective.value_and_gradient(&spec.start, &mut gradient);
-        if !value.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
-            return Err(EngineError::StartNotFinite {
-                function: objective.info().name.clone(),
-                point: format_point(&spec.start),
-            });
-        }
-        let mut path = Path::new(dim);
-        path.push(&spec.start, value, &gradient);
-        let mut run = Self {
-            objective,
-            state: OptimizerState::new(dim),
-            path,
-            gradient,
-            next: vec![0.0; dim],
-            stop: None,
-            spec,
-            batches: None,
-            batch_losses: Vec::new(),
-        };
-        clip_gradient(&mut run.gradient, run.spec.optimizer.clip);
-        run.check_convergence();
-        Ok(run)
+        Self::build(objective, spec, None, usize::MAX)
+    }
+
+    /// A run whose steps follow the gradients `source` draws (the path still records the
+    /// objective's own values).
+    pub fn with_source(
+        objective: Arc<dyn Objective>,
+        spec: RunSpec,
+        source: Box<dyn GradientSource>,
+    ) -> Result<Self, EngineError> {
+        Self::build(objective, spec, Some(source), usize::MAX)
     }
 
     /// A run whose every step follows the gradient of one mini-batch of `data` (with
@@ -244,19 +450,82 @@ impl Run {
                 points: data.len(),
             });
         }
-        let mut run = Self::new(objective, spec)?;
-        run.batches = Some(Batches::new(data, batch));
+        Self::with_source(objective, spec, Box::new(Batches::new(data, batch)))
+    }
+
+    /// The same run keeping at most about `cap` iterates of its path (and of its drawn
+    /// values); the last iterate stays exact. Call before stepping.
+    pub fn with_path_cap(mut self, cap: usize) -> Self {
+        let mut path = Path::new(self.path.dim, cap);
+        path.push(
+            &self.path.last_params,
+            self.path.last_value,
+            &self.path.last_gradient,
+        );
+        if self.path.len == 1 {
+            self.path = path;
+            self.drawn_values = StepValues::new(cap);
+        }
+        self
+    }
+
+    fn build(
+        objective: Arc<dyn Objective>,
+        spec: RunSpec,
+        source: Option<Box<dyn GradientSource>>,
+        cap: usize,
+    ) -> Result<Self, EngineError> {
+        spec.validate(objective.as_ref())?;
+        let dim = spec.start.len();
+        let mut gradient = vec![0.0; dim];
+        let value = objective.value_and_gradient(&spec.start, &mut gradient);
+        if !value.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return Err(EngineError::StartNotFinite {
+                function: objective.info().name.clone(),
+                point: format_point(&spec.start),
+            });
+        }
+        let mut path = Path::new(dim, cap);
+        path.push(&spec.start, value, &gradient);
+        let mut run = Self {
+            objective,
+            state: OptimizerState::new(dim),
+            path,
+            gradient,
+            next: vec![0.0; dim],
+            stop: None,
+            spec,
+            source,
+            drawn_values: StepValues::new(cap),
+        };
+        clip_gradient(&mut run.gradient, run.spec.optimizer.clip);
+        run.check_convergence();
         Ok(run)
+    }
+
+    /// The same run from its start, not yet stepped, keeping about `cap` iterates.
+    pub fn restarted(&self, cap: usize) -> Result<Self, EngineError> {
+        Self::build(
+            self.objective.clone(),
+            self.spec.clone(),
+            self.source.as_ref().map(|s| s.restarted()),
+            cap,
+        )
     }
 
     /// The batch spec of a mini-batch run.
     pub fn batch_spec(&self) -> Option<BatchSpec> {
-        self.batches.as_ref().map(Batches::spec)
+        self.source
+            .as_ref()?
+            .as_any()
+            .downcast_ref::<Batches>()
+            .map(Batches::spec)
     }
 
-    /// For mini-batch runs, the loss of the batch each step used (entry k for step k + 1).
-    pub fn batch_losses(&self) -> &[f64] {
-        &self.batch_losses
+    /// For runs with a gradient source (mini-batches), the value each draw reported at the
+    /// point its step started from: entry i for step i * stride + 1.
+    pub fn drawn_values(&self) -> &StepValues {
+        &self.drawn_values
     }
 
     /// The objective.
@@ -308,17 +577,15 @@ impl Run {
         if self.stop.is_some() {
             return false;
         }
-        let k = self.path.len() - 1;
-        let p = self.path.point(k);
-        let mut value = self.path.values[k];
-        let batch = self.batches.as_mut().map(Batches::next_loss);
-        if let Some(batch) = &batch {
-            value = batch.value_and_gradient(p, &mut self.gradient);
+        let p = self.path.last_point();
+        let mut value = self.path.last_value();
+        if let Some(source) = &mut self.source {
+            value = source.draw(p, &mut self.gradient);
             clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
-            self.batch_losses.push(value);
+            self.drawn_values.push(value);
         }
-        let step_objective: &dyn Objective = match &batch {
-            Some(batch) => batch,
+        let step_objective: &dyn Objective = match &self.source {
+            Some(source) => source.drawn(),
             None => self.objective.as_ref(),
         };
         let outcome = self.state.step(
@@ -329,8 +596,12 @@ impl Run {
             &self.gradient,
             &mut self.next,
         );
-        if outcome == Err(StepFailure::SingularHessian) {
-            return self.finish(StopReason::SingularHessian);
+        match outcome {
+            Err(StepFailure::SingularHessian) => return self.finish(StopReason::SingularHessian),
+            Err(StepFailure::LineSearchFailed) => {
+                return self.finish(StopReason::LineSearchFailed);
+            }
+            Ok(()) => {}
         }
         if self.next.iter().any(|v| !v.is_finite()) || norm(&self.next) > DIVERGENCE_NORM {
             return self.finish(StopReason::Diverged);
@@ -376,8 +647,7 @@ impl Run {
     }
 
     fn check_convergence(&mut self) -> bool {
-        let k = self.path.len() - 1;
-        if self.spec.tol > 0.0 && self.path.grad_norms[k] < self.spec.tol {
+        if self.spec.tol > 0.0 && self.path.last_grad_norm() < self.spec.tol {
             self.finish(StopReason::Converged);
             return true;
         }
@@ -390,7 +660,65 @@ impl Run {
     }
 }
 
-/// The Euclidean norm.
+/// The Euclidean norm, without overflow or underflow while every component is finite.
 pub fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+    let sum: f64 = v.iter().map(|x| x * x).sum();
+    if sum.is_finite() && sum > 1e-290 {
+        return sum.sqrt();
+    }
+    // Squares overflowed or underflowed: scale by the largest component first.
+    let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    scale * v.iter().map(|x| (x / scale).powi(2)).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_norm_neither_overflows_nor_underflows() {
+        assert_eq!(norm(&[3.0, 4.0]), 5.0);
+        assert!((norm(&[3e200, 4e200]) / 5e200 - 1.0).abs() < 1e-15);
+        assert!((norm(&[3e-200, 4e-200]) / 5e-200 - 1.0).abs() < 1e-15);
+        assert_eq!(norm(&[f64::MAX, 0.0]), f64::MAX);
+        assert_eq!(norm(&[0.0, 0.0]), 0.0);
+    }
+
+    #[test]
+    fn a_capped_path_keeps_a_bounded_sample_and_the_exact_last_iterate() {
+        let mut path = Path::new(1, 8);
+        for k in 0..1000 {
+            path.push(&[k as f64], k as f64, &[1.0]);
+        }
+        assert_eq!(path.len(), 1000);
+        assert!(path.values().len() <= 8, "{}", path.values().len());
+        assert_eq!(path.last_point(), &[999.0]);
+        assert_eq!(path.value(999), 999.0);
+        let stride = path.stride();
+        assert!(stride >= 128);
+        for (i, v) in path.values().iter().enumerate() {
+            assert_eq!(*v, (i * stride) as f64);
+        }
+        assert_eq!(path.index_of(stride + 1), stride);
+        assert_eq!(path.point(stride + 1), &[stride as f64]);
+        let samples: Vec<usize> = path.samples().map(|(k, _)| k).collect();
+        assert_eq!(*samples.last().unwrap(), 999);
+        assert!(samples.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(path.min_value(), 0.0);
+    }
+
+    #[test]
+    fn an_uncapped_path_keeps_every_iterate() {
+        let mut path = Path::new(2, usize::MAX);
+        for k in 0..100 {
+            path.push(&[k as f64, 0.0], k as f64, &[0.0, 0.0]);
+        }
+        assert_eq!(path.stride(), 1);
+        assert_eq!(path.values().len(), 100);
+        assert_eq!(path.samples().count(), 100);
+        assert_eq!(path.point(42), &[42.0, 0.0]);
+    }
 }

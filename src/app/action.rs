@@ -1,0 +1,116 @@
+//! Every change a user can make, as a value. Views return actions; [`super::model::Model::apply`]
+//! is the only place they take effect, so a test, a lesson or undo can replay them.
+
+use serde::{Deserialize, Serialize};
+
+use super::lab::BatchMode;
+use super::settings::DisplaySettings;
+use super::simulation::Speed;
+use crate::engine::function::DataSource;
+use crate::engine::regression::DataSpec;
+use crate::engine::{FunctionSpec, OptimizerConfig};
+
+/// One change to the app's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Show a function (a preset, or the regression lab with its data) with one run.
+    SetFunction(FunctionSpec),
+    /// Move the selected run's start (making a run if there is none) and restart it.
+    SetStart(Vec<f64>),
+    /// Add a run from this start with the selected run's settings, in a new color.
+    AddRun(Vec<f64>),
+    /// Remove run `i`.
+    RemoveRun(usize),
+    /// Select run `i`, whose settings the controls edit.
+    SelectRun(usize),
+    /// Remove every run.
+    ClearRuns,
+    /// Set the selected run's optimizer and hyperparameters.
+    SetOptimizer(OptimizerConfig),
+    /// Iterations every run may take (outside the lab).
+    SetIterations(u64),
+    /// Stop runs once |grad f| < tol, or not.
+    SetTolerance {
+        /// Whether the test is on.
+        enabled: bool,
+        /// The tolerance.
+        tol: f64,
+    },
+    /// Animation speed.
+    SetSpeed(Speed),
+    /// Start or stop the animation.
+    TogglePlay,
+    /// Pause and show one more iteration.
+    Step,
+    /// Back to iteration 0, playing.
+    Reset,
+    /// Show iteration `k`, paused.
+    ScrubTo(usize),
+    /// Compute every run to its end at once while a slider is dragged (or stop doing so).
+    SetPreview(bool),
+    /// Colormap, scales, contours and arrows.
+    SetDisplay(DisplaySettings),
+    /// Logarithmic y axes in the charts.
+    SetChartLog(bool),
+    /// The lab's data: generated or read from a file.
+    SetLabData(DataSource),
+    /// Rescale the lab's x to mean 0 and standard deviation 1, or not.
+    SetStandardize(bool),
+    /// The selected lab run's batch mode and mini-batch size.
+    SetBatch {
+        /// Batch, mini-batch or stochastic.
+        mode: BatchMode,
+        /// Points per mini-batch.
+        size: usize,
+    },
+    /// Passes over the data and the shuffles' seed, for every lab run.
+    SetLabTraining {
+        /// Passes over the data.
+        epochs: u64,
+        /// Seed of the shuffles.
+        seed: u64,
+    },
+    /// Draw the current batch's own loss contours, or not.
+    SetBatchContours(bool),
+    /// The generator's fields as typed (applied by Generate).
+    EditGenerator(DataSpec),
+    /// The CSV path as typed (applied by Load CSV).
+    EditCsvPath(String),
+    /// Take back the last change.
+    Undo,
+    /// Apply again the last change taken back.
+    Redo,
+}
+
+impl Action {
+    /// Whether the action changes what undo restores (playback and undo itself do not).
+    pub fn is_undoable(&self) -> bool {
+        !matches!(
+            self,
+            Self::TogglePlay
+                | Self::Step
+                | Self::Reset
+                | Self::ScrubTo(_)
+                | Self::SetPreview(_)
+                | Self::SetSpeed(_)
+                | Self::Undo
+                | Self::Redo
+        )
+    }
+
+    /// Actions with the same key in one gesture (a slider drag, typing in a field) make one
+    /// undo step; `None` for actions that are each their own step.
+    pub fn merge_key(&self) -> Option<u8> {
+        match self {
+            Self::SetOptimizer(_) => Some(1),
+            Self::SetIterations(_) => Some(2),
+            Self::SetTolerance { .. } => Some(3),
+            Self::SetDisplay(_) => Some(4),
+            Self::SetBatch { .. } => Some(5),
+            Self::SetLabTraining { .. } => Some(6),
+            Self::EditGenerator(_) => Some(7),
+            Self::EditCsvPath(_) => Some(8),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The app's state and the one method that changes it: [`Model::apply`]. No egui in here,
+//! so tests build a model, apply actions and check the result without a window.
+
+use std::sync::Arc;
+
+use super::action::Action;
+use super::lab::{BatchMode, LabSummary};
+use super::settings::{MAX_UI_ITERATIONS, Settings};
+use super::simulation::{LabRuns, RunSetup, Simulation};
+use crate::engine::function::DataSource;
+use crate::engine::regression::{Dataset, LossObjective};
+use crate::engine::{EngineError, FunctionSpec, Objective, PresetKind};
+
+/// The most runs the window holds at once.
+pub const MAX_RUNS: usize = 200;
+
+/// How many changes undo walks back.
+pub const UNDO_DEPTH: usize = 200;
+
+/// A one-line message for the user, shown until replaced or dismissed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// Something went as asked (e.g. a file was saved).
+    Info(String),
+    /// Something was refused, with the reason.
+    Error(String),
+}
+
+/// What undo restores: the settings with the runs, and where the animation stood.
+#[derive(Clone, Debug)]
+struct Snapshot {
+    settings: Settings,
+    selected: usize,
+    shown: usize,
+    lab_data: Option<Arc<Dataset>>,
+}
+
+/// Undo and redo stacks; consecutive actions of one gesture merge into one step.
+#[derive(Clone, Debug, Default)]
+struct History {
+    undo: Vec<Snapshot>,
+    redo: Vec<Snapshot>,
+    /// The merge key of the last recorded action while its gesture is still going on.
+    open: Option<u8>,
+}
+
+/// The app's state: settings, runs and the lab's data.
+pub struct Model {
+    /// What is saved between sessions (the runs are mirrored from the simulation).
+    pub settings: Settings,
+    /// Runs and animation.
+    pub sim: Simulation,
+    /// The regression lab's data, as fitted (standardized if asked).
+    pub lab_data: Option<Arc<Dataset>>,
+    /// What the lab's views need of the data, computed once per data set.
+    pub lab_summary: Option<LabSummary>,
+    /// The last message to the user.
+    pub notice: Option<Notice>,
+    /// Raw data read or generated for a source, so undo and re-applying need no I/O.
+    loaded: Option<(DataSource, Arc<Dataset>)>,
+    history: History,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new(Settings::default())
+    }
+}
+
+impl Model {
+    /// The model with `settings`; runs that do not fit the function are dropped with a notice.
+    pub fn new(settings: Settings) -> Self {
+        let settings = settings.sanitized();
+        let bowl = || {
+            PresetKind::Bowl
+                .objective(None)
+                .expect("the bowl has no options to get wrong")
+        };
+        let mut sim = Simulation::new(bowl(), settings.iterations, settings.effective_tol());
+        sim.speed = settings.speed;
+        let mut model = Self {
+            sim,
+            settings,
+            lab_data: None,
+            lab_summary: None,
+            notice: None,
+            loaded: None,
+            history: History::default(),
+        };
+        let saved = std::mem::take(&mut model.settings.runs);
+        let function = model.settings.function.clone();
+        if let Err(e) = model.show_function(&function, saved) {
+            model.notice = Some(Notice::Error(e));
+            let fallback = if function.is_regression() {
+                // The saved data source failed (a moved CSV file): the lab's own data.
+                FunctionSpec::Regression {
+                    data: DataSource::Generated(model.settings.lab.spec),
+                    standardize: false,
+                }
+            } else {
+                FunctionSpec::default()
+            };
+            if model.show_function(&fallback, Vec::new()).is_err() {
+                let _ = model.show_function(&FunctionSpec::default(), Vec::new());
+            }
+        }
+        model
+    }
+
+    /// The objective shown.
+    pub fn objective(&self) -> &Arc<dyn Objective> {
+        self.sim.objective()
+    }
+
+    /// Whether the regression lab is shown.
+    pub fn in_lab(&self) -> bool {
+        self.settings.function.is_regression()
+    }
+
+    /// Whether there is a change to undo.
+    pub fn can_undo(&self) -> bool {
+        !self.history.undo.is_empty()
+    }
+
+    /// Whether there is a change to redo.
+    pub fn can_redo(&self) -> bool {
+        !self.history.redo.is_empty()
+    }
+
+    /// Ends the current gesture: the next action starts a new undo step.
+    pub fn end_gesture(&mut self) {
+        self.history.open = None;
+    }
+
+    /// Applies every action in order.
+    pub fn apply_all(&mut self, actions: impl IntoIterator<Item = Action>) {
+        for action in actions {
+            self.apply(action);
+        }
+    }
+
+    /// Applies one action: the only way the state changes.
+    pub fn apply(&mut self, action: Action) {
+        if action.is_undoable() {
+            let key = action.merge_key();
+            if key.is_none() || key != self.history.open {
+                let snapshot = self.snapshot();
+                self.history.undo.push(snapshot);
+                if self.history.undo.len() > UNDO_DEPTH {
+                    self.history.undo.remove(0);
+                }
+                self.history.redo.clear();
+            }
+            self.history.open = key;
+        }
+        match action {
+            Action::SetFunction(spec) => {
+                if let Err(e) = self.set_function(&spec) {
+                    self.notice = Some(Notice::Error(e));
+                }
+            }
+            Action::SetStart(start) => self.set_start(start),
+            Action::AddRun(start) => self.add_run(start),
+            Action::RemoveRun(i) => self.sim.remove_run(i),
+            Action::SelectRun(i) => {
+                if let Some(slot) = self.sim.slots().get(i) {
+                    self.settings.optimizer = slot.setup.optimizer;
+                    self.sim.selected = i;
+                }
+            }
+            Action::ClearRuns => self.sim.clear(),
+            Action::SetOptimizer(config) => match config.validate() {
+                Ok(()) => {
+                    self.settings.optimizer = config;
+                    self.update_selected(|setup| setup.optimizer = config);
+                }
+                Err(e) => self.notice = Some(Notice::Error(e.to_string())),
+            },
+            Action::SetIterations(iterations) => {
+                if iterations > MAX_UI_ITERATIONS {
+                    self.notice = Some(Notice::Error(format!(
+                        "iterations are capped at {MAX_UI_ITERATIONS} in the window (the command line takes up to 10,000,000)"
+                    )));
+                }
+                self.settings.iterations = iterations.clamp(1, MAX_UI_ITERATIONS);
+                self.apply_limits();
+            }
+            Action::SetTolerance { enabled, tol } => {
+                self.settings.use_tolerance = enabled;
+                if tol.is_finite() && (1e-12..=1.0).contains(&tol) {
+                    self.settings.tolerance = tol;
+                } else {
+                    self.notice = Some(Notice::Error(format!(
+                        "the tolerance must be between 1e-12 and 1, got {}",
+                        crate::engine::format::human(tol)
+                    )));
+                }
+                self.apply_limits();
+            }
+            Action::SetSpeed(speed) => {
+                let speed = match speed {
+                    super::simulation::Speed::PerSecond(rate) if rate.is_finite() => {
+                        super::simulation::Speed::PerSecond(rate.clamp(1.0, 1000.0))
+                    }
+                    super::simulation::Speed::PerSecond(_) => self.settings.speed,
+                    instant => instant,
+                };
+                self.settings.speed = speed;
+                self.sim.speed = speed;
+            }
+            Action::TogglePlay => self.sim.toggle_play(),
+            Action::Step => self.sim.step_once(),
+            Action::Reset => self.sim.restart(),
+            Action::ScrubTo(k) => self.sim.scrub_to(k),
+            Action::SetPreview(on) => self.sim.preview = on,
+            Action::SetDisplay(display) => self.settings.display = display.sanitized(),
+            Action::SetChartLog(on) => self.settings.chart_log = on,
+            Action::SetLabData(data) => {
+                let spec = FunctionSpec::Regression {
+                    data,
+                    standardize: self.settings.lab.standardize,
+                };
+                if let Err(e) = self.set_function(&spec) {
+                    self.notice = Some(Notice::Error(e));
+                }
+            }
+            Action::SetStandardize(on) => {
+                let spec = FunctionSpec::Regression {
+                    data: self.settings.lab.data.clone(),
+                    standardize: on,
+                };
+                if let Err(e) = self.set_function(&spec) {
+                    self.notice = Some(Notice::Error(e));
+                }
+            }
+            Action::SetBatch { mode, size } => {
+                let n = self.lab_data.as_ref().map_or(2, |d| d.len());
+                self.settings.lab.mode = mode;
+                self.settings.lab.batch_size = size.clamp(1, n.max(1));
+                let batch = self.settings.lab.batch_for_new_runs();
+                self.update_selected(|setup| setup.batch = batch);
+            }
+            Action::SetLabTraining { epochs, seed } => self.set_lab_training(epochs, seed),
+            Action::SetBatchContours(on) => self.settings.lab.show_batch_contours = on,
+            Action::EditGenerator(spec) => self.settings.lab.spec = spec,
+            Action::EditCsvPath(path) => self.settings.lab.csv_path = path,
+            Action::Undo => self.undo(),
+            Action::Redo => self.redo(),
+        }
+    }
+
+    /// Stores raw data for `source`, read or generated elsewhere (a background job), so that
+    /// applying an action with that source needs no I/O.
+    pub fn provide_data(&mut self, source: DataSource, data: Arc<Dataset>) {
+        self.loaded = Some((source, data));
+    }
+
+    /// Whether data for `source` is at hand without reading a file.
+    pub fn has_data_for(&self, source: &DataSource) -> bool {
+        matches!(source, DataSource::Generated(_))
+            || self.loaded.as_ref().is_some_and(|(s, _)| s == source)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let mut settings = self.settings.clone();
+        settings.runs = self.sim.setups();
+        Snapshot {
+            settings,
+            selected: self.sim.selected,
+            shown: self.sim.shown(),
+            lab_data: self.lab_data.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: Snapshot) {
+        let Snapshot {
+            mut settings,
+            selected,
+            shown,
+            lab_data,
+        } = snapshot;
+        let runs = std::mem::take(&mut settings.runs);
+        let function = settings.function.clone();
+        self.settings = settings;
+        let result = match lab_data {
+            Some(data) if function.is_regression() => {
+                self.set_lab_data(data);
+                self.enter_lab_with(runs);
+                Ok(())
+            }
+            _ => self.show_function(&function, runs),
+        };
+        if let Err(e) = result {
+            self.notice = Some(Notice::Error(e));
+        }
+        self.sim.selected = selected.min(self.sim.slots().len().saturating_sub(1));
+        self.sim.scrub_to(shown);
+    }
+
+    fn undo(&mut self) {
+        if let Some(snapshot) = self.history.undo.pop() {
+            let now = self.snapshot();
+            self.history.redo.push(now);
+            self.restore(snapshot);
+        }
+        self.history.open = None;
+    }
+
+    fn redo(&mut self) {
+        if let Some(snapshot) = self.history.redo.pop() {
+            let now = self.snapshot();
+            self.history.undo.push(now);
+            self.restore(snapshot);
+        }
+        self.history.open = None;
+    }
+
+    /// A run from the function's default start with the current optimizer.
+    fn default_setup(&self) -> RunSetup {
+        RunSetup {
+            start: self.objective().info().default_start.clone(),
+            optimizer: self.settings.optimizer,
+            color: 0,
+            batch: self.batch_for_new_runs(),
+        }
+    }
+
+    /// The batch size new runs get: the lab's current mode, or none outside the lab.
+    fn batch_for_new_runs(&self) -> Option<usize> {
+        if self.in_lab() {
+            self.settings.lab.batch_for_new_runs()
+        } else {
+            None
+        }
+    }
+
+    fn next_color(&self) -> usize {
+        (0..)
+            .find(|c| !self.sim.slots().iter().any(|s| s.setup.color == *c))
+            .unwrap_or(0)
+    }
+
+    /// Switches to `spec` with one run from its default start.
+    fn set_function(&mut self, spec: &FunctionSpec) -> Result<(), String> {
+        if spec.dim() > 2 {
+            return Err(format!(
+                "{} is n-dimensional and has no window view; use `descent run`",
+                spec.name()
+            ));
+        }
+        let was = self.settings.function.clone();
+        self.show_function(spec, Vec::new())?;
+        if !spec.is_regression() && was != *spec {
+            self.settings.display.log_color = spec.prefers_log_color();
+        }
+        self.notice = None;
+        Ok(())
+    }
+
+    /// Builds `spec` and shows it with `runs` (its default run if none fit).
+    fn show_function(&mut self, spec: &FunctionSpec, runs: Vec<RunSetup>) -> Result<(), String> {
+        if let FunctionSpec::Regression { data, standardize } = spec {
+            let raw = self.raw_data(data)?;
+            let fitted = if *standardize {
+                Arc::new(raw.standardized().map_err(|e| e.to_string())?)
+            } else {
+                raw
+            };
+            self.settings.lab.data = data.clone();
+            self.settings.lab.standardize = *standardize;
+            self.settings.function = spec.clone();
+            self.set_lab_data(fitted);
+            let keep = if runs.is_empty() && self.sim.lab().is_some() {
+                self.sim.setups()
+            } else {
+                runs
+            };
+            self.enter_lab_with(keep);
+            return Ok(());
+        }
+        let function = spec.build().map_err(|e| e.to_string())?;
+        self.settings.function = spec.clone();
+        self.sim.set_lab(None);
+        self.lab_data = None;
+        self.lab_summary = None;
+        let mut runs = runs;
+        if runs.is_empty() {
+            runs.push(RunSetup {
+                start: function.objective.info().default_start.clone(),
+                optimizer: self.settings.optimizer,
+                color: 0,
+                batch: None,
+            });
+        }
+        let errors = self.sim.reset_with(
+            function.objective,
+            self.settings.iterations,
+            self.settings.effective_tol(),
+            runs,
+        );
+        if let Some(e) = errors.first() {
+            self.notice = Some(Notice::Error(format!("a saved run was dropped: {e}")));
+        }
+        if self.sim.slots().is_empty() {
+            let setup = self.default_setup();
+            let _ = self.sim.add_run(setup);
+        }
+        Ok(())
+    }
+
+    /// The raw points of `source`: from the cache, generated, or read from the file.
+    fn raw_data(&mut self, source: &DataSource) -> Result<Arc<Dataset>, String> {
+        if let Some((cached, data)) = &self.loaded
+            && cached == source
+        {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(source.load().map_err(|e| e.to_string())?);
+        self.loaded = Some((source.clone(), data.clone()));
+        Ok(data)
+    }
+
+    /// Sets the lab's data and the summary the views read every frame.
+    fn set_lab_data(&mut self, data: Arc<Dataset>) {
+        let (lo, hi) = data
+            .x
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        self.lab_summary = Some(LabSummary {
+            x_range: (lo, hi),
+            best: data.stats().least_squares(),
+        });
+        self.lab_data = Some(data);
+    }
+
+    /// Puts the lab's data into the simulation with `setups` as its runs (one default run if
+    /// none fit).
+    fn enter_lab_with(&mut self, setups: Vec<RunSetup>) {
+        let Some(data) = self.lab_data.clone() else {
+            return;
+        };
+        let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(&data));
+        self.sim.set_lab(Some(LabRuns {
+            data,
+            seed: self.settings.lab.seed,
+            epochs: self.settings.lab.epochs,
+        }));
+        let iterations = self.sim.lab().map_or(1, |lab| lab.steps(None));
+        let errors =
+            self.sim
+                .reset_with(objective, iterations, self.settings.effective_tol(), setups);
+        if let Some(e) = errors.first() {
+            self.notice = Some(Notice::Error(e.to_string()));
+        }
+        if self.sim.slots().is_empty() {
+            let setup = RunSetup {
+                start: vec![0.0, 0.0],
+                ..self.default_setup()
+            };
+            let _ = self.sim.add_run(setup);
+        }
+    }
+
+    /// Changes epochs and the shuffles' seed: the runs are rebuilt, the data stays.
+    fn set_lab_training(&mut self, epochs: u64, seed: u64) {
+        self.settings.lab.epochs = epochs.clamp(1, 10_000);
+        self.settings.lab.seed = seed;
+        if let Some(lab) = self.sim.lab().cloned() {
+            self.sim.set_lab(Some(LabRuns {
+                epochs: self.settings.lab.epochs,
+                seed,
+                ..lab
+            }));
+            let result = self.sim.rebuild();
+            self.report(result);
+        }
+    }
+
+    /// Sets the start of the selected run (creating one if there is none) and restarts it.
+    fn set_start(&mut self, start: Vec<f64>) {
+        let setup = match self.sim.selected_slot() {
+            Some(slot) => RunSetup {
+                start,
+                ..slot.setup.clone()
+            },
+            None => RunSetup {
+                start,
+                optimizer: self.settings.optimizer,
+                color: self.next_color(),
+                batch: self.batch_for_new_runs(),
+            },
+        };
+        let result = self.sim.set_selected(setup);
+        self.report(result);
+    }
+
+    /// Adds a run from `start` with the selected run's optimizer, in a new color.
+    fn add_run(&mut self, start: Vec<f64>) {
+        if self.sim.slots().len() >= MAX_RUNS {
+            self.notice = Some(Notice::Error(format!(
+                "the window holds at most {MAX_RUNS} runs: remove some (or Clear runs) first"
+            )));
+            return;
+        }
+        let (optimizer, batch) = self
+            .sim
+            .selected_slot()
+            .map_or((self.settings.optimizer, self.batch_for_new_runs()), |s| {
+                (s.setup.optimizer, s.setup.batch)
+            });
+        let setup = RunSetup {
+            start,
+            optimizer,
+            color: self.next_color(),
+            batch,
+        };
+        let result = self.sim.add_run(setup);
+        self.report(result);
+    }
+
+    /// Changes the selected run's setup with `change` and restarts it, if there is one.
+    fn update_selected(&mut self, change: impl FnOnce(&mut RunSetup)) {
+        if let Some(slot) = self.sim.selected_slot() {
+            let mut setup = slot.setup.clone();
+            change(&mut setup);
+            let result = self.sim.set_selected(setup);
+            self.report(result);
+        }
+    }
+
+    /// Applies the iteration (or, in the lab, epoch) and tolerance settings to every run.
+    fn apply_limits(&mut self) {
+        let iterations = match self.sim.lab() {
+            Some(lab) => lab.steps(None),
+            None => self.settings.iterations,
+        };
+        let result = self
+            .sim
+            .set_limits(iterations, self.settings.effective_tol());
+        self.report(result);
+    }
+
+    fn report(&mut self, result: Result<(), EngineError>) {
+        match result {
+            Ok(()) => {
+                if matches!(self.notice, Some(Notice::Error(_))) {
+                    self.notice = None;
+                }
+            }
+            Err(e) => self.notice = Some(Notice::Error(e.to_string())),
+        }
+    }
+
+    /// The lab's batch mode of run `batch` (for the controls).
+    pub fn mode_of(batch: Option<usize>) -> BatchMode {
+        super::lab::LabSettings::mode_of(batch)
+    }
+}

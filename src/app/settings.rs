@@ -1,0 +1,270 @@
+//! What the app remembers between sessions, and how a state file is read: field by field,
+//! so one unreadable field resets only itself.
+
+use serde::{Deserialize, Serialize};
+
+use super::field::Colormap;
+use super::lab::{self, LabSettings};
+use super::simulation::{RunSetup, Speed};
+use crate::engine::function::DataSource;
+use crate::engine::{FunctionSpec, OptimizerConfig, OptimizerKind};
+
+/// The most iterations the controls accept.
+pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
+
+/// How the 2-D view draws the function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisplaySettings {
+    /// The heatmap's colormap.
+    pub colormap: Colormap,
+    /// Logarithmic color scale.
+    pub log_color: bool,
+    /// Draw contour lines.
+    pub show_contours: bool,
+    /// How many contour lines (1 to 40).
+    pub contour_count: usize,
+    /// Draw arrows of -grad f.
+    pub show_quiver: bool,
+    /// Arrows along the longer side of the view (4 to 50).
+    pub quiver_density: usize,
+}
+
+impl Default for DisplaySettings {
+    fn default() -> Self {
+        Self {
+            colormap: Colormap::Viridis,
+            log_color: false,
+            show_contours: true,
+            contour_count: 12,
+            show_quiver: true,
+            quiver_density: 20,
+        }
+    }
+}
+
+impl DisplaySettings {
+    /// The same settings with counts clamped to the sliders' ranges.
+    pub fn sanitized(mut self) -> Self {
+        self.contour_count = self.contour_count.clamp(1, 40);
+        self.quiver_density = self.quiver_density.clamp(4, 50);
+        self
+    }
+}
+
+/// Everything the app remembers between sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The function shown, in command-line form in the state file.
+    pub function: FunctionSpec,
+    /// The runs on it.
+    pub runs: Vec<RunSetup>,
+    /// The optimizer new runs start with.
+    pub optimizer: OptimizerConfig,
+    /// Iterations per run.
+    pub iterations: u64,
+    /// Whether runs stop once |grad f| < tolerance.
+    pub use_tolerance: bool,
+    /// The convergence tolerance.
+    pub tolerance: f64,
+    /// Animation speed.
+    pub speed: Speed,
+    /// How the function is drawn.
+    pub display: DisplaySettings,
+    /// Logarithmic y axes in the charts.
+    pub chart_log: bool,
+    /// The regression lab.
+    pub lab: LabSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            function: FunctionSpec::default(),
+            runs: Vec::new(),
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+            iterations: 100,
+            use_tolerance: false,
+            tolerance: 1e-6,
+            speed: Speed::PerSecond(10.0),
+            display: DisplaySettings::default(),
+            chart_log: false,
+            lab: LabSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Repairs what a stale or hand-edited state file could hold: functions the window
+    /// cannot show, out-of-range numbers. Runs are checked when they are rebuilt.
+    pub fn sanitized(mut self) -> Self {
+        let defaults = Self::default();
+        if self.function.dim() > 2 {
+            self.function = defaults.function.clone();
+            self.runs.clear();
+        }
+        if self.optimizer.validate().is_err() {
+            self.optimizer = defaults.optimizer;
+        }
+        self.iterations = self.iterations.clamp(1, MAX_UI_ITERATIONS);
+        if !(self.tolerance.is_finite() && (1e-12..=1.0).contains(&self.tolerance)) {
+            self.tolerance = defaults.tolerance;
+        }
+        if let Speed::PerSecond(rate) = self.speed
+            && !(1.0..=1000.0).contains(&rate)
+        {
+            self.speed = defaults.speed;
+        }
+        self.display = self.display.sanitized();
+        self.lab = self.lab.sanitized();
+        if let FunctionSpec::Regression { data, standardize } = &self.function {
+            self.lab.data = data.clone();
+            self.lab.standardize = *standardize;
+        }
+        self
+    }
+
+    /// The tolerance the engine uses (0 when the test is off).
+    pub fn effective_tol(&self) -> f64 {
+        if self.use_tolerance {
+            self.tolerance
+        } else {
+            0.0
+        }
+    }
+
+    /// The regression function of the lab's current data source.
+    pub fn lab_function(&self) -> FunctionSpec {
+        FunctionSpec::Regression {
+            data: self.lab.data.clone(),
+            standardize: self.lab.standardize,
+        }
+    }
+
+    /// The state file's text (JSON).
+    pub fn to_state_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a state file field by field: a field that cannot be read keeps its default and
+    /// is named in the returned list; text that is not a JSON object gives the defaults and
+    /// `["everything"]`.
+    pub fn from_state_text(text: &str) -> (Self, Vec<String>) {
+        let Ok(serde_json::Value::Object(saved)) = serde_json::from_str(text) else {
+            return (Self::default(), vec!["everything".to_string()]);
+        };
+        let serde_json::Value::Object(mut merged) =
+            serde_json::to_value(Self::default()).unwrap_or_default()
+        else {
+            return (Self::default(), vec!["everything".to_string()]);
+        };
+        let mut reset = Vec::new();
+        for (key, value) in saved {
+            if !merged.contains_key(&key) {
+                continue; // a field of an older version
+            }
+            let previous = merged.insert(key.clone(), value);
+            let readable =
+                serde_json::from_value::<Self>(serde_json::Value::Object(merged.clone())).is_ok();
+            if !readable {
+                if let Some(previous) = previous {
+                    merged.insert(key.clone(), previous);
+                }
+                reset.push(key);
+            }
+        }
+        let settings =
+            serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_default();
+        (settings, reset)
+    }
+
+    /// Settings that show the runs of a command-line request.
+    pub fn from_request(request: &crate::cli::RunRequest) -> Self {
+        let first = request.specs.first();
+        let tol = first.map_or(0.0, |s| s.tol);
+        let mut settings = Self {
+            function: request.function.spec.clone(),
+            runs: request
+                .specs
+                .iter()
+                .enumerate()
+                .map(|(i, spec)| RunSetup {
+                    start: spec.start.clone(),
+                    optimizer: spec.optimizer,
+                    color: i,
+                    batch: request.batch.map(|b| b.size),
+                })
+                .collect(),
+            optimizer: first.map_or(Self::default().optimizer, |s| s.optimizer),
+            iterations: first.map_or(100, |s| s.max_iters).min(MAX_UI_ITERATIONS),
+            use_tolerance: tol > 0.0,
+            tolerance: if tol > 0.0 { tol } else { 1e-6 },
+            ..Self::default()
+        };
+        settings.display.log_color = request.function.spec.prefers_log_color();
+        settings.lab = lab_from_request(request);
+        settings
+    }
+}
+
+/// The lab's training settings from a command-line regression request.
+fn lab_from_request(request: &crate::cli::RunRequest) -> LabSettings {
+    let n = request.data().map_or(1, |d| d.len());
+    let (mode, size, seed) = match request.batch {
+        None => (lab::BatchMode::Batch, 20, 0),
+        Some(b) if b.size == 1 => (lab::BatchMode::Stochastic, 20, b.seed),
+        Some(b) => (lab::BatchMode::MiniBatch, b.size, b.seed),
+    };
+    let per_epoch = request.batch.map_or(1, |b| b.steps_per_epoch(n)) as u64;
+    let steps = request.specs.first().map_or(100, |s| s.max_iters);
+    let mut lab = LabSettings {
+        mode,
+        batch_size: size,
+        seed,
+        epochs: (steps / per_epoch).max(1),
+        ..LabSettings::default()
+    };
+    if let FunctionSpec::Regression { data, standardize } = &request.function.spec {
+        lab.standardize = *standardize;
+        lab.data = data.clone();
+        match data {
+            DataSource::Generated(spec) => lab.spec = *spec,
+            DataSource::Csv(path) => lab.csv_path = path.display().to_string(),
+        }
+    }
+    lab
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_unreadable_field_resets_only_itself() {
+        let settings = Settings {
+            iterations: 321,
+            display: DisplaySettings {
+                contour_count: 7,
+                ..DisplaySettings::default()
+            },
+            ..Settings::default()
+        };
+        let mut value = serde_json::to_value(&settings).unwrap();
+        value["optimizer"] = serde_json::json!("not an optimizer");
+        value["function"] = serde_json::json!("banana");
+        let (read, reset) = Settings::from_state_text(&value.to_string());
+        assert_eq!(read.iterations, 321);
+        assert_eq!(read.display.contour_count, 7);
+        assert_eq!(read.optimizer, Settings::default().optimizer);
+        assert_eq!(read.function, Settings::default().function);
+        let mut reset = reset;
+        reset.sort();
+        assert_eq!(reset, ["function", "optimizer"]);
+        let (read, reset) = Settings::from_state_text("(ron: 1)");
+        assert_eq!(
+            (read, reset),
+            (Settings::default(), vec!["everything".to_string()])
+        );
+    }
+}

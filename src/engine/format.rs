@@ -1,0 +1,137 @@
+//! The one place numbers become text: short for people, exact for machines.
+//!
+//! [`human`] is what errors, status lines and hover labels show (`1e308`, `0.523`,
+//! `-1.5e-7`); [`exact`] is what CSV and JSON files hold: the shortest text that parses back
+//! to the same `f64`, in scientific notation when plain digits would be long.
+
+/// Up to six significant digits, trailing zeros dropped; scientific when tiny or huge.
+pub fn human(v: f64) -> String {
+    significant(v, 6)
+}
+
+/// Up to four significant digits, for axis ticks and color-bar labels.
+pub fn short(v: f64) -> String {
+    significant(v, 4)
+}
+
+/// The shortest text that parses back to exactly `v`: plain digits for magnitudes in
+/// [1e-5, 1e16), scientific notation (`1e308`, `2.5e-300`) otherwise.
+pub fn exact(v: f64) -> String {
+    if !v.is_finite() {
+        return non_finite(v).to_string();
+    }
+    if v == 0.0 || (1e-5..1e16).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// A point as `(a, b, c)` with [`human`].
+pub fn point(p: &[f64]) -> String {
+    let parts: Vec<String> = p.iter().map(|v| human(*v)).collect();
+    format!("({})", parts.join(", "))
+}
+
+fn non_finite(v: f64) -> &'static str {
+    if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// `v` rounded to `digits` significant digits, without trailing zeros.
+fn significant(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return non_finite(v).to_string();
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    // Decide on the value as rounded to `digits`, so that 999999.7 becomes 1e6.
+    let magnitude = format!("{:.*e}", digits - 1, v)
+        .parse::<f64>()
+        .unwrap_or(v)
+        .abs();
+    let scientific = if digits >= 6 {
+        !(1e-4..1e6).contains(&magnitude)
+    } else {
+        !(1e-3..1e5).contains(&magnitude)
+    };
+    // Rounding can carry into a new digit (999999.7 -> 1e6): decide on the rounded value.
+    let text = if scientific {
+        format!("{:.*e}", digits - 1, v)
+    } else {
+        let exponent = magnitude.log10().floor() as i32;
+        let decimals = (digits as i32 - 1 - exponent).clamp(0, 17) as usize;
+        format!("{v:.decimals$}")
+    };
+    let text = trim_mantissa(&text);
+    if text == "-0" { "0".to_string() } else { text }
+}
+
+/// Drops trailing zeros (and a bare point) from the mantissa: `1.500e3` -> `1.5e3`.
+fn trim_mantissa(text: &str) -> String {
+    let (mantissa, exponent) = match text.find('e') {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mantissa
+    };
+    format!("{mantissa}{exponent}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_get_short_numbers() {
+        assert_eq!(human(1e308), "1e308");
+        assert_eq!(human(f64::MAX), "1.79769e308");
+        assert_eq!(human(0.5230000001), "0.523");
+        assert_eq!(human(-1.5e-7), "-1.5e-7");
+        assert_eq!(human(73.6), "73.6");
+        assert_eq!(human(123456.7), "123457");
+        assert_eq!(human(999999.7), "1e6");
+        assert_eq!(human(-0.0), "0");
+        assert_eq!(human(f64::NAN), "NaN");
+        assert_eq!(human(f64::NEG_INFINITY), "-inf");
+        assert_eq!(short(0.56714329), "0.5671");
+        assert_eq!(short(2.0e5), "2e5");
+        assert_eq!(point(&[1.0, -2.5]), "(1, -2.5)");
+    }
+
+    #[test]
+    fn machines_get_exact_numbers() {
+        for v in [
+            1e308,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.1,
+            1.0 / 3.0,
+            -2.5e-7,
+            123456789.125,
+            1e16,
+            0.0,
+        ] {
+            let text = exact(v);
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
+            assert!(text.len() <= 24, "{text} is long");
+        }
+        assert_eq!(exact(1e308), "1e308");
+        assert_eq!(exact(0.5), "0.5");
+        assert_eq!(exact(3.0), "3");
+    }
+}
