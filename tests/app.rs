@@ -795,3 +795,148 @@ fn changing_epochs_keeps_the_data_and_typed_fields_wait_for_generate() {
     h.run_steps(2);
     assert_eq!(h.state().model.lab_data.as_ref().unwrap().len(), 50);
 }
+
+/// Vertices and indices of the last frame once tessellated, as egui would hand them to the GPU.
+fn tessellated_size(h: &Harness<'_, DescentApp>) -> (usize, usize) {
+    let output = h.output();
+    let primitives = h
+        .ctx
+        .tessellate(output.shapes.clone(), output.pixels_per_point);
+    primitives
+        .iter()
+        .filter_map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => Some((mesh.vertices.len(), mesh.indices.len())),
+            egui::epaint::Primitive::Callback(_) => None,
+        })
+        .fold((0, 0), |(v, i), (mv, mi)| (v + mv, i + mi))
+}
+
+#[test]
+fn a_start_next_to_a_pole_draws_a_small_frame() {
+    // At x = 1e-300, f'(x) = e^x - 1/x is -1e300: the dashed tangent, uncut, would be
+    // millions of dashes long and take gigabytes.
+    let mut app = DescentApp::new(Settings {
+        function: spec("exp-log"),
+        runs: vec![descent::app::simulation::RunSetup {
+            start: vec![1e-300],
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+            color: 0,
+            batch: None,
+        }],
+        ..Settings::default()
+    });
+    app.model.sim.playing = false;
+    let mut h = harness(app);
+    h.run_steps(3);
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![1e-300]);
+    let (vertices, indices) = tessellated_size(&h);
+    assert!(
+        vertices < 200_000 && indices < 400_000,
+        "{vertices} vertices, {indices} indices"
+    );
+    // A start inside the view with a steep tangent (slope -500): cut to the view as well.
+    h.state_mut().apply([Action::SetStart(vec![0.002])]);
+    h.run_steps(3);
+    let (vertices, _) = tessellated_size(&h);
+    assert!(
+        vertices < 200_000,
+        "{vertices} vertices with a steep tangent in view"
+    );
+}
+
+/// Opens a menu of the menu bar by hovering and clicking it.
+fn open_menu(h: &mut Harness<'_, DescentApp>, name: &str) {
+    h.get_by_label(name).hover();
+    h.run_steps(1);
+    h.get_by_label(name).click();
+    h.run_steps(2);
+}
+
+#[test]
+fn a_click_that_moved_the_start_is_one_ctrl_z_away() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    let pos = screen_pos(&h, 2.0, 3.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    assert_ne!(h.state().model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    h.run_steps(2);
+    let start = h.state().model.sim.slots()[0].setup.start.clone();
+    assert!((start[0] - 2.0).abs() <= units_per_point(&h), "{start:?}");
+    // The Edit menu does the same.
+    open_menu(&mut h, "Edit");
+    h.get_by_label_contains("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+}
+
+#[test]
+fn every_remove_button_has_its_own_name_and_the_legend_names_runs() {
+    let mut app = paused("three-wells");
+    app.apply([
+        Action::AddRun(vec![1.2, 3.0]),
+        Action::AddRun(vec![0.6, 3.0]),
+    ]);
+    let mut h = harness(app);
+    h.run_steps(3);
+    h.get_by_label("Remove run 2").click();
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.setups().len(), 2);
+    assert_eq!(h.state().model.sim.setups()[1].start, vec![0.6, 3.0]);
+    // The legend (and the run list) name runs by optimizer and learning rate.
+    assert!(
+        h.query_all_by_label("Run 1: Gradient descent, lr 0.1")
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn exporting_long_runs_does_not_hold_up_frames() {
+    let runs = (0..10)
+        .map(|i| descent::app::simulation::RunSetup {
+            start: vec![0.1 * i as f64, 1.0],
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 1e-7),
+            color: i,
+            batch: None,
+        })
+        .collect();
+    let app = DescentApp::new(Settings {
+        function: spec("three-wells"),
+        runs,
+        iterations: 1_000_000,
+        ..Settings::default()
+    });
+    // Background jobs, as in the window.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut DescentApp| app.ui(ui), app);
+    h.run_steps(2);
+    let file = std::env::temp_dir().join(format!("descent-bg-export-{}.csv", std::process::id()));
+    open_menu(&mut h, "File");
+    h.get_by_label("Export paths (CSV)…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "File").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "File")
+        .type_text(&format!("{}", file.display()));
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(1);
+    // Frames go on while 10 million rows are written: the export is still busy after them.
+    assert!(h.state().is_exporting(), "the export ran on the frame");
+    h.run_steps(3);
+    h.get_by_label("Cancel export").click();
+    h.run_steps(2);
+    assert!(!h.state().is_exporting());
+    assert!(!file.exists(), "a cancelled export leaves no file");
+    assert!(matches!(
+        &h.state().model.notice,
+        Some(descent::app::Notice::Info(text)) if text.contains("cancelled")
+    ));
+}

@@ -124,43 +124,60 @@ impl Charts {
         ui.horizontal(|ui| {
             for (id, series) in charts {
                 let (title, x_title) = series.titles(log);
-                Plot::new(id)
+                let budget = (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(100, 2000);
+                let lines: Vec<(egui::Color32, Vec<[f64; 2]>)> = model
+                    .sim
+                    .slots()
+                    .iter()
+                    .map(|slot| {
+                        let k = slot.shown_index(shown);
+                        let points = series
+                            .points(slot, k, budget)
+                            .into_iter()
+                            .filter_map(|(x, v)| {
+                                let y = match (log, series) {
+                                    (false, _) => v,
+                                    (true, Series::GradNorm) => v.log10(),
+                                    (true, _) => (v - f_ref).log10(),
+                                };
+                                // Far beyond any axis a person reads, and clear of overflow.
+                                y.is_finite().then_some([x, y.clamp(-1e300, 1e300)])
+                            })
+                            .collect();
+                        (run_color(slot.setup.color), points)
+                    })
+                    .collect();
+                let (lo, hi) = lines
+                    .iter()
+                    .flat_map(|(_, points)| points.iter().map(|p| p[1]))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+                        (lo.min(y), hi.max(y))
+                    });
+                let mut plot = Plot::new(id)
                     .width(width)
                     .height(height)
                     .x_axis_label(x_title)
                     .y_axis_label(title)
-                    .allow_boxed_zoom(false)
-                    .show(ui, |plot_ui| {
-                        let budget =
-                            (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(100, 2000);
-                        for slot in model.sim.slots() {
-                            let k = slot.shown_index(shown);
-                            let points: Vec<[f64; 2]> = series
-                                .points(slot, k, budget)
-                                .into_iter()
-                                .filter_map(|(x, v)| {
-                                    let y = match (log, series) {
-                                        (false, _) => v,
-                                        (true, Series::GradNorm) => v.log10(),
-                                        (true, _) => (v - f_ref).log10(),
-                                    };
-                                    y.is_finite().then_some([x, y])
-                                })
-                                .collect();
-                            plot_ui.line(
-                                Line::new("", points)
-                                    .color(run_color(slot.setup.color))
-                                    .width(1.5),
-                            );
+                    .allow_boxed_zoom(false);
+                if lo <= hi {
+                    // A flat series gets a span of its own size, so even 1e300 has a y axis.
+                    let pad = ((hi - lo) * 0.05)
+                        .max(hi.abs().max(lo.abs()) * 1e-3)
+                        .max(1e-9);
+                    plot = plot.include_y(lo - pad).include_y(hi + pad);
+                }
+                plot.show(ui, |plot_ui| {
+                    for (color, points) in lines {
+                        plot_ui.line(Line::new("", points).color(color).width(1.5));
+                    }
+                    let marker = match (series, model.sim.selected_slot()) {
+                        (Series::EpochLoss(n), Some(slot)) => {
+                            slot.shown_index(shown) as f64 / steps_per_epoch(slot, n) as f64
                         }
-                        let marker = match (series, model.sim.selected_slot()) {
-                            (Series::EpochLoss(n), Some(slot)) => {
-                                slot.shown_index(shown) as f64 / steps_per_epoch(slot, n) as f64
-                            }
-                            _ => shown as f64,
-                        };
-                        plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
-                    });
+                        _ => shown as f64,
+                    };
+                    plot_ui.add(VLine::new("", marker).color(egui::Color32::GRAY).width(1.0));
+                });
             }
         });
     }

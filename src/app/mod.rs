@@ -139,6 +139,11 @@ impl DescentApp {
         self.view2d.is_pending() || self.data_load.is_some() || self.export.is_busy()
     }
 
+    /// Whether a CSV export is running.
+    pub fn is_exporting(&self) -> bool {
+        self.export.is_busy()
+    }
+
     /// Applies actions in order, as the window would (see [`Self::dispatch`]).
     pub fn apply(&mut self, actions: impl IntoIterator<Item = Action>) {
         for action in actions {
