@@ -316,14 +316,44 @@ fn the_one_dimensional_view_is_the_course_lab() {
         h.state().model.sim.slots()[0].run.stop_reason(),
         Some(StopReason::LeftDomain)
     );
-    // A click outside the domain is refused with a message, and the run stays.
-    let pos = screen_pos(&h, -0.3, 5.0);
+    // Pan right until x < 0 is in view: a click there is refused with a message, and the
+    // run stays.
+    let from = screen_pos(&h, 1.0, 5.0);
+    drag(&mut h, from, from + egui::vec2(300.0, 0.0));
     let bounds = h.state().plot_transform.unwrap().bounds().min();
-    if bounds[0] < -0.3 {
-        click_at(&mut h, pos, Modifiers::NONE);
-        assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.02]);
-        h.get_by_label_contains("outside the domain");
+    assert!(
+        bounds[0] < -0.3,
+        "the pan brought x = -0.3 into view: {bounds:?}"
+    );
+    let pos = screen_pos(&h, -0.3, 5.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.02]);
+    h.get_by_label_contains("is outside the domain of exp-log");
+}
+
+/// Presses at `from`, moves to `to` in steps and releases: a pan.
+fn drag(h: &mut Harness<'_, DescentApp>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.step();
+    h.event(Event::PointerButton {
+        pos: from,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    for i in 1..=10 {
+        h.hover_at(from + (to - from) * (i as f32 / 10.0));
+        h.step();
     }
+    h.event(Event::PointerButton {
+        pos: to,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.step();
 }
 
 #[test]

@@ -660,3 +660,26 @@ fn long_runs_stream_their_rows_in_bounded_memory() {
         assert!(peak < 60_000, "peak resident memory {peak} kB");
     }
 }
+
+#[test]
+fn data_too_narrow_to_standardize_is_blamed_on_the_data() {
+    let dir = std::env::temp_dir().join(format!("descent-narrow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("narrow.csv");
+    let rows: String = (0..10)
+        .map(|i| format!("{},{}\n", 1.0 + i as f64 * 1e-16, i))
+        .collect();
+    std::fs::write(&file, rows).unwrap();
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            file.to_str().unwrap(),
+            "--standardize",
+        ],
+        &["--standardize", "x varies too little"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -149,8 +149,82 @@ fn clipping_bounds_each_component_before_the_optimizer() {
 
 #[test]
 fn state_resets_at_each_start() {
-    let config = OptimizerConfig::new(OptimizerKind::Adam, 0.1);
-    assert_eq!(first_steps(config, 5), first_steps(config, 5));
+    // Adam's moments and step count carry from step to step; a restarted run starts over.
+    let spec = RunSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.1),
+        start: vec![1.0, 1.0],
+        max_iters: 5,
+        tol: 0.0,
+    };
+    let mut run = Run::new(preset("rosenbrock", None).unwrap(), spec).unwrap();
+    run.finish_all();
+    assert_eq!(run.optimizer_state().t, 5);
+    let mut again = run.restarted(usize::MAX).unwrap();
+    assert_eq!(again.optimizer_state().t, 0);
+    assert_eq!(again.iterations(), 0);
+    again.finish_all();
+    assert_eq!(again.path(), run.path());
+}
+
+/// f(x) = x^2 with a gradient of the wrong sign: every step along -g goes uphill, so no
+/// halving satisfies Armijo's test (a stand-in for a gradient that rounding has made useless).
+#[derive(Debug)]
+struct Misleading(descent::engine::ObjectiveInfo);
+
+impl descent::engine::Objective for Misleading {
+    fn info(&self) -> &descent::engine::ObjectiveInfo {
+        &self.0
+    }
+    fn in_domain(&self, _p: &[f64]) -> bool {
+        true
+    }
+    fn value(&self, p: &[f64]) -> f64 {
+        p[0] * p[0]
+    }
+    fn value_and_gradient(&self, p: &[f64], gradient: &mut [f64]) -> f64 {
+        gradient[0] = -2.0 * p[0];
+        p[0] * p[0]
+    }
+    fn second_order(&self, p: &[f64]) -> descent::engine::SecondOrder {
+        descent::engine::SecondOrder {
+            value: p[0] * p[0],
+            gradient: vec![-2.0 * p[0]],
+            hessian: nalgebra::DMatrix::from_element(1, 1, 2.0),
+        }
+    }
+}
+
+#[test]
+fn a_line_search_that_finds_no_decrease_stops_instead_of_stepping_uphill() {
+    let info = descent::engine::ObjectiveInfo {
+        name: "misleading".to_string(),
+        formula: "x^2".to_string(),
+        param_names: vec!["x".to_string()],
+        view: vec![descent::engine::Interval::new(-1.0, 1.0)],
+        minima: vec![],
+        default_start: vec![1.0],
+        domain: "all real numbers".to_string(),
+    };
+    let spec = RunSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::LineSearch, 1.0),
+        start: vec![1.0],
+        max_iters: 10,
+        tol: 0.0,
+    };
+    let mut run = Run::new(std::sync::Arc::new(Misleading(info)), spec).unwrap();
+    let before = run.path().last_value();
+    let reason = run.finish_all();
+    assert!(
+        run.path().values().iter().all(|v| *v <= before),
+        "never uphill"
+    );
+    assert_eq!(
+        reason,
+        StopReason::LineSearchFailed,
+        "{:?}",
+        run.path().last_point()
+    );
+    assert_eq!(StopReason::LineSearchFailed.name(), "line-search-failed");
 }
 
 fn stopped(function: &str, config: OptimizerConfig, start: &[f64], n: u64, tol: f64) -> Run {

@@ -338,3 +338,45 @@ fn epoch_orders_look_shuffled() {
     assert_ne!(order, epoch_order(1000, 3, 1));
     assert_ne!(order, epoch_order(1000, 4, 0));
 }
+
+#[test]
+fn csv_dialects_quoting_bom_and_line_ends_are_read() {
+    for text in [
+        "\u{feff}x,y\r\n1,2\r\n2,4\r\n3,7\r\n",
+        "x,y\r1,2\r2,4\r3,7",
+        "\"x\",\"y\"\n\"1\",\"2\"\n\"2\",4\n3,\"7\"\n",
+        // The separator comes from the data rows, not from the header.
+        "x y\n1,2\n2,4\n3,7\n",
+        "\"x; in m\";y\n1;2\n2;4\n3;7\n",
+    ] {
+        let data = parse_csv(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(data.x, vec![1.0, 2.0, 3.0], "{text:?}");
+        assert_eq!(data.y, vec![2.0, 4.0, 7.0], "{text:?}");
+    }
+}
+
+#[test]
+fn a_first_row_that_is_neither_header_nor_data_is_refused_with_its_line() {
+    for text in ["1,abc\n2,4\n3,5\n", "x,1\n2,4\n3,5\n", "x,y,z\n2,4\n3,5\n"] {
+        let err = parse_csv(text).unwrap_err();
+        assert!(
+            matches!(err, DataError::Row { line: 1, .. }),
+            "{text:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn x_that_barely_varies_is_refused_for_standardizing_with_a_message_about_the_data() {
+    let x: Vec<f64> = (0..10).map(|i| 1.0 + i as f64 * 1e-16).collect();
+    let data = Dataset::new(x, (0..10).map(f64::from).collect()).unwrap();
+    let err = data.standardized().unwrap_err();
+    assert!(err.to_string().contains("x varies too little"), "{err}");
+    assert!(
+        DataSpec::seed001()
+            .generate()
+            .unwrap()
+            .standardized()
+            .is_ok()
+    );
+}

@@ -19,14 +19,14 @@ fn gd(function: &str, start: &[f64], lr: f64, iters: u64) -> Vec<f64> {
     run.path().last_point().to_vec()
 }
 
-fn assert_close(actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len());
-    for (a, e) in actual.iter().zip(expected) {
-        assert!(
-            (a - e).abs() <= 1e-9,
-            "got {actual:?}, expected {expected:?}"
-        );
-    }
+/// The printed numbers, bit for bit: the notebooks print Python's shortest round-trip form,
+/// and the same digits as a Rust literal are exactly the same f64.
+fn assert_close(actual: &[f64], printed: &[f64]) {
+    assert_eq!(
+        actual.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        printed.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        "got {actual:?}, printed {printed:?}"
+    );
 }
 
 #[test]

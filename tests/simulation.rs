@@ -179,3 +179,48 @@ fn every_run_and_objective_gets_a_new_generation() {
     s.set_objective(preset("bowl", None).unwrap(), setups);
     assert_ne!(s.objective_generation(), objective);
 }
+
+#[test]
+fn the_divergence_hint_says_what_the_curvature_allows() {
+    use descent::app::controls::divergence_hint;
+    use descent::app::simulation::Curvature;
+    let mut sim = Simulation::new(preset("saddle", None).unwrap(), 10, 0.0);
+    sim.add_run(RunSetup {
+        start: vec![1.5, 0.01],
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        color: 0,
+        batch: None,
+    })
+    .unwrap();
+    let mut slot = sim.slots()[0].clone();
+    // x^2 - y^2: curvatures 2 and -2.
+    assert_eq!(
+        slot.curvature_at_start,
+        Curvature::Bounded {
+            largest: 2.0,
+            smallest: -2.0
+        }
+    );
+    let hint = divergence_hint(&slot);
+    assert!(
+        hint.contains("lr < 2/L = 1 ") && hint.contains("saddle"),
+        "{hint}"
+    );
+    slot.curvature_at_start = Curvature::Bounded {
+        largest: -1.0,
+        smallest: -3.0,
+    };
+    let hint = divergence_hint(&slot);
+    assert!(
+        hint.contains("downwards in every direction") && !hint.contains("2/L"),
+        "{hint}"
+    );
+    slot.curvature_at_start = Curvature::Overflow;
+    assert!(divergence_hint(&slot).contains("overflows"));
+    // Rosenbrock far out: its Hessian overflows.
+    let far = Curvature::at(
+        preset("rosenbrock", None).unwrap().as_ref(),
+        &[1e160, 1e160],
+    );
+    assert_eq!(far, Curvature::Overflow);
+}

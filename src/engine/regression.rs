@@ -809,8 +809,9 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             continue;
         }
         let numbers: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
-        if std::mem::take(&mut first) && numbers.iter().all(Option::is_none) && fields.len() == 2 {
-            continue; // a header: two names
+        // A header: names only, one or two of them (written with any separator).
+        if std::mem::take(&mut first) && numbers.iter().all(Option::is_none) && fields.len() <= 2 {
+            continue;
         }
         if fields.len() != 2 {
             return Err(DataError::Row {
