@@ -264,3 +264,24 @@ fn long_runs_keep_a_bounded_path_with_an_exact_end() {
     assert_eq!(path.last_point(), engine.path().last_point());
     assert_eq!(path.last_value(), engine.path().last_value());
 }
+
+#[test]
+fn the_labs_mode_can_be_chosen_with_no_runs() {
+    let mut model = Model::default();
+    model.apply_all([
+        Action::SetFunction(spec("regression --data seed001")),
+        Action::ClearRuns,
+        Action::SetBatch {
+            mode: BatchMode::Stochastic,
+            size: 20,
+        },
+    ]);
+    assert!(model.sim.slots().is_empty());
+    assert_eq!(model.settings.lab.mode, BatchMode::Stochastic);
+    model.apply(Action::SetStart(vec![1.0, 1.0]));
+    assert_eq!(
+        model.sim.setups()[0].batch,
+        Some(1),
+        "the new run is stochastic"
+    );
+}

@@ -380,3 +380,26 @@ fn x_that_barely_varies_is_refused_for_standardizing_with_a_message_about_the_da
             .is_ok()
     );
 }
+
+#[test]
+fn large_batches_summed_on_every_core_give_the_data_sets_statistics() {
+    let data = DataSpec {
+        n: 200_000,
+        ..DataSpec::seed001()
+    }
+    .generate()
+    .unwrap();
+    let all: Vec<u32> = (0..200_000).collect();
+    let (parallel, direct) = (data.stats_of(&all), data.stats());
+    for (a, b) in [
+        (parallel.mx, direct.mx),
+        (parallel.my, direct.my),
+        (parallel.vxx, direct.vxx),
+        (parallel.vxy, direct.vxy),
+        (parallel.vyy, direct.vyy),
+    ] {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    // The same batch twice gives the same bits.
+    assert_eq!(data.stats_of(&all), parallel);
+}

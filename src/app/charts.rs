@@ -9,7 +9,7 @@ use super::run_color;
 use super::simulation::RunSlot;
 
 /// The most points all lines of a chart get together; longer paths are strided.
-const CHART_POINT_BUDGET: usize = 20_000;
+const CHART_POINT_BUDGET: usize = 6_000;
 
 /// What a chart plots.
 #[derive(Clone, Copy, PartialEq)]
@@ -41,15 +41,15 @@ impl Series {
     /// (x, value) pairs up to iterate `k`, at most about `budget` of them.
     fn points(self, slot: &RunSlot, k: usize, budget: usize) -> Vec<(f64, f64)> {
         let path = slot.run.path();
-        // Iterates 0..=k of the path's kept samples (plus k itself), about `budget` of them.
-        let iterates = |value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
+        // Iterates 0..=k of the path's kept samples (plus k itself), about `budget` of them,
+        // found by index: a frame costs the points drawn, not the length of the path.
+        let iterates = |column: &[f64], value: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
             let stride = path.stride();
-            let every = (k / (stride * budget).max(1)).max(1);
-            let mut out: Vec<(f64, f64)> = path
-                .samples()
-                .take_while(|(i, _)| *i <= k)
+            let kept = (k / stride).min(column.len().saturating_sub(1));
+            let every = (kept / budget.max(1)).max(1);
+            let mut out: Vec<(f64, f64)> = (0..=kept)
                 .step_by(every)
-                .map(|(i, _)| (i as f64, value(i)))
+                .filter_map(|i| column.get(i).map(|v| ((i * stride) as f64, *v)))
                 .collect();
             let k = path.index_of(k);
             if out.last().is_none_or(|(x, _)| *x < k as f64) {
@@ -58,8 +58,8 @@ impl Series {
             out
         };
         match self {
-            Series::Value => iterates(&|i| path.value(i)),
-            Series::GradNorm => iterates(&|i| path.grad_norm(i)),
+            Series::Value => iterates(path.values(), &|i| path.value(i)),
+            Series::GradNorm => iterates(path.grad_norms(), &|i| path.grad_norm(i)),
             Series::StepLoss if !slot.run.drawn_values().is_empty() => {
                 // Kept value i is step i * stride + 1's; the x axis counts steps from 1.
                 let drawn = slot.run.drawn_values();
@@ -74,7 +74,7 @@ impl Series {
                     .filter_map(|i| drawn.values().get(i).map(|v| ((i * stride + 1) as f64, *v)))
                     .collect()
             }
-            Series::StepLoss => iterates(&|i| path.value(i)),
+            Series::StepLoss => iterates(path.values(), &|i| path.value(i)),
             Series::EpochLoss(n) => {
                 let per_epoch = steps_per_epoch(slot, n);
                 let last = k / per_epoch;
@@ -124,7 +124,7 @@ impl Charts {
         ui.horizontal(|ui| {
             for (id, series) in charts {
                 let (title, x_title) = series.titles(log);
-                let budget = (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(100, 2000);
+                let budget = (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(40, 1000);
                 let lines: Vec<(egui::Color32, Vec<[f64; 2]>)> = model
                     .sim
                     .slots()

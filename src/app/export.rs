@@ -93,6 +93,7 @@ impl Export {
         &mut self,
         model: &mut Model,
         progress: Progress,
+        drawing_done: bool,
         runner: Runner,
         ctx: &egui::Context,
     ) {
@@ -105,7 +106,7 @@ impl Export {
         if let Some(notice) = self.poll_csv(ctx) {
             model.notice = Some(notice);
         }
-        self.job_ui(model, progress, ctx);
+        self.job_ui(model, progress, drawing_done, ctx);
         let Some(kind) = self.dialog else {
             return;
         };
@@ -153,7 +154,7 @@ impl Export {
     }
 
     /// Starts writing every run, from its start to its end, to `path` in the background.
-    fn start_csv(&mut self, model: &Model, path: PathBuf, runner: Runner) {
+    pub fn start_csv(&mut self, model: &Model, path: PathBuf, runner: Runner) {
         let runs: Result<Vec<Run>, _> = model
             .sim
             .slots()
@@ -217,8 +218,14 @@ impl Export {
         Some(notice)
     }
 
-    fn job_ui(&mut self, model: &Model, progress: Progress, ctx: &egui::Context) {
-        let done = progress.is_complete() && !model.sim.playing;
+    fn job_ui(
+        &mut self,
+        model: &Model,
+        progress: Progress,
+        drawing_done: bool,
+        ctx: &egui::Context,
+    ) {
+        let done = progress.is_complete() && !model.sim.playing && drawing_done;
         let Some(job) = &mut self.job else {
             return;
         };

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::action::Action;
 use super::model::Model;
-use super::{run_color, run_name};
+use super::{legend_name, run_color};
 use crate::engine::format::human;
 use crate::engine::function::DataSource;
 use crate::engine::regression::{DataSpec, Dataset, batch_at};
@@ -173,7 +173,7 @@ impl Scatter {
                     let color = run_color(slot.setup.color);
                     plot_ui.line(
                         Line::new(
-                            run_name(i, slot),
+                            legend_name(i, slot, model.sim.slots().len()),
                             vec![[lo, w[0] + w[1] * lo], [hi, w[0] + w[1] * hi]],
                         )
                         .color(color)
@@ -303,8 +303,12 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         )
         .small(),
     );
+    // The selected run's mode, or with no run the mode new runs get.
     let selected_batch = model.sim.selected_slot().map(|s| s.setup.batch);
-    let before_mode = LabSettings::mode_of(selected_batch.flatten());
+    let before_mode = match selected_batch {
+        Some(batch) => LabSettings::mode_of(batch),
+        None => lab.mode,
+    };
     let mut mode = before_mode;
     let n = model.lab_data.as_ref().map_or(100, |d| d.len());
     let before_size = match selected_batch.flatten() {
@@ -325,7 +329,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
                 .text("Batch size"),
         );
     }
-    if (mode, batch_size) != (before_mode, before_size) && selected_batch.is_some() {
+    if (mode, batch_size) != (before_mode, before_size) {
         actions.push(Action::SetBatch {
             mode,
             size: batch_size,

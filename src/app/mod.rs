@@ -139,6 +139,11 @@ impl DescentApp {
         self.view2d.is_pending() || self.data_load.is_some() || self.export.is_busy()
     }
 
+    /// Starts exporting every run's path to `path` as CSV, as File > Export paths does.
+    pub fn start_export_csv(&mut self, path: std::path::PathBuf) {
+        self.export.start_csv(&self.model, path, self.runner);
+    }
+
     /// Whether a CSV export is running.
     pub fn is_exporting(&self) -> bool {
         self.export.is_busy()
@@ -289,8 +294,15 @@ impl DescentApp {
         if let Some(menu::MenuRequest::Export(kind)) = request {
             self.export.open(kind);
         }
-        self.export
-            .ui(&mut self.model, self.progress, self.runner, &ctx);
+        // A `--screenshot` waits for the runs and for the heatmap, contours and arrows.
+        let drawing_done = !self.view2d.is_pending() && self.data_load.is_none();
+        self.export.ui(
+            &mut self.model,
+            self.progress,
+            drawing_done,
+            self.runner,
+            &ctx,
+        );
 
         if first_pass && (dragging || was_preview) && dragging != was_preview {
             actions.push(Action::SetPreview(dragging));
@@ -346,6 +358,19 @@ pub const RUN_COLORS: [egui::Color32; 8] = [
 /// The color of palette entry `i`.
 pub fn run_color(i: usize) -> egui::Color32 {
     RUN_COLORS[i % RUN_COLORS.len()]
+}
+
+/// The most runs the plots name in their legends; with more, the run list is the legend.
+pub const LEGEND_RUNS: usize = 12;
+
+/// A run's name in a plot's legend: its [`run_name`] while there are few runs, else none
+/// (a legend of a hundred entries would cover the plot and cost more than the paths).
+pub fn legend_name(i: usize, slot: &simulation::RunSlot, runs: usize) -> String {
+    if runs <= LEGEND_RUNS {
+        run_name(i, slot)
+    } else {
+        String::new()
+    }
 }
 
 /// A run's name in legends and lists: `Run 2: Adam, lr 0.05`.

@@ -532,7 +532,7 @@ impl Simulation {
     fn compute(&mut self, budget: Duration) -> Progress {
         let target = self.target();
         let started = Instant::now();
-        let mut chunk = 8usize;
+        let mut chunk = 1usize;
         'rounds: loop {
             let mut all_done = true;
             for slot in &mut self.slots {

@@ -11,7 +11,7 @@ use super::clip::Region;
 use super::model::Model;
 use super::plot_input::{click_action, hover_text, minima_points, position_of};
 use super::simulation::RunSlot;
-use super::{run_color, run_name};
+use super::{legend_name, run_color};
 use crate::engine::format::human;
 use crate::engine::{Interval, Objective};
 
@@ -115,7 +115,8 @@ impl View1d {
                 );
             }
             for (i, slot) in model.sim.slots().iter().enumerate() {
-                iterate_items(plot_ui, i, slot, shown, i == selected, &bounds, &region);
+                let index = (i, model.sim.slots().len());
+                iterate_items(plot_ui, index, slot, shown, i == selected, &bounds, &region);
             }
         });
         actions.extend(click_action(&response, ui, 1));
@@ -169,7 +170,7 @@ fn curve_segments(objective: &dyn Objective, x: Interval) -> Vec<Vec<PlotPoint>>
 /// highlighted and the tangent there with its slope: everything cut to the visible region.
 fn iterate_items(
     plot_ui: &mut PlotUi<'_>,
-    index: usize,
+    (index, runs): (usize, usize),
     slot: &RunSlot,
     shown: usize,
     selected: bool,
@@ -237,7 +238,7 @@ fn iterate_items(
     );
     let current = on_curve(k);
     plot_ui.add(
-        Points::new(run_name(index, slot), vec![current])
+        Points::new(legend_name(index, slot, runs), vec![current])
             .radius(if selected { 7.0 } else { 5.5 })
             .color(color)
             .allow_hover(false),

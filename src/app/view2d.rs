@@ -23,7 +23,7 @@ use super::model::Model;
 use super::plot_input::{click_action, hover_text, minima_points, position_of};
 use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
-use super::{run_color, run_name};
+use super::{legend_name, run_color};
 use crate::engine::format::short;
 use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
@@ -205,7 +205,16 @@ impl View2d {
                 );
             }
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
-                path_items(plot_ui, i, slot, thin, shown, i == selected, &region);
+                let runs = slots.len();
+                path_items(
+                    plot_ui,
+                    (i, runs),
+                    slot,
+                    thin,
+                    shown,
+                    i == selected,
+                    &region,
+                );
             }
         });
         actions.extend(click_action(&response, ui, 2));
@@ -560,7 +569,7 @@ fn polyline<'a>(
 /// the current point and the current step as an arrow.
 fn path_items<'a>(
     plot_ui: &mut PlotUi<'a>,
-    index: usize,
+    (index, runs): (usize, usize),
     slot: &RunSlot,
     thin: &'a ThinPath,
     shown: usize,
@@ -595,7 +604,7 @@ fn path_items<'a>(
     let before = thin.line_before(k);
     polyline(
         plot_ui,
-        &run_name(index, slot),
+        &legend_name(index, slot, runs),
         before,
         inside,
         region,

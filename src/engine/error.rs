@@ -2,6 +2,9 @@
 //!
 //! This module imports nothing else of the engine: each error carries the limits and lists
 //! it reports, so the modules that raise errors depend on it and never the other way round.
+//! Numbers in messages go through the one formatter, [`super::format`], which imports nothing.
+
+use super::format::human;
 
 /// Why a function, optimizer or run could not be set up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,7 +37,7 @@ pub enum EngineError {
         max: usize,
     },
     /// A hyperparameter is out of its range.
-    #[error("{name} must be {allowed}, got {value}")]
+    #[error("{name} must be {allowed}, got {}", human(*value))]
     BadHyperparameter {
         /// The hyperparameter's name.
         name: &'static str,
@@ -105,6 +108,6 @@ pub enum EngineError {
         points: usize,
     },
     /// The tolerance is negative or not finite.
-    #[error("tolerance must be a finite number >= 0, got {0}")]
+    #[error("tolerance must be a finite number >= 0, got {}", human(*.0))]
     BadTolerance(f64),
 }

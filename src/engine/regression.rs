@@ -7,10 +7,15 @@ use std::sync::{Arc, OnceLock};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, Normal, Uniform};
+use rayon::prelude::*;
 
 use super::ad::{Scalar, Surface, surface_second_order, surface_value_and_gradient};
+use super::format::human;
 use super::gradient::GradientSource;
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
+
+/// Batches of at least this many points are shuffled and summed on every core.
+pub const PARALLEL_POINTS: usize = 1 << 16;
 
 /// The most points a data set may hold.
 pub const MAX_POINTS: usize = 10_000_000;
@@ -38,7 +43,7 @@ pub enum DataError {
     #[error("not finite: {0}")]
     NotFinite(String),
     /// Every x is the same, so the slope is undetermined.
-    #[error("all x values are equal ({0}), so no slope can be fitted")]
+    #[error("all x values are equal ({}), so no slope can be fitted", human(*.0))]
     ConstantX(f64),
     /// A generator setting is wrong.
     #[error("{0}")]
@@ -76,8 +81,8 @@ impl Dataset {
             return Err(DataError::NotFinite(format!(
                 "point {} is ({}, {})",
                 i + 1,
-                x[i],
-                y[i]
+                human(x[i]),
+                human(y[i])
             )));
         }
         let data = Self {
@@ -139,16 +144,36 @@ impl Dataset {
             .pairs
             .get_or_init(|| self.x.iter().zip(&self.y).map(|(x, y)| [*x, *y]).collect());
         let [kx, ky] = pairs[first as usize];
-        let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &i in indices {
-            let [x, y] = pairs[i as usize];
-            let (dx, dy) = (x - kx, y - ky);
-            sx += dx;
-            sy += dy;
-            sxx += dx * dx;
-            sxy += dx * dy;
-            syy += dy * dy;
-        }
+        let partial = |chunk: &[u32]| {
+            let mut sums = [0.0f64; 5];
+            for &i in chunk {
+                let [x, y] = pairs[i as usize];
+                let (dx, dy) = (x - kx, y - ky);
+                sums[0] += dx;
+                sums[1] += dy;
+                sums[2] += dx * dx;
+                sums[3] += dx * dy;
+                sums[4] += dy * dy;
+            }
+            sums
+        };
+        // Large batches are summed in fixed chunks on every core and the chunks added in
+        // order, so the result does not depend on the number of threads.
+        let [sx, sy, sxx, sxy, syy] = if indices.len() >= PARALLEL_POINTS {
+            indices
+                .par_chunks(PARALLEL_POINTS / 4)
+                .map(partial)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .fold([0.0; 5], |mut total, part| {
+                    for (t, p) in total.iter_mut().zip(part) {
+                        *t += p;
+                    }
+                    total
+                })
+        } else {
+            partial(indices)
+        };
         let n = indices.len() as f64;
         let (ax, ay) = (sx / n, sy / n);
         Stats {
@@ -465,8 +490,17 @@ impl Batches {
         }
         let end = (self.position + self.spec.size.max(1)).min(n);
         self.indices.clear();
-        self.indices
-            .extend((self.position..end).map(|i| self.permutation.at(i) as u32));
+        let permutation = self.permutation;
+        if end - self.position >= PARALLEL_POINTS {
+            self.indices.par_extend(
+                (self.position..end)
+                    .into_par_iter()
+                    .map(move |i| permutation.at(i) as u32),
+            );
+        } else {
+            self.indices
+                .extend((self.position..end).map(|i| permutation.at(i) as u32));
+        }
         self.position = end;
         LossObjective::of_batch(self.data.stats_of(&self.indices))
     }
@@ -663,25 +697,30 @@ impl DataSpec {
             ("hi", self.hi),
         ] {
             if !v.is_finite() {
-                return Err(DataError::Spec(format!("{name} must be finite, got {v}")));
+                return Err(DataError::Spec(format!(
+                    "{name} must be finite, got {}",
+                    human(v)
+                )));
             }
         }
         if self.sigma < 0.0 {
             return Err(DataError::Spec(format!(
                 "sigma must be >= 0, got {}",
-                self.sigma
+                human(self.sigma)
             )));
         }
         if !(self.hi - self.lo).is_finite() {
             return Err(DataError::Spec(format!(
                 "hi - lo must be finite, got lo={} hi={}",
-                self.lo, self.hi
+                human(self.lo),
+                human(self.hi)
             )));
         }
         if self.lo >= self.hi {
             return Err(DataError::Spec(format!(
                 "lo must be below hi, got lo={} hi={}",
-                self.lo, self.hi
+                human(self.lo),
+                human(self.hi)
             )));
         }
         if self.n < 2 {
