@@ -224,3 +224,44 @@ fn the_divergence_hint_says_what_the_curvature_allows() {
     );
     assert_eq!(far, Curvature::Overflow);
 }
+
+#[test]
+fn long_runs_are_computed_on_a_worker_while_frames_go_on() {
+    use descent::app::jobs::Runner;
+    let mut s = sim("three-wells", 1_000_000, &[&[4.5, 0.2]]);
+    s.runner = Runner::Background;
+    s.speed = Speed::Instant;
+    s.playing = true;
+    // A frame with a tiny budget hands the run to a worker and returns.
+    let first = s.advance(0.0, Duration::from_micros(1));
+    assert!(!first.is_complete());
+    assert!(s.workers_busy());
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut frames = 1;
+    while !s.advance(0.0, Duration::from_micros(1)).is_complete() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never finished"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        frames += 1;
+    }
+    assert!(frames > 1);
+    assert!(!s.workers_busy());
+    let run = &s.slots()[0].run;
+    assert_eq!(run.iterations(), 1_000_000);
+    // The worker's run is the engine's run.
+    let mut engine = descent::engine::Run::new(
+        preset("three-wells", None).unwrap(),
+        descent::engine::RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+            start: vec![4.5, 0.2],
+            max_iters: 1_000_000,
+            tol: 0.0,
+        },
+    )
+    .unwrap()
+    .with_path_cap(2);
+    engine.finish_all();
+    assert_eq!(run.path().last_point(), engine.path().last_point());
+}

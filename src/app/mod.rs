@@ -79,7 +79,8 @@ impl DescentApp {
     }
 
     /// The app over `model`.
-    pub fn with_model(model: Model) -> Self {
+    pub fn with_model(mut model: Model) -> Self {
+        model.sim.runner = Runner::Background;
         Self {
             model,
             progress: Progress { done: 0, needed: 0 },
@@ -121,6 +122,7 @@ impl DescentApp {
     /// Runs heavy work inline: every frame shows finished results (for tests).
     pub fn with_inline_jobs(mut self) -> Self {
         self.runner = Runner::Inline;
+        self.model.sim.runner = Runner::Inline;
         self
     }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::jobs::{Job, Runner};
 use crate::engine::regression::{BatchSpec, Dataset};
 use crate::engine::{EngineError, Objective, OptimizerConfig, Run, RunSpec, StopReason};
 
@@ -164,7 +165,33 @@ pub struct Simulation {
     runs_made: u64,
     /// Counts objectives set, so views can tell a new data set from the old one.
     objectives_set: u64,
+    /// Where long computations run: worker threads in the window, inline (stepped within
+    /// each frame's budget) in tests and scripts.
+    pub runner: Runner,
+    /// Runs being computed on worker threads, by slot generation.
+    workers: Workers,
 }
+
+/// Runs computed on worker threads: each a copy of a slot's run stepped to a target, handed
+/// back when done. Copies of a simulation start without workers.
+#[derive(Default)]
+struct Workers(Vec<Job<(u64, usize), Run>>);
+
+impl Clone for Workers {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Workers({} running)", self.0.len())
+    }
+}
+
+/// A run that needs more than this many steps beyond what it has, in the window, is stepped
+/// on a worker thread instead of within the frames' budget.
+pub const WORKER_STEPS: usize = 256;
 
 /// What runs in the regression lab share: the data, the shuffles' seed and the epochs.
 /// Each run has its own batch size ([`RunSetup::batch`]), so batch, mini-batch and
@@ -215,6 +242,8 @@ impl Simulation {
             lab: None,
             runs_made: 0,
             objectives_set: 0,
+            runner: Runner::Inline,
+            workers: Workers::default(),
         }
     }
 
@@ -525,19 +554,26 @@ impl Simulation {
         }
     }
 
-    /// Steps runs towards the target, round-robin in chunks, until done or out of time. The
-    /// chunk starts small and grows while steps are cheap, and the clock is read after every
-    /// chunk, so one frame stays within the budget even when single steps are expensive
+    /// Steps runs towards the target. In the window, a run that needs many steps is copied
+    /// to a worker thread and handed back when it reaches the target, so no frame waits for
+    /// it. Otherwise runs are stepped round-robin in chunks until done or out of time; the
+    /// chunk starts at one step and grows while steps are cheap, and the clock is read after
+    /// every chunk, so a frame stays within the budget even when single steps are expensive
     /// (a mini-batch of 500,000 points, a line search of 50 halvings).
     fn compute(&mut self, budget: Duration) -> Progress {
         let target = self.target();
+        if self.runner == Runner::Background {
+            self.collect_workers();
+            self.start_workers(target);
+        }
         let started = Instant::now();
         let mut chunk = 1usize;
+        let working: Vec<u64> = self.workers.0.iter().map(|j| j.key().0).collect();
         'rounds: loop {
             let mut all_done = true;
             for slot in &mut self.slots {
                 let have = slot.run.iterations();
-                if slot.run.is_finished() || have >= target {
+                if slot.run.is_finished() || have >= target || working.contains(&slot.generation) {
                     continue;
                 }
                 all_done = false;
@@ -557,6 +593,72 @@ impl Simulation {
         self.progress(target)
     }
 
+    /// Hands finished workers' runs back to their slots; drops (and so cancels) workers whose
+    /// slot is gone or whose target is no longer wanted.
+    fn collect_workers(&mut self) {
+        let target = self.target();
+        let mut finished = Vec::new();
+        self.workers.0.retain(|job| {
+            let (generation, job_target) = *job.key();
+            match job.poll() {
+                Ok(Some(run)) => {
+                    finished.push((generation, run));
+                    false
+                }
+                // A worker going further than now needed is kept; one short of it is not.
+                Ok(None) => job_target >= target,
+                Err(_) => false,
+            }
+        });
+        for (generation, run) in finished {
+            if let Some(slot) = self.slots.iter_mut().find(|s| s.generation == generation)
+                && run.iterations() >= slot.run.iterations()
+            {
+                slot.run = run;
+            }
+        }
+        let live: Vec<u64> = self.slots.iter().map(|s| s.generation).collect();
+        self.workers.0.retain(|job| live.contains(&job.key().0));
+    }
+
+    /// Starts a worker for runs that need more than [`WORKER_STEPS`] steps, at most one
+    /// fewer than the cores at a time, so the frame keeps a core; the other runs are stepped
+    /// within the frame's budget meanwhile.
+    fn start_workers(&mut self, target: usize) {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let most = cores.saturating_sub(1).max(1);
+        for slot in &self.slots {
+            if self.workers.0.len() >= most {
+                break;
+            }
+            let have = slot.run.iterations();
+            let busy = self.workers.0.iter().any(|j| j.key().0 == slot.generation);
+            if busy || slot.run.is_finished() || target.saturating_sub(have) <= WORKER_STEPS {
+                continue;
+            }
+            let mut run = slot.run.clone();
+            self.workers.0.push(Job::start(
+                Runner::Background,
+                (slot.generation, target),
+                move |context| {
+                    while !run.is_finished() && run.iterations() < target {
+                        run.step_many((target - run.iterations()).min(1024));
+                        context.set_done(run.iterations() as u64);
+                        if context.is_cancelled() {
+                            break;
+                        }
+                    }
+                    run
+                },
+            ));
+        }
+    }
+
+    /// Whether runs are being computed on worker threads.
+    pub fn workers_busy(&self) -> bool {
+        !self.workers.0.is_empty()
+    }
+
     fn progress(&self, target: usize) -> Progress {
         let mut progress = Progress { done: 0, needed: 0 };
         for slot in &self.slots {
@@ -565,8 +667,14 @@ impl Simulation {
             } else {
                 target
             };
+            let on_worker = self
+                .workers
+                .0
+                .iter()
+                .find(|j| j.key().0 == slot.generation)
+                .map_or(0, |j| j.done() as usize);
             progress.needed += need as u64;
-            progress.done += slot.run.iterations().min(need) as u64;
+            progress.done += slot.run.iterations().max(on_worker).min(need) as u64;
         }
         progress
     }
