@@ -970,3 +970,36 @@ fn exporting_long_runs_does_not_hold_up_frames() {
         Some(descent::app::Notice::Info(text)) if text.contains("cancelled")
     ));
 }
+
+#[test]
+fn the_session_file_is_written_whole_and_a_failed_save_is_reported() {
+    use descent::app::persistence::StateFile;
+    let dir = std::env::temp_dir().join(format!("descent-state-{}", std::process::id()));
+    let file = StateFile {
+        path: dir.join("nested").join("state.json"),
+    };
+    let mut app = DescentApp::from_state_file(file.clone(), None);
+    app.apply([
+        Action::SetFunction(spec("sauna")),
+        Action::AddRun(vec![3.5, 3.6]),
+    ]);
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(&mut app, &mut storage);
+    assert!(app.model.notice.is_none(), "{:?}", app.model.notice);
+    let restored = DescentApp::from_state_file(file.clone(), None);
+    assert_eq!(restored.model.settings.function.name(), "sauna");
+    assert_eq!(restored.model.sim.setups(), app.model.sim.setups());
+    // A state file whose folder is a file cannot be written: the window says so.
+    std::fs::write(dir.join("blocker"), "not a folder").unwrap();
+    let blocked = StateFile {
+        path: dir.join("blocker").join("state.json"),
+    };
+    let mut app = DescentApp::from_state_file(blocked, None);
+    eframe::App::save(&mut app, &mut storage);
+    assert!(
+        matches!(&app.model.notice, Some(descent::app::Notice::Error(e)) if e.contains("could not save the session")),
+        "{:?}",
+        app.model.notice
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

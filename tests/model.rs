@@ -32,17 +32,22 @@ fn starts(model: &Model) -> Vec<Vec<f64>> {
     model.sim.setups().into_iter().map(|s| s.start).collect()
 }
 
-#[test]
-fn a_replayed_sequence_of_actions_gives_the_engines_run() {
-    let mut model = Model::default();
-    model.apply_all([
+/// The course lab's sauna with lr 0.25 from (0.5, 0.6), and a second run from (3.5, 3.6).
+fn sauna_script() -> Vec<Action> {
+    vec![
         Action::SetFunction(spec("sauna")),
         Action::SetStart(vec![0.5, 0.6]),
         Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.25)),
         Action::SetIterations(30),
         Action::AddRun(vec![3.5, 3.6]),
         Action::SelectRun(0),
-    ]);
+    ]
+}
+
+#[test]
+fn a_replayed_sequence_of_actions_gives_the_engines_run() {
+    let mut model = Model::default();
+    model.apply_all(sauna_script());
     finish(&mut model);
     assert_eq!(model.settings.function.name(), "sauna");
     assert_eq!(starts(&model), vec![vec![0.5, 0.6], vec![3.5, 3.6]]);
@@ -60,14 +65,7 @@ fn a_replayed_sequence_of_actions_gives_the_engines_run() {
     assert_eq!(model.sim.slots()[0].run.path(), engine.path());
     // The same actions on a fresh model give the same state.
     let mut again = Model::default();
-    again.apply_all([
-        Action::SetFunction(spec("sauna")),
-        Action::SetStart(vec![0.5, 0.6]),
-        Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.25)),
-        Action::SetIterations(30),
-        Action::AddRun(vec![3.5, 3.6]),
-        Action::SelectRun(0),
-    ]);
+    again.apply_all(sauna_script());
     finish(&mut again);
     assert_eq!(again.sim.setups(), model.sim.setups());
     assert_eq!(

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod lab;
 pub mod menu;
 pub mod model;
+pub mod persistence;
 pub mod plot_input;
 pub mod settings;
 pub mod simulation;
@@ -64,6 +65,8 @@ pub struct DescentApp {
     data_load: Option<DataLoad>,
     /// Persist settings on exit (off for `--screenshot`).
     persist: bool,
+    /// descent's own state file; without one the session goes to eframe's storage.
+    state_file: Option<persistence::StateFile>,
 }
 
 impl Default for DescentApp {
@@ -93,16 +96,35 @@ impl DescentApp {
             export: export::Export::default(),
             data_load: None,
             persist: true,
+            state_file: None,
         }
+    }
+
+    /// The app restored from `file` (saved there again on exit), or from eframe's storage
+    /// when there is no file yet.
+    pub fn from_state_file(
+        file: persistence::StateFile,
+        storage: Option<&dyn eframe::Storage>,
+    ) -> Self {
+        let mut app = match file.load() {
+            Some(text) => Self::from_state_text(&text),
+            None => Self::from_storage(storage),
+        };
+        app.state_file = Some(file);
+        app
     }
 
     /// The app restored from eframe's storage; a field that cannot be read keeps its
     /// default, and the notice says which.
     pub fn from_storage(storage: Option<&dyn eframe::Storage>) -> Self {
-        let Some(text) = storage.and_then(|s| s.get_string(eframe::APP_KEY)) else {
-            return Self::default();
-        };
-        let (settings, reset) = Settings::from_state_text(&text);
+        match storage.and_then(|s| s.get_string(eframe::APP_KEY)) {
+            Some(text) => Self::from_state_text(&text),
+            None => Self::default(),
+        }
+    }
+
+    fn from_state_text(text: &str) -> Self {
+        let (settings, reset) = Settings::from_state_text(text);
         let mut app = Self::new(settings);
         if !reset.is_empty() && app.model.notice.is_none() {
             app.model.notice = Some(Notice::Error(format!(
@@ -340,7 +362,18 @@ impl eframe::App for DescentApp {
             let mut settings = self.model.settings.clone();
             settings.runs = self.model.sim.setups();
             settings.speed = self.model.sim.speed;
-            storage.set_string(eframe::APP_KEY, settings.to_state_text());
+            let text = settings.to_state_text();
+            match &self.state_file {
+                Some(file) => {
+                    if let Err(e) = file.save(&text) {
+                        // Shown in the window (saves come every 30 s), and on the terminal
+                        // for the save on exit.
+                        eprintln!("error: {e}");
+                        self.model.notice = Some(Notice::Error(e));
+                    }
+                }
+                None => storage.set_string(eframe::APP_KEY, text),
+            }
         }
     }
 }
@@ -407,7 +440,10 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     }
                     DescentApp::new(Settings::from_request(runs)).without_persistence()
                 }
-                None => DescentApp::from_storage(cc.storage),
+                None => match persistence::StateFile::default_location() {
+                    Some(file) => DescentApp::from_state_file(file, cc.storage),
+                    None => DescentApp::from_storage(cc.storage),
+                },
             };
             if let Some(path) = &request.screenshot {
                 let mut job = export::ScreenshotJob::new(path.clone());

@@ -55,6 +55,24 @@ pub fn minima_points(objective: &dyn Objective) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// Crosses at the known minima, in `color`.
+pub fn minima_items(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    objective: &dyn Objective,
+    color: egui::Color32,
+) {
+    let minima = minima_points(objective);
+    if !minima.is_empty() {
+        plot_ui.add(
+            egui_plot::Points::new("", minima)
+                .shape(egui_plot::MarkerShape::Cross)
+                .radius(7.0)
+                .color(color)
+                .allow_hover(false),
+        );
+    }
+}
+
 /// The point a hover position stands for.
 pub fn position_of(pos: &egui_plot::HoverPosition<'_>) -> PlotPoint {
     match pos {

@@ -2,14 +2,12 @@
 //! the tangent at the current iterate with its slope (the course lab's picture).
 
 use egui::Color32;
-use egui_plot::{
-    Arrows, Line, MarkerShape, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi, Points, Text,
-};
+use egui_plot::{Arrows, Line, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi, Points, Text};
 
 use super::action::Action;
 use super::clip::Region;
 use super::model::Model;
-use super::plot_input::{click_action, hover_text, minima_points, position_of};
+use super::plot_input::{click_action, hover_text, minima_items, position_of};
 use super::simulation::RunSlot;
 use super::{legend_name, run_color};
 use crate::engine::format::human;
@@ -104,16 +102,7 @@ impl View1d {
                     );
                 }
             }
-            let minima = minima_points(objective.as_ref());
-            if !minima.is_empty() {
-                plot_ui.add(
-                    Points::new("", minima)
-                        .shape(MarkerShape::Cross)
-                        .radius(7.0)
-                        .color(Color32::GRAY)
-                        .allow_hover(false),
-                );
-            }
+            minima_items(plot_ui, objective.as_ref(), Color32::GRAY);
             for (i, slot) in model.sim.slots().iter().enumerate() {
                 let index = (i, model.sim.slots().len());
                 iterate_items(plot_ui, index, slot, shown, i == selected, &bounds, &region);

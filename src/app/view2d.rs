@@ -20,7 +20,7 @@ use super::field::{
 };
 use super::jobs::{Cached, Runner};
 use super::model::Model;
-use super::plot_input::{click_action, hover_text, minima_points, position_of};
+use super::plot_input::{click_action, hover_text, minima_items, position_of};
 use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
 use super::{legend_name, run_color};
@@ -194,16 +194,7 @@ impl View2d {
                 let orange = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
                 contour_lines(plot_ui, lines, orange, 1.2);
             }
-            let minima = minima_points(objective.as_ref());
-            if !minima.is_empty() {
-                plot_ui.add(
-                    Points::new("", minima)
-                        .shape(MarkerShape::Cross)
-                        .radius(7.0)
-                        .color(Color32::WHITE)
-                        .allow_hover(false),
-                );
-            }
+            minima_items(plot_ui, objective.as_ref(), Color32::WHITE);
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
                 let runs = slots.len();
                 path_items(
