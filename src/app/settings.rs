@@ -241,6 +241,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_state_file_keeps_to_the_sliders_ranges() {
+        let wild = Settings {
+            iterations: 50_000_000,
+            tolerance: 5.0,
+            speed: Speed::PerSecond(1e6),
+            display: DisplaySettings {
+                contour_count: 45,
+                quiver_density: 1,
+                ..DisplaySettings::default()
+            },
+            lab: LabSettings {
+                epochs: 0,
+                batch_size: 0,
+                ..LabSettings::default()
+            },
+            ..Settings::default()
+        }
+        .sanitized();
+        assert_eq!(wild.iterations, MAX_UI_ITERATIONS);
+        assert_eq!(wild.tolerance, Settings::default().tolerance);
+        assert_eq!(wild.speed, Settings::default().speed);
+        assert_eq!(
+            (wild.display.contour_count, wild.display.quiver_density),
+            (40, 4)
+        );
+        assert_eq!((wild.lab.epochs, wild.lab.batch_size), (1, 1));
+        assert_eq!(
+            Settings::default().sanitized(),
+            Settings::default(),
+            "the defaults are in range"
+        );
+    }
+
+    #[test]
     fn one_unreadable_field_resets_only_itself() {
         let settings = Settings {
             iterations: 321,
