@@ -1003,3 +1003,47 @@ fn the_session_file_is_written_whole_and_a_failed_save_is_reported() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_large_data_file_is_read_while_frames_go_on() {
+    let dir = std::env::temp_dir().join(format!("descent-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("many.csv");
+    let rows: String = (0..500_000)
+        .map(|i| format!("{},{}\n", i as f64 * 1e-3, 1.0 + 2.0 * i as f64 * 1e-3))
+        .collect();
+    std::fs::write(&file, rows).unwrap();
+    let app = lab();
+    let before = app.model.lab_data.clone().unwrap();
+    // Background jobs, as in the window.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut DescentApp| app.ui(ui), app);
+    h.run_steps(2);
+    h.state_mut()
+        .apply([Action::EditCsvPath(file.to_string_lossy().into_owned())]);
+    h.get_by_label("Load CSV").click();
+    h.step();
+    // The frame that took the click did not wait for the file.
+    assert!(h.state().is_loading_data());
+    assert!(Arc::ptr_eq(
+        &before,
+        h.state().model.lab_data.as_ref().unwrap()
+    ));
+    // The next frame says so while the file is read (500,000 rows take far longer than a
+    // frame).
+    h.step();
+    h.get_by_label_contains("reading the data file");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while h.state().is_loading_data() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file was never read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.step();
+    }
+    let data = h.state().model.lab_data.clone().unwrap();
+    assert_eq!(data.len(), 500_000);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -168,6 +168,11 @@ impl DescentApp {
         self.export.start_csv(&self.model, path, self.runner);
     }
 
+    /// Whether a data file is being read in the background.
+    pub fn is_loading_data(&self) -> bool {
+        self.data_load.is_some()
+    }
+
     /// Whether a CSV export is running.
     pub fn is_exporting(&self) -> bool {
         self.export.is_busy()
