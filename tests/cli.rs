@@ -680,3 +680,54 @@ fn data_too_narrow_to_standardize_is_blamed_on_the_data() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_typed_formula_goes_where_a_function_name_goes() {
+    let o = descent(&[
+        "run",
+        "--function",
+        "x^2 + 3*y^2",
+        "--start",
+        "1,1",
+        "--iters",
+        "2",
+        "--lr",
+        "0.1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "run,iter,x,y,value,grad_norm");
+    // x <- 0.8 x, y <- 0.4 y.
+    assert!(rows[1].starts_with("1,0,1,1,4,"), "{}", rows[1]);
+    let second: Vec<f64> = rows[2].split(',').map(|v| v.parse().unwrap()).collect();
+    assert!(
+        (second[2] - 0.8).abs() < 1e-15 && (second[3] - 0.4).abs() < 1e-15,
+        "{}",
+        rows[2]
+    );
+    let o = descent(&[
+        "run",
+        "--function",
+        "exp(x) - ln(x)",
+        "--start",
+        "1.6",
+        "--iters",
+        "25",
+    ]);
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    assert!(last.starts_with("1,25,0.5671434156768685,"), "{last}");
+    assert_usage_error(
+        &["run", "--function", "sni(x) + y"],
+        &[
+            "--function",
+            "'sni(x) + y'",
+            "did you mean 'sin'",
+            "character 1",
+        ],
+    );
+    assert_usage_error(
+        &["run", "--function", "2x + y"],
+        &["write 2*x", "character 2"],
+    );
+}

@@ -56,7 +56,12 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
         });
         ui.separator();
         let info = model.objective().info();
-        ui.label(egui::RichText::new(format!("{}:  f = {}", info.name, info.formula)).strong());
+        let title = if info.name == info.formula {
+            format!("f = {}", info.formula)
+        } else {
+            format!("{}:  f = {}", info.name, info.formula)
+        };
+        ui.label(egui::RichText::new(title).strong());
     });
     request
 }

@@ -8,12 +8,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::EngineError;
+use super::expr::{Expr, TypedFunction};
 use super::objective::Objective;
 use super::presets::{PRESET_NAMES, PresetKind};
 use super::regression::{DataError, DataSpec, Dataset, LossObjective, read_csv_file};
 
 /// The name of the regression loss on the command line and in the picker.
 pub const REGRESSION: &str = "regression";
+
+/// What the picker calls a typed formula.
+pub const FORMULA: &str = "your function";
 
 /// Where the regression lab's points come from.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,6 +96,8 @@ pub enum FunctionSpec {
         /// The dimension of `sum-squares` (default 3).
         dim: Option<usize>,
     },
+    /// A typed formula f(x, y), or f(x) when it uses only x.
+    Formula(Expr),
     /// The mean squared error of a line fitted to data.
     Regression {
         /// Where the points come from.
@@ -147,6 +153,7 @@ impl FunctionSpec {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Preset { kind, .. } => kind.name(),
+            Self::Formula(_) => FORMULA,
             Self::Regression { .. } => REGRESSION,
         }
     }
@@ -155,6 +162,7 @@ impl FunctionSpec {
     pub fn dim(&self) -> usize {
         match self {
             Self::Preset { kind, dim } => kind.dim(*dim),
+            Self::Formula(expr) => expr.dim(),
             Self::Regression { .. } => 2,
         }
     }
@@ -168,7 +176,7 @@ impl FunctionSpec {
     pub fn preset_kind(&self) -> Option<PresetKind> {
         match self {
             Self::Preset { kind, .. } => Some(*kind),
-            Self::Regression { .. } => None,
+            Self::Formula(_) | Self::Regression { .. } => None,
         }
     }
 
@@ -202,15 +210,10 @@ impl FunctionSpec {
             let data = DataSource::parse(data).map_err(|e| FunctionError::new("--data", e))?;
             return Ok(Self::Regression { data, standardize });
         }
-        let kind = PresetKind::from_name(function).map_err(|_| {
-            FunctionError::new(
-                "--function",
-                EngineError::UnknownFunction {
-                    name: function.to_string(),
-                    valid: format!("{}, {REGRESSION} (with --data)", PRESET_NAMES.join(", ")),
-                },
-            )
-        })?;
+        let kind = match PresetKind::from_name(function) {
+            Ok(kind) => kind,
+            Err(_) => return Self::formula(function, dim, data, standardize),
+        };
         if data.is_some() || standardize {
             let flag = if data.is_some() {
                 "--data"
@@ -235,6 +238,54 @@ impl FunctionSpec {
             }
         };
         Ok(Self::Preset { kind, dim })
+    }
+
+    /// A typed formula given where a function's name goes; a single unknown word is an
+    /// unknown function rather than a formula with an unknown name.
+    fn formula(
+        text: &str,
+        dim: Option<&str>,
+        data: Option<&str>,
+        standardize: bool,
+    ) -> Result<Self, FunctionError> {
+        let word = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        let expr = match Expr::parse(text) {
+            Ok(expr) => expr,
+            Err(_) if word => {
+                return Err(FunctionError::new(
+                    "--function",
+                    EngineError::UnknownFunction {
+                        name: text.to_string(),
+                        valid: format!(
+                            "{}, {REGRESSION} (with --data), or a formula such as \"x^2 + 3*y^2\"",
+                            PRESET_NAMES.join(", ")
+                        ),
+                    },
+                ));
+            }
+            Err(e) => {
+                return Err(FunctionError::new(
+                    "--function",
+                    format!("'{}': {e}", text.trim()),
+                ));
+            }
+        };
+        for (flag, given) in [
+            ("--dim", dim.is_some()),
+            ("--data", data.is_some()),
+            ("--standardize", standardize),
+        ] {
+            if given {
+                return Err(FunctionError::new(
+                    flag,
+                    "does not apply to a typed formula",
+                ));
+            }
+        }
+        Ok(Self::Formula(expr))
     }
 
     /// Reads the command-line form that `Display` writes, e.g. `sum-squares --dim 5` or
@@ -275,6 +326,11 @@ impl FunctionSpec {
     /// Builds the objective (and reads or generates a regression's data).
     pub fn build(&self) -> Result<Function, FunctionError> {
         match self {
+            Self::Formula(expr) => Ok(Function {
+                spec: self.clone(),
+                objective: Arc::new(TypedFunction::new(expr.clone())),
+                data: None,
+            }),
             Self::Preset { kind, dim } => {
                 let objective = kind
                     .objective(*dim)
@@ -327,10 +383,13 @@ fn parse_dim(text: &str) -> Result<usize, FunctionError> {
 
 impl fmt::Display for FunctionSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Self::Formula(expr) = self {
+            return f.write_str(&quote(expr.text()));
+        }
         f.write_str(self.name())?;
         match self {
             Self::Preset { dim: Some(dim), .. } => write!(f, " --dim {dim}"),
-            Self::Preset { dim: None, .. } => Ok(()),
+            Self::Preset { dim: None, .. } | Self::Formula(_) => Ok(()),
             Self::Regression { data, standardize } => {
                 write!(f, " --data {}", quote(&data.to_string()))?;
                 if *standardize {

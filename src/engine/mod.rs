@@ -7,6 +7,7 @@
 
 pub mod ad;
 pub mod error;
+pub mod expr;
 pub mod format;
 pub mod function;
 pub mod gradient;

@@ -1,0 +1,824 @@
+//! Typed formulas: `f(x, y)` or `f(x)` parsed once into a flat list of instructions for a
+//! stack machine, evaluated generically over the number type, so plain `f64` gives values
+//! fast and dual numbers give exact gradients and Hessians (automatic differentiation).
+//!
+//! Grammar: numbers (`1`, `2.5`, `1e-3`, `.5`), `x` and `y`, `+ - * /`, power as `^` or `**`
+//! (right-associative, tighter than unary minus: `-x^2 = -(x^2)`), parentheses, the functions
+//! sin cos tan asin acos atan atan2 sinh cosh tanh exp ln log (natural) log10 log2 sqrt cbrt
+//! abs min max, and the constants pi and e. The prefixes `np.`, `math.` and `sp.` of a formula
+//! pasted from Python are accepted.
+
+use std::fmt;
+
+use super::ad::{
+    Scalar, Surface, curve_second_order, curve_value_and_slope, surface_second_order,
+    surface_value_and_gradient,
+};
+use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
+
+/// The deepest nesting of parentheses, calls and operators a formula may have.
+pub const MAX_DEPTH: usize = 200;
+
+/// The longest formula accepted, in characters.
+pub const MAX_LENGTH: usize = 10_000;
+
+/// A formula that could not be read: what is wrong, and where (a character index into the
+/// formula, at most its length).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message} (at character {})", position + 1)]
+pub struct ExprError {
+    /// The character where the problem is.
+    pub position: usize,
+    /// What is wrong, and what to do about it.
+    pub message: String,
+}
+
+impl ExprError {
+    fn at(position: usize, message: impl Into<String>) -> Self {
+        Self {
+            position,
+            message: message.into(),
+        }
+    }
+
+    /// The formula with a caret under the position, for a terminal or a monospace label.
+    pub fn marked(&self, formula: &str) -> String {
+        let caret: String = formula
+            .chars()
+            .take(self.position)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        format!("{formula}\n{caret}^ {}", self.message)
+    }
+}
+
+/// A function of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Func1 {
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Exp,
+    Ln,
+    Log10,
+    Log2,
+    Sqrt,
+    Cbrt,
+    Abs,
+}
+
+/// A function of two arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Func2 {
+    Atan2,
+    Min,
+    Max,
+}
+
+const FUNCS1: [(&str, Func1); 17] = [
+    ("sin", Func1::Sin),
+    ("cos", Func1::Cos),
+    ("tan", Func1::Tan),
+    ("asin", Func1::Asin),
+    ("acos", Func1::Acos),
+    ("atan", Func1::Atan),
+    ("sinh", Func1::Sinh),
+    ("cosh", Func1::Cosh),
+    ("tanh", Func1::Tanh),
+    ("exp", Func1::Exp),
+    ("ln", Func1::Ln),
+    ("log", Func1::Ln),
+    ("log10", Func1::Log10),
+    ("log2", Func1::Log2),
+    ("sqrt", Func1::Sqrt),
+    ("cbrt", Func1::Cbrt),
+    ("abs", Func1::Abs),
+];
+
+const FUNCS2: [(&str, Func2); 3] = [
+    ("atan2", Func2::Atan2),
+    ("min", Func2::Min),
+    ("max", Func2::Max),
+];
+
+/// One instruction of the stack machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Const(f64),
+    X,
+    Y,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    /// x^n for a whole constant n: exact and fast.
+    PowI(i32),
+    /// x^c for any other constant c.
+    PowF(f64),
+    /// a^b with b not constant.
+    Pow,
+    Call1(Func1),
+    Call2(Func2),
+}
+
+/// A parsed formula: its text and its instructions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    text: String,
+    ops: Vec<Op>,
+    uses_y: bool,
+    stack_size: usize,
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Expr {
+    /// Parses `text`; every error has a position inside it.
+    pub fn parse(text: &str) -> Result<Self, ExprError> {
+        let chars: Vec<char> = text.chars().collect();
+        if chars.len() > MAX_LENGTH {
+            return Err(ExprError::at(
+                MAX_LENGTH,
+                format!("the formula is longer than {MAX_LENGTH} characters"),
+            ));
+        }
+        let tokens = tokenize(&chars)?;
+        let mut parser = Parser {
+            tokens: &tokens,
+            next: 0,
+            ops: Vec::new(),
+            depth: 0,
+            uses_y: false,
+            end: chars.len(),
+        };
+        if tokens.is_empty() {
+            return Err(ExprError::at(
+                0,
+                "the formula is empty: type f(x, y), e.g. x^2 + y^2",
+            ));
+        }
+        parser.expression()?;
+        if let Some(token) = tokens.get(parser.next) {
+            return Err(match token.kind {
+                Kind::Close => ExprError::at(token.start, "this ')' has no '(' to close"),
+                _ => ExprError::at(token.start, format!("unexpected '{}'", token.text)),
+            });
+        }
+        let stack_size = stack_size(&parser.ops);
+        Ok(Self {
+            text: text.trim().to_string(),
+            uses_y: parser.uses_y,
+            ops: parser.ops,
+            stack_size,
+        })
+    }
+
+    /// The formula as typed (trimmed).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 2 if the formula uses y, else 1 (a curve f(x)).
+    pub fn dim(&self) -> usize {
+        if self.uses_y { 2 } else { 1 }
+    }
+
+    /// f(x, y), using `stack` as scratch space (kept between calls to save allocations).
+    pub fn eval_with<D: Scalar>(&self, x: D, y: D, stack: &mut Vec<D>) -> D {
+        stack.clear();
+        for op in &self.ops {
+            let value = match *op {
+                Op::Const(c) => D::from(c),
+                Op::X => x,
+                Op::Y => y,
+                Op::Neg => {
+                    let a = pop(stack);
+                    -a
+                }
+                Op::PowI(n) => pop(stack).powi(n),
+                Op::PowF(c) => pop(stack).powf(c),
+                Op::Call1(f) => call1(f, pop(stack)),
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
+                    let b = pop(stack);
+                    let a = pop(stack);
+                    match *op {
+                        Op::Add => a + b,
+                        Op::Sub => a - b,
+                        Op::Mul => a * b,
+                        Op::Div => a / b,
+                        Op::Pow => a.powd(b),
+                        Op::Call2(f) => call2(f, a, b),
+                        _ => unreachable!("only binary operations reach here"),
+                    }
+                }
+            };
+            stack.push(value);
+        }
+        pop(stack)
+    }
+
+    /// f(x, y).
+    pub fn eval<D: Scalar>(&self, x: D, y: D) -> D {
+        let mut stack = Vec::with_capacity(self.stack_size);
+        self.eval_with(x, y, &mut stack)
+    }
+
+    /// The stack depth evaluation needs.
+    pub fn stack_size(&self) -> usize {
+        self.stack_size
+    }
+}
+
+fn pop<D: Scalar>(stack: &mut Vec<D>) -> D {
+    // The parser only emits instruction lists that balance; NaN keeps a bug visible.
+    stack.pop().unwrap_or_else(|| D::from(f64::NAN))
+}
+
+fn call1<D: Scalar>(f: Func1, a: D) -> D {
+    match f {
+        Func1::Sin => a.sin(),
+        Func1::Cos => a.cos(),
+        Func1::Tan => a.tan(),
+        Func1::Asin => a.asin(),
+        Func1::Acos => a.acos(),
+        Func1::Atan => a.atan(),
+        Func1::Sinh => a.sinh(),
+        Func1::Cosh => a.cosh(),
+        Func1::Tanh => a.tanh(),
+        Func1::Exp => a.exp(),
+        Func1::Ln => a.ln(),
+        Func1::Log10 => a.log10(),
+        Func1::Log2 => a.log2(),
+        Func1::Sqrt => a.sqrt(),
+        Func1::Cbrt => a.cbrt(),
+        Func1::Abs => a.abs(),
+    }
+}
+
+fn call2<D: Scalar>(f: Func2, a: D, b: D) -> D {
+    match f {
+        Func2::Atan2 => a.atan2(b),
+        // The branch taken carries its own derivative; at a tie, the first argument's.
+        Func2::Min => {
+            if b.re() < a.re() {
+                b
+            } else {
+                a
+            }
+        }
+        Func2::Max => {
+            if b.re() > a.re() {
+                b
+            } else {
+                a
+            }
+        }
+    }
+}
+
+/// The most values on the stack while `ops` run.
+fn stack_size(ops: &[Op]) -> usize {
+    let (mut depth, mut most) = (0usize, 0usize);
+    for op in ops {
+        match op {
+            Op::Const(_) | Op::X | Op::Y => depth += 1,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
+                depth = depth.saturating_sub(1)
+            }
+            Op::Neg | Op::PowI(_) | Op::PowF(_) | Op::Call1(_) => {}
+        }
+        most = most.max(depth);
+    }
+    most
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Number(f64),
+    Name,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Power,
+    Open,
+    Close,
+    Comma,
+}
+
+#[derive(Clone, Debug)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    text: String,
+}
+
+fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let simple = match c {
+            '+' => Some(Kind::Plus),
+            '-' => Some(Kind::Minus),
+            '/' => Some(Kind::Slash),
+            '^' => Some(Kind::Power),
+            '(' => Some(Kind::Open),
+            ')' => Some(Kind::Close),
+            ',' => Some(Kind::Comma),
+            '*' => {
+                if chars.get(i + 1) == Some(&'*') {
+                    i += 1;
+                    Some(Kind::Power)
+                } else {
+                    Some(Kind::Star)
+                }
+            }
+            _ => None,
+        };
+        if let Some(kind) = simple {
+            i += 1;
+            tokens.push(Token {
+                kind,
+                start,
+                text: chars[start..i].iter().collect(),
+            });
+            continue;
+        }
+        if c.is_ascii_digit() || c == '.' {
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            // An exponent: e or E, an optional sign, digits.
+            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                let mut j = i + 1;
+                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].is_ascii_digit() {
+                    while j < chars.len() && chars[j].is_ascii_digit() {
+                        j += 1;
+                    }
+                    i = j;
+                }
+            }
+            let text: String = chars[start..i].iter().collect();
+            let value: f64 = text
+                .parse()
+                .map_err(|_| ExprError::at(start, format!("'{text}' is not a number")))?;
+            tokens.push(Token {
+                kind: Kind::Number(value),
+                start,
+                text,
+            });
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            let mut text: String = chars[start..i].iter().collect();
+            for prefix in ["np.", "math.", "sp."] {
+                if let Some(rest) = text.strip_prefix(prefix) {
+                    text = rest.to_string();
+                    break;
+                }
+            }
+            if let Some(dot) = text.find('.') {
+                return Err(ExprError::at(
+                    start + dot,
+                    format!("unexpected '.' in '{text}'"),
+                ));
+            }
+            tokens.push(Token {
+                kind: Kind::Name,
+                start,
+                text,
+            });
+            continue;
+        }
+        return Err(ExprError::at(start, format!("unexpected '{c}'")));
+    }
+    Ok(tokens)
+}
+
+struct Parser<'a> {
+    tokens: &'a [Token],
+    next: usize,
+    ops: Vec<Op>,
+    depth: usize,
+    uses_y: bool,
+    end: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.next)
+    }
+
+    fn position(&self) -> usize {
+        self.peek().map_or(self.end, |t| t.start)
+    }
+
+    fn enter(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError::at(
+                self.position().min(self.end),
+                format!("the formula nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// sum := product (('+' | '-') product)*
+    fn expression(&mut self) -> Result<(), ExprError> {
+        self.enter()?;
+        self.product()?;
+        while let Some(kind) = self.peek().map(|t| t.kind) {
+            let op = match kind {
+                Kind::Plus => Op::Add,
+                Kind::Minus => Op::Sub,
+                _ => break,
+            };
+            self.next += 1;
+            self.product()?;
+            self.ops.push(op);
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// product := unary (('*' | '/') unary)*; a value right after a value is an error.
+    fn product(&mut self) -> Result<(), ExprError> {
+        self.unary()?;
+        loop {
+            let Some(token) = self.peek() else {
+                return Ok(());
+            };
+            let op = match token.kind {
+                Kind::Star => Op::Mul,
+                Kind::Slash => Op::Div,
+                Kind::Number(_) | Kind::Name | Kind::Open => {
+                    let previous = &self.tokens[self.next - 1];
+                    return Err(ExprError::at(
+                        token.start,
+                        format!("a '*' is missing: write {}*{}", previous.text, token.text),
+                    ));
+                }
+                _ => return Ok(()),
+            };
+            self.next += 1;
+            self.unary()?;
+            self.ops.push(op);
+        }
+    }
+
+    /// unary := ('-' | '+') unary | power
+    fn unary(&mut self) -> Result<(), ExprError> {
+        match self.peek().map(|t| t.kind) {
+            Some(Kind::Minus) => {
+                self.enter()?;
+                self.next += 1;
+                let start = self.ops.len();
+                self.unary()?;
+                if let [Op::Const(c)] = self.ops[start..] {
+                    self.ops[start] = Op::Const(-c);
+                } else {
+                    self.ops.push(Op::Neg);
+                }
+                self.depth -= 1;
+                Ok(())
+            }
+            Some(Kind::Plus) => {
+                self.enter()?;
+                self.next += 1;
+                self.unary()?;
+                self.depth -= 1;
+                Ok(())
+            }
+            _ => self.power(),
+        }
+    }
+
+    /// power := atom (('^' | '**') unary)?, right-associative through `unary`.
+    fn power(&mut self) -> Result<(), ExprError> {
+        self.atom()?;
+        if self.peek().map(|t| t.kind) == Some(Kind::Power) {
+            self.enter()?;
+            self.next += 1;
+            let start = self.ops.len();
+            self.unary()?;
+            let op = match self.ops[start..] {
+                [Op::Const(c)] if c.fract() == 0.0 && c.abs() <= 1024.0 => Op::PowI(c as i32),
+                [Op::Const(c)] => Op::PowF(c),
+                _ => Op::Pow,
+            };
+            if op != Op::Pow {
+                self.ops.truncate(start);
+            }
+            self.ops.push(op);
+            self.depth -= 1;
+        }
+        Ok(())
+    }
+
+    /// atom := number | name | name '(' arguments ')' | '(' sum ')'
+    fn atom(&mut self) -> Result<(), ExprError> {
+        let Some(token) = self.peek().cloned() else {
+            return Err(ExprError::at(
+                self.end,
+                "the formula ends where a number, x, y or '(' should come",
+            ));
+        };
+        self.next += 1;
+        match token.kind {
+            Kind::Number(value) => self.ops.push(Op::Const(value)),
+            Kind::Open => {
+                self.expression()?;
+                match self.peek().map(|t| t.kind) {
+                    Some(Kind::Close) => self.next += 1,
+                    _ => {
+                        return Err(ExprError::at(
+                            token.start,
+                            "this '(' is never closed: a ')' is missing",
+                        ));
+                    }
+                }
+            }
+            Kind::Name => self.name(&token)?,
+            Kind::Close => {
+                return Err(ExprError::at(
+                    token.start,
+                    "unexpected ')': a number, x, y or '(' should come here",
+                ));
+            }
+            _ => {
+                return Err(ExprError::at(
+                    token.start,
+                    format!(
+                        "unexpected '{}': a number, x, y or '(' should come here",
+                        token.text
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&mut self, token: &Token) -> Result<(), ExprError> {
+        let name = token.text.as_str();
+        let called = self.peek().map(|t| t.kind) == Some(Kind::Open);
+        match name {
+            "x" if !called => self.ops.push(Op::X),
+            "y" if !called => {
+                self.uses_y = true;
+                self.ops.push(Op::Y);
+            }
+            "pi" if !called => self.ops.push(Op::Const(std::f64::consts::PI)),
+            "e" if !called => self.ops.push(Op::Const(std::f64::consts::E)),
+            _ => {
+                let one = FUNCS1.iter().find(|(n, _)| *n == name).map(|(_, f)| *f);
+                let two = FUNCS2.iter().find(|(n, _)| *n == name).map(|(_, f)| *f);
+                if one.is_none() && two.is_none() {
+                    return Err(unknown_name(token));
+                }
+                if !called {
+                    return Err(ExprError::at(
+                        token.start,
+                        format!("{name} is a function: write {name}(...)"),
+                    ));
+                }
+                self.enter()?;
+                let open = self.next;
+                self.next += 1;
+                let arguments = self.arguments(open)?;
+                let wanted = if one.is_some() { 1 } else { 2 };
+                if arguments != wanted {
+                    return Err(ExprError::at(
+                        token.start,
+                        format!(
+                            "{name} takes {wanted} argument{}, got {arguments}",
+                            if wanted == 1 { "" } else { "s" }
+                        ),
+                    ));
+                }
+                self.ops.push(match (one, two) {
+                    (Some(f), _) => Op::Call1(f),
+                    (None, Some(f)) => Op::Call2(f),
+                    (None, None) => unreachable!("checked above"),
+                });
+                self.depth -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// sum (',' sum)* ')', after the '(' at token `open`; returns the number of arguments.
+    fn arguments(&mut self, open: usize) -> Result<usize, ExprError> {
+        let mut count = 0;
+        loop {
+            self.expression()?;
+            count += 1;
+            match self.peek().map(|t| t.kind) {
+                Some(Kind::Comma) => self.next += 1,
+                Some(Kind::Close) => {
+                    self.next += 1;
+                    return Ok(count);
+                }
+                _ => {
+                    return Err(ExprError::at(
+                        self.tokens[open].start,
+                        "this '(' is never closed: a ')' is missing",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The error for a name that is neither a variable, a constant nor a function, with the
+/// nearest known name when one is close.
+fn unknown_name(token: &Token) -> ExprError {
+    let name = token.text.as_str();
+    let known = ["x", "y", "pi", "e"]
+        .into_iter()
+        .chain(FUNCS1.iter().map(|(n, _)| *n))
+        .chain(FUNCS2.iter().map(|(n, _)| *n));
+    let nearest = known
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len())
+        .min_by_key(|(d, _)| *d);
+    let message = if name.len() == 1 && name.chars().all(char::is_alphabetic) {
+        format!("unknown variable '{name}': a formula uses x and y only")
+    } else if let Some((_, k)) = nearest {
+        format!("unknown name '{name}': did you mean '{k}'?")
+    } else {
+        format!("unknown name '{name}'")
+    };
+    ExprError::at(token.start, message)
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(text: &str, x: f64, y: f64) -> f64 {
+        Expr::parse(text).unwrap().eval(x, y)
+    }
+
+    #[test]
+    fn arithmetic_follows_the_usual_rules() {
+        assert_eq!(f("1 + 2 * 3", 0.0, 0.0), 7.0);
+        assert_eq!(f("-x^2", 3.0, 0.0), -9.0);
+        assert_eq!(f("2^3^2", 0.0, 0.0), 512.0);
+        assert_eq!(f("x**2 + y**2", 3.0, 4.0), 25.0);
+        assert_eq!(f("x^-2", 2.0, 0.0), 0.25);
+        assert_eq!(f(".5e1 - 1e-3*1000", 0.0, 0.0), 4.0);
+        assert_eq!(f("np.sin(math.pi/2) + sp.exp(0)", 0.0, 0.0), 2.0);
+        assert_eq!(f("max(x, y) - min(x, y)", 2.0, 5.0), 3.0);
+        assert_eq!(f("atan2(1, 1) * 4", 0.0, 0.0), std::f64::consts::PI);
+        assert_eq!(f("log(e) + log10(100) + log2(8)", 0.0, 0.0), 6.0);
+        assert_eq!(Expr::parse("exp(x) - ln(x)").unwrap().dim(), 1);
+        assert_eq!(Expr::parse("x*y").unwrap().dim(), 2);
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let cases = [
+            ("", 0, "empty"),
+            ("2x", 1, "write 2*x"),
+            ("sni(x)", 0, "did you mean 'sin'"),
+            ("x + z", 4, "x and y only"),
+            ("(x + 1", 0, "never closed"),
+            ("x + 1)", 5, "no '('"),
+            ("x +", 3, "ends"),
+            ("sin x", 0, "write sin(...)"),
+            ("atan2(x)", 0, "takes 2 arguments"),
+            ("x $ y", 2, "unexpected '$'"),
+        ];
+        for (text, position, needle) in cases {
+            let err = Expr::parse(text).unwrap_err();
+            assert_eq!(err.position, position, "{text:?}: {err}");
+            assert!(err.message.contains(needle), "{text:?}: {err}");
+            assert!(err.position <= text.chars().count());
+        }
+        let deep = format!("{}x{}", "(".repeat(300), ")".repeat(300));
+        let err = Expr::parse(&deep).unwrap_err();
+        assert!(err.message.contains("deeper than 200"), "{err}");
+        let marked = Expr::parse("2x").unwrap_err().marked("2x");
+        assert_eq!(marked.lines().nth(1).unwrap().find('^'), Some(1));
+    }
+}
+
+/// A typed formula as an [`Objective`]: values by the stack machine on `f64`, derivatives by
+/// the same instructions on dual numbers.
+#[derive(Debug)]
+pub struct TypedFunction {
+    expr: Expr,
+    info: ObjectiveInfo,
+}
+
+/// The view box of a typed function when none is given: [-5, 5] on each axis.
+pub const DEFAULT_VIEW: Interval = Interval::new(-5.0, 5.0);
+
+impl TypedFunction {
+    /// The objective of `expr`, a curve if it uses only x.
+    pub fn new(expr: Expr) -> Self {
+        let dim = expr.dim();
+        let info = ObjectiveInfo {
+            name: expr.text().to_string(),
+            formula: expr.text().to_string(),
+            param_names: ["x", "y"][..dim].iter().map(|s| s.to_string()).collect(),
+            view: vec![DEFAULT_VIEW; dim],
+            minima: Vec::new(),
+            default_start: vec![1.0; dim],
+            domain: "where f is finite".to_string(),
+        };
+        Self { expr, info }
+    }
+
+    /// The formula.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+}
+
+impl Surface for TypedFunction {
+    fn eval<D: Scalar>(&self, x: D, y: D) -> D {
+        self.expr.eval(x, y)
+    }
+}
+
+impl Objective for TypedFunction {
+    fn info(&self) -> &ObjectiveInfo {
+        &self.info
+    }
+
+    fn in_domain(&self, p: &[f64]) -> bool {
+        self.value(p).is_finite()
+    }
+
+    fn value(&self, p: &[f64]) -> f64 {
+        self.expr.eval(p[0], p.get(1).copied().unwrap_or(0.0))
+    }
+
+    fn value_and_gradient(&self, p: &[f64], gradient: &mut [f64]) -> f64 {
+        if self.expr.dim() == 1 {
+            let (value, slope) = curve_value_and_slope(self, p[0]);
+            gradient[0] = slope;
+            value
+        } else {
+            surface_value_and_gradient(self, p, gradient)
+        }
+    }
+
+    fn second_order(&self, p: &[f64]) -> SecondOrder {
+        if self.expr.dim() == 1 {
+            curve_second_order(self, p[0])
+        } else {
+            surface_second_order(self, p)
+        }
+    }
+
+    fn values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
+        let mut stack = Vec::with_capacity(self.expr.stack_size());
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.expr.eval_with(x, y, &mut stack);
+        }
+    }
+}
