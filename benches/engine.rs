@@ -6,6 +6,7 @@
 //! points (batch 64) <= 10 ms. `benches/numpy_compare.py` times the same work with numpy.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use descent::engine::expr::{Expr, TypedFunction};
 use descent::engine::regression::{BatchSpec, DataSpec, Dataset, LossObjective};
 use descent::engine::{Grid, Objective, OptimizerConfig, OptimizerKind, Run, RunSpec, preset};
 use std::hint::black_box;
@@ -25,6 +26,36 @@ fn grid_values(c: &mut Criterion) {
                 b.iter(|| Grid::sample(objective.as_ref(), view[0], view[1], black_box(n), n));
             },
         );
+    }
+    group.finish();
+}
+
+/// Three-wells typed as text against the preset: the grid of values and the gradient.
+fn typed_formula(c: &mut Criterion) {
+    let text = "10 - (10/(3+3*(x-0.5)^2+3*(y-0.5)^2) + 2/(1+2*(x-3)^2+2*(y-1.5)^2) + 3/(1+0.5*(x-3.5)^2+0.5*(y-4)^2))";
+    let typed: Arc<dyn Objective> = Arc::new(TypedFunction::new(Expr::parse(text).unwrap()));
+    let preset = preset("three-wells", None).unwrap();
+    let view = preset.info().view.clone();
+    let mut group = c.benchmark_group("typed_three-wells");
+    group.throughput(Throughput::Elements(1024 * 1024));
+    group.bench_function("grid_1024x1024", |b| {
+        b.iter(|| Grid::sample(typed.as_ref(), view[0], view[1], black_box(1024), 1024));
+    });
+    group.finish();
+    let mut group = c.benchmark_group("gradient_10k_points");
+    group.throughput(Throughput::Elements(10_000));
+    for (name, objective) in [("preset", &preset), ("typed", &typed)] {
+        group.bench_function(name, |b| {
+            let mut g = [0.0; 2];
+            b.iter(|| {
+                let mut sum = 0.0;
+                for i in 0..10_000 {
+                    let p = [0.5 + (i % 100) as f64 * 0.04, 0.5 + (i / 100) as f64 * 0.04];
+                    sum += objective.value_and_gradient(black_box(&p), &mut g) + g[0];
+                }
+                sum
+            });
+        });
     }
     group.finish();
 }
@@ -100,5 +131,5 @@ fn regression(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, grid_values, gd_steps, regression);
+criterion_group!(benches, grid_values, typed_formula, gd_steps, regression);
 criterion_main!(benches);
