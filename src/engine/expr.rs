@@ -107,6 +107,31 @@ const FUNCS2: [(&str, Func2); 3] = [
     ("max", Func2::Max),
 ];
 
+/// Arithmetic with a constant: `v + c`, `v - c`, `c - v`, `v * c`, `v / c`, `c / v`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arith {
+    Add,
+    Sub,
+    SubFrom,
+    Mul,
+    Div,
+    DivInto,
+}
+
+impl Arith {
+    #[inline]
+    fn apply<D: Scalar>(self, v: D, c: f64) -> D {
+        match self {
+            Self::Add => v + c,
+            Self::Sub => v - c,
+            Self::SubFrom => -v + c,
+            Self::Mul => v * c,
+            Self::Div => v / c,
+            Self::DivInto => v.recip() * c,
+        }
+    }
+}
+
 /// One instruction of the stack machine.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Op {
@@ -118,6 +143,8 @@ enum Op {
     Mul,
     Div,
     Neg,
+    /// An arithmetic operation with one constant operand, the other on the stack.
+    WithConst(Arith, f64),
     /// x^n for a whole constant n: exact and fast.
     PowI(i32),
     /// x^c for any other constant c.
@@ -206,6 +233,7 @@ impl Expr {
                     let a = pop(stack);
                     -a
                 }
+                Op::WithConst(arith, c) => arith.apply(pop(stack), c),
                 Op::PowI(n) => pop(stack).powi(n),
                 Op::PowF(c) => pop(stack).powf(c),
                 Op::Call1(f) => call1(f, pop(stack)),
@@ -228,6 +256,68 @@ impl Expr {
         pop(stack)
     }
 
+    /// f at (x, y) for every x in `xs`, written to `out`: each instruction runs over the
+    /// whole row at once, so its dispatch is paid once per row, not once per point. `rows`
+    /// is scratch space kept between calls.
+    pub fn eval_row(&self, xs: &[f64], y: f64, out: &mut [f64], rows: &mut Vec<Vec<f64>>) {
+        let n = xs.len().min(out.len());
+        let mut depth = 0usize;
+        for op in &self.ops {
+            match *op {
+                Op::Const(_) | Op::X | Op::Y => {
+                    if rows.len() <= depth {
+                        rows.push(vec![0.0; n]);
+                    }
+                    let row = &mut rows[depth];
+                    row.resize(n, 0.0);
+                    match *op {
+                        Op::Const(c) => row.fill(c),
+                        Op::X => row.copy_from_slice(&xs[..n]),
+                        _ => row.fill(y),
+                    }
+                    depth += 1;
+                }
+                Op::Neg => map_row(&mut rows[depth - 1][..n], |v| -v),
+                Op::WithConst(arith, c) => {
+                    let row = &mut rows[depth - 1][..n];
+                    // One loop per kind, so each is a plain (vectorizable) loop.
+                    match arith {
+                        Arith::Add => map_row(row, |v| v + c),
+                        Arith::Sub => map_row(row, |v| v - c),
+                        Arith::SubFrom => map_row(row, |v| c - v),
+                        Arith::Mul => map_row(row, |v| v * c),
+                        Arith::Div => map_row(row, |v| v / c),
+                        Arith::DivInto => map_row(row, |v| c / v),
+                    }
+                }
+                Op::PowI(2) => map_row(&mut rows[depth - 1][..n], |v| v * v),
+                Op::PowI(k) => map_row(&mut rows[depth - 1][..n], |v| v.powi(k)),
+                Op::PowF(c) => map_row(&mut rows[depth - 1][..n], |v| v.powf(c)),
+                Op::Call1(f) => map_row(&mut rows[depth - 1][..n], |v| call1(f, v)),
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
+                    let (left, right) = rows.split_at_mut(depth - 1);
+                    let (a, b) = (&mut left[depth - 2][..n], &right[0][..n]);
+                    match *op {
+                        Op::Add => a.iter_mut().zip(b).for_each(|(a, b)| *a += b),
+                        Op::Sub => a.iter_mut().zip(b).for_each(|(a, b)| *a -= b),
+                        Op::Mul => a.iter_mut().zip(b).for_each(|(a, b)| *a *= b),
+                        Op::Div => a.iter_mut().zip(b).for_each(|(a, b)| *a /= b),
+                        Op::Pow => a.iter_mut().zip(b).for_each(|(a, b)| *a = a.powf(*b)),
+                        Op::Call2(f) => {
+                            a.iter_mut().zip(b).for_each(|(a, b)| *a = call2(f, *a, *b))
+                        }
+                        _ => unreachable!("only binary operations reach here"),
+                    }
+                    depth -= 1;
+                }
+            }
+        }
+        match rows.first() {
+            Some(row) if depth == 1 => out[..n].copy_from_slice(&row[..n]),
+            _ => out[..n].fill(f64::NAN),
+        }
+    }
+
     /// f(x, y).
     pub fn eval<D: Scalar>(&self, x: D, y: D) -> D {
         let mut stack = Vec::with_capacity(self.stack_size);
@@ -237,6 +327,14 @@ impl Expr {
     /// The stack depth evaluation needs.
     pub fn stack_size(&self) -> usize {
         self.stack_size
+    }
+}
+
+/// Applies `f` to every value of `row` in place.
+#[inline(always)]
+fn map_row(row: &mut [f64], f: impl Fn(f64) -> f64) {
+    for v in row {
+        *v = f(*v);
     }
 }
 
@@ -296,7 +394,7 @@ fn stack_size(ops: &[Op]) -> usize {
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
                 depth = depth.saturating_sub(1)
             }
-            Op::Neg | Op::PowI(_) | Op::PowF(_) | Op::Call1(_) => {}
+            Op::Neg | Op::WithConst(..) | Op::PowI(_) | Op::PowF(_) | Op::Call1(_) => {}
         }
         most = most.max(depth);
     }
@@ -452,6 +550,7 @@ impl Parser<'_> {
     /// sum := product (('+' | '-') product)*
     fn expression(&mut self) -> Result<(), ExprError> {
         self.enter()?;
+        let mut left = self.ops.len();
         self.product()?;
         while let Some(kind) = self.peek().map(|t| t.kind) {
             let op = match kind {
@@ -460,15 +559,73 @@ impl Parser<'_> {
                 _ => break,
             };
             self.next += 1;
+            let right = self.ops.len();
             self.product()?;
-            self.ops.push(op);
+            self.binary(op, left, right);
+            left = self.ops.len() - self.last_len();
         }
         self.depth -= 1;
         Ok(())
     }
 
+    /// The number of instructions of the value just completed (ending the list).
+    fn last_len(&self) -> usize {
+        // Walk back until one value is on the stack more than before.
+        let mut need = 1isize;
+        let mut count = 0;
+        for op in self.ops.iter().rev() {
+            count += 1;
+            need += match op {
+                Op::Const(_) | Op::X | Op::Y => -1,
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => 1,
+                _ => 0,
+            };
+            if need == 0 {
+                break;
+            }
+        }
+        count
+    }
+
+    /// Emits a binary operation whose operands start at `left` and `right`, folding a
+    /// constant operand into the instruction.
+    fn binary(&mut self, op: Op, left: usize, right: usize) {
+        if let [Op::Const(c)] = self.ops[right..] {
+            let arith = match op {
+                Op::Add => Some(Arith::Add),
+                Op::Sub => Some(Arith::Sub),
+                Op::Mul => Some(Arith::Mul),
+                Op::Div => Some(Arith::Div),
+                _ => None,
+            };
+            if let Some(arith) = arith {
+                self.ops.truncate(right);
+                self.ops.push(Op::WithConst(arith, c));
+                return;
+            }
+        }
+        if right == left + 1
+            && let Op::Const(c) = self.ops[left]
+        {
+            let arith = match op {
+                Op::Add => Some(Arith::Add),
+                Op::Sub => Some(Arith::SubFrom),
+                Op::Mul => Some(Arith::Mul),
+                Op::Div => Some(Arith::DivInto),
+                _ => None,
+            };
+            if let Some(arith) = arith {
+                self.ops.remove(left);
+                self.ops.push(Op::WithConst(arith, c));
+                return;
+            }
+        }
+        self.ops.push(op);
+    }
+
     /// product := unary (('*' | '/') unary)*; a value right after a value is an error.
     fn product(&mut self) -> Result<(), ExprError> {
+        let mut left = self.ops.len();
         self.unary()?;
         loop {
             let Some(token) = self.peek() else {
@@ -487,8 +644,10 @@ impl Parser<'_> {
                 _ => return Ok(()),
             };
             self.next += 1;
+            let right = self.ops.len();
             self.unary()?;
-            self.ops.push(op);
+            self.binary(op, left, right);
+            left = self.ops.len() - self.last_len();
         }
     }
 
@@ -718,6 +877,17 @@ mod tests {
     }
 
     #[test]
+    fn a_row_evaluated_at_once_equals_the_points_one_by_one() {
+        let expr = Expr::parse("sin(x)*y^2 - max(x, 2)/(1+x^2) + atan2(y, x) - 3^x").unwrap();
+        let xs: Vec<f64> = (0..50).map(|i| -2.0 + 0.1 * i as f64).collect();
+        let mut out = vec![0.0; 50];
+        expr.eval_row(&xs, 0.7, &mut out, &mut Vec::new());
+        for (x, v) in xs.iter().zip(&out) {
+            assert_eq!(v.to_bits(), expr.eval(*x, 0.7).to_bits(), "x = {x}");
+        }
+    }
+
+    #[test]
     fn errors_say_what_and_where() {
         let cases = [
             ("", 0, "empty"),
@@ -816,9 +986,7 @@ impl Objective for TypedFunction {
     }
 
     fn values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
-        let mut stack = Vec::with_capacity(self.expr.stack_size());
-        for (o, &x) in out.iter_mut().zip(xs) {
-            *o = self.expr.eval_with(x, y, &mut stack);
-        }
+        let mut rows = Vec::with_capacity(self.expr.stack_size());
+        self.expr.eval_row(xs, y, out, &mut rows);
     }
 }
