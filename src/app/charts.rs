@@ -5,8 +5,8 @@ use egui_plot::{Line, Plot, VLine};
 
 use super::action::Action;
 use super::model::Model;
-use super::run_color;
 use super::simulation::RunSlot;
+use super::{legend_name, run_color};
 
 /// The most points all lines of a chart get together; longer paths are strided.
 const CHART_POINT_BUDGET: usize = 6_000;
@@ -125,11 +125,13 @@ impl Charts {
             for (id, series) in charts {
                 let (title, x_title) = series.titles(log);
                 let budget = (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(40, 1000);
-                let lines: Vec<(egui::Color32, Vec<[f64; 2]>)> = model
+                let runs = model.sim.slots().len();
+                let lines: Vec<(String, egui::Color32, Vec<[f64; 2]>)> = model
                     .sim
                     .slots()
                     .iter()
-                    .map(|slot| {
+                    .enumerate()
+                    .map(|(i, slot)| {
                         let k = slot.shown_index(shown);
                         let points = series
                             .points(slot, k, budget)
@@ -144,12 +146,16 @@ impl Charts {
                                 y.is_finite().then_some([x, y.clamp(-1e300, 1e300)])
                             })
                             .collect();
-                        (run_color(slot.setup.color), points)
+                        (
+                            legend_name(i, slot, runs),
+                            run_color(slot.setup.color),
+                            points,
+                        )
                     })
                     .collect();
                 let (lo, hi) = lines
                     .iter()
-                    .flat_map(|(_, points)| points.iter().map(|p| p[1]))
+                    .flat_map(|(_, _, points)| points.iter().map(|p| p[1]))
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
                         (lo.min(y), hi.max(y))
                     });
@@ -158,6 +164,7 @@ impl Charts {
                     .height(height)
                     .x_axis_label(x_title)
                     .y_axis_label(title)
+                    .legend(egui_plot::Legend::default())
                     .allow_boxed_zoom(false);
                 if lo <= hi {
                     // A flat series gets a span of its own size, so even 1e300 has a y axis.
@@ -167,8 +174,8 @@ impl Charts {
                     plot = plot.include_y(lo - pad).include_y(hi + pad);
                 }
                 plot.show(ui, |plot_ui| {
-                    for (color, points) in lines {
-                        plot_ui.line(Line::new("", points).color(color).width(1.5));
+                    for (name, color, points) in lines {
+                        plot_ui.line(Line::new(name, points).color(color).width(1.5));
                     }
                     let marker = match (series, model.sim.selected_slot()) {
                         (Series::EpochLoss(n), Some(slot)) => {
