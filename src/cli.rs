@@ -180,7 +180,6 @@ impl RunRequest {
 impl RunArgs {
     /// Checks every argument and builds the runs' specs.
     pub fn to_request(&self) -> Result<RunRequest, UsageError> {
-        self.check_values()?;
         let spec = FunctionSpec::from_options(
             &self.function,
             self.dim.as_deref(),
@@ -283,37 +282,6 @@ impl RunArgs {
             format: self.format,
             batch,
         })
-    }
-
-    /// Every option given a value that is another option (`--start --lr 0.1`) lacks its own.
-    fn check_values(&self) -> Result<(), UsageError> {
-        let mut given: Vec<(&str, &str)> = vec![("--lr", &self.lr), ("--tol", &self.tol)];
-        given.extend(self.start.iter().map(|s| ("--start", s.as_str())));
-        for (flag, value) in [
-            ("--iters", &self.iters),
-            ("--momentum", &self.momentum),
-            ("--alpha", &self.alpha),
-            ("--beta1", &self.beta1),
-            ("--beta2", &self.beta2),
-            ("--eps", &self.eps),
-            ("--clip", &self.clip),
-            ("--dim", &self.dim),
-            ("--batch-size", &self.batch_size),
-            ("--epochs", &self.epochs),
-            ("--seed", &self.seed),
-        ] {
-            if let Some(v) = value {
-                given.push((flag, v));
-            }
-        }
-        for (flag, value) in given {
-            if value.starts_with("--") {
-                return Err(UsageError(format!(
-                    "{flag}: a value is required, but the next argument is the option '{value}'"
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// Hyperparameters given for an optimizer that does not read them are an error.

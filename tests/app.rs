@@ -160,26 +160,7 @@ fn a_drag_pans_and_does_not_move_the_start() {
     h.run_steps(3);
     let before = h.state().plot_transform.unwrap().bounds().min();
     let from = screen_pos(&h, 1.0, 2.0);
-    h.hover_at(from);
-    h.step();
-    h.event(Event::PointerButton {
-        pos: from,
-        button: PointerButton::Primary,
-        pressed: true,
-        modifiers: Modifiers::NONE,
-    });
-    for i in 1..=10 {
-        h.hover_at(from + egui::vec2(8.0 * i as f32, 5.0 * i as f32));
-        h.step();
-    }
-    let to = from + egui::vec2(80.0, 50.0);
-    h.event(Event::PointerButton {
-        pos: to,
-        button: PointerButton::Primary,
-        pressed: false,
-        modifiers: Modifiers::NONE,
-    });
-    h.run_steps(2);
+    drag(&mut h, from, from + egui::vec2(80.0, 50.0));
     let app = h.state();
     assert_eq!(app.model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
     let after = app.plot_transform.unwrap().bounds().min();

@@ -244,8 +244,8 @@ impl Model {
             Action::SetBatchContours(on) => self.settings.lab.show_batch_contours = on,
             Action::EditGenerator(spec) => self.settings.lab.spec = spec,
             Action::EditCsvPath(path) => self.settings.lab.csv_path = path,
-            Action::Undo => self.undo(),
-            Action::Redo => self.redo(),
+            Action::Undo => self.travel(true),
+            Action::Redo => self.travel(false),
         }
     }
 
@@ -262,10 +262,11 @@ impl Model {
     }
 
     fn snapshot(&self) -> Snapshot {
-        let mut settings = self.settings.clone();
-        settings.runs = self.sim.setups();
         Snapshot {
-            settings,
+            settings: Settings {
+                runs: self.sim.setups(),
+                ..self.settings.clone()
+            },
             selected: self.sim.selected,
             shown: self.sim.shown(),
             lab_data: self.lab_data.clone(),
@@ -297,22 +298,16 @@ impl Model {
         self.sim.scrub_to(shown);
     }
 
-    fn undo(&mut self) {
-        if let Some(snapshot) = self.history.undo.pop() {
-            let now = self.snapshot();
-            self.history.redo.push(now);
+    /// Undo (`back`) or redo: restores the top of one stack, saving the present on the other.
+    fn travel(&mut self, back: bool) {
+        self.history.open = None;
+        let now = self.snapshot();
+        let History { undo, redo, .. } = &mut self.history;
+        let (from, to) = if back { (undo, redo) } else { (redo, undo) };
+        if let Some(snapshot) = from.pop() {
+            to.push(now);
             self.restore(snapshot);
         }
-        self.history.open = None;
-    }
-
-    fn redo(&mut self) {
-        if let Some(snapshot) = self.history.redo.pop() {
-            let now = self.snapshot();
-            self.history.undo.push(now);
-            self.restore(snapshot);
-        }
-        self.history.open = None;
     }
 
     /// A run from the function's default start with the current optimizer.

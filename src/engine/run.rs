@@ -219,21 +219,10 @@ impl Path {
 
     /// Keeps every other sample and doubles the stride.
     fn halve(&mut self) {
-        let dim = self.dim;
-        let keep = self.values.len().div_ceil(2);
-        for i in 0..keep {
-            let from = 2 * i;
-            self.values[i] = self.values[from];
-            self.grad_norms[i] = self.grad_norms[from];
-            self.params
-                .copy_within(from * dim..(from + 1) * dim, i * dim);
-            self.gradients
-                .copy_within(from * dim..(from + 1) * dim, i * dim);
-        }
-        self.values.truncate(keep);
-        self.grad_norms.truncate(keep);
-        self.params.truncate(keep * dim);
-        self.gradients.truncate(keep * dim);
+        keep_every_other(&mut self.values, 1);
+        keep_every_other(&mut self.grad_norms, 1);
+        keep_every_other(&mut self.params, self.dim);
+        keep_every_other(&mut self.gradients, self.dim);
         self.stride *= 2;
     }
 
@@ -345,6 +334,16 @@ impl Path {
     }
 }
 
+/// Keeps records 0, 2, 4, ... of a column of records `width` numbers wide.
+fn keep_every_other(column: &mut Vec<f64>, width: usize) {
+    let records = column.len() / width.max(1);
+    let keep = records.div_ceil(2);
+    for i in 0..keep {
+        column.copy_within(2 * i * width..(2 * i + 1) * width, i * width);
+    }
+    column.truncate(keep * width);
+}
+
 /// Values recorded once per step, kept like a [`Path`]: all of them, or every stride-th
 /// beyond a cap.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -368,11 +367,7 @@ impl StepValues {
     fn push(&mut self, v: f64) {
         if self.count.is_multiple_of(self.stride) {
             if self.values.len() == self.cap {
-                let keep = self.values.len().div_ceil(2);
-                for i in 0..keep {
-                    self.values[i] = self.values[2 * i];
-                }
-                self.values.truncate(keep);
+                keep_every_other(&mut self.values, 1);
                 self.stride *= 2;
             }
             if self.count.is_multiple_of(self.stride) {
@@ -456,13 +451,13 @@ impl Run {
     /// The same run keeping at most about `cap` iterates of its path (and of its drawn
     /// values); the last iterate stays exact. Call before stepping.
     pub fn with_path_cap(mut self, cap: usize) -> Self {
-        let mut path = Path::new(self.path.dim, cap);
-        path.push(
-            &self.path.last_params,
-            self.path.last_value,
-            &self.path.last_gradient,
-        );
-        if self.path.len == 1 {
+        if self.path.len() == 1 {
+            let mut path = Path::new(self.path.dim, cap);
+            path.push(
+                &self.path.last_params,
+                self.path.last_value,
+                &self.path.last_gradient,
+            );
             self.path = path;
             self.drawn_values = StepValues::new(cap);
         }
