@@ -159,13 +159,18 @@ impl Charts {
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
                         (lo.min(y), hi.max(y))
                     });
-                let mut plot = Plot::new(id)
-                    .width(width)
+                let mut plot = super::plot_input::short_ticks(Plot::new(id).width(width))
                     .height(height)
                     .x_axis_label(x_title)
                     .y_axis_label(title)
                     .legend(egui_plot::Legend::default())
                     .allow_boxed_zoom(false);
+                // The x axis starts at 0 and spans at least one step, even for one point.
+                let x_end = lines
+                    .iter()
+                    .flat_map(|(_, _, points)| points.last().map(|p| p[0]))
+                    .fold(1.0, f64::max);
+                plot = plot.include_x(0.0).include_x(x_end);
                 if lo <= hi {
                     // A flat series gets a span of its own size, so even 1e300 has a y axis.
                     let pad = ((hi - lo) * 0.05)

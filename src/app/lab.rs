@@ -145,8 +145,7 @@ impl Scatter {
             "x"
         };
         let points = points.as_slice();
-        Plot::new("scatter")
-            .x_axis_label(x_label)
+        super::plot_input::short_ticks(Plot::new("scatter").x_axis_label(x_label))
             .y_axis_label("y")
             .allow_boxed_zoom(false)
             .legend(egui_plot::Legend::default())

@@ -1,11 +1,18 @@
 //! What the 1-D and 2-D views share: the hover text, the minima markers, and a click on the
 //! plot turned into an action (click: move the selected run's start; Shift+click: add a run).
 
-use egui_plot::{PlotPoint, PlotResponse};
+use egui_plot::{Plot, PlotPoint, PlotResponse};
 
 use super::action::Action;
 use crate::engine::Objective;
-use crate::engine::format::human;
+use crate::engine::format::{human, tick};
+
+/// Axis ticks with as many digits as tell them apart: `1e23`, not 24 digits (every plot
+/// of the app uses this).
+pub fn short_ticks(plot: Plot<'_>) -> Plot<'_> {
+    plot.x_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+        .y_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+}
 
 /// x, (y,) f and the derivative's size at a point, for the hover label: f'(x) for curves,
 /// |grad f| for surfaces; outside the domain, says so.

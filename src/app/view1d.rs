@@ -62,17 +62,17 @@ impl View1d {
         let home = self.home.as_ref().map(|(_, b)| *b)?;
         let reset = std::mem::take(&mut self.reset);
         let hover_objective = objective.clone();
-        let plot = Plot::new("curve")
-            .allow_double_click_reset(false)
-            .allow_boxed_zoom(false)
-            .x_axis_label("x")
-            .y_axis_label("f(x)")
-            .legend(egui_plot::Legend::default())
-            .default_x_bounds(home.min()[0], home.max()[0])
-            .default_y_bounds(home.min()[1], home.max()[1])
-            .label_formatter(move |pos| {
-                Some(hover_text(hover_objective.as_ref(), position_of(pos)))
-            });
+        let plot =
+            super::plot_input::short_ticks(Plot::new("curve").allow_double_click_reset(false))
+                .allow_boxed_zoom(false)
+                .x_axis_label("x")
+                .y_axis_label("f(x)")
+                .legend(egui_plot::Legend::default())
+                .default_x_bounds(home.min()[0], home.max()[0])
+                .default_y_bounds(home.min()[1], home.max()[1])
+                .label_formatter(move |pos| {
+                    Some(hover_text(hover_objective.as_ref(), position_of(pos)))
+                });
         let shown = model.sim.shown();
         let selected = model.sim.selected;
         let curve = &mut self.curve;

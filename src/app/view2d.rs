@@ -101,7 +101,7 @@ impl View2d {
         let scale = self.texture.as_ref().and_then(|t| t.2);
         let colormap = model.settings.display.colormap;
         egui::Panel::right("colorbar")
-            .exact_size(84.0)
+            .exact_size(100.0)
             .resizable(false)
             .show(ui, |ui| colorbar_ui(ui, scale, colormap));
         Some(self.plot_ui(model, runner, ui, actions))
@@ -127,8 +127,7 @@ impl View2d {
         }
         let home = self.home.map_or((info.view[0], info.view[1]), |(_, h)| h);
         let hover_objective = objective.clone();
-        let plot = Plot::new("field")
-            .data_aspect(1.0)
+        let plot = super::plot_input::short_ticks(Plot::new("field").data_aspect(1.0))
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)

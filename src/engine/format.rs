@@ -14,6 +14,37 @@ pub fn short(v: f64) -> String {
     significant(v, 4)
 }
 
+/// An axis tick at `v` on an axis whose ticks are `step` apart: as many digits as tell
+/// neighbouring ticks apart and no more, scientific notation for huge or tiny values
+/// (`1e23`, not 24 digits), so the label always fits under its tick.
+pub fn tick(v: f64, step: f64) -> String {
+    if !v.is_finite() {
+        return non_finite(v).to_string();
+    }
+    let step = step.abs();
+    if !step.is_finite() || step == 0.0 {
+        return short(v);
+    }
+    // Ticks are multiples of the step: snap away the rounding noise of 0.1 + 0.2.
+    let v = if (v / step).abs() < 1e15 {
+        (v / step).round() * step
+    } else {
+        v
+    };
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let step_exponent = step.log10().floor() as i32;
+    let magnitude = v.abs();
+    if (1e-4..1e6).contains(&magnitude) && step >= 1e-4 {
+        let decimals = (-step_exponent).clamp(0, 17) as usize;
+        return trim_mantissa(&format!("{v:.decimals$}"));
+    }
+    let exponent = magnitude.log10().floor() as i32;
+    let digits = (exponent - step_exponent + 1).clamp(1, 17) as usize;
+    trim_mantissa(&format!("{:.*e}", digits - 1, v))
+}
+
 /// The shortest text that parses back to exactly `v`: plain digits for magnitudes in
 /// [1e-5, 1e16), scientific notation (`1e308`, `2.5e-300`) otherwise.
 pub fn exact(v: f64) -> String {
@@ -106,6 +137,22 @@ mod tests {
         assert_eq!(short(0.56714329), "0.5671");
         assert_eq!(short(2.0e5), "2e5");
         assert_eq!(point(&[1.0, -2.5]), "(1, -2.5)");
+    }
+
+    #[test]
+    fn ticks_tell_neighbours_apart_and_stay_short() {
+        assert_eq!(tick(0.30000000000000004, 0.1), "0.3");
+        assert_eq!(tick(2.0, 0.5), "2");
+        assert_eq!(tick(2.5, 0.5), "2.5");
+        assert_eq!(tick(1.0001e23, 1e19), "1.0001e23");
+        assert_eq!(tick(1e23, 2e22), "1e23");
+        assert_eq!(tick(-3e-7, 1e-7), "-3e-7");
+        assert_eq!(tick(1000.5, 0.1), "1000.5");
+        assert_eq!(tick(0.0, 1e20), "0");
+        for (a, b, step) in [(100000.1, 100000.2, 0.1), (1.23e8, 1.24e8, 1e6)] {
+            assert_ne!(tick(a, step), tick(b, step));
+        }
+        assert!(tick(-1.0000000000000001e30, 1e14).len() <= 24);
     }
 
     #[test]
