@@ -42,6 +42,38 @@ fn typed_formula(c: &mut Criterion) {
         b.iter(|| Grid::sample(typed.as_ref(), view[0], view[1], black_box(1024), 1024));
     });
     group.finish();
+    let mut group = c.benchmark_group("gradient_100x100_rows");
+    group.throughput(Throughput::Elements(10_000));
+    for (name, objective) in [("preset", &preset), ("typed", &typed)] {
+        group.bench_function(name, |b| {
+            let xs: Vec<f64> = (0..100).map(|i| 0.5 + i as f64 * 0.04).collect();
+            let (mut v, mut gx, mut gy) = (vec![0.0; 100], vec![0.0; 100], vec![0.0; 100]);
+            b.iter(|| {
+                let mut sum = 0.0;
+                for row in 0..100 {
+                    let y = 0.5 + row as f64 * 0.04;
+                    objective.gradients_on_row(black_box(&xs), y, &mut v, &mut gx, &mut gy);
+                    sum += v[0] + gx[1] + gy[2];
+                }
+                sum
+            });
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("value_10k_points");
+    for (name, objective) in [("preset", &preset), ("typed", &typed)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut sum = 0.0;
+                for i in 0..10_000 {
+                    let p = [0.5 + (i % 100) as f64 * 0.04, 0.5 + (i / 100) as f64 * 0.04];
+                    sum += objective.value(black_box(&p));
+                }
+                sum
+            });
+        });
+    }
+    group.finish();
     let mut group = c.benchmark_group("gradient_10k_points");
     group.throughput(Throughput::Elements(10_000));
     for (name, objective) in [("preset", &preset), ("typed", &typed)] {

@@ -134,6 +134,29 @@ proptest! {
     }
 
     #[test]
+    fn rows_give_what_points_give(text in formula(), y in -1.0f64..1.0) {
+        let typed = TypedFunction::new(Expr::parse(&text).unwrap());
+        let xs: Vec<f64> = (0..7).map(|i| -1.0 + i as f64 / 3.0).collect();
+        let (mut values, mut dx, mut dy) = (vec![0.0; 7], vec![0.0; 7], vec![0.0; 7]);
+        typed.gradients_on_row(&xs, y, &mut values, &mut dx, &mut dy);
+        let mut row = vec![0.0; 7];
+        typed.values_on_row(&xs, y, &mut row);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + a.abs());
+        for (i, &x) in xs.iter().enumerate() {
+            let point = [x, y];
+            let point = &point[..typed.dim()];
+            let mut g = vec![0.0; typed.dim()];
+            let value = typed.value_and_gradient(point, &mut g);
+            prop_assert!(close(value, values[i]) && close(value, row[i]), "{text} at {x}: {value} vs {} / {}", values[i], row[i]);
+            prop_assert!(close(g[0], dx[i]), "{text} at {x}: df/dx {} vs {}", g[0], dx[i]);
+            let gy = g.get(1).copied().unwrap_or(0.0);
+            prop_assert!(close(gy, dy[i]), "{text} at {x}: df/dy {gy} vs {}", dy[i]);
+        }
+    }
+
+    /// `PROPTEST_CASES=1000000 cargo test --release --test formulas parser_never_panics`
+    /// runs a million inputs (the README's fuzz run).
+    #[test]
     fn the_parser_never_panics_and_every_error_has_a_position_inside(text in "\\PC{0,60}") {
         if let Err(e) = Expr::parse(&text) {
             prop_assert!(e.position <= text.chars().count(), "{text:?}: {e:?}");

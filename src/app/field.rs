@@ -345,22 +345,30 @@ pub fn quiver_from_view(
     rows: usize,
 ) -> Vec<QuiverArrow> {
     let mut samples = Vec::with_capacity(columns * rows);
-    let mut g = vec![0.0; objective.dim()];
+    let xs: Vec<f64> = (0..columns)
+        .map(|col| cell_center(x, col, columns))
+        .collect();
+    let (mut values, mut dx, mut dy) = (vec![0.0; columns], vec![0.0; columns], vec![0.0; columns]);
     let mut p = vec![0.0; objective.dim()];
     for row in 0..rows {
-        for col in 0..columns {
-            p[0] = cell_center(x, col, columns);
+        let yy = if objective.dim() > 1 {
+            cell_center(y, row, rows)
+        } else {
+            0.0
+        };
+        objective.gradients_on_row(&xs, yy, &mut values, &mut dx, &mut dy);
+        for (col, &xx) in xs.iter().enumerate() {
+            p[0] = xx;
             if p.len() > 1 {
-                p[1] = cell_center(y, row, rows);
+                p[1] = yy;
             }
-            if !objective.in_domain(&p) {
-                continue;
-            }
-            let value = objective.value_and_gradient(&p, &mut g);
-            let gx = -g[0];
-            let gy = if g.len() > 1 { -g[1] } else { 0.0 };
-            if value.is_finite() && gx.is_finite() && gy.is_finite() {
-                samples.push(([p[0], p.get(1).copied().unwrap_or(0.0)], gx, gy));
+            let (gx, gy) = (-dx[col], -dy[col]);
+            if objective.in_domain(&p)
+                && values[col].is_finite()
+                && gx.is_finite()
+                && gy.is_finite()
+            {
+                samples.push(([xx, yy], gx, gy));
             }
         }
     }

@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use num_dual::Dual64;
+
 use super::ad::{
     Scalar, Surface, curve_second_order, curve_value_and_slope, surface_second_order,
     surface_value_and_gradient,
@@ -18,6 +20,9 @@ use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
 
 /// The deepest nesting of parentheses, calls and operators a formula may have.
 pub const MAX_DEPTH: usize = 200;
+
+/// Formulas needing at most this many stack slots evaluate without allocating.
+const SMALL_STACK: usize = 16;
 
 /// The longest formula accepted, in characters.
 pub const MAX_LENGTH: usize = 10_000;
@@ -124,10 +129,10 @@ impl Arith {
         match self {
             Self::Add => v + c,
             Self::Sub => v - c,
-            Self::SubFrom => -v + c,
+            Self::SubFrom => D::from(c) - v,
             Self::Mul => v * c,
             Self::Div => v / c,
-            Self::DivInto => v.recip() * c,
+            Self::DivInto => D::from(c) / v,
         }
     }
 }
@@ -221,26 +226,38 @@ impl Expr {
         if self.uses_y { 2 } else { 1 }
     }
 
-    /// f(x, y), using `stack` as scratch space (kept between calls to save allocations).
-    pub fn eval_with<D: Scalar>(&self, x: D, y: D, stack: &mut Vec<D>) -> D {
-        stack.clear();
+    /// f(x, y), using `stack` (at least [`Self::stack_size`] long) as scratch space.
+    pub fn eval_in<D: Scalar>(&self, x: D, y: D, stack: &mut [D]) -> D {
+        if stack.len() < self.stack_size {
+            return D::from(f64::NAN);
+        }
+        // `top` is the number of values on the stack; the parser only emits instruction
+        // lists that balance, so every pop finds its value.
+        let mut top = 0usize;
         for op in &self.ops {
-            let value = match *op {
-                Op::Const(c) => D::from(c),
-                Op::X => x,
-                Op::Y => y,
-                Op::Neg => {
-                    let a = pop(stack);
-                    -a
+            match *op {
+                Op::Const(c) => {
+                    stack[top] = D::from(c);
+                    top += 1;
                 }
-                Op::WithConst(arith, c) => arith.apply(pop(stack), c),
-                Op::PowI(n) => pop(stack).powi(n),
-                Op::PowF(c) => pop(stack).powf(c),
-                Op::Call1(f) => call1(f, pop(stack)),
+                Op::X => {
+                    stack[top] = x;
+                    top += 1;
+                }
+                Op::Y => {
+                    stack[top] = y;
+                    top += 1;
+                }
+                Op::Neg => stack[top - 1] = -stack[top - 1],
+                Op::WithConst(arith, c) => stack[top - 1] = arith.apply(stack[top - 1], c),
+                Op::PowI(2) => stack[top - 1] = stack[top - 1] * stack[top - 1],
+                Op::PowI(n) => stack[top - 1] = stack[top - 1].powi(n),
+                Op::PowF(c) => stack[top - 1] = stack[top - 1].powf(c),
+                Op::Call1(f) => stack[top - 1] = call1(f, stack[top - 1]),
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
-                    let b = pop(stack);
-                    let a = pop(stack);
-                    match *op {
+                    top -= 1;
+                    let (a, b) = (stack[top - 1], stack[top]);
+                    stack[top - 1] = match *op {
                         Op::Add => a + b,
                         Op::Sub => a - b,
                         Op::Mul => a * b,
@@ -248,30 +265,36 @@ impl Expr {
                         Op::Pow => a.powd(b),
                         Op::Call2(f) => call2(f, a, b),
                         _ => unreachable!("only binary operations reach here"),
-                    }
+                    };
                 }
-            };
-            stack.push(value);
+            }
         }
-        pop(stack)
+        if top == 1 {
+            stack[0]
+        } else {
+            D::from(f64::NAN)
+        }
     }
 
     /// f at (x, y) for every x in `xs`, written to `out`: each instruction runs over the
-    /// whole row at once, so its dispatch is paid once per row, not once per point. `rows`
-    /// is scratch space kept between calls.
-    pub fn eval_row(&self, xs: &[f64], y: f64, out: &mut [f64], rows: &mut Vec<Vec<f64>>) {
+    /// whole row at once, so its dispatch is paid once per row, not once per point, and
+    /// the points of a row go through the processor side by side. `rows` is scratch space
+    /// kept between calls. With dual numbers seeded along x or y this gives a row of
+    /// derivatives as cheaply.
+    pub fn eval_row<D: Scalar>(&self, xs: &[D], y: D, out: &mut [D], rows: &mut Vec<Vec<D>>) {
         let n = xs.len().min(out.len());
+        let zero = D::from(0.0);
         let mut depth = 0usize;
         for op in &self.ops {
             match *op {
                 Op::Const(_) | Op::X | Op::Y => {
                     if rows.len() <= depth {
-                        rows.push(vec![0.0; n]);
+                        rows.push(vec![zero; n]);
                     }
                     let row = &mut rows[depth];
-                    row.resize(n, 0.0);
+                    row.resize(n, zero);
                     match *op {
-                        Op::Const(c) => row.fill(c),
+                        Op::Const(c) => row.fill(D::from(c)),
                         Op::X => row.copy_from_slice(&xs[..n]),
                         _ => row.fill(y),
                     }
@@ -282,12 +305,12 @@ impl Expr {
                     let row = &mut rows[depth - 1][..n];
                     // One loop per kind, so each is a plain (vectorizable) loop.
                     match arith {
-                        Arith::Add => map_row(row, |v| v + c),
-                        Arith::Sub => map_row(row, |v| v - c),
-                        Arith::SubFrom => map_row(row, |v| c - v),
-                        Arith::Mul => map_row(row, |v| v * c),
-                        Arith::Div => map_row(row, |v| v / c),
-                        Arith::DivInto => map_row(row, |v| c / v),
+                        Arith::Add => map_row(row, |v| Arith::Add.apply(v, c)),
+                        Arith::Sub => map_row(row, |v| Arith::Sub.apply(v, c)),
+                        Arith::SubFrom => map_row(row, |v| Arith::SubFrom.apply(v, c)),
+                        Arith::Mul => map_row(row, |v| Arith::Mul.apply(v, c)),
+                        Arith::Div => map_row(row, |v| Arith::Div.apply(v, c)),
+                        Arith::DivInto => map_row(row, |v| Arith::DivInto.apply(v, c)),
                     }
                 }
                 Op::PowI(2) => map_row(&mut rows[depth - 1][..n], |v| v * v),
@@ -298,11 +321,11 @@ impl Expr {
                     let (left, right) = rows.split_at_mut(depth - 1);
                     let (a, b) = (&mut left[depth - 2][..n], &right[0][..n]);
                     match *op {
-                        Op::Add => a.iter_mut().zip(b).for_each(|(a, b)| *a += b),
-                        Op::Sub => a.iter_mut().zip(b).for_each(|(a, b)| *a -= b),
-                        Op::Mul => a.iter_mut().zip(b).for_each(|(a, b)| *a *= b),
-                        Op::Div => a.iter_mut().zip(b).for_each(|(a, b)| *a /= b),
-                        Op::Pow => a.iter_mut().zip(b).for_each(|(a, b)| *a = a.powf(*b)),
+                        Op::Add => a.iter_mut().zip(b).for_each(|(a, b)| *a += *b),
+                        Op::Sub => a.iter_mut().zip(b).for_each(|(a, b)| *a -= *b),
+                        Op::Mul => a.iter_mut().zip(b).for_each(|(a, b)| *a *= *b),
+                        Op::Div => a.iter_mut().zip(b).for_each(|(a, b)| *a /= *b),
+                        Op::Pow => a.iter_mut().zip(b).for_each(|(a, b)| *a = a.powd(*b)),
                         Op::Call2(f) => {
                             a.iter_mut().zip(b).for_each(|(a, b)| *a = call2(f, *a, *b))
                         }
@@ -314,14 +337,19 @@ impl Expr {
         }
         match rows.first() {
             Some(row) if depth == 1 => out[..n].copy_from_slice(&row[..n]),
-            _ => out[..n].fill(f64::NAN),
+            _ => out[..n].fill(D::from(f64::NAN)),
         }
     }
 
-    /// f(x, y).
+    /// f(x, y), with scratch space on the machine stack for all but the longest formulas.
     pub fn eval<D: Scalar>(&self, x: D, y: D) -> D {
-        let mut stack = Vec::with_capacity(self.stack_size);
-        self.eval_with(x, y, &mut stack)
+        if self.stack_size <= SMALL_STACK {
+            let mut stack = [D::from(0.0); SMALL_STACK];
+            self.eval_in(x, y, &mut stack)
+        } else {
+            let mut stack = vec![D::from(0.0); self.stack_size];
+            self.eval_in(x, y, &mut stack)
+        }
     }
 
     /// The stack depth evaluation needs.
@@ -332,15 +360,10 @@ impl Expr {
 
 /// Applies `f` to every value of `row` in place.
 #[inline(always)]
-fn map_row(row: &mut [f64], f: impl Fn(f64) -> f64) {
+fn map_row<D: Copy>(row: &mut [D], f: impl Fn(D) -> D) {
     for v in row {
         *v = f(*v);
     }
-}
-
-fn pop<D: Scalar>(stack: &mut Vec<D>) -> D {
-    // The parser only emits instruction lists that balance; NaN keeps a bug visible.
-    stack.pop().unwrap_or_else(|| D::from(f64::NAN))
 }
 
 fn call1<D: Scalar>(f: Func1, a: D) -> D {
@@ -494,15 +517,18 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
                 i += 1;
             }
             let mut text: String = chars[start..i].iter().collect();
+            // Positions count characters, and a stripped prefix still counts.
+            let mut skipped = 0;
             for prefix in ["np.", "math.", "sp."] {
                 if let Some(rest) = text.strip_prefix(prefix) {
                     text = rest.to_string();
+                    skipped = prefix.len();
                     break;
                 }
             }
-            if let Some(dot) = text.find('.') {
+            if let Some(dot) = text.chars().position(|c| c == '.') {
                 return Err(ExprError::at(
-                    start + dot,
+                    start + skipped + dot,
                     format!("unexpected '.' in '{text}'"),
                 ));
             }
@@ -900,6 +926,8 @@ mod tests {
             ("sin x", 0, "write sin(...)"),
             ("atan2(x)", 0, "takes 2 arguments"),
             ("x $ y", 2, "unexpected '$'"),
+            ("丽.", 1, "unexpected '.'"),
+            ("np.a.b", 4, "unexpected '.'"),
         ];
         for (text, position, needle) in cases {
             let err = Expr::parse(text).unwrap_err();
@@ -988,5 +1016,38 @@ impl Objective for TypedFunction {
     fn values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
         let mut rows = Vec::with_capacity(self.expr.stack_size());
         self.expr.eval_row(xs, y, out, &mut rows);
+    }
+
+    fn gradients_on_row(
+        &self,
+        xs: &[f64],
+        y: f64,
+        values: &mut [f64],
+        dx: &mut [f64],
+        dy: &mut [f64],
+    ) {
+        // One row pass per direction with plain dual numbers seeded along it.
+        let n = xs.len();
+        let mut rows = Vec::with_capacity(self.expr.stack_size());
+        let mut seeds: Vec<Dual64> = xs.iter().map(|&x| Dual64::new(x, 1.0)).collect();
+        let mut out = vec![Dual64::from(0.0); n];
+        self.expr
+            .eval_row(&seeds, Dual64::from(y), &mut out, &mut rows);
+        for (i, d) in out.iter().enumerate() {
+            values[i] = d.re;
+            dx[i] = d.eps;
+        }
+        if self.expr.dim() == 1 {
+            dy[..n].fill(0.0);
+            return;
+        }
+        for (seed, &x) in seeds.iter_mut().zip(xs) {
+            *seed = Dual64::from(x);
+        }
+        self.expr
+            .eval_row(&seeds, Dual64::new(y, 1.0), &mut out, &mut rows);
+        for (d, o) in dy.iter_mut().zip(&out) {
+            *d = o.eps;
+        }
     }
 }

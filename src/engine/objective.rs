@@ -113,4 +113,29 @@ pub trait Objective: Send + Sync + fmt::Debug {
             *o = self.value(&p);
         }
     }
+
+    /// f and its gradient at `(x, y)` for every `x` in `xs`: values to `values`, the
+    /// partial derivatives to `dx` and `dy` (all as long as `xs`). For 1-D objectives `y` is
+    /// ignored and `dy` is 0; for n-D objectives the remaining coordinates are 0. The arrows
+    /// of a view and the domain of a heatmap ask whole rows at once.
+    fn gradients_on_row(
+        &self,
+        xs: &[f64],
+        y: f64,
+        values: &mut [f64],
+        dx: &mut [f64],
+        dy: &mut [f64],
+    ) {
+        let mut p = vec![0.0; self.dim()];
+        let mut g = vec![0.0; self.dim()];
+        for (i, &x) in xs.iter().enumerate() {
+            p[0] = x;
+            if p.len() > 1 {
+                p[1] = y;
+            }
+            values[i] = self.value_and_gradient(&p, &mut g);
+            dx[i] = g[0];
+            dy[i] = g.get(1).copied().unwrap_or(0.0);
+        }
+    }
 }
