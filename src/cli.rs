@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::format::{exact, human, point as format_point};
 use crate::engine::function::Function;
+use crate::engine::objective::parse_view;
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::regression::{BatchSpec, Dataset};
 use crate::engine::run::MAX_ITERATIONS;
@@ -35,6 +36,9 @@ pub struct Cli {
     /// Open the window with the run options, let the runs finish, save a PNG and exit.
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<std::path::PathBuf>,
+    /// The window's view box: XMIN,XMAX,YMIN,YMAX (XMIN,XMAX for a curve f(x)).
+    #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
+    pub view: Option<String>,
     /// Run options for the window.
     #[command(flatten)]
     pub window: RunArgs,
@@ -56,6 +60,8 @@ pub struct WindowRequest {
     pub runs: Option<RunRequest>,
     /// Save a screenshot here once the runs finish, then exit.
     pub screenshot: Option<std::path::PathBuf>,
+    /// The view box given with `--view`, one range per parameter.
+    pub view: Option<Vec<crate::engine::Interval>>,
 }
 
 /// The subcommands.
@@ -715,6 +721,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
         return Action::Window(WindowRequest {
             runs: None,
             screenshot: None,
+            view: None,
         });
     }
     match cli.window.to_request() {
@@ -726,10 +733,23 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
             );
             Action::Exit(EXIT_USAGE)
         }
-        Ok(request) => Action::Window(WindowRequest {
-            runs: Some(request),
-            screenshot: cli.screenshot,
-        }),
+        Ok(request) => {
+            let view = match &cli.view {
+                None => None,
+                Some(text) => match parse_view(text, request.function.spec.dim()) {
+                    Ok(view) => Some(view),
+                    Err(e) => {
+                        let _ = writeln!(err, "error: --view: {e}");
+                        return Action::Exit(EXIT_USAGE);
+                    }
+                },
+            };
+            Action::Window(WindowRequest {
+                runs: Some(request),
+                screenshot: cli.screenshot,
+                view,
+            })
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             Action::Exit(EXIT_USAGE)
@@ -769,7 +789,7 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 17] = [
+const VALUE_OPTIONS: [&str; 18] = [
     "--start",
     "--lr",
     "--iters",
@@ -787,6 +807,7 @@ const VALUE_OPTIONS: [&str; 17] = [
     "--function",
     "--optimizer",
     "--data",
+    "--view",
 ];
 
 /// An option given another option where its value belongs (`--start --lr 0.1`): negative

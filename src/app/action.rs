@@ -8,7 +8,7 @@ use super::settings::DisplaySettings;
 use super::simulation::Speed;
 use crate::engine::function::DataSource;
 use crate::engine::regression::DataSpec;
-use crate::engine::{FunctionSpec, OptimizerConfig};
+use crate::engine::{FunctionSpec, Interval, OptimizerConfig};
 
 /// One change to the app's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,19 @@ pub enum Action {
     EditGenerator(DataSpec),
     /// The CSV path as typed (applied by Load CSV).
     EditCsvPath(String),
+    /// The formula in the "Your function..." field as typed: shown at once if it parses,
+    /// else its error is shown and the last valid function stays.
+    EditFormula(String),
+    /// The view box of the function shown (`None`: the function's own).
+    SetView(Option<Vec<Interval>>),
+    /// Keep the typed function shown under this name (replacing one of the same name).
+    SaveFunction(String),
+    /// Show saved function `i` with its view box.
+    OpenSaved(usize),
+    /// Rename saved function `i`.
+    RenameSaved(usize, String),
+    /// Forget saved function `i`.
+    RemoveSaved(usize),
     /// Take back the last change.
     Undo,
     /// Apply again the last change taken back.
@@ -110,6 +123,9 @@ impl Action {
             Self::SetLabTraining { .. } => Some(6),
             Self::EditGenerator(_) => Some(7),
             Self::EditCsvPath(_) => Some(8),
+            Self::EditFormula(_) => Some(9),
+            Self::SetView(_) => Some(10),
+            Self::RenameSaved(..) => Some(11),
             _ => None,
         }
     }

@@ -6,10 +6,12 @@ use egui::{Color32, RichText, Slider, SliderClamping};
 use super::action::Action;
 use super::field::Colormap;
 use super::model::{MAX_RUNS, Model, Notice};
-use super::settings::MAX_UI_ITERATIONS;
+use super::settings::{FIRST_FORMULA, MAX_UI_ITERATIONS};
 use super::simulation::{Progress, RunSlot, Speed};
 use super::{run_color, run_name};
+use crate::engine::expr::Expr;
 use crate::engine::format::{human, point};
+use crate::engine::objective::MAX_VIEW;
 use crate::engine::{FunctionSpec, OptimizerKind, PresetKind, StopReason};
 
 /// Draws every control (each has an accessible label) and pushes what the user changed.
@@ -49,27 +51,70 @@ pub fn picker_functions(model: &Model) -> Vec<FunctionSpec> {
         .collect()
 }
 
+/// What the user picked in the function menu.
+enum Pick {
+    Spec(FunctionSpec),
+    Yours,
+    Saved(usize),
+}
+
 fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let current = model.settings.function.clone();
-    let mut chosen = current.name();
+    let current = &model.settings.function;
+    let typed = matches!(current, FunctionSpec::Formula(_));
+    let saved_shown = model.saved_shown();
+    let shown = match saved_shown {
+        Some(i) => model.settings.saved[i].name.clone(),
+        None if typed => YOURS.to_string(),
+        None => current.name().to_string(),
+    };
+    let mut pick = None;
     ui.horizontal(|ui| {
         let label = ui.label("Function");
         egui::ComboBox::from_id_salt("function")
-            .selected_text(chosen)
+            .selected_text(shown)
+            .width(180.0)
             .show_ui(ui, |ui| {
                 for spec in picker_functions(model) {
-                    ui.selectable_value(&mut chosen, spec.name(), spec.name());
+                    let on = !typed && spec.name() == current.name();
+                    if ui.selectable_label(on, spec.name()).clicked() {
+                        pick = Some(Pick::Spec(spec));
+                    }
+                }
+                ui.separator();
+                let yours = typed && saved_shown.is_none();
+                if ui
+                    .selectable_label(yours, YOURS)
+                    .on_hover_text("type f(x, y), or f(x) for a curve")
+                    .clicked()
+                {
+                    pick = Some(Pick::Yours);
+                }
+                for (i, saved) in model.settings.saved.iter().enumerate() {
+                    if ui
+                        .selectable_label(saved_shown == Some(i), &saved.name)
+                        .on_hover_text(&saved.formula)
+                        .clicked()
+                    {
+                        pick = Some(Pick::Saved(i));
+                    }
                 }
             })
             .response
             .labelled_by(label.id);
     });
-    if chosen != current.name()
-        && let Some(spec) = picker_functions(model)
-            .into_iter()
-            .find(|s| s.name() == chosen)
-    {
-        actions.push(Action::SetFunction(spec));
+    match pick {
+        Some(Pick::Spec(spec)) if spec != *current || typed => {
+            actions.push(Action::SetFunction(spec))
+        }
+        Some(Pick::Yours) if !typed || saved_shown.is_some() => {
+            actions.push(Action::EditFormula(first_formula(model)))
+        }
+        Some(Pick::Saved(i)) => actions.push(Action::OpenSaved(i)),
+        _ => {}
+    }
+    if typed {
+        formula_ui(model, ui, actions);
+        return;
     }
     let info = model.objective().info();
     ui.label(
@@ -80,6 +125,163 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     if info.domain != "all real numbers" {
         ui.label(RichText::new(format!("domain: {}", info.domain)).small());
     }
+}
+
+/// What the menu calls a typed function.
+const YOURS: &str = "Your function...";
+
+/// The formula "Your function..." opens with: the last one typed if it reads, else the
+/// function on screen if it can be typed, else a first example.
+fn first_formula(model: &Model) -> String {
+    let candidates = [
+        model.settings.formula.clone(),
+        model.objective().info().formula.clone(),
+    ];
+    candidates
+        .into_iter()
+        .find(|text| Expr::parse(text).is_ok() && !model.in_lab())
+        .unwrap_or_else(|| FIRST_FORMULA.to_string())
+}
+
+/// The formula field with its error, and keeping the function under a name.
+fn formula_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let mut text = model.settings.formula.clone();
+    ui.horizontal(|ui| {
+        let label = ui.label(RichText::new("f(x, y) =").monospace());
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .font(egui::TextStyle::Monospace)
+                    .hint_text("e.g. x^2 + 3*y^2, or sin(x) for a curve")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(
+                "+ - * / ^ (or **), parentheses, x and y; sin cos tan asin acos atan atan2 sinh \
+                 cosh tanh exp ln log log10 log2 sqrt cbrt abs min max; pi and e",
+            );
+        if field.changed() {
+            actions.push(Action::EditFormula(text.clone()));
+        }
+    });
+    match &model.formula_error {
+        Some(error) => {
+            let red = ui.visuals().error_fg_color;
+            let (excerpt, caret) = excerpt_with_caret(&model.settings.formula, error.position);
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("{excerpt}\n{caret}"))
+                        .monospace()
+                        .color(red),
+                )
+                .wrap_mode(egui::TextWrapMode::Extend),
+            );
+            ui.label(
+                RichText::new(format!(
+                    "{} (character {})",
+                    error.message,
+                    error.position + 1
+                ))
+                .color(red),
+            );
+            ui.label(
+                RichText::new(format!(
+                    "showing the last valid function: f = {}",
+                    model.objective().info().formula
+                ))
+                .small()
+                .weak(),
+            );
+        }
+        None => {
+            let curve = model.objective().dim() == 1;
+            let note = if curve {
+                "uses only x: a curve f(x)"
+            } else {
+                "a surface f(x, y)"
+            };
+            ui.label(RichText::new(note).small().weak());
+        }
+    }
+    saved_ui(model, ui, actions);
+}
+
+/// The part of `formula` around character `position` that fits a line, and a caret line
+/// under that character.
+fn excerpt_with_caret(formula: &str, position: usize) -> (String, String) {
+    const BEFORE: usize = 30;
+    const AFTER: usize = 14;
+    let chars: Vec<char> = formula.chars().collect();
+    let from = position.saturating_sub(BEFORE);
+    let to = (position + AFTER).min(chars.len());
+    let mut excerpt: String = chars[from..to].iter().collect();
+    let mut column = position - from;
+    if from > 0 {
+        excerpt.insert(0, '…');
+        column += 1;
+    }
+    if to < chars.len() {
+        excerpt.push('…');
+    }
+    (excerpt, format!("{}^", " ".repeat(column)))
+}
+
+/// Keeping the typed function under a name, and the list of kept ones.
+fn saved_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let id = ui.make_persistent_id("save_name");
+    let shown = model.saved_shown();
+    let mut name: String = ui
+        .data_mut(|d| d.get_temp::<String>(id))
+        .or_else(|| shown.map(|i| model.settings.saved[i].name.clone()))
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        let label = ui.label("Name");
+        ui.add(
+            egui::TextEdit::singleline(&mut name)
+                .hint_text("e.g. my bowl")
+                .desired_width(150.0),
+        )
+        .labelled_by(label.id);
+        let can_save = model.formula_error.is_none() && !name.trim().is_empty();
+        if ui
+            .add_enabled(can_save, egui::Button::new("Save function"))
+            .on_hover_text("keep it in the function menu (a name already used is replaced)")
+            .clicked()
+        {
+            actions.push(Action::SaveFunction(name.clone()));
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, name));
+    let saved = &model.settings.saved;
+    if saved.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("Your functions ({})", saved.len()))
+        .id_salt("saved_functions")
+        .show(ui, |ui| {
+            for (i, function) in saved.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    let mut name = function.name.clone();
+                    if ui
+                        .add(egui::TextEdit::singleline(&mut name).desired_width(110.0))
+                        .on_hover_text(format!("f = {}", function.formula))
+                        .changed()
+                    {
+                        actions.push(Action::RenameSaved(i, name));
+                    }
+                    if ui
+                        .add_enabled(shown != Some(i), egui::Button::new("Open"))
+                        .clicked()
+                    {
+                        actions.push(Action::OpenSaved(i));
+                    }
+                    if ui.button("Remove").clicked() {
+                        actions.push(Action::RemoveSaved(i));
+                    }
+                    ui.label(RichText::new(&function.formula).monospace().small().weak());
+                });
+            }
+        });
 }
 
 fn playback_ui(
@@ -458,10 +660,13 @@ fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
 }
 
 fn display_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    ui.strong("Display");
+    if !model.in_lab() {
+        view_box_ui(model, ui, actions);
+    }
     if model.objective().dim() != 2 {
         return;
     }
-    ui.strong("Display");
     let before = model.settings.display;
     let mut display = before;
     ui.horizontal(|ui| {
@@ -493,6 +698,53 @@ fn display_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     });
     if display != before {
         actions.push(Action::SetDisplay(display));
+    }
+}
+
+/// The view box's ranges, typed or dragged; Reset goes back to the function's own.
+fn view_box_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let before = model.view();
+    let mut view = before.clone();
+    for (axis, range) in ["x", "y"].iter().zip(view.iter_mut()) {
+        ui.horizontal(|ui| {
+            let label = ui.label(format!("View {axis} from"));
+            let speed = range.width() * 0.005;
+            let hi = range.hi;
+            ui.add(
+                egui::DragValue::new(&mut range.lo)
+                    .speed(speed)
+                    .range(-MAX_VIEW..=hi)
+                    .custom_formatter(|v, _| human(v)),
+            )
+            .labelled_by(label.id);
+            let to = ui.label("to");
+            let lo = range.lo;
+            ui.add(
+                egui::DragValue::new(&mut range.hi)
+                    .speed(speed)
+                    .range(lo..=MAX_VIEW)
+                    .custom_formatter(|v, _| human(v)),
+            )
+            .labelled_by(to.id);
+        });
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                model.settings.view.is_some(),
+                egui::Button::new("Function's own view"),
+            )
+            .on_hover_text("the view box the function comes with")
+            .clicked()
+        {
+            actions.push(Action::SetView(None));
+        }
+        if model.settings.view.is_some() {
+            ui.label(RichText::new("your view box").small().weak());
+        }
+    });
+    if view != before {
+        actions.push(Action::SetView(Some(view)));
     }
 }
 

@@ -163,8 +163,9 @@ pub struct Heatmap {
     pub scale: Option<ColorScale>,
 }
 
-/// Color for points where f is not finite (outside the domain, or overflowed).
-pub const UNDEFINED_COLOR: Color32 = Color32::from_rgb(40, 40, 40);
+/// Color for points where f is not finite (outside the domain, or overflowed): none, so
+/// the plot's background shows through.
+pub const UNDEFINED_COLOR: Color32 = Color32::TRANSPARENT;
 
 /// Samples f at every pixel of the view and colors it, both in parallel over rows.
 pub fn heatmap_from_view(objective: &dyn Objective, key: &HeatmapKey) -> Heatmap {

@@ -443,7 +443,11 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if runs.specs.iter().any(|s| s.max_iters > MAX_UI_ITERATIONS) {
                         eprintln!("note: the window caps iterations at {MAX_UI_ITERATIONS}");
                     }
-                    DescentApp::new(Settings::from_request(runs)).without_persistence()
+                    let settings = Settings {
+                        view: request.view.clone(),
+                        ..Settings::from_request(runs)
+                    };
+                    DescentApp::new(settings).without_persistence()
                 }
                 None => match persistence::StateFile::default_location() {
                     Some(file) => DescentApp::from_state_file(file, cc.storage),

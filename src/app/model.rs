@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::lab::{BatchMode, LabSummary};
-use super::settings::{MAX_UI_ITERATIONS, Settings};
+use super::settings::{MAX_SAVED, MAX_UI_ITERATIONS, SavedFunction, Settings, clean_name};
 use super::simulation::{LabRuns, RunSetup, Simulation};
+use crate::engine::expr::{Expr, ExprError};
 use crate::engine::function::DataSource;
+use crate::engine::objective::check_view;
 use crate::engine::regression::{Dataset, LossObjective};
-use crate::engine::{EngineError, FunctionSpec, Objective, PresetKind};
+use crate::engine::{EngineError, FunctionSpec, Interval, Objective, PresetKind};
 
 /// The most runs the window holds at once.
 pub const MAX_RUNS: usize = 200;
@@ -56,6 +58,8 @@ pub struct Model {
     pub lab_summary: Option<LabSummary>,
     /// The last message to the user.
     pub notice: Option<Notice>,
+    /// What is wrong with the formula typed in "Your function...", if anything.
+    pub formula_error: Option<ExprError>,
     /// Raw data read or generated for a source, so undo and re-applying need no I/O.
     loaded: Option<(DataSource, Arc<Dataset>)>,
     history: History,
@@ -84,6 +88,7 @@ impl Model {
             lab_data: None,
             lab_summary: None,
             notice: None,
+            formula_error: None,
             loaded: None,
             history: History::default(),
         };
@@ -104,12 +109,32 @@ impl Model {
                 let _ = model.show_function(&FunctionSpec::default(), Vec::new());
             }
         }
+        model.refresh_formula_error();
         model
     }
 
     /// The objective shown.
     pub fn objective(&self) -> &Arc<dyn Objective> {
         self.sim.objective()
+    }
+
+    /// The view box: the user's, or the function's own.
+    pub fn view(&self) -> Vec<Interval> {
+        match &self.settings.view {
+            Some(view) if view.len() == self.objective().dim() => view.clone(),
+            _ => self.objective().info().view.clone(),
+        }
+    }
+
+    /// The saved function shown, if the function is one.
+    pub fn saved_shown(&self) -> Option<usize> {
+        let FunctionSpec::Formula(expr) = &self.settings.function else {
+            return None;
+        };
+        self.settings
+            .saved
+            .iter()
+            .position(|saved| saved.formula.trim() == expr.text())
     }
 
     /// Whether the regression lab is shown.
@@ -244,6 +269,28 @@ impl Model {
             Action::SetBatchContours(on) => self.settings.lab.show_batch_contours = on,
             Action::EditGenerator(spec) => self.settings.lab.spec = spec,
             Action::EditCsvPath(path) => self.settings.lab.csv_path = path,
+            Action::EditFormula(text) => self.edit_formula(text),
+            Action::SetView(view) => self.set_view(view),
+            Action::SaveFunction(name) => self.save_function(&name),
+            Action::OpenSaved(i) => {
+                if let Some(saved) = self.settings.saved.get(i).cloned() {
+                    self.edit_formula(saved.formula);
+                    if self.formula_error.is_none() {
+                        self.set_view(saved.view);
+                    }
+                }
+            }
+            Action::RenameSaved(i, name) => {
+                let name = clean_name(&name);
+                if let Some(saved) = self.settings.saved.get_mut(i) {
+                    saved.name = name;
+                }
+            }
+            Action::RemoveSaved(i) => {
+                if i < self.settings.saved.len() {
+                    self.settings.saved.remove(i);
+                }
+            }
             Action::Undo => self.travel(true),
             Action::Redo => self.travel(false),
         }
@@ -294,6 +341,7 @@ impl Model {
         if let Err(e) = result {
             self.notice = Some(Notice::Error(e));
         }
+        self.refresh_formula_error();
         self.sim.selected = selected.min(self.sim.slots().len().saturating_sub(1));
         self.sim.scrub_to(shown);
     }
@@ -344,12 +392,99 @@ impl Model {
             ));
         }
         let was = self.settings.function.clone();
-        self.show_function(spec, Vec::new())?;
+        // Editing a formula keeps the runs when they fit the new one.
+        let runs = match (&was, spec) {
+            (FunctionSpec::Formula(a), FunctionSpec::Formula(b)) if a.dim() == b.dim() => {
+                self.sim.setups()
+            }
+            _ => Vec::new(),
+        };
+        self.show_function(spec, runs)?;
         if !spec.is_regression() && was != *spec {
             self.settings.display.log_color = spec.prefers_log_color();
+            self.settings.view = None;
+        }
+        if let FunctionSpec::Formula(expr) = spec {
+            self.settings.formula = expr.text().to_string();
+            self.formula_error = None;
         }
         self.notice = None;
         Ok(())
+    }
+
+    /// Takes the formula as typed: shows it if it parses, else keeps the function and
+    /// records the error.
+    fn edit_formula(&mut self, text: String) {
+        let parsed = Expr::parse(&text);
+        self.settings.formula = text;
+        match parsed {
+            Ok(expr) => {
+                let spec = FunctionSpec::Formula(expr);
+                if spec != self.settings.function
+                    && let Err(e) = self.set_function(&spec)
+                {
+                    self.notice = Some(Notice::Error(e));
+                }
+                self.formula_error = None;
+            }
+            Err(e) => self.formula_error = Some(e),
+        }
+    }
+
+    /// Sets the view box after checking it fits the function.
+    fn set_view(&mut self, view: Option<Vec<Interval>>) {
+        match view {
+            None => self.settings.view = None,
+            Some(view) if view.len() != self.objective().dim() => {
+                self.notice = Some(Notice::Error(format!(
+                    "a view box of {} ranges does not fit a function of {} variables",
+                    view.len(),
+                    self.objective().dim()
+                )));
+            }
+            Some(view) => match check_view(&view) {
+                Ok(()) => self.settings.view = Some(view),
+                Err(e) => self.notice = Some(Notice::Error(format!("view: {e}"))),
+            },
+        }
+    }
+
+    /// Keeps the typed function shown under `name`, with its view box.
+    fn save_function(&mut self, name: &str) {
+        let FunctionSpec::Formula(expr) = &self.settings.function else {
+            self.notice = Some(Notice::Error(
+                "only a typed function can be saved: pick \"Your function...\" first".to_string(),
+            ));
+            return;
+        };
+        let name = clean_name(name);
+        if name.is_empty() {
+            self.notice = Some(Notice::Error(
+                "give the function a name to save it".to_string(),
+            ));
+            return;
+        }
+        let saved = SavedFunction {
+            name: name.clone(),
+            formula: expr.text().to_string(),
+            view: self.settings.view.clone(),
+        };
+        if let Some(existing) = self.settings.saved.iter_mut().find(|s| s.name == name) {
+            *existing = saved;
+        } else if self.settings.saved.len() >= MAX_SAVED {
+            self.notice = Some(Notice::Error(format!(
+                "at most {MAX_SAVED} functions can be kept: remove one first"
+            )));
+            return;
+        } else {
+            self.settings.saved.push(saved);
+        }
+        self.notice = Some(Notice::Info(format!("saved \"{name}\"")));
+    }
+
+    /// Parses the typed formula again (after loading or undo) to show its error.
+    fn refresh_formula_error(&mut self) {
+        self.formula_error = Expr::parse(&self.settings.formula).err();
     }
 
     /// Builds `spec` and shows it with `runs` (its default run if none fit).

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::field::Colormap;
 use super::lab::{self, LabSettings};
 use super::simulation::{RunSetup, Speed};
+use crate::engine::expr::{Expr, MAX_LENGTH};
 use crate::engine::function::DataSource;
-use crate::engine::{FunctionSpec, OptimizerConfig, OptimizerKind};
+use crate::engine::objective::check_view;
+use crate::engine::{FunctionSpec, Interval, OptimizerConfig, OptimizerKind};
 
 /// The most iterations the controls accept.
 pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
@@ -76,7 +78,34 @@ pub struct Settings {
     pub chart_log: bool,
     /// The regression lab.
     pub lab: LabSettings,
+    /// The view box of the function shown, when the user set one (else the function's own).
+    pub view: Option<Vec<Interval>>,
+    /// The formula in the "Your function..." field as typed, valid or not.
+    pub formula: String,
+    /// The user's own functions, by name.
+    pub saved: Vec<SavedFunction>,
 }
+
+/// The most functions the user can keep.
+pub const MAX_SAVED: usize = 100;
+
+/// The longest name a saved function may have, in characters.
+pub const MAX_NAME: usize = 60;
+
+/// A function the user typed and kept under a name, with its view box.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedFunction {
+    /// What the picker calls it.
+    pub name: String,
+    /// The formula as typed.
+    pub formula: String,
+    /// Its view box, if the user set one.
+    #[serde(default)]
+    pub view: Option<Vec<Interval>>,
+}
+
+/// What the "Your function..." field starts with when nothing was typed yet.
+pub const FIRST_FORMULA: &str = "x^2 + 3*y^2";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -91,6 +120,9 @@ impl Default for Settings {
             display: DisplaySettings::default(),
             chart_log: false,
             lab: LabSettings::default(),
+            view: None,
+            formula: FIRST_FORMULA.to_string(),
+            saved: Vec::new(),
         }
     }
 }
@@ -115,6 +147,26 @@ impl Settings {
             && !(1.0..=1000.0).contains(&rate)
         {
             self.speed = defaults.speed;
+        }
+        if let Some(view) = &self.view
+            && (view.len() != self.function.dim() || check_view(view).is_err())
+        {
+            self.view = None;
+        }
+        if self.formula.chars().count() > MAX_LENGTH {
+            self.formula = self.formula.chars().take(MAX_LENGTH).collect();
+        }
+        self.saved
+            .retain(|saved| Expr::parse(&saved.formula).is_ok());
+        self.saved.truncate(MAX_SAVED);
+        for saved in &mut self.saved {
+            saved.name = clean_name(&saved.name);
+            let dim = Expr::parse(&saved.formula).map_or(0, |e| e.dim());
+            if let Some(view) = &saved.view
+                && (view.len() != dim || check_view(view).is_err())
+            {
+                saved.view = None;
+            }
         }
         self.display = self.display.sanitized();
         self.lab = self.lab.sanitized();
@@ -203,9 +255,22 @@ impl Settings {
             ..Self::default()
         };
         settings.display.log_color = request.function.spec.prefers_log_color();
+        if let FunctionSpec::Formula(expr) = &request.function.spec {
+            settings.formula = expr.text().to_string();
+        }
         settings.lab = lab_from_request(request);
         settings
     }
+}
+
+/// A saved function's name: one line, trimmed, at most [`MAX_NAME`] characters.
+pub fn clean_name(name: &str) -> String {
+    let line: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_NAME)
+        .collect();
+    line.trim().to_string()
 }
 
 /// The lab's training settings from a command-line regression request.

@@ -27,7 +27,7 @@ struct CurveKey {
 pub struct View1d {
     reset: bool,
     curve: Option<(CurveKey, Vec<Vec<PlotPoint>>)>,
-    home: Option<(u64, PlotBounds)>,
+    home: Option<(u64, Interval, PlotBounds)>,
 }
 
 impl Default for View1d {
@@ -55,11 +55,16 @@ impl View1d {
     ) -> Option<PlotTransform> {
         let objective = model.objective().clone();
         let generation = model.sim.objective_generation();
-        if self.home.as_ref().is_none_or(|(g, _)| *g != generation) {
-            self.home = Some((generation, home_bounds(objective.as_ref())));
+        let view = model.view()[0];
+        if self
+            .home
+            .as_ref()
+            .is_none_or(|(g, v, _)| *g != generation || *v != view)
+        {
+            self.home = Some((generation, view, home_bounds(objective.as_ref(), view)));
             self.reset = true;
         }
-        let home = self.home.as_ref().map(|(_, b)| *b)?;
+        let home = self.home.as_ref().map(|(_, _, b)| *b)?;
         let reset = std::mem::take(&mut self.reset);
         let hover_objective = objective.clone();
         let plot =
@@ -116,9 +121,8 @@ impl View1d {
     }
 }
 
-/// The function's x view box, with a y range that holds the curve there.
-pub fn home_bounds(objective: &dyn Objective) -> PlotBounds {
-    let x = objective.info().view[0];
+/// The x range `x`, with a y range that holds the curve there.
+pub fn home_bounds(objective: &dyn Objective, x: Interval) -> PlotBounds {
     let values: Vec<f64> = (0..CURVE_SAMPLES)
         .map(|i| objective.value(&[x.lo + x.width() * i as f64 / (CURVE_SAMPLES - 1) as f64]))
         .filter(|v| v.is_finite())

@@ -41,8 +41,12 @@ pub struct View2d {
     quiver: Cached<QuiverKey, Vec<QuiverArrow>>,
     paths: Vec<ThinPath>,
     batch_contours: Option<(BatchContourKey, ContourLines)>,
-    home: Option<(u64, (Interval, Interval))>,
+    home: Option<Home>,
 }
+
+/// The box a double click returns to, with what it was made from: the function's
+/// generation and the user's view box.
+type Home = (u64, Option<Vec<Interval>>, (Interval, Interval));
 
 /// The mini-batch whose loss contours are drawn, in which view.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,17 +121,36 @@ impl View2d {
         let objective = model.objective().clone();
         let info = objective.info();
         let function = model.sim.objective_generation();
-        if self.home.as_ref().is_none_or(|(g, _)| *g != function) {
-            let home = home_view(
-                (info.view[0], info.view[1]),
-                model.sim.slots().iter().map(|s| s.setup.start.as_slice()),
-            );
-            self.home = Some((function, home));
+        let user_view = model.settings.view.clone().filter(|v| v.len() == 2);
+        let view = model.view();
+        if self
+            .home
+            .as_ref()
+            .is_none_or(|(g, v, _)| *g != function || *v != user_view)
+        {
+            // The user's view box is shown as given; the function's own grows to hold the
+            // starts and keeps x and y at one scale.
+            let home = match &user_view {
+                Some(v) => (v[0], v[1]),
+                None => home_view(
+                    (view[0], view[1]),
+                    model.sim.slots().iter().map(|s| s.setup.start.as_slice()),
+                ),
+            };
+            self.home = Some((function, user_view.clone(), home));
             self.reset = true;
         }
-        let home = self.home.map_or((info.view[0], info.view[1]), |(_, h)| h);
+        let home = self
+            .home
+            .as_ref()
+            .map_or((view[0], view[1]), |(_, _, h)| *h);
         let hover_objective = objective.clone();
-        let plot = super::plot_input::short_ticks(Plot::new("field").data_aspect(1.0))
+        let mut plot = Plot::new("field");
+        if user_view.is_none() {
+            plot = plot.data_aspect(1.0);
+        }
+        let fit = user_view.is_none();
+        let plot = super::plot_input::short_ticks(plot)
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)
@@ -149,7 +172,11 @@ impl View2d {
             let frame = *plot_ui.transform().frame();
             let mut bounds = plot_ui.plot_bounds();
             if reset || !bounds.is_valid() {
-                bounds = fitted_bounds(home.0, home.1, frame.width() as f64, frame.height() as f64);
+                bounds = if fit {
+                    fitted_bounds(home.0, home.1, frame.width() as f64, frame.height() as f64)
+                } else {
+                    PlotBounds::from_min_max([home.0.lo, home.1.lo], [home.0.hi, home.1.hi])
+                };
                 plot_ui.set_plot_bounds(bounds);
             }
             let x = Interval::new(bounds.min()[0], bounds.max()[0]);

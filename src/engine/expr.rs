@@ -965,7 +965,7 @@ impl TypedFunction {
             view: vec![DEFAULT_VIEW; dim],
             minima: Vec::new(),
             default_start: vec![1.0; dim],
-            domain: "where f is finite".to_string(),
+            domain: "where f and its gradient are finite".to_string(),
         };
         Self { expr, info }
     }
@@ -987,8 +987,11 @@ impl Objective for TypedFunction {
         &self.info
     }
 
+    /// Where f and its gradient are finite.
     fn in_domain(&self, p: &[f64]) -> bool {
-        self.value(p).is_finite()
+        let mut gradient = [0.0; 2];
+        let gradient = &mut gradient[..self.expr.dim()];
+        self.value_and_gradient(p, gradient).is_finite() && gradient.iter().all(|g| g.is_finite())
     }
 
     fn value(&self, p: &[f64]) -> f64 {

@@ -30,6 +30,64 @@ impl Interval {
     }
 }
 
+/// The widest view a window shows: beyond this, pixels and arrows lose their meaning.
+pub const MAX_VIEW: f64 = 1e12;
+
+/// Reads a view box `XMIN,XMAX` (a curve) or `XMIN,XMAX,YMIN,YMAX` (a surface) for an
+/// objective of `dim` parameters, each range finite, increasing and within +-1e12.
+pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
+    let numbers: Vec<&str> = text.split(',').map(str::trim).collect();
+    let expected = if dim == 1 {
+        "XMIN,XMAX"
+    } else {
+        "XMIN,XMAX,YMIN,YMAX"
+    };
+    if numbers.len() != 2 * dim {
+        return Err(format!(
+            "'{text}' has {} numbers; a {} takes {expected}",
+            numbers.len(),
+            if dim == 1 { "curve" } else { "surface" }
+        ));
+    }
+    let mut values = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("'{number}' is not a number (in '{text}', {expected})"))?;
+        values.push(value);
+    }
+    let view: Vec<Interval> = values
+        .chunks(2)
+        .map(|pair| Interval::new(pair[0], pair[1]))
+        .collect();
+    check_view(&view)?;
+    Ok(view)
+}
+
+/// Checks that each range of a view box is finite, increasing, not vanishingly narrow and
+/// within +-1e12.
+pub fn check_view(view: &[Interval]) -> Result<(), String> {
+    for (axis, range) in ["x", "y"].iter().zip(view) {
+        let Interval { lo, hi } = *range;
+        if !(lo.is_finite() && hi.is_finite()) || lo.abs() > MAX_VIEW || hi.abs() > MAX_VIEW {
+            return Err(format!(
+                "the {axis} range must lie within -1e12 and 1e12, got {lo} to {hi}"
+            ));
+        }
+        if hi <= lo {
+            return Err(format!(
+                "the {axis} range must increase (min < max), got {lo} to {hi}"
+            ));
+        }
+        if hi - lo < 1e-9 * (1.0 + lo.abs().max(hi.abs())) {
+            return Err(format!(
+                "the {axis} range {lo} to {hi} is too narrow to draw"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}, {}]", self.lo, self.hi)
