@@ -1028,3 +1028,153 @@ fn a_large_data_file_is_read_while_frames_go_on() {
     assert_eq!(data.len(), 500_000);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A typed formula as a function.
+fn formula(text: &str) -> FunctionSpec {
+    FunctionSpec::Formula(descent::engine::expr::Expr::parse(text).unwrap())
+}
+
+/// Replaces the text of the field labelled `label` with `text`, as a user selecting all and
+/// typing would.
+fn retype(h: &mut Harness<'_, DescentApp>, label: &str, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, label).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    h.run_steps(2);
+}
+
+#[test]
+fn typing_a_formula_an_error_and_the_fix_then_running_on_it() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::ComboBox, "Function").click();
+    h.run_steps(2);
+    h.get_by_label("Your function...").click();
+    h.run_steps(2);
+    // It opens on the bowl's own formula, typed.
+    assert_eq!(
+        h.state().model.settings.function,
+        formula("(x-1)^2 + (y-2)^2"),
+        "{:?}",
+        h.state().model.settings.function
+    );
+    retype(&mut h, "f(x, y) =", "(x-3)^2 + 2*(y+1)^2");
+    assert_eq!(
+        h.state().model.settings.function,
+        formula("(x-3)^2 + 2*(y+1)^2")
+    );
+    // A mistake: the error shows with its position, the last valid function stays.
+    retype(&mut h, "f(x, y) =", "(x-3)^2 + 2(y+1)^2");
+    let error = h.state().model.formula_error.clone().expect("an error");
+    assert_eq!(error.position, 11);
+    h.get_by_label_contains("write 2*(");
+    assert_eq!(
+        h.state().model.settings.function,
+        formula("(x-3)^2 + 2*(y+1)^2")
+    );
+    retype(&mut h, "f(x, y) =", "(x-3)^2 + 2*(y+1)^4 + sni(x)");
+    h.get_by_label_contains("did you mean 'sin'");
+    // Fixed: the new function is shown and a run on it reaches its minimum at (3, -1).
+    retype(&mut h, "f(x, y) =", "(x-3)^2 + 2*(y+1)^4");
+    assert!(h.state().model.formula_error.is_none());
+    assert!(h.query_by_label_contains("did you mean").is_none());
+    h.state_mut().apply([
+        Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Newton, 1.0)),
+        Action::SetIterations(60),
+        Action::SetStart(vec![0.0, 0.0]),
+    ]);
+    h.get_by_label("Instant").click();
+    h.run_steps(1);
+    if let Some(play) = h.query_by_label("Play") {
+        play.click();
+    }
+    h.run_steps(4);
+    let slot = &h.state().model.sim.slots()[0];
+    let last = slot.run.path().point(slot.run.path().len() - 1);
+    assert!(
+        (last[0] - 3.0).abs() < 1e-9 && (last[1] + 1.0).abs() < 1e-3,
+        "{last:?}"
+    );
+    // A formula of x alone is a curve and opens the 1-D view.
+    retype(&mut h, "f(x, y) =", "x^4 - 3*x");
+    assert_eq!(h.state().model.objective().dim(), 1);
+    h.get_by_label("uses only x: a curve f(x)");
+}
+
+#[test]
+fn a_typed_function_is_saved_opened_renamed_and_removed() {
+    let storage = MemoryStorage::default();
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    h.state_mut()
+        .apply([Action::EditFormula("sin(x) + cos(y)".to_string())]);
+    h.run_steps(2);
+    retype(&mut h, "Name", "waves");
+    h.get_by_label("Save function").click();
+    h.run_steps(2);
+    let saved = &h.state().model.settings.saved;
+    assert_eq!(saved.len(), 1);
+    assert_eq!(
+        (saved[0].name.as_str(), saved[0].formula.as_str()),
+        ("waves", "sin(x) + cos(y)")
+    );
+    // Another function, then the saved one again from the menu.
+    h.state_mut().apply([Action::SetFunction(spec("sauna"))]);
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::ComboBox, "Function").click();
+    h.run_steps(2);
+    h.get_by_label("waves").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().model.settings.function,
+        formula("sin(x) + cos(y)")
+    );
+    // Kept between sessions with the other settings.
+    let mut storage = storage;
+    eframe::App::save(h.state_mut(), &mut storage);
+    let restored = DescentApp::from_storage(Some(&storage));
+    assert_eq!(
+        restored.model.settings.saved,
+        h.state().model.settings.saved
+    );
+    assert_eq!(restored.model.settings.function, formula("sin(x) + cos(y)"));
+    h.state_mut()
+        .apply([Action::RenameSaved(0, "  ripples\n".to_string())]);
+    assert_eq!(h.state().model.settings.saved[0].name, "ripples");
+    h.run_steps(2);
+    h.get_by_label("Your functions (1)").click();
+    h.run_steps(2);
+    h.get_by_label("Remove").click();
+    h.run_steps(2);
+    assert!(h.state().model.settings.saved.is_empty());
+}
+
+#[test]
+fn the_view_box_is_typed_in_the_panel() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    h.state_mut().apply([Action::SetView(Some(vec![
+        descent::engine::Interval::new(-20.0, 30.0),
+        descent::engine::Interval::new(0.0, 1.0),
+    ]))]);
+    h.run_steps(3);
+    let b = *h.state().plot_transform.unwrap().bounds();
+    assert_eq!((b.min()[0], b.max()[0]), (-20.0, 30.0));
+    assert_eq!((b.min()[1], b.max()[1]), (0.0, 1.0));
+    h.get_by_label("Function's own view").click();
+    h.run_steps(3);
+    assert!(h.state().model.settings.view.is_none());
+    let b = *h.state().plot_transform.unwrap().bounds();
+    assert!(b.max()[1] - b.min()[1] > 2.0, "{b:?}");
+    // A range that does not increase is refused with a message.
+    h.state_mut().apply([Action::SetView(Some(vec![
+        descent::engine::Interval::new(1.0, 1.0),
+        descent::engine::Interval::new(0.0, 1.0),
+    ]))]);
+    h.run_steps(1);
+    assert!(h.state().model.settings.view.is_none());
+    h.get_by_label_contains("must increase");
+}

@@ -731,3 +731,57 @@ fn a_typed_formula_goes_where_a_function_name_goes() {
         &["write 2*x", "character 2"],
     );
 }
+
+#[test]
+fn a_view_box_is_checked_before_the_window_opens() {
+    for (args, needles) in [
+        (
+            vec!["--view", "0,1,2", "-f", "bowl"],
+            vec!["--view", "3 numbers", "XMIN,XMAX,YMIN,YMAX"],
+        ),
+        (
+            vec!["--view", "-1,1,-1,1", "-f", "exp-log"],
+            vec!["--view", "4 numbers", "a curve takes XMIN,XMAX"],
+        ),
+        (
+            vec!["--view", "1,-1,0,1", "-f", "sauna"],
+            vec!["--view", "x range must increase"],
+        ),
+        (
+            vec!["--view", "0,1,0,inf", "-f", "x*y"],
+            vec!["--view", "y range must lie within"],
+        ),
+        (
+            vec!["--view", "0,1,zero,1"],
+            vec!["--view", "'zero' is not a number"],
+        ),
+        (
+            vec!["--view", "--start", "1,1"],
+            vec!["--view", "a value is required"],
+        ),
+    ] {
+        assert_usage_error(&args, &needles);
+    }
+    // It belongs to the window, not to `descent run`.
+    let o = descent(&["run", "--view", "0,1,0,1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_view_box_reaches_the_window() {
+    use descent::cli::{Action, run_cli};
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let action = run_cli(
+        ["descent", "-f", "x^2 - y", "--view", "-2.5,2.5,-1e3,1e3"],
+        &mut out,
+        &mut err,
+    );
+    let Action::Window(request) = action else {
+        panic!("no window: {}", String::from_utf8_lossy(&err));
+    };
+    let view = request.view.expect("the view box");
+    assert_eq!(
+        (view[0].lo, view[0].hi, view[1].lo, view[1].hi),
+        (-2.5, 2.5, -1e3, 1e3)
+    );
+}

@@ -283,3 +283,98 @@ fn the_labs_mode_can_be_chosen_with_no_runs() {
         "the new run is stochastic"
     );
 }
+
+fn formula(text: &str) -> FunctionSpec {
+    FunctionSpec::Formula(descent::engine::expr::Expr::parse(text).unwrap())
+}
+
+#[test]
+fn typing_a_formula_is_one_undo_step_and_an_error_keeps_the_last_valid_function() {
+    let mut model = Model::default();
+    for typed in ["x", "x^", "x^2", "x^2 +", "x^2 + y", "x^2 + y^2"] {
+        model.apply(Action::EditFormula(typed.to_string()));
+    }
+    assert_eq!(model.settings.function, formula("x^2 + y^2"));
+    model.end_gesture();
+    model.apply(Action::EditFormula("x^2 + y^2 + z".to_string()));
+    let error = model.formula_error.clone().expect("z is a third variable");
+    assert_eq!(error.position, 12);
+    assert!(error.message.contains("x and y only"), "{}", error.message);
+    assert_eq!(model.settings.function, formula("x^2 + y^2"));
+    assert_eq!(model.settings.formula, "x^2 + y^2 + z");
+    model.apply(Action::Undo);
+    assert_eq!(model.settings.formula, "x^2 + y^2");
+    assert!(model.formula_error.is_none());
+    model.apply(Action::Undo);
+    assert_eq!(
+        model.settings.function,
+        spec("bowl"),
+        "the typing was one step"
+    );
+}
+
+#[test]
+fn a_start_where_the_formula_is_not_finite_is_refused_and_a_run_stops_at_the_edge() {
+    let mut model = Model::default();
+    model.apply(Action::EditFormula("sqrt(x) + y^2".to_string()));
+    model.apply(Action::SetStart(vec![2.0, 1.0]));
+    model.end_gesture();
+    // sqrt(0) is finite but its slope is not: the start is refused, the run stays.
+    for refused in [vec![-1.0, 0.0], vec![0.0, 0.0]] {
+        model.apply(Action::SetStart(refused.clone()));
+        match &model.notice {
+            Some(Notice::Error(message)) => assert!(message.contains("domain"), "{message}"),
+            other => panic!("{refused:?} was not refused: {other:?}"),
+        }
+        assert_eq!(starts(&model), vec![vec![2.0, 1.0]]);
+    }
+    // Descent on sqrt(x) walks toward x = 0 and steps out of the domain.
+    model.apply(Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Gd,
+        1.0,
+    )));
+    finish(&mut model);
+    let run = &model.sim.slots()[0].run;
+    assert_eq!(
+        run.stop_reason(),
+        Some(descent::engine::StopReason::LeftDomain)
+    );
+}
+
+#[test]
+fn saved_functions_and_the_view_box_survive_the_state_file() {
+    let mut model = Model::default();
+    model.apply(Action::EditFormula("sin(x)*cos(y)".to_string()));
+    let view = vec![
+        descent::engine::Interval::new(-10.0, 10.0),
+        descent::engine::Interval::new(-1.0, 3.0),
+    ];
+    model.apply(Action::SetView(Some(view.clone())));
+    model.apply(Action::SaveFunction(" egg crate ".to_string()));
+    model.apply(Action::SetFunction(spec("sauna")));
+    assert!(
+        model.settings.view.is_none(),
+        "a new function brings its own view"
+    );
+    model.apply(Action::OpenSaved(0));
+    assert_eq!(model.settings.function, formula("sin(x)*cos(y)"));
+    assert_eq!(model.view(), view);
+    let text = model.settings.to_state_text();
+    let (settings, reset) = descent::app::Settings::from_state_text(&text);
+    assert!(reset.is_empty(), "{reset:?}");
+    let restored = Model::new(settings);
+    assert_eq!(restored.settings.saved[0].name, "egg crate");
+    assert_eq!(restored.settings.function, formula("sin(x)*cos(y)"));
+    assert_eq!(restored.view(), view);
+    // Hand-edited entries that cannot be read are dropped, not fatal.
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["saved"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "bad", "formula": "2x"}));
+    value["view"] = serde_json::json!([{"lo": 5.0, "hi": -5.0}, {"lo": 0.0, "hi": 1.0}]);
+    let (settings, _) = descent::app::Settings::from_state_text(&value.to_string());
+    let restored = Model::new(settings);
+    assert_eq!(restored.settings.saved.len(), 1);
+    assert!(restored.settings.view.is_none());
+}

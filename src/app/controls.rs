@@ -73,6 +73,7 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         egui::ComboBox::from_id_salt("function")
             .selected_text(shown)
             .width(180.0)
+            .height(600.0)
             .show_ui(ui, |ui| {
                 for spec in picker_functions(model) {
                     let on = !typed && spec.name() == current.name();

@@ -80,7 +80,8 @@ pub struct Settings {
     pub lab: LabSettings,
     /// The view box of the function shown, when the user set one (else the function's own).
     pub view: Option<Vec<Interval>>,
-    /// The formula in the "Your function..." field as typed, valid or not.
+    /// The formula in the "Your function..." field as typed, valid or not (empty until the
+    /// user first opens it).
     pub formula: String,
     /// The user's own functions, by name.
     pub saved: Vec<SavedFunction>,
@@ -121,7 +122,7 @@ impl Default for Settings {
             chart_log: false,
             lab: LabSettings::default(),
             view: None,
-            formula: FIRST_FORMULA.to_string(),
+            formula: String::new(),
             saved: Vec::new(),
         }
     }
