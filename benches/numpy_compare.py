@@ -3,7 +3,7 @@
 
 Run it in the same session as `cargo bench` so both figures come from one machine:
 
-    pip install numpy && python3 benches/numpy_compare.py
+    pip install numpy sympy && python3 benches/numpy_compare.py
 
 Each figure is the median of several repeats, in milliseconds.
 """
@@ -12,6 +12,44 @@ import statistics
 import time
 
 import numpy as np
+
+try:
+    import sympy as sp
+except ImportError:  # the typed-formula rows need sympy: pip install sympy
+    sp = None
+
+# The same text descent's typed-formula benchmark parses.
+THREE_WELLS_TEXT = (
+    "10 - (10/(3+3*(x-0.5)**2+3*(y-0.5)**2) + 2/(1+2*(x-3)**2+2*(y-1.5)**2)"
+    " + 3/(1+0.5*(x-3.5)**2+0.5*(y-4)**2))"
+)
+
+
+def typed_rows():
+    """Seed 003's way with a typed formula: sympy parses and differentiates, lambdify makes
+    numpy functions. Timed: values over a 1024 x 1024 grid, the gradient over a 100 x 100
+    grid (vectorized), and the gradient point by point as a descent loop asks it."""
+    if sp is None:
+        return []
+    x, y = sp.symbols("x y")
+    expr = sp.sympify(THREE_WELLS_TEXT)
+    f = sp.lambdify((x, y), expr, "numpy")
+    grad = sp.lambdify((x, y), [sp.diff(expr, x), sp.diff(expr, y)], "numpy")
+    xs = 0.5 + np.arange(100) * 0.04
+    gx, gy = np.meshgrid(xs, xs)
+
+    def pointwise():
+        total = 0.0
+        for i in range(10_000):
+            g = grad(0.5 + (i % 100) * 0.04, 0.5 + (i // 100) * 0.04)
+            total += g[0]
+        return total
+
+    return [
+        ("typed three-wells (sympy lambdify) grid 1024x1024", median_ms(lambda: grid(f, 0, 5, 0, 5, 1024))),
+        ("typed three-wells (sympy lambdify) gradient 100x100 grid", median_ms(lambda: grad(gx, gy))),
+        ("typed three-wells (sympy lambdify) gradient 10k points, a call each", median_ms(pointwise, repeats=5)),
+    ]
 
 
 def median_ms(work, repeats=15):
@@ -100,8 +138,8 @@ def main():
         ("regression statistics, 1M points", median_ms(statistics_pass)),
         ("regression landscape 512x512 from statistics", median_ms(landscape)),
         ("mini-batch epoch, 1M points, batch 64", median_ms(minibatch_epoch, repeats=5)),
-    ]
-    print(f"numpy {np.__version__}")
+    ] + typed_rows()
+    print(f"numpy {np.__version__}" + (f", sympy {sp.__version__}" if sp else " (no sympy: typed rows skipped)"))
     for name, ms in rows:
         print(f"{name:50s} {ms:10.3f} ms")
 
