@@ -1,17 +1,43 @@
 //! What the 1-D and 2-D views share: the hover text, the minima markers, and a click on the
 //! plot turned into an action (click: move the selected run's start; Shift+click: add a run).
 
-use egui_plot::{Plot, PlotPoint, PlotResponse};
+use egui_plot::{GridInput, Plot, PlotPoint, PlotResponse, uniform_grid_spacer};
 
 use super::action::Action;
 use crate::engine::Objective;
 use crate::engine::format::{human, tick};
 
-/// Axis ticks with as many digits as tell them apart: `1e23`, not 24 digits (every plot
-/// of the app uses this).
+/// Axis ticks with as many digits as tell them apart (`1e23`, not 24 digits), on steps of
+/// 1, 2 or 5 times a power of ten, so an axis always has several labels (every plot of the
+/// app uses this).
 pub fn short_ticks(plot: Plot<'_>) -> Plot<'_> {
     plot.x_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
         .y_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+        .x_grid_spacer(uniform_grid_spacer(tick_steps))
+        .y_grid_spacer(uniform_grid_spacer(tick_steps))
+}
+
+/// The three grid steps of an axis: the finest lines about 8 points apart, then about 24,
+/// then about 80, where egui_plot has room to label every x tick (it labels x ticks at
+/// least 60 points apart, y ticks 20). The default steps grow tenfold, which can leave an
+/// axis with a single label.
+pub fn tick_steps(input: GridInput) -> [f64; 3] {
+    // `base_step_size` is the value spanned by 8 points.
+    let base = input.base_step_size.abs();
+    if !base.is_finite() || base == 0.0 {
+        return [1.0, 2.0, 5.0];
+    }
+    [step_125(base), step_125(base * 3.0), step_125(base * 10.0)]
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `v` (positive).
+fn step_125(v: f64) -> f64 {
+    let power = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= v * (1.0 - 1e-12))
+        .unwrap_or(10.0 * power)
 }
 
 /// x, (y,) f and the derivative's size at a point, for the hover label: f'(x) for curves,
@@ -124,4 +150,24 @@ pub fn click_modifiers(ui: &egui::Ui) -> egui::Modifiers {
             })
             .unwrap_or(i.modifiers)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_steps_go_one_two_five_and_leave_room_for_labels() {
+        assert_eq!(step_125(0.13), 0.2);
+        assert_eq!(step_125(3.0), 5.0);
+        assert_eq!(step_125(7.0), 10.0);
+        assert_eq!(step_125(1e22), 1e22);
+        // 12 units over 700 points: 8 points are 0.137 units.
+        let [fine, mid, label] = tick_steps(GridInput {
+            bounds: (-6.0, 6.0),
+            base_step_size: 12.0 / 700.0 * 8.0,
+        });
+        assert_eq!((fine, mid, label), (0.2, 0.5, 2.0));
+        assert!(label * 700.0 / 12.0 >= 80.0, "labels fit between ticks");
+    }
 }
