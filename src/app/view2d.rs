@@ -34,7 +34,9 @@ type ContourLines = Vec<Vec<PlotPoint>>;
 /// What the 2-D view caches between frames.
 #[derive(Default)]
 pub struct View2d {
-    reset: bool,
+    /// Frames left in which the view is fitted to the home box: the fit is repeated on the
+    /// frame after a reset, when the axes' labels have settled the plot's size.
+    reset: u8,
     heatmap: Cached<HeatmapKey, Heatmap>,
     texture: Option<(HeatmapKey, TextureHandle, Option<ColorScale>)>,
     contours: Cached<ContourKey, ContourLines>,
@@ -43,6 +45,9 @@ pub struct View2d {
     batch_contours: Option<(BatchContourKey, ContourLines)>,
     home: Option<Home>,
 }
+
+/// Frames a reset fits the view in.
+const RESET_FRAMES: u8 = 3;
 
 /// The box a double click returns to, with what it was made from: the function's
 /// generation and the user's view box.
@@ -86,7 +91,7 @@ struct Visible {
 impl View2d {
     /// Fits the view box to the plot on the next frame.
     pub fn reset_view(&mut self) {
-        self.reset = true;
+        self.reset = RESET_FRAMES;
     }
 
     /// Whether a heatmap, contour or arrow job is still running.
@@ -138,7 +143,7 @@ impl View2d {
                 ),
             };
             self.home = Some((function, user_view.clone(), home));
-            self.reset = true;
+            self.reset = RESET_FRAMES;
         }
         let home = self
             .home
@@ -162,7 +167,8 @@ impl View2d {
             .label_formatter(move |pos| {
                 Some(hover_text(hover_objective.as_ref(), position_of(pos)))
             });
-        let reset = std::mem::take(&mut self.reset);
+        let reset = self.reset > 0;
+        self.reset = self.reset.saturating_sub(1);
         let display = model.settings.display;
         let ppp = ui.ctx().pixels_per_point();
         let shown = model.sim.shown();
@@ -236,7 +242,7 @@ impl View2d {
         });
         actions.extend(click_action(&response, ui, 2));
         if response.response.double_clicked() {
-            self.reset = true;
+            self.reset = RESET_FRAMES;
         }
         // The image was made for this frame's bounds before input moved them: catch up.
         let final_bounds = response.transform.bounds();

@@ -175,7 +175,7 @@ pub trait Objective: Send + Sync + fmt::Debug {
     /// f and its gradient at `(x, y)` for every `x` in `xs`: values to `values`, the
     /// partial derivatives to `dx` and `dy` (all as long as `xs`). For 1-D objectives `y` is
     /// ignored and `dy` is 0; for n-D objectives the remaining coordinates are 0. The arrows
-    /// of a view and the domain of a heatmap ask whole rows at once.
+    /// of a view ask whole rows at once.
     fn gradients_on_row(
         &self,
         xs: &[f64],
