@@ -134,13 +134,11 @@ const YOURS: &str = "Your function...";
 /// The formula "Your function..." opens with: the last one typed if it reads, else the
 /// function on screen if it can be typed, else a first example.
 fn first_formula(model: &Model) -> String {
-    let candidates = [
-        model.settings.formula.clone(),
-        model.objective().info().formula.clone(),
-    ];
-    candidates
-        .into_iter()
-        .find(|text| Expr::parse(text).is_ok() && !model.in_lab())
+    // The lab's loss is not a formula of x and y: only the last typed one counts there.
+    let on_screen = (!model.in_lab()).then(|| model.objective().info().formula.clone());
+    std::iter::once(model.settings.formula.clone())
+        .chain(on_screen)
+        .find(|text| Expr::parse(text).is_ok())
         .unwrap_or_else(|| FIRST_FORMULA.to_string())
 }
 
