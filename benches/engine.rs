@@ -7,8 +7,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use descent::engine::expr::{Expr, TypedFunction};
+use descent::engine::grid::cell_center;
 use descent::engine::regression::{BatchSpec, DataSpec, Dataset, LossObjective};
 use descent::engine::{Grid, Objective, OptimizerConfig, OptimizerKind, Run, RunSpec, preset};
+use rayon::prelude::*;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -41,6 +43,31 @@ fn typed_formula(c: &mut Criterion) {
     group.bench_function("grid_1024x1024", |b| {
         b.iter(|| Grid::sample(typed.as_ref(), view[0], view[1], black_box(1024), 1024));
     });
+    group.finish();
+    // The gradient figure: f and its gradient over the same 1024 x 1024 grid, rows
+    // spread over both cores as the grid of values is.
+    let mut group = c.benchmark_group("gradient_1024x1024");
+    group.throughput(Throughput::Elements(1024 * 1024));
+    for (name, objective) in [("preset", &preset), ("typed", &typed)] {
+        group.bench_function(name, |b| {
+            let n = 1024;
+            let xs: Vec<f64> = (0..n).map(|i| cell_center(view[0], i, n)).collect();
+            let mut out = vec![[0.0; 3]; n * n];
+            b.iter(|| {
+                out.par_chunks_mut(n).enumerate().for_each_init(
+                    || (vec![0.0; n], vec![0.0; n], vec![0.0; n]),
+                    |(v, gx, gy), (row, out)| {
+                        let y = cell_center(view[1], n - 1 - row, n);
+                        objective.gradients_on_row(black_box(&xs), y, v, gx, gy);
+                        for (i, o) in out.iter_mut().enumerate() {
+                            *o = [v[i], gx[i], gy[i]];
+                        }
+                    },
+                );
+                out[n * n / 2][1]
+            });
+        });
+    }
     group.finish();
     let mut group = c.benchmark_group("gradient_100x100_rows");
     group.throughput(Throughput::Elements(10_000));

@@ -27,8 +27,8 @@ THREE_WELLS_TEXT = (
 
 def typed_rows():
     """Seed 003's way with a typed formula: sympy parses and differentiates, lambdify makes
-    numpy functions. Timed: values over a 1024 x 1024 grid, the gradient over a 100 x 100
-    grid (vectorized), and the gradient point by point as a descent loop asks it."""
+    numpy functions. Timed: values and the gradient over a 1024 x 1024 grid, the gradient
+    over a 100 x 100 grid (vectorized), and the gradient point by point as a descent loop asks it."""
     if sp is None:
         return []
     x, y = sp.symbols("x y")
@@ -47,6 +47,7 @@ def typed_rows():
 
     return [
         ("typed three-wells (sympy lambdify) grid 1024x1024", median_ms(lambda: grid(f, 0, 5, 0, 5, 1024))),
+        ("typed three-wells (sympy lambdify) gradient grid 1024x1024", median_ms(lambda: grid(grad, 0, 5, 0, 5, 1024))),
         ("typed three-wells (sympy lambdify) gradient 100x100 grid", median_ms(lambda: grad(gx, gy))),
         ("typed three-wells (sympy lambdify) gradient 10k points, a call each", median_ms(pointwise, repeats=5)),
     ]

@@ -182,3 +182,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_heatmap_leaves_out_points_where_only_the_gradient_is_undefined() {
+    // The cone's tip: f = 0 there, its gradient 0/0. A 3 x 3 grid over [-1, 1]^2 has its
+    // middle cell centered on the tip.
+    let cone = TypedFunction::new(Expr::parse("sqrt(x^2 + y^2)").unwrap());
+    let side = descent::engine::Interval::new(-1.0, 1.0);
+    let plain = descent::engine::Grid::sample(&cone, side, side, 3, 3);
+    let defined = descent::engine::Grid::sample_defined(&cone, side, side, 3, 3);
+    assert_eq!(plain.at(1, 1), 0.0);
+    assert!(defined.at(1, 1).is_nan());
+    assert!(!cone.in_domain(&[0.0, 0.0]));
+    for (i, (&a, &b)) in plain.values.iter().zip(&defined.values).enumerate() {
+        if i != 4 {
+            assert_eq!(a, b, "cell {i}");
+            assert!(a.is_finite());
+        }
+    }
+    // Presets are undefined exactly where f is not finite.
+    let exp_log = preset("exp-log", None).unwrap();
+    let x = descent::engine::Interval::new(-1.0, 2.0);
+    let a = descent::engine::Grid::sample(exp_log.as_ref(), x, side, 6, 1);
+    let b = descent::engine::Grid::sample_defined(exp_log.as_ref(), x, side, 6, 1);
+    assert_eq!(a.values.iter().filter(|v| v.is_nan()).count(), 2);
+    assert_eq!(
+        format!("{:?}", a.values),
+        format!("{:?}", b.values),
+        "same NaNs, same values"
+    );
+}

@@ -169,7 +169,7 @@ pub const UNDEFINED_COLOR: Color32 = Color32::TRANSPARENT;
 
 /// Samples f at every pixel of the view and colors it, both in parallel over rows.
 pub fn heatmap_from_view(objective: &dyn Objective, key: &HeatmapKey) -> Heatmap {
-    let grid = Grid::sample(objective, key.x, key.y, key.width, key.height);
+    let grid = Grid::sample_defined(objective, key.x, key.y, key.width, key.height);
     let scale = ColorScale::of(&grid, key.log);
     let width = key.width.max(1);
     let mut pixels = vec![UNDEFINED_COLOR; grid.values.len()];

@@ -1021,6 +1021,17 @@ impl Objective for TypedFunction {
         self.expr.eval_row(xs, y, out, &mut rows);
     }
 
+    fn defined_values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
+        let n = xs.len().min(out.len());
+        let (mut dx, mut dy) = (vec![0.0; n], vec![0.0; n]);
+        self.gradients_on_row(&xs[..n], y, &mut out[..n], &mut dx, &mut dy);
+        for ((v, dx), dy) in out.iter_mut().zip(&dx).zip(&dy) {
+            if !(dx.is_finite() && dy.is_finite()) {
+                *v = f64::NAN;
+            }
+        }
+    }
+
     fn gradients_on_row(
         &self,
         xs: &[f64],

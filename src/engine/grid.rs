@@ -31,6 +31,33 @@ impl Grid {
         width: usize,
         height: usize,
     ) -> Self {
+        Self::sample_rows(x, y, width, height, |xs, y, out| {
+            objective.values_on_row(xs, y, out)
+        })
+    }
+
+    /// Like [`Self::sample`], with NaN wherever the objective is undefined even though f
+    /// is finite there (a typed function whose gradient is not finite): what a heatmap
+    /// shows.
+    pub fn sample_defined(
+        objective: &dyn Objective,
+        x: Interval,
+        y: Interval,
+        width: usize,
+        height: usize,
+    ) -> Self {
+        Self::sample_rows(x, y, width, height, |xs, y, out| {
+            objective.defined_values_on_row(xs, y, out)
+        })
+    }
+
+    fn sample_rows(
+        x: Interval,
+        y: Interval,
+        width: usize,
+        height: usize,
+        row_values: impl Fn(&[f64], f64, &mut [f64]) + Sync,
+    ) -> Self {
         let xs: Vec<f64> = (0..width).map(|i| cell_center(x, i, width)).collect();
         let mut values = vec![0.0; width * height];
         if width > 0 {
@@ -39,7 +66,7 @@ impl Grid {
                 .enumerate()
                 .for_each(|(row, out)| {
                     let y_row = cell_center(y, height - 1 - row, height);
-                    objective.values_on_row(&xs, y_row, out);
+                    row_values(&xs, y_row, out);
                 });
         }
         Self {

@@ -172,6 +172,14 @@ pub trait Objective: Send + Sync + fmt::Debug {
         }
     }
 
+    /// f at `(x, y)` for every `x` in `xs` where the objective is defined (see
+    /// [`Self::in_domain`]), NaN elsewhere. For most objectives f is undefined exactly where
+    /// it is not finite, so this is [`Self::values_on_row`]; a typed function is also
+    /// undefined where only its gradient is not finite.
+    fn defined_values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
+        self.values_on_row(xs, y, out);
+    }
+
     /// f and its gradient at `(x, y)` for every `x` in `xs`: values to `values`, the
     /// partial derivatives to `dx` and `dy` (all as long as `xs`). For 1-D objectives `y` is
     /// ignored and `dy` is 0; for n-D objectives the remaining coordinates are 0. The arrows
