@@ -1,4 +1,5 @@
-//! The command line: `descent run`, `descent functions`, `descent optimizers`.
+//! The command line: `descent run`, `descent critical`, `descent functions`, `descent
+//! optimizers`.
 //!
 //! A thin layer over the [`crate::engine`]: it parses and checks arguments, builds runs,
 //! steps them to the end and prints their paths as CSV or JSON.
@@ -73,6 +74,79 @@ pub enum Command {
     Functions,
     /// List the optimizers with their hyperparameters and defaults.
     Optimizers,
+    /// Find the critical points in the view (minima, maxima, saddles) and print them as CSV.
+    Critical(CriticalArgs),
+}
+
+/// The arguments of `descent critical`.
+#[derive(Debug, Clone, Args)]
+pub struct CriticalArgs {
+    /// Function of one or two variables: a preset's name or a formula.
+    #[arg(long, short = 'f', default_value = "bowl")]
+    pub function: String,
+    /// Where to look: XMIN,XMAX,YMIN,YMAX (XMIN,XMAX for a curve); default the function's
+    /// own view.
+    #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
+    pub view: Option<String>,
+    /// Regression data, as for `descent run`.
+    #[arg(long, value_name = "SOURCE")]
+    pub data: Option<String>,
+    /// Regression: rescale x to mean 0 and standard deviation 1 first.
+    #[arg(long)]
+    pub standardize: bool,
+}
+
+impl CriticalArgs {
+    /// The objective and the view to search, checked.
+    pub fn to_request(
+        &self,
+    ) -> Result<(Arc<dyn Objective>, Vec<crate::engine::Interval>), UsageError> {
+        let spec = FunctionSpec::from_options(
+            &self.function,
+            None,
+            self.data.as_deref(),
+            self.standardize,
+        )
+        .map_err(|e| UsageError(e.to_string()))?;
+        if spec.dim() > 2 {
+            return Err(UsageError(format!(
+                "--function: {} is n-dimensional; critical points are found for functions of one or two variables",
+                spec.name()
+            )));
+        }
+        let function = spec.build().map_err(|e| UsageError(e.to_string()))?;
+        let objective = function.objective;
+        let view = match &self.view {
+            Some(text) => {
+                parse_view(text, objective.dim()).map_err(|e| UsageError(format!("--view: {e}")))?
+            }
+            None => objective.info().view.clone(),
+        };
+        Ok((objective, view))
+    }
+}
+
+/// Writes the critical points of `objective` in `view` as CSV: x, y, f, kind and the
+/// Hessian's eigenvalues (x, f, kind, f'' for a curve).
+pub fn write_critical(
+    out: &mut impl Write,
+    objective: &dyn Objective,
+    view: &[crate::engine::Interval],
+) -> io::Result<()> {
+    let points = crate::engine::critical::find(objective, view, &AtomicBool::new(false));
+    if objective.dim() == 1 {
+        writeln!(out, "x,f,kind,second_derivative")?;
+    } else {
+        writeln!(out, "x,y,f,kind,eigenvalue_1,eigenvalue_2")?;
+    }
+    for p in points {
+        let mut fields: Vec<String> = p.point.iter().map(|&c| exact(c)).collect();
+        fields.push(exact(p.value));
+        fields.push(p.kind.name().to_string());
+        fields.extend(p.eigenvalues.iter().map(|&e| exact(e)));
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    Ok(())
 }
 
 /// Output formats of `descent run`.
@@ -692,6 +766,13 @@ where
         None => return window_action(cli, args.len() <= 1, err),
         Some(Command::Functions) => write_functions(out),
         Some(Command::Optimizers) => write_optimizers(out),
+        Some(Command::Critical(args)) => match args.to_request() {
+            Ok((objective, view)) => write_critical(out, objective.as_ref(), &view),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return Action::Exit(EXIT_USAGE);
+            }
+        },
         Some(Command::Run(args)) => {
             let request = match args.to_request() {
                 Ok(r) => r,

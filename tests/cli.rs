@@ -785,3 +785,47 @@ fn a_view_box_reaches_the_window() {
         (-2.5, 2.5, -1e3, 1e3)
     );
 }
+
+#[test]
+fn critical_prints_the_points_as_csv() {
+    let o = descent(&["critical", "--function", "himmelblau"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("x,y,f,kind,eigenvalue_1,eigenvalue_2"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 9, "{text}");
+    let kinds: Vec<&str> = rows.iter().map(|r| r[3]).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "minimum").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "maximum").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "saddle").count(), 4);
+    let maximum = rows.iter().find(|r| r[3] == "maximum").unwrap();
+    let x: f64 = maximum[0].parse().unwrap();
+    let y: f64 = maximum[1].parse().unwrap();
+    assert!(
+        (x + 0.2708).abs() < 1e-4 && (y + 0.9230).abs() < 1e-4,
+        "{maximum:?}"
+    );
+
+    // A typed curve, and a view given by hand that holds only one of its points.
+    let o = descent(&["critical", "-f", "x^3 - 3*x", "--view", "0,5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert_eq!(text.lines().next(), Some("x,f,kind,second_derivative"));
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("1,-2,minimum,6"),
+        "{text}"
+    );
+}
+
+#[test]
+fn critical_explains_its_mistakes() {
+    assert_usage_error(&["critical", "-f", "sum-squares"], &["n-dimensional"]);
+    assert_usage_error(
+        &["critical", "-f", "bowl", "--view", "1,2"],
+        &["--view", "XMIN,XMAX,YMIN,YMAX"],
+    );
+    assert_usage_error(&["critical", "-f", "x^2 + 2y"], &["2*y", "character 8"]);
+    assert_usage_error(&["critical", "-f", "regression"], &["--data"]);
+}

@@ -6,6 +6,7 @@
 //! `optimizer` and `gradient` on those; `run` and `function` on everything below.
 
 pub mod ad;
+pub mod critical;
 pub mod error;
 pub mod expr;
 pub mod format;

@@ -1,0 +1,282 @@
+//! Critical points: where the gradient vanishes, found by Newton's method on the gradient
+//! from a grid of seeds, merged, and classified by the Hessian's eigenvalues.
+//!
+//! Newton's step solves `H d = -g`; where the Hessian is singular (a whole line of critical
+//! points, as sauna has) the step is the least-squares one with a tiny damping
+//! (Levenberg-Marquardt), which still walks straight onto the line.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use super::grid::cell_center;
+use super::objective::{Interval, Objective};
+
+/// What a critical point is, by the signs of the Hessian's eigenvalues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CriticalKind {
+    /// All eigenvalues positive.
+    Minimum,
+    /// All eigenvalues negative.
+    Maximum,
+    /// Eigenvalues of both signs.
+    Saddle,
+    /// An eigenvalue is zero: the second derivatives cannot tell.
+    Degenerate,
+}
+
+impl CriticalKind {
+    /// The lowercase name, as the command line prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimum => "minimum",
+            Self::Maximum => "maximum",
+            Self::Saddle => "saddle",
+            Self::Degenerate => "degenerate",
+        }
+    }
+}
+
+/// A point where the gradient is zero.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriticalPoint {
+    /// Its coordinates (one for a curve, two for a surface).
+    pub point: Vec<f64>,
+    /// f there.
+    pub value: f64,
+    /// Minimum, maximum, saddle or degenerate.
+    pub kind: CriticalKind,
+    /// The Hessian's eigenvalues, smallest first (f'' for a curve).
+    pub eigenvalues: Vec<f64>,
+}
+
+/// Seeds per axis of a surface's view.
+pub const SEEDS_2D: usize = 48;
+/// Seeds along a curve's view.
+pub const SEEDS_1D: usize = 400;
+/// Newton iterations from one seed at most.
+const MAX_NEWTON: usize = 60;
+
+/// The critical points of `objective` inside `view` (one interval per parameter; functions of
+/// one or two variables), sorted by kind, then x, then y. Stops early, returning what it has,
+/// once `cancel` is set.
+pub fn find(
+    objective: &dyn Objective,
+    view: &[Interval],
+    cancel: &AtomicBool,
+) -> Vec<CriticalPoint> {
+    let dim = objective.dim();
+    if !(1..=2).contains(&dim) || view.len() < dim {
+        return Vec::new();
+    }
+    let view = &view[..dim];
+    let seeds: Vec<Vec<f64>> = if dim == 1 {
+        (0..SEEDS_1D)
+            .map(|i| vec![cell_center(view[0], i, SEEDS_1D)])
+            .collect()
+    } else {
+        (0..SEEDS_2D * SEEDS_2D)
+            .map(|i| {
+                vec![
+                    cell_center(view[0], i % SEEDS_2D, SEEDS_2D),
+                    cell_center(view[1], i / SEEDS_2D, SEEDS_2D),
+                ]
+            })
+            .collect()
+    };
+    let found: Vec<CriticalPoint> = seeds
+        .par_iter()
+        .filter_map(|seed| {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            newton(objective, seed, view)
+        })
+        .collect();
+    merge(found, view)
+}
+
+/// Newton on the gradient from `seed`; the point it settles on, if the gradient vanishes
+/// there and it lies in the view.
+fn newton(objective: &dyn Objective, seed: &[f64], view: &[Interval]) -> Option<CriticalPoint> {
+    let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
+    let mut p = seed.to_vec();
+    if !objective.in_domain(&p) {
+        return None;
+    }
+    for _ in 0..MAX_NEWTON {
+        let second = objective.second_order(&p);
+        let step = damped_newton_step(&second.gradient, second.hessian.as_slice())?;
+        let length = step.iter().map(|d| d * d).sum::<f64>().sqrt();
+        // A long step is cut to a quarter of the view: Newton far from a root can overshoot.
+        let scale = (0.25 * diagonal / length).min(1.0);
+        let next: Vec<f64> = p.iter().zip(&step).map(|(p, d)| p + scale * d).collect();
+        let outside = next
+            .iter()
+            .zip(view)
+            .any(|(&c, v)| c < v.lo - 0.05 * v.width() || c > v.hi + 0.05 * v.width());
+        if outside || !objective.in_domain(&next) {
+            return None;
+        }
+        p = next;
+        if length <= 1e-13 * (1.0 + norm(&p)) {
+            break;
+        }
+    }
+    let second = objective.second_order(&p);
+    // Points on the view's edge count (sauna's lines of critical points are its edges).
+    let inside = p
+        .iter()
+        .zip(view)
+        .all(|(&c, v)| c >= v.lo - 1e-9 * v.width() && c <= v.hi + 1e-9 * v.width());
+    if !inside || !second.value.is_finite() {
+        return None;
+    }
+    // Accept when the gradient is negligible against the curvature times the view's size
+    // (the size of gradient this function has around here).
+    let curvature = second
+        .hessian
+        .iter()
+        .fold(0.0f64, |m, h| m.max(h.abs()))
+        .max(1e-300);
+    if norm(&second.gradient) > 1e-7 * curvature * diagonal.max(1e-300) + 1e-12 {
+        return None;
+    }
+    let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
+    Some(CriticalPoint {
+        kind: classify(&eigenvalues),
+        point: p,
+        value: second.value,
+        eigenvalues,
+    })
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|c| c * c).sum::<f64>().sqrt()
+}
+
+/// The step d minimizing |H d + g|^2 + mu |d|^2 with a tiny mu: Newton's step where H is
+/// regular, the least-squares step where it is singular. `hessian` is column-major.
+fn damped_newton_step(gradient: &[f64], hessian: &[f64]) -> Option<Vec<f64>> {
+    match gradient.len() {
+        1 => {
+            let (g, h) = (gradient[0], hessian[0]);
+            let mu = 1e-14 * h * h + 1e-300;
+            let d = -h * g / (h * h + mu);
+            d.is_finite().then(|| vec![d])
+        }
+        2 => {
+            let (a, b, c) = (hessian[0], hessian[1], hessian[3]);
+            // H is symmetric, so H^T H = H^2 and H^T g = H g.
+            let (m11, m12, m22) = (a * a + b * b, a * b + b * c, b * b + c * c);
+            let mu = 1e-14 * (m11 + m22) + 1e-300;
+            let (m11, m22) = (m11 + mu, m22 + mu);
+            let (r1, r2) = (
+                -(a * gradient[0] + b * gradient[1]),
+                -(b * gradient[0] + c * gradient[1]),
+            );
+            let det = m11 * m22 - m12 * m12;
+            let d = [(m22 * r1 - m12 * r2) / det, (m11 * r2 - m12 * r1) / det];
+            d.iter().all(|d| d.is_finite()).then(|| d.to_vec())
+        }
+        _ => None,
+    }
+}
+
+/// Eigenvalues of a symmetric 1 x 1 or 2 x 2 matrix (column-major), smallest first.
+pub fn symmetric_eigenvalues(hessian: &[f64], dim: usize) -> Vec<f64> {
+    if dim == 1 {
+        return vec![hessian[0]];
+    }
+    let (a, b, c) = (hessian[0], hessian[1], hessian[3]);
+    let mean = 0.5 * (a + c);
+    let radius = (0.5 * (a - c)).hypot(b);
+    vec![mean - radius, mean + radius]
+}
+
+/// Minimum, maximum or saddle by the eigenvalues' signs; degenerate when one is zero next
+/// to the largest (relative 1e-7, as exact derivatives at a point found to ~1e-15 give).
+pub fn classify(eigenvalues: &[f64]) -> CriticalKind {
+    let largest = eigenvalues.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    let zero = 1e-7 * largest + 1e-12;
+    if eigenvalues.iter().any(|e| e.abs() <= zero) {
+        CriticalKind::Degenerate
+    } else if eigenvalues.iter().all(|&e| e > 0.0) {
+        CriticalKind::Minimum
+    } else if eigenvalues.iter().all(|&e| e < 0.0) {
+        CriticalKind::Maximum
+    } else {
+        CriticalKind::Saddle
+    }
+}
+
+/// One point per critical point found from several seeds. Isolated points closer than a
+/// millionth of the view are one; degenerate ones (often whole lines of them) are kept at
+/// most one per twentieth of the view, so a line shows as a row of marks.
+fn merge(mut found: Vec<CriticalPoint>, view: &[Interval]) -> Vec<CriticalPoint> {
+    found.sort_by(|a, b| {
+        a.kind.cmp(&b.kind).then_with(|| {
+            a.point
+                .partial_cmp(&b.point)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    let mut kept: Vec<CriticalPoint> = Vec::new();
+    for point in found {
+        let close = if point.kind == CriticalKind::Degenerate {
+            1.0 / 20.0
+        } else {
+            1e-6
+        };
+        let duplicate = kept.iter().any(|k| {
+            (k.kind == CriticalKind::Degenerate) == (point.kind == CriticalKind::Degenerate)
+                && k.point
+                    .iter()
+                    .zip(&point.point)
+                    .zip(view)
+                    .all(|((a, b), v)| (a - b).abs() <= close * v.width())
+        });
+        if !duplicate {
+            kept.push(point);
+        }
+    }
+    // Listed by kind, then x, then y, with coordinates a billionth of the view apart
+    // counted equal (points on a line x = 0 are found at x = 1e-26 and -1e-26).
+    let key = |p: &CriticalPoint| -> Vec<i64> {
+        p.point
+            .iter()
+            .zip(view)
+            .map(|(c, v)| ((c - v.lo) / (1e-9 * v.width())).round() as i64)
+            .collect()
+    };
+    kept.sort_by_cached_key(|p| (p.kind, key(p)));
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eigenvalues_of_a_symmetric_matrix() {
+        // [[2, 1], [1, 2]] has eigenvalues 1 and 3.
+        let e = symmetric_eigenvalues(&[2.0, 1.0, 1.0, 2.0], 2);
+        assert!(
+            (e[0] - 1.0).abs() < 1e-15 && (e[1] - 3.0).abs() < 1e-15,
+            "{e:?}"
+        );
+        assert_eq!(classify(&e), CriticalKind::Minimum);
+        assert_eq!(classify(&[-1.0, -3.0]), CriticalKind::Maximum);
+        assert_eq!(classify(&[-1.0, 3.0]), CriticalKind::Saddle);
+        assert_eq!(classify(&[0.0, 3.0]), CriticalKind::Degenerate);
+        assert_eq!(classify(&[1e-12, 3.0]), CriticalKind::Degenerate);
+        assert_eq!(classify(&[0.0, 0.0]), CriticalKind::Degenerate);
+    }
+
+    #[test]
+    fn a_singular_hessian_gives_the_least_squares_step() {
+        // H = [[2, 0], [0, 0]], g = (4, 0): the step is (-2, 0), not a division by zero.
+        let d = damped_newton_step(&[4.0, 0.0], &[2.0, 0.0, 0.0, 0.0]).unwrap();
+        assert!((d[0] + 2.0).abs() < 1e-12 && d[1] == 0.0, "{d:?}");
+    }
+}

@@ -1,0 +1,164 @@
+//! Critical points found by Newton's method on the gradient, checked against the ones known
+//! by hand for the presets (and a typed function).
+
+use std::sync::atomic::AtomicBool;
+
+use descent::engine::critical::{CriticalKind, CriticalPoint, find};
+use descent::engine::expr::{Expr, TypedFunction};
+use descent::engine::{Objective, preset};
+
+fn critical(name: &str) -> Vec<CriticalPoint> {
+    let objective = preset(name, None).unwrap();
+    find(
+        objective.as_ref(),
+        &objective.info().view,
+        &AtomicBool::new(false),
+    )
+}
+
+fn of_kind(points: &[CriticalPoint], kind: CriticalKind) -> Vec<&CriticalPoint> {
+    points.iter().filter(|p| p.kind == kind).collect()
+}
+
+fn near(p: &CriticalPoint, x: f64, y: f64, tol: f64) -> bool {
+    (p.point[0] - x).abs() <= tol && (p.point[1] - y).abs() <= tol
+}
+
+#[test]
+fn the_bowl_has_one_minimum() {
+    let points = critical("bowl");
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].kind, CriticalKind::Minimum);
+    assert!(near(&points[0], 1.0, 2.0, 1e-12), "{points:?}");
+    assert!(points[0].value.abs() < 1e-20);
+    assert_eq!(points[0].eigenvalues, vec![2.0, 2.0]);
+}
+
+#[test]
+fn the_saddle_has_one_saddle() {
+    let points = critical("saddle");
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].kind, CriticalKind::Saddle);
+    assert!(near(&points[0], 0.0, 0.0, 1e-12));
+    assert_eq!(points[0].eigenvalues, vec![-2.0, 2.0]);
+}
+
+#[test]
+fn himmelblau_has_four_minima_one_maximum_and_four_saddles() {
+    let points = critical("himmelblau");
+    let minima = of_kind(&points, CriticalKind::Minimum);
+    let maxima = of_kind(&points, CriticalKind::Maximum);
+    let saddles = of_kind(&points, CriticalKind::Saddle);
+    assert_eq!(
+        (minima.len(), maxima.len(), saddles.len()),
+        (4, 1, 4),
+        "{points:?}"
+    );
+    assert_eq!(points.len(), 9);
+    for (x, y) in [
+        (3.0, 2.0),
+        (-2.805118, 3.131312),
+        (-3.779310, -3.283186),
+        (3.584428, -1.848126),
+    ] {
+        assert!(
+            minima.iter().any(|p| near(p, x, y, 1e-5)),
+            "({x}, {y}) in {minima:?}"
+        );
+    }
+    for m in &minima {
+        assert!(m.value.abs() < 1e-18, "{m:?}");
+    }
+    assert!(near(maxima[0], -0.270845, -0.923039, 1e-5), "{maxima:?}");
+    assert!((maxima[0].value - 181.616522).abs() < 1e-5);
+    for s in &saddles {
+        assert!(s.eigenvalues[0] < 0.0 && s.eigenvalues[1] > 0.0);
+    }
+}
+
+#[test]
+fn three_wells_has_its_three_minima_and_saddles_between_them() {
+    let points = critical("three-wells");
+    let objective = preset("three-wells", None).unwrap();
+    let minima = of_kind(&points, CriticalKind::Minimum);
+    assert_eq!(minima.len(), 3, "{points:?}");
+    for known in &objective.info().minima {
+        assert!(
+            minima.iter().any(|p| near(p, known[0], known[1], 0.06)),
+            "{known:?} in {minima:?}"
+        );
+    }
+    let saddles = of_kind(&points, CriticalKind::Saddle);
+    assert!(saddles.len() >= 2, "{points:?}");
+    // Each saddle lies between wells: higher than every minimum, lower than the plateau.
+    for s in &saddles {
+        assert!(
+            minima.iter().all(|m| s.value > m.value) && s.value < 10.0,
+            "{s:?}"
+        );
+    }
+    assert!(
+        of_kind(&points, CriticalKind::Degenerate).is_empty(),
+        "{points:?}"
+    );
+}
+
+#[test]
+fn sauna_has_its_minimum_and_two_lines_of_degenerate_points() {
+    let points = critical("sauna");
+    let minima = of_kind(&points, CriticalKind::Minimum);
+    assert_eq!(minima.len(), 1, "{points:?}");
+    assert!(near(minima[0], 4.0, 4.0, 1e-10));
+    assert!((minima[0].value - 73.6222).abs() < 1e-4, "{:?}", minima[0]);
+    let degenerate = of_kind(&points, CriticalKind::Degenerate);
+    let on_x_axis = degenerate
+        .iter()
+        .filter(|p| p.point[1].abs() < 1e-9)
+        .count();
+    let on_y_axis = degenerate
+        .iter()
+        .filter(|p| p.point[0].abs() < 1e-9)
+        .count();
+    assert!(on_x_axis >= 10 && on_y_axis >= 10, "{degenerate:?}");
+    for p in &degenerate {
+        assert!(p.point[0].abs() < 1e-9 || p.point[1].abs() < 1e-9, "{p:?}");
+        assert!((p.value - 85.0).abs() < 1e-9, "{p:?}");
+    }
+    assert_eq!(points.len(), minima.len() + degenerate.len(), "{points:?}");
+}
+
+#[test]
+fn a_typed_curve_has_its_minimum_and_maximum() {
+    // x^3 - 3x: a maximum at -1 (f = 2), a minimum at 1 (f = -2).
+    let curve = TypedFunction::new(Expr::parse("x^3 - 3*x").unwrap());
+    let points = find(&curve, &curve.info().view, &AtomicBool::new(false));
+    assert_eq!(points.len(), 2, "{points:?}");
+    assert_eq!(points[0].kind, CriticalKind::Minimum);
+    assert!((points[0].point[0] - 1.0).abs() < 1e-12 && (points[0].value + 2.0).abs() < 1e-12);
+    assert_eq!(points[1].kind, CriticalKind::Maximum);
+    assert!((points[1].point[0] + 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn a_cancelled_search_stops() {
+    let objective = preset("rastrigin", None).unwrap();
+    let points = find(
+        objective.as_ref(),
+        &objective.info().view,
+        &AtomicBool::new(true),
+    );
+    assert!(points.is_empty());
+}
+
+#[test]
+fn rastrigin_has_a_minimum_at_every_whole_point() {
+    let points = critical("rastrigin");
+    let minima = of_kind(&points, CriticalKind::Minimum);
+    // Whole points from -5 to 5 on each axis: 121 local minima, the global one at 0.
+    assert_eq!(minima.len(), 121, "{}", minima.len());
+    let best = minima
+        .iter()
+        .min_by(|a, b| a.value.total_cmp(&b.value))
+        .unwrap();
+    assert!(near(best, 0.0, 0.0, 1e-9) && best.value.abs() < 1e-12);
+}
