@@ -40,6 +40,9 @@ pub struct Cli {
     /// The window's view box: XMIN,XMAX,YMIN,YMAX (XMIN,XMAX for a curve f(x)).
     #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
     pub view: Option<String>,
+    /// The window's layout: the contour view, the 3-D surface, or both.
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
     /// Run options for the window.
     #[command(flatten)]
     pub window: RunArgs,
@@ -51,7 +54,7 @@ pub enum Action {
     /// Exit with this code.
     Exit(i32),
     /// Open the window.
-    Window(WindowRequest),
+    Window(Box<WindowRequest>),
 }
 
 /// How to open the window.
@@ -63,6 +66,8 @@ pub struct WindowRequest {
     pub screenshot: Option<std::path::PathBuf>,
     /// The view box given with `--view`, one range per parameter.
     pub view: Option<Vec<crate::engine::Interval>>,
+    /// The layout given with `--layout`.
+    pub layout: Option<Layout>,
 }
 
 /// The subcommands.
@@ -147,6 +152,47 @@ pub fn write_critical(
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())
+}
+
+/// What the window's central area shows for a surface: the contour view, the 3-D view, or
+/// both side by side.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+pub enum Layout {
+    /// The contour view (heatmap, contours, arrows).
+    #[default]
+    #[value(name = "2d")]
+    TwoD,
+    /// The 3-D surface.
+    #[value(name = "3d")]
+    ThreeD,
+    /// Both, side by side.
+    Both,
+}
+
+impl Layout {
+    /// Every layout, in menu order.
+    pub const ALL: [Layout; 3] = [Self::TwoD, Self::ThreeD, Self::Both];
+
+    /// The name shown in the window.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TwoD => "2-D",
+            Self::ThreeD => "3-D",
+            Self::Both => "Both",
+        }
+    }
+
+    /// Whether the contour view is shown.
+    pub fn has_2d(self) -> bool {
+        self != Self::ThreeD
+    }
+
+    /// Whether the 3-D view is shown.
+    pub fn has_3d(self) -> bool {
+        self != Self::TwoD
+    }
 }
 
 /// Output formats of `descent run`.
@@ -763,7 +809,11 @@ where
         return Action::Exit(EXIT_USAGE);
     }
     let result = match cli.command {
-        None => return window_action(cli, args.len() <= 1, err),
+        None => {
+            // `descent` alone, or with only `--layout`, restores the saved session.
+            let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
+            return window_action(cli, bare, err);
+        }
         Some(Command::Functions) => write_functions(out),
         Some(Command::Optimizers) => write_optimizers(out),
         Some(Command::Critical(args)) => match args.to_request() {
@@ -799,11 +849,12 @@ where
 /// the options describe (checked like `descent run`'s).
 fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
     if bare {
-        return Action::Window(WindowRequest {
+        return Action::Window(Box::new(WindowRequest {
             runs: None,
             screenshot: None,
             view: None,
-        });
+            layout: cli.layout,
+        }));
     }
     match cli.window.to_request() {
         Ok(request) if request.function.spec.dim() > 2 => {
@@ -825,11 +876,12 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
                     }
                 },
             };
-            Action::Window(WindowRequest {
+            Action::Window(Box::new(WindowRequest {
                 runs: Some(request),
                 screenshot: cli.screenshot,
                 view,
-            })
+                layout: cli.layout,
+            }))
         }
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -870,7 +922,8 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 18] = [
+const VALUE_OPTIONS: [&str; 19] = [
+    "--layout",
     "--start",
     "--lr",
     "--iters",

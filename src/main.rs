@@ -10,7 +10,7 @@ fn main() {
     );
     let code = match action {
         Action::Exit(code) => code,
-        Action::Window(request) => open_window(request),
+        Action::Window(request) => open_window(*request),
     };
     std::process::exit(code);
 }

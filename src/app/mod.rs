@@ -24,22 +24,27 @@ pub mod settings;
 pub mod simulation;
 pub mod view1d;
 pub mod view2d;
+pub mod view3d;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use action::Action;
-use jobs::{Job, Runner};
+use jobs::{Cached, Job, Runner};
 pub use model::{Model, Notice};
 pub use settings::{MAX_UI_ITERATIONS, Settings};
 use simulation::{Progress, Speed};
 
-use crate::engine::FunctionSpec;
+use crate::engine::critical::CriticalPoint;
 use crate::engine::function::DataSource;
 use crate::engine::regression::Dataset;
+use crate::engine::{FunctionSpec, Interval};
 
 /// Wall time the optimizer may take per frame; longer computations finish over later frames.
 pub const FRAME_BUDGET: Duration = Duration::from_millis(6);
+
+/// What the critical points depend on: the function and the view box searched.
+type CriticalKey = (u64, Vec<Interval>);
 
 /// A data file being read off the frame, and the action waiting for it.
 struct DataLoad {
@@ -58,7 +63,9 @@ pub struct DescentApp {
     /// Where heavy work runs: worker threads, or inline for deterministic tests.
     pub runner: Runner,
     view2d: view2d::View2d,
+    view3d: view3d::View3d,
     view1d: view1d::View1d,
+    critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
     scatter: lab::Scatter,
     export: export::Export,
@@ -90,7 +97,9 @@ impl DescentApp {
             plot_transform: None,
             runner: Runner::Background,
             view2d: view2d::View2d::default(),
+            view3d: view3d::View3d::default(),
             view1d: view1d::View1d::default(),
+            critical: Cached::default(),
             charts: charts::Charts,
             scatter: lab::Scatter::default(),
             export: export::Export::default(),
@@ -158,9 +167,49 @@ impl DescentApp {
         self.model.in_lab()
     }
 
-    /// Whether background work (heatmap, contours, arrows, files) is still running.
+    /// Whether background work (heatmap, contours, arrows, surface, critical points,
+    /// files) is still running.
     pub fn jobs_pending(&self) -> bool {
-        self.view2d.is_pending() || self.data_load.is_some() || self.export.is_busy()
+        self.view2d.is_pending()
+            || self.view3d.is_pending()
+            || self.critical.is_pending()
+            || self.data_load.is_some()
+            || self.export.is_busy()
+    }
+
+    /// The 3-D view's camera, state and last scene (for tests).
+    pub fn view3d(&mut self) -> &mut view3d::View3d {
+        &mut self.view3d
+    }
+
+    /// The critical points found for the current function and view box, once found.
+    pub fn critical_points(&self) -> Option<&[CriticalPoint]> {
+        let key = self.critical_key();
+        match &self.critical.current {
+            Some((k, points)) if *k == key => Some(points.as_slice()),
+            _ => None,
+        }
+    }
+
+    fn critical_key(&self) -> CriticalKey {
+        (self.model.sim.objective_generation(), self.model.view())
+    }
+
+    /// Starts finding the critical points of a new function or view box, in the background.
+    fn request_critical_points(&mut self) {
+        if !self.model.settings.display.critical || self.model.objective().dim() > 2 {
+            return;
+        }
+        let key = self.critical_key();
+        let objective = self.model.objective().clone();
+        let view = key.1.clone();
+        self.critical.request(self.runner, &key, move |job| {
+            Arc::new(crate::engine::critical::find(
+                objective.as_ref(),
+                &view,
+                job.cancel_flag(),
+            ))
+        });
     }
 
     /// Starts exporting every run's path to `path` as CSV, as File > Export paths does.
@@ -301,20 +350,54 @@ impl DescentApp {
             .default_size(190.0)
             .min_size(120.0)
             .show(ui, |ui| self.charts.ui(&self.model, ui, &mut actions));
+        self.request_critical_points();
+        let critical_key = self.critical_key();
+        let critical: Option<Arc<Vec<CriticalPoint>>> = match &self.critical.current {
+            Some((key, points)) if *key == critical_key && self.model.settings.display.critical => {
+                Some(points.clone())
+            }
+            _ => None,
+        };
+        let critical = critical.as_ref().map(|points| points.as_slice());
         egui::CentralPanel::default().show(ui, |ui| {
-            let transform = if self.model.in_lab() {
-                let mut transform = None;
-                ui.columns(2, |columns| {
-                    self.scatter.ui(&self.model, &mut columns[0]);
-                    transform =
-                        self.view2d
-                            .ui(&self.model, self.runner, &mut columns[1], &mut actions);
-                });
-                transform
-            } else if self.model.objective().dim() == 1 {
+            let layout = self.model.settings.display.layout;
+            if self.model.objective().dim() == 2 {
+                layout_bar(&self.model, ui, &mut actions);
+            }
+            let transform = if self.model.objective().dim() == 1 {
                 self.view1d.ui(&self.model, ui, &mut actions)
             } else {
-                self.view2d.ui(&self.model, self.runner, ui, &mut actions)
+                let lab = self.model.in_lab();
+                let columns =
+                    usize::from(lab) + usize::from(layout.has_2d()) + usize::from(layout.has_3d());
+                let mut transform = None;
+                ui.columns(columns, |columns| {
+                    let mut next = 0;
+                    if lab {
+                        self.scatter.ui(&self.model, &mut columns[0]);
+                        next += 1;
+                    }
+                    if layout.has_2d() {
+                        transform = self.view2d.ui(
+                            &self.model,
+                            self.runner,
+                            critical,
+                            &mut columns[next],
+                            &mut actions,
+                        );
+                        next += 1;
+                    }
+                    if layout.has_3d() {
+                        self.view3d.ui(
+                            &self.model,
+                            self.runner,
+                            critical,
+                            &mut columns[next],
+                            &mut actions,
+                        );
+                    }
+                });
+                transform
             };
             if transform.is_some() {
                 self.plot_transform = transform;
@@ -323,8 +406,11 @@ impl DescentApp {
         if let Some(menu::MenuRequest::Export(kind)) = request {
             self.export.open(kind);
         }
-        // A `--screenshot` waits for the runs and for the heatmap, contours and arrows.
-        let drawing_done = !self.view2d.is_pending() && self.data_load.is_none();
+        // A `--screenshot` waits for the runs and for everything drawn in the background.
+        let drawing_done = !self.view2d.is_pending()
+            && !self.view3d.is_pending()
+            && !self.critical.is_pending()
+            && self.data_load.is_none();
         self.export.ui(
             &mut self.model,
             self.progress,
@@ -381,6 +467,26 @@ impl eframe::App for DescentApp {
             }
         }
     }
+}
+
+/// The layout switch above a surface's views: 2-D, 3-D or both.
+fn layout_bar(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let display = model.settings.display;
+    ui.horizontal(|ui| {
+        ui.label("View");
+        for layout in settings::Layout::ALL {
+            if ui
+                .selectable_label(display.layout == layout, layout.label())
+                .clicked()
+                && display.layout != layout
+            {
+                actions.push(Action::SetDisplay(settings::DisplaySettings {
+                    layout,
+                    ..display
+                }));
+            }
+        }
+    });
 }
 
 /// The colors runs are drawn in, chosen to stand out on every colormap.
@@ -443,16 +549,25 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if runs.specs.iter().any(|s| s.max_iters > MAX_UI_ITERATIONS) {
                         eprintln!("note: the window caps iterations at {MAX_UI_ITERATIONS}");
                     }
-                    let settings = Settings {
+                    let mut settings = Settings {
                         view: request.view.clone(),
                         ..Settings::from_request(runs)
                     };
+                    if let Some(layout) = request.layout {
+                        settings.display.layout = layout;
+                    }
                     DescentApp::new(settings).without_persistence()
                 }
-                None => match persistence::StateFile::default_location() {
-                    Some(file) => DescentApp::from_state_file(file, cc.storage),
-                    None => DescentApp::from_storage(cc.storage),
-                },
+                None => {
+                    let mut app = match persistence::StateFile::default_location() {
+                        Some(file) => DescentApp::from_state_file(file, cc.storage),
+                        None => DescentApp::from_storage(cc.storage),
+                    };
+                    if let Some(layout) = request.layout {
+                        app.model.settings.display.layout = layout;
+                    }
+                    app
+                }
             };
             if let Some(path) = &request.screenshot {
                 let mut job = export::ScreenshotJob::new(path.clone());

@@ -31,7 +31,7 @@ pub fn tick_steps(input: GridInput) -> [f64; 3] {
 }
 
 /// The smallest of 1, 2 or 5 times a power of ten that is at least `v` (positive).
-fn step_125(v: f64) -> f64 {
+pub fn step_125(v: f64) -> f64 {
     let power = 10f64.powf(v.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::field::Colormap;
 use super::lab::{self, LabSettings};
 use super::simulation::{RunSetup, Speed};
+pub use crate::cli::Layout;
 use crate::engine::expr::{Expr, MAX_LENGTH};
 use crate::engine::function::DataSource;
 use crate::engine::objective::check_view;
@@ -14,7 +15,7 @@ use crate::engine::{FunctionSpec, Interval, OptimizerConfig, OptimizerKind};
 /// The most iterations the controls accept.
 pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
 
-/// How the 2-D view draws the function.
+/// How the views draw the function.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DisplaySettings {
@@ -30,6 +31,18 @@ pub struct DisplaySettings {
     pub show_quiver: bool,
     /// Arrows along the longer side of the view (4 to 50).
     pub quiver_density: usize,
+    /// The contour view, the 3-D view, or both.
+    pub layout: Layout,
+    /// Grid lines on the 3-D surface.
+    pub surface_grid: bool,
+    /// The tangent plane and the two slices at the selected run's point, in the 3-D view.
+    pub tangent: bool,
+    /// The two slices f(x, b) and f(a, y) as small plots under the contour view.
+    pub slices: bool,
+    /// Mark the critical points (minima, maxima, saddles).
+    pub critical: bool,
+    /// The f range of the 3-D view; `None` picks it from the visible values.
+    pub z_range: Option<Interval>,
 }
 
 impl Default for DisplaySettings {
@@ -41,6 +54,12 @@ impl Default for DisplaySettings {
             contour_count: 12,
             show_quiver: true,
             quiver_density: 20,
+            layout: Layout::TwoD,
+            surface_grid: true,
+            tangent: true,
+            slices: false,
+            critical: true,
+            z_range: None,
         }
     }
 }
@@ -50,6 +69,9 @@ impl DisplaySettings {
     pub fn sanitized(mut self) -> Self {
         self.contour_count = self.contour_count.clamp(1, 40);
         self.quiver_density = self.quiver_density.clamp(4, 50);
+        self.z_range = self
+            .z_range
+            .filter(|z| z.lo.is_finite() && z.hi.is_finite() && z.lo < z.hi);
         self
     }
 }

@@ -23,7 +23,9 @@ use super::model::Model;
 use super::plot_input::{click_action, hover_text, minima_items, position_of};
 use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
+use super::view3d::critical_style;
 use super::{legend_name, run_color};
+use crate::engine::critical::{CriticalKind, CriticalPoint};
 use crate::engine::format::short;
 use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
@@ -104,6 +106,7 @@ impl View2d {
         &mut self,
         model: &Model,
         runner: Runner,
+        critical: Option<&[CriticalPoint]>,
         ui: &mut egui::Ui,
         actions: &mut Vec<Action>,
     ) -> Option<PlotTransform> {
@@ -113,13 +116,14 @@ impl View2d {
             .exact_size(100.0)
             .resizable(false)
             .show(ui, |ui| colorbar_ui(ui, scale, colormap));
-        Some(self.plot_ui(model, runner, ui, actions))
+        Some(self.plot_ui(model, runner, critical, ui, actions))
     }
 
     fn plot_ui(
         &mut self,
         model: &Model,
         runner: Runner,
+        critical: Option<&[CriticalPoint]>,
         ui: &mut egui::Ui,
         actions: &mut Vec<Action>,
     ) -> PlotTransform {
@@ -226,7 +230,10 @@ impl View2d {
                 let orange = Color32::from_rgba_unmultiplied(255, 150, 40, 200);
                 contour_lines(plot_ui, lines, orange, 1.2);
             }
-            minima_items(plot_ui, objective.as_ref(), Color32::WHITE);
+            match critical {
+                Some(points) => critical_items(plot_ui, points),
+                None => minima_items(plot_ui, objective.as_ref(), Color32::WHITE),
+            }
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
                 let runs = slots.len();
                 path_items(
@@ -585,6 +592,59 @@ fn polyline<'a>(
     let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.x, p.y]).collect();
     for piece in region.clip_polyline(&coordinates) {
         plot_ui.line(style(Line::new(name, piece)));
+    }
+}
+
+/// Most critical points whose values are written beside them; with more, the hover shows
+/// them.
+const LABELLED_CRITICAL: usize = 16;
+
+/// The critical points, one legend entry per kind, with their values when few.
+fn critical_items(plot_ui: &mut PlotUi<'_>, points: &[CriticalPoint]) {
+    for kind in [
+        CriticalKind::Minimum,
+        CriticalKind::Maximum,
+        CriticalKind::Saddle,
+        CriticalKind::Degenerate,
+    ] {
+        let of_kind: Vec<[f64; 2]> = points
+            .iter()
+            .filter(|p| p.kind == kind && p.point.len() == 2)
+            .map(|p| [p.point[0], p.point[1]])
+            .collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        let (color, name) = critical_style(kind);
+        let shape = match kind {
+            CriticalKind::Minimum => MarkerShape::Diamond,
+            CriticalKind::Maximum => MarkerShape::Up,
+            CriticalKind::Saddle => MarkerShape::Cross,
+            CriticalKind::Degenerate => MarkerShape::Circle,
+        };
+        plot_ui.points(
+            Points::new(format!("{name} ({})", of_kind.len()), of_kind)
+                .shape(shape)
+                .radius(6.0)
+                .filled(kind != CriticalKind::Degenerate)
+                .color(color)
+                .allow_hover(false),
+        );
+    }
+    if points.len() <= LABELLED_CRITICAL {
+        for p in points.iter().filter(|p| p.point.len() == 2) {
+            let (color, _) = critical_style(p.kind);
+            plot_ui.text(
+                egui_plot::Text::new(
+                    "",
+                    PlotPoint::new(p.point[0], p.point[1]),
+                    egui::RichText::new(format!("  f = {}", short(p.value)))
+                        .color(color)
+                        .small(),
+                )
+                .anchor(egui::Align2::LEFT_BOTTOM),
+            );
+        }
     }
 }
 
