@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use descent::app::action::Action;
 use descent::app::lab::BatchMode;
+use descent::app::settings::Layout;
 use descent::app::simulation::Speed;
 use descent::app::{DescentApp, Settings};
 use descent::engine::FunctionSpec;
@@ -1181,4 +1182,178 @@ fn the_view_box_is_typed_in_the_panel() {
     h.run_steps(1);
     assert!(h.state().model.settings.view.is_none());
     h.get_by_label_contains("must increase");
+}
+
+/// An app on `function` in layout `layout`, one gd run with learning rate `lr` from `start`.
+fn layout_app(function: &str, layout: Layout, start: Vec<f64>, lr: f64) -> DescentApp {
+    let mut app = paused(function);
+    app.model.settings.display.layout = layout;
+    app.apply([
+        Action::SetStart(start),
+        Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Gd, lr)),
+    ]);
+    app
+}
+
+#[test]
+fn the_3d_view_turns_zooms_resets_and_takes_a_click_as_the_start() {
+    let app = layout_app("three-wells", Layout::ThreeD, vec![0.5, 3.0], 0.2);
+    // Frames a 60th of a second apart, so that two clicks make a double click.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(
+            |ui, app: &mut DescentApp| app.ui(ui),
+            app.with_inline_jobs(),
+        );
+    h.run_steps(3);
+    let rect = h
+        .state_mut()
+        .view3d()
+        .last_rect
+        .expect("the 3-D view was drawn");
+    assert!(
+        h.state().plot_transform.is_none(),
+        "no contour view in the 3-D layout"
+    );
+    let before = h.state_mut().view3d().camera;
+    // A drag turns the camera, and is not a click.
+    drag(
+        &mut h,
+        rect.center(),
+        rect.center() + egui::vec2(120.0, 40.0),
+    );
+    let turned = h.state_mut().view3d().camera;
+    assert!(turned.yaw < before.yaw - 0.5, "{before:?} -> {turned:?}");
+    assert!(turned.pitch > before.pitch, "{before:?} -> {turned:?}");
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, vec![0.5, 3.0]);
+    // The wheel zooms.
+    h.hover_at(rect.center());
+    h.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+    });
+    h.run_steps(10);
+    assert!(h.state_mut().view3d().camera.zoom > 1.05);
+    // A double click resets the camera.
+    h.hover_at(rect.center());
+    h.step();
+    for _ in 0..2 {
+        for pressed in [true, false] {
+            h.event(Event::PointerButton {
+                pos: rect.center(),
+                button: PointerButton::Primary,
+                pressed,
+                modifiers: Modifiers::NONE,
+            });
+            h.step();
+        }
+    }
+    h.run_steps(2);
+    assert_eq!(
+        h.state_mut().view3d().camera,
+        descent::app::view3d::Camera::default()
+    );
+    // A click on the surface sets the start at the point under the pointer: the middle of
+    // the box, seen from the default camera, is near the middle of the view.
+    click_at(
+        &mut h,
+        rect.center() + egui::vec2(0.0, 30.0),
+        Modifiers::NONE,
+    );
+    let start = h.state().model.sim.slots()[0].setup.start.clone();
+    assert_ne!(start, vec![0.5, 3.0]);
+    assert!(
+        (0.5..4.5).contains(&start[0]) && (0.5..4.5).contains(&start[1]),
+        "{start:?}"
+    );
+    // A click beside the box does nothing.
+    click_at(
+        &mut h,
+        rect.left_top() + egui::vec2(5.0, 150.0),
+        Modifiers::NONE,
+    );
+    assert_eq!(h.state().model.sim.slots()[0].setup.start, start);
+}
+
+#[test]
+fn the_layout_bar_switches_views_and_the_choice_is_saved() {
+    let app = layout_app("sauna", Layout::TwoD, vec![0.5, 0.6], 0.25);
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Both").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.settings.display.layout, Layout::Both);
+    assert!(h.state().plot_transform.is_some());
+    assert!(h.state_mut().view3d().last_rect.is_some());
+    let text = h.state().model.settings.to_state_text();
+    let (restored, reset) = Settings::from_state_text(&text);
+    assert!(reset.is_empty(), "{reset:?}");
+    assert_eq!(restored.display.layout, Layout::Both);
+    // The 3-D controls appear with the 3-D view.
+    h.get_by_label("Tangent plane and slices (3-D)");
+    h.get_by_label("Automatic f range (3-D)").click();
+    h.run_steps(2);
+    let z = h
+        .state()
+        .model
+        .settings
+        .display
+        .z_range
+        .expect("a typed f range");
+    assert!(z.lo < z.hi && z.hi <= 85.0 + 1e-9, "{z:?}");
+    // A curve has no 3-D view and no layout bar.
+    h.state_mut().apply([Action::SetFunction(spec("exp-log"))]);
+    h.run_steps(2);
+    assert!(h.query_by_label("Both").is_none());
+}
+
+#[test]
+fn critical_points_are_marked_in_the_contour_view_legend() {
+    let app = layout_app("himmelblau", Layout::TwoD, vec![0.0, 0.0], 0.01);
+    let mut h = harness(app);
+    h.run_steps(3);
+    let points = h.state().critical_points().expect("found inline").to_vec();
+    assert_eq!(points.len(), 9);
+    h.get_by_label("minima (4)");
+    h.get_by_label("maxima (1)");
+    h.get_by_label("saddles (4)");
+    h.get_by_label("Critical points").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("minima (4)").is_none());
+}
+
+#[test]
+fn snapshot_3d_three_wells_from_two_angles() {
+    let mut app = layout_app("three-wells", Layout::ThreeD, vec![0.5, 3.0], 0.2);
+    app.apply([Action::AddRun(vec![4.0, 0.5])]);
+    app.model.sim.speed = Speed::Instant;
+    app.model.sim.playing = true;
+    let mut h = harness(app);
+    h.run_steps(6);
+    h.snapshot("surface_three_wells");
+    h.state_mut().view3d().camera = descent::app::view3d::Camera {
+        yaw: 2.4,
+        pitch: 0.25,
+        zoom: 1.2,
+    };
+    h.run_steps(2);
+    h.snapshot("surface_three_wells_turned");
+}
+
+#[test]
+fn snapshot_tangent_plane_at_the_sauna_minimum() {
+    let mut app = layout_app("sauna", Layout::Both, vec![0.5, 0.6], 0.25);
+    app.model.settings.display.slices = true;
+    app.apply([Action::SetIterations(30)]);
+    app.model.sim.speed = Speed::Instant;
+    app.model.sim.playing = true;
+    let mut h = harness(app);
+    h.run_steps(6);
+    // At the minimum the plane lies flat: both slopes are zero.
+    h.get_by_label_contains("df/dx = 0");
+    h.snapshot("tangent_sauna_minimum");
 }

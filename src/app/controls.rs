@@ -12,14 +12,16 @@ use super::{run_color, run_name};
 use crate::engine::expr::Expr;
 use crate::engine::format::{human, point};
 use crate::engine::objective::MAX_VIEW;
-use crate::engine::{FunctionSpec, OptimizerKind, PresetKind, StopReason};
+use crate::engine::{FunctionSpec, Interval, OptimizerKind, PresetKind, StopReason};
 
 /// Draws every control (each has an accessible label) and pushes what the user changed.
 /// Returns whether a slider that changes the runs is being dragged (the preview).
+/// `shown_z` is the f range the 3-D view shows, where a typed range starts from.
 pub fn controls_ui(
     model: &Model,
     progress: &Progress,
     loading: bool,
+    shown_z: Option<Interval>,
     ui: &mut egui::Ui,
     actions: &mut Vec<Action>,
 ) -> bool {
@@ -37,7 +39,7 @@ pub fn controls_ui(
     ui.separator();
     runs_ui(model, ui, actions);
     ui.separator();
-    display_ui(model, ui, actions);
+    display_ui(model, shown_z, ui, actions);
     dragging
 }
 
@@ -658,7 +660,12 @@ fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         });
 }
 
-fn display_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+fn display_ui(
+    model: &Model,
+    shown_z: Option<Interval>,
+    ui: &mut egui::Ui,
+    actions: &mut Vec<Action>,
+) {
     ui.strong("Display");
     if !model.in_lab() {
         view_box_ui(model, ui, actions);
@@ -695,8 +702,68 @@ fn display_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             Slider::new(&mut display.quiver_density, 4..=50).text("Arrow density"),
         );
     });
+    ui.checkbox(&mut display.critical, "Critical points")
+        .on_hover_text("minima, maxima and saddles in the view box: where the gradient is zero");
+    if display.layout.has_2d() {
+        ui.checkbox(&mut display.slices, "Slices under the contour view")
+            .on_hover_text(
+                "f(x, b) and f(a, y) through the selected run's point, with their tangents",
+            );
+    }
+    if display.layout.has_3d() {
+        ui.checkbox(&mut display.surface_grid, "Grid lines on the surface");
+        ui.checkbox(&mut display.tangent, "Tangent plane and slices (3-D)");
+        z_range_ui(&mut display, shown_z, ui);
+    }
     if display != before {
         actions.push(Action::SetDisplay(display));
+    }
+}
+
+/// The 3-D view's f range: automatic, or typed.
+fn z_range_ui(
+    display: &mut super::settings::DisplaySettings,
+    shown_z: Option<Interval>,
+    ui: &mut egui::Ui,
+) {
+    let mut automatic = display.z_range.is_none();
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut automatic, "Automatic f range (3-D)")
+            .on_hover_text(
+                "from the smallest value in view to a top that ignores a few huge values",
+            );
+    });
+    if automatic {
+        display.z_range = None;
+        return;
+    }
+    let mut range = display
+        .z_range
+        .or(shown_z)
+        .unwrap_or(Interval::new(0.0, 1.0));
+    ui.horizontal(|ui| {
+        let label = ui.label("f from");
+        let speed = (range.width() * 0.005).max(1e-6);
+        let hi = range.hi;
+        ui.add(
+            egui::DragValue::new(&mut range.lo)
+                .speed(speed)
+                .range(-MAX_VIEW..=hi)
+                .custom_formatter(|v, _| human(v)),
+        )
+        .labelled_by(label.id);
+        let to = ui.label("to");
+        let lo = range.lo;
+        ui.add(
+            egui::DragValue::new(&mut range.hi)
+                .speed(speed)
+                .range(lo..=MAX_VIEW)
+                .custom_formatter(|v, _| human(v)),
+        )
+        .labelled_by(to.id);
+    });
+    if range.lo < range.hi {
+        display.z_range = Some(range);
     }
 }
 

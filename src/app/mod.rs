@@ -336,10 +336,15 @@ impl DescentApp {
             .min_size(260.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    let shown_z = self
+                        .view3d
+                        .scene()
+                        .map(|scene| Interval::new(scene.z.min, scene.z.max));
                     dragging = controls::controls_ui(
                         &self.model,
                         &self.progress,
                         self.data_load.is_some(),
+                        shown_z,
                         ui,
                         &mut actions,
                     );

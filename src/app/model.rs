@@ -400,6 +400,10 @@ impl Model {
             _ => Vec::new(),
         };
         self.show_function(spec, runs)?;
+        if was != *spec {
+            // A typed f range belongs to the function it was typed for.
+            self.settings.display.z_range = None;
+        }
         if !spec.is_regression() && was != *spec {
             self.settings.display.log_color = spec.prefers_log_color();
             self.settings.view = None;

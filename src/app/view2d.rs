@@ -116,6 +116,12 @@ impl View2d {
             .exact_size(100.0)
             .resizable(false)
             .show(ui, |ui| colorbar_ui(ui, scale, colormap));
+        if model.settings.display.slices {
+            egui::Panel::bottom("slices")
+                .exact_size(150.0)
+                .resizable(false)
+                .show(ui, |ui| slices_ui(model, ui));
+        }
         Some(self.plot_ui(model, runner, critical, ui, actions))
     }
 
@@ -593,6 +599,79 @@ fn polyline<'a>(
     for piece in region.clip_polyline(&coordinates) {
         plot_ui.line(style(Line::new(name, piece)));
     }
+}
+
+/// Samples of each slice.
+const SLICE_SAMPLES: usize = 200;
+
+/// The two slices through the selected run's point (a, b): f(x, b) and f(a, y), each with
+/// its tangent line (slope df/dx, df/dy) and the point.
+fn slices_ui(model: &Model, ui: &mut egui::Ui) {
+    let Some(slot) = model.sim.selected_slot() else {
+        ui.weak("Add a run to see the slices through its point.");
+        return;
+    };
+    let objective = model.objective().clone();
+    let path = slot.run.path();
+    let k = path.index_of(slot.shown_index(model.sim.shown()));
+    let (a, b) = (path.point(k)[0], path.point(k)[1]);
+    let mut gradient = [0.0; 2];
+    let f = objective.value_and_gradient(&[a, b], &mut gradient);
+    let view = model.view();
+    let color = run_color(slot.setup.color);
+    ui.columns(2, |columns| {
+        for (axis, column) in columns.iter_mut().enumerate() {
+            let range = view[axis];
+            let at = |t: f64| if axis == 0 { [t, b] } else { [a, t] };
+            let here = if axis == 0 { a } else { b };
+            let (name, title, line_color) = if axis == 0 {
+                (
+                    "x",
+                    format!("f(x, {})   slope df/dx = {}", short(b), short(gradient[0])),
+                    Color32::from_rgb(255, 120, 60),
+                )
+            } else {
+                (
+                    "y",
+                    format!("f({}, y)   slope df/dy = {}", short(a), short(gradient[1])),
+                    Color32::from_rgb(60, 200, 255),
+                )
+            };
+            let slice: Vec<[f64; 2]> = (0..=SLICE_SAMPLES)
+                .map(|i| range.lo + range.width() * i as f64 / SLICE_SAMPLES as f64)
+                .map(|t| [t, objective.value(&at(t))])
+                .filter(|p| p[1].is_finite())
+                .collect();
+            let slope = gradient[axis];
+            let half = 0.15 * range.width();
+            let tangent: Vec<[f64; 2]> = [here - half, here + half]
+                .iter()
+                .map(|&t| [t, f + slope * (t - here)])
+                .collect();
+            let plot = Plot::new(("slice", axis))
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .allow_boxed_zoom(false)
+                .allow_double_click_reset(false)
+                .show_x(false)
+                .show_y(false)
+                .x_axis_label(name);
+            let plot = super::plot_input::short_ticks(plot);
+            column.label(egui::RichText::new(title).small());
+            plot.show(column, |plot_ui| {
+                plot_ui.line(Line::new("", slice).color(line_color).width(1.5));
+                if f.is_finite() && slope.is_finite() {
+                    plot_ui.line(
+                        Line::new("", tangent)
+                            .color(Color32::from_white_alpha(200))
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                    plot_ui.points(Points::new("", vec![[here, f]]).radius(4.0).color(color));
+                }
+            });
+        }
+    });
 }
 
 /// Most critical points whose values are written beside them; with more, the hover shows

@@ -235,7 +235,7 @@ pub struct View3d {
 }
 
 /// The f range an unset z range means: from the smallest value to a robust top, the median
-/// plus four times the distance from the median to the 90th percentile, so a few huge
+/// plus ten times the distance from the median to the 90th percentile, so a few huge
 /// values (a pole, Rosenbrock's corners) do not flatten everything else.
 pub fn auto_z_range(values: &[f64]) -> Option<Interval> {
     let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -245,7 +245,7 @@ pub fn auto_z_range(values: &[f64]) -> Option<Interval> {
     finite.sort_by(f64::total_cmp);
     let at = |q: f64| finite[((finite.len() - 1) as f64 * q).round() as usize];
     let (lo, median, q90, hi) = (finite[0], at(0.5), at(0.9), finite[finite.len() - 1]);
-    let top = hi.min(median + 4.0 * (q90 - median));
+    let top = hi.min(median + 10.0 * (q90 - median));
     Some(if top > lo {
         Interval::new(lo, top)
     } else {
@@ -724,7 +724,22 @@ fn add_paths(frame: &mut Frame<'_>, model: &Model, scene: &Scene, objective: &dy
         for &k in iterations.iter().skip(1) {
             let next = at(k);
             if inside_box(previous) && inside_box(next) {
-                frame.line(previous, next, width, color, 0.06);
+                // Long steps go in short pieces, each sorted at its own depth, so the
+                // surface beside one end does not hide the other.
+                let length = (0..3)
+                    .map(|c| (next[c] - previous[c]).powi(2))
+                    .sum::<f32>()
+                    .sqrt();
+                let pieces = ((length / 0.03).ceil() as usize).clamp(1, 32);
+                let lerp =
+                    |t: f32| std::array::from_fn(|c| previous[c] + t * (next[c] - previous[c]));
+                for piece in 0..pieces {
+                    let (t0, t1) = (
+                        piece as f32 / pieces as f32,
+                        (piece + 1) as f32 / pieces as f32,
+                    );
+                    frame.line(lerp(t0), lerp(t1), width, color, 0.06);
+                }
             }
             previous = next;
         }
@@ -1029,4 +1044,104 @@ fn axes_shapes(projection: &Projection, scene: &Scene, weak: Color32) -> Axes {
         FontId::proportional(14.0),
     ));
     Axes { behind, labels }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_round_trips_from_every_angle() {
+        let rect = Rect::from_min_size(pos2(10.0, 20.0), vec2(640.0, 480.0));
+        for (yaw, pitch, zoom) in [(-0.6, 0.6, 1.0), (2.0, 0.1, 3.0), (-3.0, 1.5, 0.5)] {
+            let projection = Projection::new(&Camera { yaw, pitch, zoom }, rect);
+            for s in [[0.0, 0.0, 0.0], [1.0, -1.0, 0.6], [-0.3, 0.7, -0.2]] {
+                let (pos, near) = projection.project(s);
+                let back = projection.unproject(pos, near);
+                for (a, b) in s.iter().zip(back) {
+                    assert!((a - b).abs() < 1e-5, "{s:?} -> {back:?}");
+                }
+            }
+        }
+        // Seen from above (pitch pi/2), nearness is height.
+        let above = Projection::new(
+            &Camera {
+                yaw: 0.0,
+                pitch: std::f32::consts::FRAC_PI_2,
+                zoom: 1.0,
+            },
+            rect,
+        );
+        assert!(above.project([0.0, 0.0, 0.5]).1 > above.project([0.0, 0.0, -0.5]).1);
+        assert!(
+            (above.project([0.3, 0.0, 0.5]).0 - above.project([0.3, 0.0, -0.5]).0).length() < 1e-4
+        );
+    }
+
+    #[test]
+    fn a_scene_maps_the_box_and_back() {
+        let scene = Scene {
+            x: Interval::new(-2.0, 4.0),
+            y: Interval::new(1.0, 3.0),
+            z: ColorScale {
+                min: 0.0,
+                max: 10.0,
+                log: false,
+            },
+        };
+        assert_eq!(scene.point(-2.0, 1.0, 0.0), [-1.0, -1.0, -HEIGHT]);
+        assert_eq!(scene.point(4.0, 3.0, 10.0), [1.0, 1.0, HEIGHT]);
+        // Values beyond the range are clipped to the box; undefined ones have no height.
+        assert_eq!(scene.height(1e9), HEIGHT);
+        assert!(scene.height(f64::NAN).is_nan());
+        assert_eq!(scene.xy(0.0, 0.0), (1.0, 2.0));
+        let log = Scene {
+            z: ColorScale {
+                log: true,
+                ..scene.z
+            },
+            ..scene
+        };
+        for t in [0.0, 0.3, 1.0] {
+            assert!((log.fraction(log.value_at(t)).unwrap() - t).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn the_automatic_f_range_ignores_a_pole() {
+        // 1 / r^2 sampled on a grid: a few huge values near the pole.
+        let values: Vec<f64> = (0..100)
+            .flat_map(|i| (0..100).map(move |j| (i as f64 - 49.5, j as f64 - 49.5)))
+            .map(|(x, y)| 1.0 / (x * x + y * y) * 1e4)
+            .collect();
+        let range = auto_z_range(&values).unwrap();
+        let max = values.iter().copied().fold(0.0, f64::max);
+        assert!(range.hi < max / 50.0, "{range:?} against {max}");
+        // A bowl is shown whole.
+        let bowl: Vec<f64> = (0..100).map(|i| (i as f64 / 10.0 - 5.0).powi(2)).collect();
+        let range = auto_z_range(&bowl).unwrap();
+        assert_eq!((range.lo, range.hi), (0.0, 25.0));
+        assert!(auto_z_range(&[f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn a_point_inside_a_triangle_has_positive_weights() {
+        let w = barycentric(
+            pos2(1.0, 1.0),
+            pos2(0.0, 0.0),
+            pos2(4.0, 0.0),
+            pos2(0.0, 4.0),
+        )
+        .unwrap();
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6 && w.iter().all(|&w| w > 0.0));
+        assert!(
+            barycentric(
+                pos2(5.0, 5.0),
+                pos2(0.0, 0.0),
+                pos2(4.0, 0.0),
+                pos2(0.0, 4.0)
+            )
+            .is_none()
+        );
+    }
 }
