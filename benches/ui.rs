@@ -10,8 +10,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use descent::app::action::Action;
 use descent::app::field::{Colormap, HeatmapKey, heatmap_from_view};
 use descent::app::lab::BatchMode;
-use descent::app::simulation::{RunSetup, Speed};
 use descent::app::settings::Layout;
+use descent::app::simulation::{RunSetup, Speed};
 use descent::app::{DescentApp, Settings};
 use descent::engine::function::DataSource;
 use descent::engine::regression::DataSpec;
@@ -225,5 +225,11 @@ fn frame_3d_orbit(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, heatmap, frames, frame_while_exporting, frame_3d_orbit);
+criterion_group!(
+    benches,
+    heatmap,
+    frames,
+    frame_while_exporting,
+    frame_3d_orbit
+);
 criterion_main!(benches);

@@ -829,3 +829,24 @@ fn critical_explains_its_mistakes() {
     assert_usage_error(&["critical", "-f", "x^2 + 2y"], &["2*y", "character 8"]);
     assert_usage_error(&["critical", "-f", "regression"], &["--data"]);
 }
+
+#[test]
+fn a_layout_reaches_the_window_and_alone_keeps_the_saved_session() {
+    use descent::cli::{Action, Layout, run_cli};
+    let window = |args: &[&str]| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        match run_cli(args.iter().copied(), &mut out, &mut err) {
+            Action::Window(request) => request,
+            Action::Exit(code) => panic!("exit {code}: {}", String::from_utf8_lossy(&err)),
+        }
+    };
+    let request = window(&["descent", "-f", "sauna", "--layout", "both"]);
+    assert_eq!(request.layout, Some(Layout::Both));
+    assert!(request.runs.is_some());
+    // `descent --layout 3d` restores the saved session in that layout.
+    let request = window(&["descent", "--layout", "3d"]);
+    assert_eq!(request.layout, Some(Layout::ThreeD));
+    assert!(request.runs.is_none());
+    assert_usage_error(&["--layout", "4d"], &["--layout", "4d"]);
+    assert_usage_error(&["--layout"], &["--layout"]);
+}
