@@ -357,7 +357,8 @@ impl View3d {
         let weak = ui.visuals().weak_text_color();
 
         let mut frame = Frame::new(projection, mesh);
-        let axes = axes_shapes(&projection, &scene, weak);
+        let names = &objective.info().param_names;
+        let axes = axes_shapes(&projection, &scene, names, weak);
         painter.extend(axes.behind);
         add_paths(&mut frame, model, &scene, objective.as_ref());
         let tangent = if display.tangent {
@@ -928,7 +929,7 @@ struct Axes {
 /// A text to draw: where, anchored how, what, in which font.
 struct Label(Pos2, Align2, String, FontId);
 
-fn axes_shapes(projection: &Projection, scene: &Scene, weak: Color32) -> Axes {
+fn axes_shapes(projection: &Projection, scene: &Scene, names: &[String], weak: Color32) -> Axes {
     let floor = -HEIGHT;
     let corners = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
     let at = |u: f32, v: f32, h: f32| projection.project([u, v, h]).0;
@@ -985,9 +986,10 @@ fn axes_shapes(projection: &Projection, scene: &Scene, weak: Color32) -> Axes {
             FontId::proportional(14.0),
         ));
     };
-    axis("x", scene.x, &|t| at(t, v_edge, floor));
+    let name = |i: usize, default: &'static str| names.get(i).map_or(default, |n| n.as_str());
+    axis(name(0, "x"), scene.x, &|t| at(t, v_edge, floor));
     // The corner both floor axes share gets the x label only.
-    axis("y", scene.y, &|t| {
+    axis(name(1, "y"), scene.y, &|t| {
         if (t - v_edge).abs() < 1e-3 {
             pos2(f32::NAN, f32::NAN)
         } else {
