@@ -741,8 +741,16 @@ fn z_range_ui(
         .z_range
         .or(shown_z)
         .unwrap_or(Interval::new(0.0, 1.0));
+    range_fields(ui, "f from", &mut range);
+    if range.lo < range.hi {
+        display.z_range = Some(range);
+    }
+}
+
+/// "`label` [lo] to [hi]": a range typed or dragged, each end kept on its side of the other.
+fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
     ui.horizontal(|ui| {
-        let label = ui.label("f from");
+        let label = ui.label(label);
         let speed = (range.width() * 0.005).max(1e-6);
         let hi = range.hi;
         ui.add(
@@ -762,9 +770,6 @@ fn z_range_ui(
         )
         .labelled_by(to.id);
     });
-    if range.lo < range.hi {
-        display.z_range = Some(range);
-    }
 }
 
 /// The view box's ranges, typed or dragged; Reset goes back to the function's own.
@@ -772,27 +777,7 @@ fn view_box_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     let before = model.view();
     let mut view = before.clone();
     for (axis, range) in ["x", "y"].iter().zip(view.iter_mut()) {
-        ui.horizontal(|ui| {
-            let label = ui.label(format!("View {axis} from"));
-            let speed = range.width() * 0.005;
-            let hi = range.hi;
-            ui.add(
-                egui::DragValue::new(&mut range.lo)
-                    .speed(speed)
-                    .range(-MAX_VIEW..=hi)
-                    .custom_formatter(|v, _| human(v)),
-            )
-            .labelled_by(label.id);
-            let to = ui.label("to");
-            let lo = range.lo;
-            ui.add(
-                egui::DragValue::new(&mut range.hi)
-                    .speed(speed)
-                    .range(lo..=MAX_VIEW)
-                    .custom_formatter(|v, _| human(v)),
-            )
-            .labelled_by(to.id);
-        });
+        range_fields(ui, &format!("View {axis} from"), range);
     }
     ui.horizontal(|ui| {
         if ui

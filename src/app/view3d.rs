@@ -829,25 +829,22 @@ fn tangent_at_selected(
     let slice_x = Color32::from_rgb(255, 120, 60);
     let slice_y = Color32::from_rgb(60, 200, 255);
     let lift = 0.008;
-    let mut previous: Option<[f32; 3]> = None;
-    for i in 0..=SAMPLES {
-        let x = scene.x.lo + scene.x.width() * i as f64 / SAMPLES as f64;
-        let s = scene.point(x, b, objective.value(&[x, b]));
-        let s = [s[0], s[1], s[2] + lift];
-        if let Some(p) = previous {
-            frame.line(p, s, 2.0, slice_x, 0.06);
+    for (slice_color, along_x) in [(slice_x, true), (slice_y, false)] {
+        let mut previous: Option<[f32; 3]> = None;
+        for i in 0..=SAMPLES {
+            let t = i as f64 / SAMPLES as f64;
+            let (x, y) = if along_x {
+                (scene.x.lo + scene.x.width() * t, b)
+            } else {
+                (a, scene.y.lo + scene.y.width() * t)
+            };
+            let s = scene.point(x, y, objective.value(&[x, y]));
+            let s = [s[0], s[1], s[2] + lift];
+            if let Some(p) = previous {
+                frame.line(p, s, 2.0, slice_color, 0.06);
+            }
+            previous = Some(s);
         }
-        previous = Some(s);
-    }
-    previous = None;
-    for j in 0..=SAMPLES {
-        let y = scene.y.lo + scene.y.width() * j as f64 / SAMPLES as f64;
-        let s = scene.point(a, y, objective.value(&[a, y]));
-        let s = [s[0], s[1], s[2] + lift];
-        if let Some(p) = previous {
-            frame.line(p, s, 2.0, slice_y, 0.06);
-        }
-        previous = Some(s);
     }
     let tangent_x = [xs.lo, xs.hi].map(|x| scene.point(x, b, plane(x, b)));
     let tangent_y = [ys.lo, ys.hi].map(|y| scene.point(a, y, plane(a, y)));
