@@ -172,6 +172,52 @@ fn a_drag_pans_and_does_not_move_the_start() {
 }
 
 #[test]
+fn a_double_click_resets_the_view_and_keeps_the_start() {
+    let app = paused("bowl");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(
+            |ui, app: &mut DescentApp| app.ui(ui),
+            app.with_inline_jobs(),
+        );
+    h.run_steps(3);
+    let home = *h.state().plot_transform.unwrap().bounds();
+    let from = screen_pos(&h, 1.0, 2.0);
+    drag(&mut h, from, from + egui::vec2(80.0, 50.0));
+    assert_ne!(h.state().plot_transform.unwrap().bounds().min(), home.min());
+    let pos = screen_pos(&h, 1.0, 1.0);
+    h.hover_at(pos);
+    h.step();
+    for _ in 0..2 {
+        for pressed in [true, false] {
+            h.event(Event::PointerButton {
+                pos,
+                button: PointerButton::Primary,
+                pressed,
+                modifiers: Modifiers::NONE,
+            });
+            h.step();
+        }
+    }
+    h.run_steps(4);
+    let bounds = *h.state().plot_transform.unwrap().bounds();
+    for (a, b) in bounds.min().iter().zip(home.min()) {
+        assert!((a - b).abs() < 1e-6, "{bounds:?} vs {home:?}");
+    }
+    assert_eq!(
+        h.state().model.sim.slots()[0].setup.start,
+        vec![0.0, 0.0],
+        "the double click's first click does not keep the start it set"
+    );
+    // A single click afterwards still sets the start.
+    h.run_steps(30);
+    let pos = screen_pos(&h, 2.0, 3.0);
+    click_at(&mut h, pos, Modifiers::NONE);
+    assert_ne!(h.state().model.sim.slots()[0].setup.start, vec![0.0, 0.0]);
+}
+
+#[test]
 fn the_learning_rate_slider_changes_the_path() {
     let mut h = harness(paused("bowl"));
     h.state_mut().model.sim.speed = Speed::Instant;
@@ -1256,6 +1302,11 @@ fn the_3d_view_turns_zooms_resets_and_takes_a_click_as_the_start() {
     assert_eq!(
         h.state_mut().view3d().camera,
         descent::app::view3d::Camera::default()
+    );
+    assert_eq!(
+        h.state().model.sim.slots()[0].setup.start,
+        vec![0.5, 3.0],
+        "the double click's first click does not keep the start it set"
     );
     // A click on the surface sets the start at the point under the pointer: the middle of
     // the box, seen from the default camera, is near the middle of the view.

@@ -44,6 +44,9 @@ struct History {
     redo: Vec<Snapshot>,
     /// The merge key of the last recorded action while its gesture is still going on.
     open: Option<u8>,
+    /// Counts changes (undoable actions, undo and redo), so a view can tell whether the
+    /// change it caused is still the last one.
+    revision: u64,
 }
 
 /// The app's state: settings, runs and the lab's data.
@@ -152,6 +155,11 @@ impl Model {
         !self.history.redo.is_empty()
     }
 
+    /// A number that changes with every undoable action, undo and redo.
+    pub fn revision(&self) -> u64 {
+        self.history.revision
+    }
+
     /// Ends the current gesture: the next action starts a new undo step.
     pub fn end_gesture(&mut self) {
         self.history.open = None;
@@ -166,6 +174,9 @@ impl Model {
 
     /// Applies one action: the only way the state changes.
     pub fn apply(&mut self, action: Action) {
+        if action.is_undoable() || matches!(action, Action::Undo | Action::Redo) {
+            self.history.revision += 1;
+        }
         if action.is_undoable() {
             let key = action.merge_key();
             if key.is_none() || key != self.history.open {

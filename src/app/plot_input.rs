@@ -4,6 +4,7 @@
 use egui_plot::{GridInput, Plot, PlotPoint, PlotResponse, uniform_grid_spacer};
 
 use super::action::Action;
+use super::model::Model;
 use crate::engine::Objective;
 use crate::engine::format::{human, tick};
 
@@ -131,6 +132,46 @@ pub fn click_action<R>(response: &PlotResponse<R>, ui: &egui::Ui, dim: usize) ->
     } else {
         Action::SetStart(start)
     })
+}
+
+/// A double click resets a view, yet its first click has already moved the start (a view
+/// cannot wait to see whether a second click follows without making every click feel
+/// slow). The guard passes clicks on, and on a double click takes the first click's change
+/// back with one undo, if that change is still the last one.
+#[derive(Debug, Default)]
+pub struct ClickGuard {
+    /// A click's action went out this frame; its revision is read the next frame.
+    sent: bool,
+    /// The model's revision right after the last click's action was applied.
+    revision: Option<u64>,
+}
+
+impl ClickGuard {
+    /// Passes on the action of a click, or on a double click the undo of the first click's
+    /// change. Returns whether the view was double-clicked (the view resets itself then).
+    pub fn filter(
+        &mut self,
+        model: &Model,
+        response: &egui::Response,
+        action: Option<Action>,
+        actions: &mut Vec<Action>,
+    ) -> bool {
+        if std::mem::take(&mut self.sent) {
+            self.revision = Some(model.revision());
+        }
+        if response.double_clicked() {
+            if self.revision.take() == Some(model.revision()) {
+                actions.push(Action::Undo);
+            }
+            return true;
+        }
+        if let Some(action) = action {
+            actions.push(action);
+            self.sent = true;
+            self.revision = None;
+        }
+        false
+    }
 }
 
 /// The modifiers held during this frame's last primary click: those of the button event

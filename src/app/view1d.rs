@@ -7,7 +7,7 @@ use egui_plot::{Arrows, Line, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi
 use super::action::Action;
 use super::clip::Region;
 use super::model::Model;
-use super::plot_input::{click_action, hover_text, minima_items, position_of};
+use super::plot_input::{ClickGuard, click_action, hover_text, minima_items, position_of};
 use super::simulation::RunSlot;
 use super::{legend_name, run_color};
 use crate::engine::format::human;
@@ -28,6 +28,7 @@ pub struct View1d {
     reset: bool,
     curve: Option<(CurveKey, Vec<Vec<PlotPoint>>)>,
     home: Option<(u64, Interval, PlotBounds)>,
+    clicks: ClickGuard,
 }
 
 impl Default for View1d {
@@ -36,6 +37,7 @@ impl Default for View1d {
             reset: true,
             curve: None,
             home: None,
+            clicks: ClickGuard::default(),
         }
     }
 }
@@ -113,8 +115,11 @@ impl View1d {
                 iterate_items(plot_ui, index, slot, shown, i == selected, &bounds, &region);
             }
         });
-        actions.extend(click_action(&response, ui, 1));
-        if response.response.double_clicked() {
+        let click = click_action(&response, ui, 1);
+        if self
+            .clicks
+            .filter(model, &response.response, click, actions)
+        {
             self.reset = true;
         }
         Some(response.transform)

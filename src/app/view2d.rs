@@ -20,7 +20,7 @@ use super::field::{
 };
 use super::jobs::{Cached, Runner};
 use super::model::Model;
-use super::plot_input::{click_action, hover_text, minima_items, position_of};
+use super::plot_input::{ClickGuard, click_action, hover_text, minima_items, position_of};
 use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
 use super::view3d::critical_style;
@@ -46,6 +46,7 @@ pub struct View2d {
     paths: Vec<ThinPath>,
     batch_contours: Option<(BatchContourKey, ContourLines)>,
     home: Option<Home>,
+    clicks: ClickGuard,
 }
 
 /// Frames a reset fits the view in.
@@ -253,8 +254,11 @@ impl View2d {
                 );
             }
         });
-        actions.extend(click_action(&response, ui, 2));
-        if response.response.double_clicked() {
+        let click = click_action(&response, ui, 2);
+        if self
+            .clicks
+            .filter(model, &response.response, click, actions)
+        {
             self.reset = RESET_FRAMES;
         }
         // The image was made for this frame's bounds before input moved them: catch up.

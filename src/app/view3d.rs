@@ -18,7 +18,7 @@ use super::action::Action;
 use super::field::{ColorScale, Colormap};
 use super::jobs::{Cached, Runner};
 use super::model::Model;
-use super::plot_input::{click_modifiers, step_125 as nice_step};
+use super::plot_input::{ClickGuard, click_modifiers, step_125 as nice_step};
 use super::run_color;
 use crate::engine::critical::{CriticalKind, CriticalPoint};
 use crate::engine::format::{human, short, tick};
@@ -232,6 +232,7 @@ pub struct View3d {
     last_scene: Option<Scene>,
     /// The rectangle of the last frame drawn.
     pub last_rect: Option<Rect>,
+    clicks: ClickGuard,
 }
 
 /// The f range an unset z range means: from the smallest value to a robust top, the median
@@ -412,18 +413,21 @@ impl View3d {
                 text_color,
             );
         }
-        if response.clicked()
-            && !response.double_clicked()
+        let click = if response.clicked()
             && let Some(pos) = response.interact_pointer_pos()
             && let Some((u, v)) = pick(&projection, mesh, pos)
         {
             let (x, y) = scene.xy(u, v);
-            actions.push(if click_modifiers(ui).shift {
+            Some(if click_modifiers(ui).shift {
                 Action::AddRun(vec![x, y])
             } else {
                 Action::SetStart(vec![x, y])
-            });
-        }
+            })
+        } else {
+            None
+        };
+        // The camera was reset above; the guard takes back the first click's start.
+        self.clicks.filter(model, &response, click, actions);
     }
 }
 
