@@ -87,7 +87,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct CriticalArgs {
     /// Function of one or two variables: a preset's name or a formula.
-    #[arg(long, short = 'f', default_value = "bowl")]
+    #[arg(long, short = 'f', default_value = "bowl", allow_hyphen_values = true)]
     pub function: String,
     /// Where to look: XMIN,XMAX,YMIN,YMAX (XMIN,XMAX for a curve); default the function's
     /// own view.
@@ -209,7 +209,7 @@ pub enum Format {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Function to minimize (see `descent functions`).
-    #[arg(long, short = 'f', default_value = "bowl")]
+    #[arg(long, short = 'f', default_value = "bowl", allow_hyphen_values = true)]
     pub function: String,
     /// Start point, comma-separated; repeat for several runs. Default: the function's own.
     #[arg(long, value_name = "X[,Y,...]", allow_hyphen_values = true)]

@@ -96,6 +96,20 @@ fn negative_values_work_as_typed() {
     assert!(stdout(&o).contains("\n1,0,-1.5,2,"));
     let o = descent(&["run", "--start=-1.5,-2", "--iters", "1"]);
     assert!(stdout(&o).contains("\n1,0,-1.5,-2,"));
+    // A formula may begin with a minus sign.
+    let o = descent(&[
+        "run",
+        "--function",
+        "-(x^2 + y^2)",
+        "--start",
+        "1,1",
+        "--iters",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\n1,0,1,1,-2,"), "{}", stdout(&o));
+    let o = descent(&["critical", "--function", "-x^2 - y^2"]);
+    assert!(stdout(&o).contains(",maximum,"), "{}", stdout(&o));
 }
 
 #[test]

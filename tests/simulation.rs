@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use descent::app::simulation::{RunSetup, Simulation, Speed};
-use descent::engine::{OptimizerConfig, OptimizerKind, StopReason, preset};
+use descent::engine::{FunctionSpec, OptimizerConfig, OptimizerKind, StopReason, preset};
 
 const PLENTY: Duration = Duration::from_secs(60);
 
@@ -184,16 +184,29 @@ fn every_run_and_objective_gets_a_new_generation() {
 fn the_divergence_hint_says_what_the_curvature_allows() {
     use descent::app::controls::divergence_hint;
     use descent::app::simulation::Curvature;
-    let mut sim = Simulation::new(preset("saddle", None).unwrap(), 10, 0.0);
-    sim.add_run(RunSetup {
-        start: vec![1.5, 0.01],
-        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
-        color: 0,
-        batch: None,
-    })
-    .unwrap();
-    let mut slot = sim.slots()[0].clone();
+    let diverged = |function: &str, start: Vec<f64>, lr: f64| {
+        let objective = FunctionSpec::from_options(function, None, None, false)
+            .unwrap()
+            .build()
+            .unwrap()
+            .objective;
+        let view = objective.info().view.clone();
+        let mut sim = Simulation::new(objective.clone(), 5000, 0.0);
+        sim.add_run(RunSetup {
+            start,
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, lr),
+            color: 0,
+            batch: None,
+        })
+        .unwrap();
+        sim.speed = Speed::Instant;
+        sim.advance(0.0, PLENTY);
+        let slot = sim.slots()[0].clone();
+        assert_eq!(slot.run.stop_reason(), Some(StopReason::Diverged));
+        (slot, objective, view)
+    };
     // x^2 - y^2: curvatures 2 and -2.
+    let (mut slot, objective, view) = diverged("saddle", vec![1.5, 0.01], 1.1);
     assert_eq!(
         slot.curvature_at_start,
         Curvature::Bounded {
@@ -201,22 +214,32 @@ fn the_divergence_hint_says_what_the_curvature_allows() {
             smallest: -2.0
         }
     );
-    let hint = divergence_hint(&slot);
+    let hint = divergence_hint(&slot, objective.as_ref(), &view);
     assert!(
         hint.contains("lr < 2/L = 1 ") && hint.contains("saddle"),
         "{hint}"
     );
-    slot.curvature_at_start = Curvature::Bounded {
-        largest: -1.0,
-        smallest: -3.0,
-    };
-    let hint = divergence_hint(&slot);
+    // Himmelblau from (0, 0), near its maximum, curves downwards at the start, yet it
+    // diverges at lr 0.1 because the curvature is large where the first step lands.
+    let (slot_h, objective_h, view_h) = diverged("himmelblau", vec![0.0, 0.0], 0.1);
+    assert!(matches!(
+        slot_h.curvature_at_start,
+        Curvature::Bounded { largest, .. } if largest < 0.0
+    ));
+    let hint = divergence_hint(&slot_h, objective_h.as_ref(), &view_h);
+    assert!(
+        hint.contains("2/L") && !hint.contains("every direction"),
+        "{hint}"
+    );
+    // A dome curves downwards everywhere: no learning rate helps.
+    let (slot_d, objective_d, view_d) = diverged("-(x^2 + y^2)", vec![0.5, 0.5], 1.0);
+    let hint = divergence_hint(&slot_d, objective_d.as_ref(), &view_d);
     assert!(
         hint.contains("downwards in every direction") && !hint.contains("2/L"),
         "{hint}"
     );
     slot.curvature_at_start = Curvature::Overflow;
-    assert!(divergence_hint(&slot).contains("overflows"));
+    assert!(divergence_hint(&slot, objective.as_ref(), &view).contains("overflows"));
     // Rosenbrock far out: its Hessian overflows.
     let far = Curvature::at(
         preset("rosenbrock", None).unwrap().as_ref(),

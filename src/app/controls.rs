@@ -7,12 +7,12 @@ use super::action::Action;
 use super::field::Colormap;
 use super::model::{MAX_RUNS, Model, Notice};
 use super::settings::{FIRST_FORMULA, MAX_UI_ITERATIONS};
-use super::simulation::{Progress, RunSlot, Speed};
+use super::simulation::{Curvature, Progress, RunSlot, Speed};
 use super::{run_color, run_name};
 use crate::engine::expr::Expr;
 use crate::engine::format::{human, point};
 use crate::engine::objective::MAX_VIEW;
-use crate::engine::{FunctionSpec, Interval, OptimizerKind, PresetKind, StopReason};
+use crate::engine::{FunctionSpec, Interval, Objective, OptimizerKind, PresetKind, StopReason};
 
 /// Draws every control (each has an accessible label) and pushes what the user changed.
 /// Returns whether a slider that changes the runs is being dragged (the preview).
@@ -525,25 +525,49 @@ fn status_text(slot: &RunSlot, shown: usize) -> String {
     }
 }
 
-/// The hint shown when a run diverged: the stability bound where the largest curvature is
-/// positive and finite, the escape along negative curvature on a saddle, or that the
-/// curvature overflowed.
-pub fn divergence_hint(slot: &RunSlot) -> String {
-    match slot.curvature_at_start {
-        super::simulation::Curvature::Bounded { largest, smallest } if largest > 0.0 => {
+/// The hint shown when a run diverged: the stability bound 2/L where the largest curvature
+/// L met along the path (inside the view, before it ran away) is positive and finite, the
+/// escape along negative curvature on a saddle, or that the curvature overflowed.
+pub fn divergence_hint(slot: &RunSlot, objective: &dyn Objective, view: &[Interval]) -> String {
+    let smallest_at_start = match slot.curvature_at_start {
+        Curvature::Bounded { smallest, .. } => smallest,
+        Curvature::Overflow => return "Diverged: the curvature at the start is too large to compute (the Hessian overflows); try a start closer to the minimum.".to_string(),
+    };
+    match largest_curvature_on_path(slot, objective, view) {
+        Some(largest) if largest > 0.0 => {
             let mut hint = format!(
-                "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature at the start).",
+                "Diverged: the learning rate is too large here. Try lr < 2/L = {} (L = {}, the largest curvature on the path inside the view).",
                 human(2.0 / largest),
                 human(largest)
             );
-            if smallest < 0.0 {
+            if smallest_at_start < 0.0 {
                 hint.push_str(" The start is also a saddle region: f curves downwards along one direction, and descent escapes along it.");
             }
             hint
         }
-        super::simulation::Curvature::Bounded { .. } => "Diverged: f curves downwards in every direction at the start (no minimum nearby), so descent runs away along the negative curvature whatever the learning rate; try another start.".to_string(),
-        super::simulation::Curvature::Overflow => "Diverged: the curvature at the start is too large to compute (the Hessian overflows); try a start closer to the minimum.".to_string(),
+        _ => "Diverged: f curves downwards in every direction everywhere the path went, so descent runs away along the negative curvature whatever the learning rate; try another start.".to_string(),
     }
+}
+
+/// The largest Hessian eigenvalue at the path's first iterates that lie in the view (at
+/// most 256 of them), where it is finite.
+fn largest_curvature_on_path(
+    slot: &RunSlot,
+    objective: &dyn Objective,
+    view: &[Interval],
+) -> Option<f64> {
+    let inside =
+        |p: &[f64]| p.len() == view.len() && p.iter().zip(view).all(|(v, r)| r.contains(*v));
+    slot.run
+        .path()
+        .points()
+        .take(256)
+        .filter(|p| inside(p))
+        .filter_map(|p| match Curvature::at(objective, p) {
+            Curvature::Bounded { largest, .. } => Some(largest),
+            Curvature::Overflow => None,
+        })
+        .reduce(f64::max)
 }
 
 /// The selected run in full: iteration, point, f, |grad f|, how it ended, and a hint when it
@@ -575,9 +599,13 @@ fn selected_status_ui(model: &Model, ui: &mut egui::Ui) {
     match slot.shown_stop(shown) {
         Some(StopReason::Diverged) => {
             ui.label(
-                RichText::new(divergence_hint(slot))
-                    .color(WARNING_COLOR)
-                    .strong(),
+                RichText::new(divergence_hint(
+                    slot,
+                    model.objective().as_ref(),
+                    &model.view(),
+                ))
+                .color(WARNING_COLOR)
+                .strong(),
             );
         }
         Some(StopReason::LeftDomain) => {

@@ -373,24 +373,51 @@ impl DescentApp {
                 self.view1d.ui(&self.model, ui, &mut actions)
             } else {
                 let lab = self.model.in_lab();
-                let columns =
-                    usize::from(lab) + usize::from(layout.has_2d()) + usize::from(layout.has_3d());
+                // The lab's scatter plot and the contour view share the first column when
+                // the surface takes the second, so no view gets too narrow to read.
+                let stacked = lab && layout == settings::Layout::Both;
+                let columns = usize::from(lab && !stacked)
+                    + usize::from(layout.has_2d())
+                    + usize::from(layout.has_3d());
                 let mut transform = None;
                 ui.columns(columns, |columns| {
                     let mut next = 0;
-                    if lab {
-                        self.scatter.ui(&self.model, &mut columns[0]);
-                        next += 1;
-                    }
-                    if layout.has_2d() {
-                        transform = self.view2d.ui(
-                            &self.model,
-                            self.runner,
-                            critical,
-                            &mut columns[next],
-                            &mut actions,
+                    if stacked {
+                        let ui = &mut columns[0];
+                        let rect = ui.available_rect_before_wrap();
+                        let (top, bottom) = rect.split_top_bottom_at_fraction(0.5);
+                        ui.scope_builder(
+                            egui::UiBuilder::new().max_rect(top.shrink2(egui::vec2(0.0, 2.0))),
+                            |ui| self.scatter.ui(&self.model, ui),
+                        );
+                        ui.scope_builder(
+                            egui::UiBuilder::new().max_rect(bottom.shrink2(egui::vec2(0.0, 2.0))),
+                            |ui| {
+                                transform = self.view2d.ui(
+                                    &self.model,
+                                    self.runner,
+                                    critical,
+                                    ui,
+                                    &mut actions,
+                                );
+                            },
                         );
                         next += 1;
+                    } else {
+                        if lab {
+                            self.scatter.ui(&self.model, &mut columns[0]);
+                            next += 1;
+                        }
+                        if layout.has_2d() {
+                            transform = self.view2d.ui(
+                                &self.model,
+                                self.runner,
+                                critical,
+                                &mut columns[next],
+                                &mut actions,
+                            );
+                            next += 1;
+                        }
                     }
                     if layout.has_3d() {
                         self.view3d.ui(

@@ -85,7 +85,9 @@ impl Projection {
     pub fn new(camera: &Camera, rect: Rect) -> Self {
         Self {
             center: rect.center(),
-            scale: rect.width().min(rect.height()) / 3.2 * camera.zoom,
+            // Room beside the box for the f axis's labels, and above and below it for the
+            // x and y axes' names.
+            scale: (rect.width() - 100.0).min(rect.height() - 40.0).max(40.0) / 2.9 * camera.zoom,
             cos_yaw: camera.yaw.cos(),
             sin_yaw: camera.yaw.sin(),
             cos_pitch: camera.pitch.cos(),
@@ -367,22 +369,23 @@ impl View3d {
         } else {
             None
         };
+        if display.critical
+            && let Some(points) = critical
+        {
+            critical_marks(&mut frame, &scene, points);
+        }
         painter.add(frame.into_shape());
         for Label(pos, align, text, font) in axes.labels {
             painter.text(pos, align, text, font, text_color);
         }
         current_points(&painter, &projection, model, &scene, objective.as_ref());
-        if display.critical
-            && let Some(points) = critical
-        {
-            critical_marks(&painter, &projection, &scene, points);
-        }
 
         // Read-outs: the tangent plane's numbers, the point under the pointer, the hint.
         let font = FontId::proportional(13.0);
         let top = rect.left_top() + vec2(8.0, 6.0);
         if let Some(text) = tangent {
-            let galley = painter.layout_no_wrap(text, font.clone(), text_color);
+            // A narrow view wraps the plane's equation rather than cutting it off.
+            let galley = painter.layout(text, font.clone(), text_color, rect.width() - 20.0);
             let frame_rect = Rect::from_min_size(top, galley.size()).expand(4.0);
             painter.rect_filled(
                 frame_rect,
@@ -391,7 +394,11 @@ impl View3d {
             );
             painter.galley(top, galley, text_color);
         }
-        let hint = "drag: turn · scroll: zoom · double-click: reset · click: start here";
+        let hint = if rect.width() > 520.0 {
+            "drag: turn · scroll: zoom · double-click: reset · click: start here"
+        } else {
+            "drag · scroll · double-click"
+        };
         painter.text(
             rect.right_bottom() + vec2(-8.0, -6.0),
             Align2::RIGHT_BOTTOM,
@@ -599,6 +606,38 @@ impl<'a> Frame<'a> {
         let projected = corners.map(|c| self.projection.project(c));
         let near = projected.iter().map(|p| p.1).sum::<f32>() * 0.25 + bias;
         self.push(projected.map(|p| p.0), color, near);
+    }
+
+    /// A ring `radius` points wide around scene point `at`, filled with `fill`, at the
+    /// point's depth (plus `bias`), so the surface in front of it hides it.
+    fn ring(&mut self, at: [f32; 3], radius: f32, stroke: Stroke, fill: Color32, bias: f32) {
+        if !at.iter().all(|c| c.is_finite()) {
+            return;
+        }
+        let (center, near) = self.projection.project(at);
+        const SIDES: usize = 12;
+        let rim = |k: usize, r: f32| {
+            let angle = std::f32::consts::TAU * k as f32 / SIDES as f32;
+            center + r * vec2(angle.cos(), angle.sin())
+        };
+        let (inner, outer) = (radius - 0.5 * stroke.width, radius + 0.5 * stroke.width);
+        for k in 0..SIDES {
+            self.push(
+                [center, rim(k, inner), rim(k + 1, inner), center],
+                fill,
+                near + bias,
+            );
+            self.push(
+                [
+                    rim(k, inner),
+                    rim(k, outer),
+                    rim(k + 1, outer),
+                    rim(k + 1, inner),
+                ],
+                stroke.color,
+                near + bias,
+            );
+        }
     }
 
     fn push(&mut self, corners: [Pos2; 4], color: Color32, near: f32) {
@@ -899,24 +938,20 @@ pub fn critical_style(kind: CriticalKind) -> (Color32, &'static str) {
 }
 
 /// Critical points as rings on the surface.
-fn critical_marks(
-    painter: &egui::Painter,
-    projection: &Projection,
-    scene: &Scene,
-    points: &[CriticalPoint],
-) {
+fn critical_marks(frame: &mut Frame<'_>, scene: &Scene, points: &[CriticalPoint]) {
     for p in points.iter().filter(|p| p.point.len() == 2) {
         let s = scene.point(p.point[0], p.point[1], p.value);
         if !inside_box(s) {
             continue;
         }
-        let (pos, _) = projection.project(s);
         let (color, _) = critical_style(p.kind);
-        painter.circle(
-            pos,
+        // Marked where they are: a hill in front hides them, as it hides the surface.
+        frame.ring(
+            s,
             4.0,
-            Color32::from_black_alpha(120),
             Stroke::new(2.0, color),
+            Color32::from_black_alpha(120),
+            0.06,
         );
     }
 }

@@ -28,6 +28,11 @@ impl Interval {
     pub fn center(&self) -> f64 {
         0.5 * (self.lo + self.hi)
     }
+
+    /// Whether `v` lies in the closed interval.
+    pub fn contains(&self, v: f64) -> bool {
+        self.lo <= v && v <= self.hi
+    }
 }
 
 /// The widest view a window shows: beyond this, pixels and arrows lose their meaning.
