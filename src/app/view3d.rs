@@ -237,9 +237,10 @@ pub struct View3d {
     clicks: ClickGuard,
 }
 
-/// The f range an unset z range means: from the smallest value to a robust top, the median
-/// plus ten times the distance from the median to the 90th percentile, so a few huge
-/// values (a pole, Rosenbrock's corners) do not flatten everything else.
+/// The f range an unset z range means: from a robust bottom to a robust top, the median
+/// minus (plus) ten times the distance from the median to the 10th (90th) percentile, but
+/// no further than the smallest (largest) value, so a few huge values (a pole, Rosenbrock's
+/// corners) do not flatten everything else.
 pub fn auto_z_range(values: &[f64]) -> Option<Interval> {
     let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if finite.is_empty() {
@@ -247,13 +248,20 @@ pub fn auto_z_range(values: &[f64]) -> Option<Interval> {
     }
     finite.sort_by(f64::total_cmp);
     let at = |q: f64| finite[((finite.len() - 1) as f64 * q).round() as usize];
-    let (lo, median, q90, hi) = (finite[0], at(0.5), at(0.9), finite[finite.len() - 1]);
+    let (lo, q10, median, q90, hi) = (
+        finite[0],
+        at(0.1),
+        at(0.5),
+        at(0.9),
+        finite[finite.len() - 1],
+    );
+    let bottom = lo.max(median - 10.0 * (median - q10));
     let top = hi.min(median + 10.0 * (q90 - median));
-    Some(if top > lo {
-        Interval::new(lo, top)
+    Some(if top > bottom {
+        Interval::new(bottom, top)
     } else {
-        let pad = lo.abs().max(1.0) * 0.5;
-        Interval::new(lo - pad, lo + pad)
+        let pad = bottom.abs().max(1.0) * 0.5;
+        Interval::new(bottom - pad, bottom + pad)
     })
 }
 
@@ -1159,6 +1167,22 @@ mod tests {
         let bowl: Vec<f64> = (0..100).map(|i| (i as f64 / 10.0 - 5.0).powi(2)).collect();
         let range = auto_z_range(&bowl).unwrap();
         assert_eq!((range.lo, range.hi), (0.0, 25.0));
+        // Poles of both signs (tan(x y)) are cut at both ends.
+        let tan: Vec<f64> = (0..100)
+            .flat_map(|i| (0..100).map(move |j| (i as f64 / 10.0 - 5.0, j as f64 / 10.0 - 5.0)))
+            .map(|(x, y)| (x * y).tan())
+            .collect();
+        let range = auto_z_range(&tan).unwrap();
+        let (min, max) = tan
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        assert!(
+            range.lo > min / 10.0 && range.hi < max / 10.0,
+            "{range:?} in {min}..{max}"
+        );
+        assert!(range.lo < -1.0 && range.hi > 1.0, "{range:?}");
         assert!(auto_z_range(&[f64::NAN]).is_none());
     }
 
