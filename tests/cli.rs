@@ -528,7 +528,7 @@ fn options_that_do_not_apply_and_missing_values_are_named() {
     );
     assert_usage_error(
         &["run", "--eps", "1e-8"],
-        &["--eps", "adagrad, rmsprop, adam"],
+        &["--eps", "adagrad, rmsprop, adadelta, adam, adamw"],
     );
     assert_usage_error(
         &["run", "--start", "--lr", "0.1"],
@@ -863,4 +863,194 @@ fn a_layout_reaches_the_window_and_alone_keeps_the_saved_session() {
     assert!(request.runs.is_none());
     assert_usage_error(&["--layout", "4d"], &["--layout", "4d"]);
     assert_usage_error(&["--layout"], &["--layout"]);
+}
+
+#[test]
+fn race_rows_equal_single_runs() {
+    let o = descent(&[
+        "race",
+        "--function",
+        "three-wells",
+        "--start",
+        "1,3",
+        "--optimizers",
+        "gd,adam,linesearch,newton,nadam",
+        "--lr-for",
+        "adam=0.05",
+        "--iters",
+        "300",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "optimizer");
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let adam = rows.iter().find(|r| r[0] == "adam").unwrap();
+    assert_eq!(adam[col("lr")], "0.05");
+    assert_eq!(adam[col("lr_from")], "given");
+    for row in &rows {
+        // The same optimizer alone, with the race's rate and tolerance.
+        let single = descent(&[
+            "run",
+            "--function",
+            "three-wells",
+            "--start",
+            "1,3",
+            "--optimizer",
+            &row[0],
+            "--lr",
+            &row[col("lr")],
+            "--iters",
+            "300",
+            "--tol",
+            "1e-6",
+        ]);
+        assert!(single.status.success(), "{}", stderr(&single));
+        let out = stdout(&single);
+        let last: Vec<&str> = out.lines().last().unwrap().split(',').collect();
+        assert_eq!(last[1], row[col("iterations")], "{row:?}");
+        assert_eq!(last[4], row[col("final_value")], "{row:?}");
+    }
+    // The line search counts its trial points: more values than gradients.
+    let ls = rows.iter().find(|r| r[0] == "linesearch").unwrap();
+    let (values, gradients): (u64, u64) = (
+        ls[col("f_evals")].parse().unwrap(),
+        ls[col("grad_evals")].parse().unwrap(),
+    );
+    assert!(values > gradients, "{ls:?}");
+    let newton = rows.iter().find(|r| r[0] == "newton").unwrap();
+    assert_eq!(newton[col("hessian_evals")], newton[col("iterations")]);
+}
+
+#[test]
+fn an_equal_budget_stops_every_optimizer_at_the_same_cost() {
+    let o = descent(&[
+        "race",
+        "--function",
+        "rosenbrock",
+        "--optimizers",
+        "gd,linesearch,newton",
+        "--iters",
+        "10000",
+        "--tol",
+        "0",
+        "--budget",
+        "60",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    let get = |name: &str| rows.iter().find(|r| r["optimizer"] == name).unwrap();
+    // Gradient descent: one gradient per iterate, the start's included.
+    assert_eq!(get("gd")["grad_evals"], 60);
+    assert_eq!(get("gd")["stop_reason"], "budget");
+    // The line search's trial points count: it takes fewer iterations for the same budget.
+    let ls = get("linesearch");
+    let trials = ls["f_evals"].as_u64().unwrap() - ls["grad_evals"].as_u64().unwrap();
+    let cost = ls["grad_evals"].as_u64().unwrap() + trials;
+    assert!(trials > 0 && cost >= 60, "{ls}");
+    assert!(ls["iterations"].as_u64().unwrap() < 59, "{ls}");
+    // Newton's Hessian costs two gradients here (two parameters) on top of its gradient,
+    // unless it converged first.
+    let newton = get("newton");
+    let cost =
+        newton["grad_evals"].as_u64().unwrap() + 2 * newton["hessian_evals"].as_u64().unwrap();
+    assert!(cost >= 60 || newton["stop_reason"] != "budget", "{newton}");
+}
+
+#[test]
+fn race_mistakes_get_one_line() {
+    assert_usage_error(
+        &["race", "--optimizers", "gd,sgd"],
+        &["--optimizers", "sgd"],
+    );
+    assert_usage_error(&["race", "--lr-for", "adam"], &["--lr-for", "NAME=LR"]);
+    assert_usage_error(
+        &["race", "--optimizers", "gd", "--lr-for", "adam=0.1"],
+        &["--lr-for", "adam is not in the race"],
+    );
+    assert_usage_error(&["race", "--lr-for", "gd=-1"], &["--lr-for", "gd"]);
+    assert_usage_error(&["race", "--budget", "0"], &["--budget"]);
+    assert_usage_error(&["race", "--start", "1,2,3"], &["--start"]);
+    assert_usage_error(&["race", "--format", "xml"], &["xml"]);
+}
+
+#[test]
+fn new_optimizers_schedules_and_noise_from_the_command_line() {
+    let o = descent(&[
+        "run",
+        "--optimizer",
+        "adamw",
+        "--weight-decay",
+        "0.1",
+        "--amsgrad",
+        "--iters",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("\"weight-decay\":0.1") && out.contains("\"amsgrad\":true"),
+        "{out}"
+    );
+    // A schedule adds the lr column: the rate of the step taken from each iterate.
+    let o = descent(&[
+        "run",
+        "--schedule",
+        "step",
+        "--step-size",
+        "2",
+        "--gamma",
+        "0.5",
+        "--iters",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lrs: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert!(out.lines().next().unwrap().ends_with(",lr"));
+    assert_eq!(lrs, vec!["0.1", "0.1", "0.05", "0.05", "0.025"]);
+    // Noise is seeded: the same seed, the same path; another seed, another path.
+    let noisy = |seed: &str| {
+        stdout(&descent(&[
+            "run",
+            "--grad-noise",
+            "0.5",
+            "--seed",
+            seed,
+            "--iters",
+            "5",
+        ]))
+    };
+    assert_eq!(noisy("1"), noisy("1"));
+    assert_ne!(noisy("1"), noisy("2"));
+    assert_usage_error(&["run", "--amsgrad"], &["--amsgrad", "gd"]);
+    assert_usage_error(&["run", "--rho", "0.5"], &["--rho", "adadelta"]);
+    assert_usage_error(&["run", "--gamma", "0.5"], &["--gamma", "constant"]);
+    assert_usage_error(&["run", "--schedule", "linear"], &["--schedule", "cosine"]);
+    assert_usage_error(
+        &["run", "--schedule", "cosine", "--t-max", "0"],
+        &["--t-max"],
+    );
+    assert_usage_error(&["run", "--grad-noise", "-1"], &["--grad-noise"]);
+    assert_usage_error(&["run", "--seed", "3"], &["--seed"]);
+    assert_usage_error(
+        &["run", "--optimizer", "adamw", "--weight-decay", "-1"],
+        &["--weight-decay"],
+    );
 }

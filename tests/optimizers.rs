@@ -390,3 +390,306 @@ fn stopped_at_names_the_failed_step() {
     );
     assert_eq!((full.iterations(), full.stopped_at()), (7, Some(7)));
 }
+
+/// The first iterates of `config` from (1, 1) on the ravine, `n` of them.
+fn steps_of(config: OptimizerConfig, n: u64) -> Vec<Vec<f64>> {
+    first_steps(config, n)
+}
+
+// The expected iterates below come from the algorithms as torch.optim's documentation
+// writes them, worked by hand for the first step and by an independent scalar script for
+// the later ones (the same f = 0.5 (x^2 + 25 y^2) from (1, 1), eps = 1e-300 where noted).
+
+#[test]
+fn adamw_decays_the_weights_apart_from_the_gradient() {
+    // t=1: p <- p (1 - lr wd) = 0.999; m^ = g, v^ = g^2, so the step is lr in both:
+    // p1 = 0.999 - 0.1 = 0.899.
+    let steps = steps_of(exact(OptimizerKind::AdamW, 0.1), 2);
+    assert_steps(
+        &steps,
+        &[[0.899, 0.899], [0.7985190261482645, 0.7985190261482645]],
+    );
+    // Adam's weight decay is L2 instead: g + wd p joins the moments. With wd = 0.01 the
+    // first step is still lr per coordinate (m^ / sqrt(v^) = sign g), from p = 1: 0.9.
+    let l2 = OptimizerConfig {
+        weight_decay: Some(0.01),
+        ..exact(OptimizerKind::Adam, 0.1)
+    };
+    assert_steps(&steps_of(l2, 1), &[[0.9, 0.9]]);
+}
+
+#[test]
+fn amsgrad_keeps_the_largest_second_moment() {
+    // beta2 = 0.5 so that v shrinks at step 2: v1 = 0.5 g0^2 = (0.5, 312.5), and after the
+    // first step (lr 0.5 per coordinate, to (0.5, 0.5)) v2 = 0.25 g0^2 + 0.5 g1^2 = (0.375,
+    // 234.375) < v1. AMSGrad divides by v1 instead, so it steps less far than Adam.
+    let config = |amsgrad| OptimizerConfig {
+        beta2: 0.5,
+        amsgrad,
+        ..exact(OptimizerKind::Adam, 0.5)
+    };
+    assert_steps(
+        &steps_of(config(true), 3),
+        &[
+            [0.5, 0.5],
+            [0.048778205276783004, 0.048778205276783004],
+            [-0.27065921654091174, -0.2706592165409118],
+        ],
+    );
+    assert_steps(
+        &steps_of(config(false), 3),
+        &[
+            [0.5, 0.5],
+            [-0.02102604929535079, -0.02102604929535079],
+            [-0.5145524969797818, -0.5145524969797819],
+        ],
+    );
+}
+
+#[test]
+fn adamax_divides_by_the_infinity_norm() {
+    // t=1: m = 0.1 g, u = |g|, p1 = p - lr m / ((1 - 0.9) u) = p - 0.1 = (0.9, 0.9).
+    assert_steps(
+        &steps_of(exact(OptimizerKind::Adamax, 0.1), 2),
+        &[[0.9, 0.9], [0.8051683262209578, 0.8051683262209578]],
+    );
+}
+
+#[test]
+fn nadam_uses_the_next_momentum_coefficient() {
+    // t=1: mu1 = 0.9 (1 - 0.96^0.004 / 2), mu2 = 0.9 (1 - 0.96^0.008 / 2); m = 0.1 g, v^ = g^2,
+    // m^ = mu2 m / (1 - mu1 mu2) + (1 - mu1) g / (1 - mu1), a multiple of g: the step is
+    // lr (0.1 mu2 / (1 - mu1 mu2) + 1) in both coordinates.
+    let mu = |t: f64| 0.9 * (1.0 - 0.5 * 0.96f64.powf(t * 0.004));
+    let (mu1, mu2) = (mu(1.0), mu(2.0));
+    let step = 0.1 * (0.1 * mu2 / (1.0 - mu1 * mu2) + 1.0);
+    assert!((1.0 - step - 0.8943548221644612).abs() < 1e-15);
+    assert_steps(
+        &steps_of(exact(OptimizerKind::NAdam, 0.1), 2),
+        &[
+            [0.8943548221644612, 0.8943548221644612],
+            [0.8199730697342635, 0.8199730697342635],
+        ],
+    );
+}
+
+#[test]
+fn radam_steps_without_the_adaptive_rate_until_its_variance_is_tractable() {
+    // rho_inf = 2 / (1 - 0.999) - 1 = 1999; rho_1 = 1999 - 2 * 0.999 / 0.001 = 1 <= 5, so
+    // p1 = p - lr m^ = p - 0.1 g = (0.9, -1.5). rho_t first exceeds 5 at t = 6.
+    assert_steps(
+        &steps_of(exact(OptimizerKind::RAdam, 0.1), 7),
+        &[
+            [0.9, -1.5],
+            [0.8052631578947369, -0.7105263157894737],
+            [0.7157700524373665, 0.4430957467469414],
+            [0.6314866300895146, 0.9391541485087798],
+            [0.552364195101898, 0.740737745495695],
+            [0.5499209788156378, 0.7401363512077521],
+            [0.5468629523254595, 0.73899724095169],
+        ],
+    );
+}
+
+#[test]
+fn adadelta_scales_by_the_ratio_of_accumulated_updates_to_gradients() {
+    // t=1 (lr 1, rho 0.9, eps 1e-6): v = 0.1 g^2, d = sqrt(1e-6) / sqrt(v + 1e-6) g, so
+    // x1 = 1 - 1e-3 / sqrt(0.100001) and y1 = 1 - 25e-3 / sqrt(62.500001).
+    let x1 = 1.0 - 1e-3 / 0.100001f64.sqrt();
+    let y1 = 1.0 - 25e-3 / 62.500001f64.sqrt();
+    let steps = steps_of(OptimizerConfig::new(OptimizerKind::Adadelta, 1.0), 2);
+    assert_steps(
+        &steps,
+        &[[x1, y1], [0.9935981984076517, 0.9935981660203655]],
+    );
+}
+
+#[test]
+fn weight_decay_joins_the_gradient_of_gd() {
+    // g + 0.1 p = (1.1, 25.1): p1 = (1 - 0.011, 1 - 0.251).
+    let config = OptimizerConfig {
+        weight_decay: Some(0.1),
+        ..OptimizerConfig::new(OptimizerKind::Gd, 0.01)
+    };
+    assert_steps(&steps_of(config, 1), &[[0.989, 0.749]]);
+}
+
+#[test]
+fn every_optimizer_lists_the_hyperparameters_it_reads() {
+    for kind in OptimizerKind::ALL {
+        let config = OptimizerConfig::new(kind, 0.1);
+        for h in kind.hyperparameters() {
+            assert_eq!(config.get(h.flag), Some(h.default), "{kind:?} {}", h.flag);
+            let mut changed = config;
+            assert!(changed.set(h.flag, h.range.1));
+            assert_eq!(changed.get(h.flag), Some(h.range.1));
+        }
+        assert_eq!(OptimizerKind::from_name(kind.name()).unwrap(), kind);
+    }
+}
+
+#[test]
+fn gradient_noise_is_seeded_and_centered() {
+    use descent::engine::GradientNoise;
+    let noisy = |seed| OptimizerConfig {
+        noise: Some(GradientNoise { sigma: 0.5, seed }),
+        ..OptimizerConfig::new(OptimizerKind::Gd, 0.01)
+    };
+    let a = run_on("bowl", noisy(7), &[1.0, 1.0], 2000);
+    let b = run_on("bowl", noisy(7), &[1.0, 1.0], 2000);
+    let c = run_on("bowl", noisy(8), &[1.0, 1.0], 2000);
+    assert_eq!(a, b, "the same seed gives the same path");
+    assert_ne!(a, c);
+    let clean = run_on(
+        "bowl",
+        OptimizerConfig::new(OptimizerKind::Gd, 0.01),
+        &[1.0, 1.0],
+        2000,
+    );
+    assert_ne!(a, clean);
+    // It wanders around the minimum (1, 2) rather than settling: the mean of the last 1000
+    // iterates' x is near 1, their spread is not near 0.
+    let tail = &a[1000..];
+    let mean = tail.iter().map(|p| p[0]).sum::<f64>() / tail.len() as f64 - 1.0;
+    let spread =
+        (tail.iter().map(|p| (p[0] - mean).powi(2)).sum::<f64>() / tail.len() as f64).sqrt();
+    assert!(mean.abs() < 0.1, "{mean}");
+    assert!(spread > 0.01, "{spread}");
+}
+
+#[test]
+fn schedules_follow_pytorchs_formulas_for_a_thousand_steps() {
+    use descent::engine::{FunctionSpec, Schedule, ScheduleKind};
+    use std::f64::consts::PI;
+    let base = 0.5;
+    let cases: Vec<(Schedule, Box<dyn Fn(u64) -> f64>)> = vec![
+        (Schedule::default(), Box::new(move |_| base)),
+        (
+            Schedule {
+                kind: ScheduleKind::Step,
+                step_size: 7,
+                gamma: Some(0.5),
+                ..Schedule::default()
+            },
+            Box::new(move |k| base * 0.5f64.powi((k / 7) as i32)),
+        ),
+        (
+            Schedule {
+                kind: ScheduleKind::Exponential,
+                gamma: Some(0.99),
+                ..Schedule::default()
+            },
+            Box::new(move |k| base * 0.99f64.powi(k as i32)),
+        ),
+        (
+            Schedule {
+                kind: ScheduleKind::Cosine,
+                t_max: 250,
+                eta_min: 0.01,
+                ..Schedule::default()
+            },
+            Box::new(move |k| 0.01 + (base - 0.01) * (1.0 + (PI * k as f64 / 250.0).cos()) / 2.0),
+        ),
+        (
+            Schedule {
+                kind: ScheduleKind::Cosine,
+                t_max: 100,
+                warmup: 20,
+                ..Schedule::default()
+            },
+            Box::new(move |k| {
+                base * (1.0 + (PI * k as f64 / 100.0).cos()) / 2.0
+                    * ((k + 1) as f64 / 20.0).min(1.0)
+            }),
+        ),
+    ];
+    // On f = x + y every gradient is (1, 1), so gradient descent moves x by exactly the
+    // step's learning rate: the run's iterates show the rates it used.
+    let plane = FunctionSpec::from_options("x + y", None, None, false)
+        .unwrap()
+        .build()
+        .unwrap()
+        .objective;
+    for (schedule, formula) in cases {
+        for k in 0..1000 {
+            let (got, want) = (schedule.lr(base, k), formula(k));
+            assert!(
+                (got - want).abs() <= 1e-15 * want.abs().max(1e-300),
+                "{schedule:?} step {k}: {got} vs {want}"
+            );
+        }
+        let config = OptimizerConfig {
+            schedule,
+            ..OptimizerConfig::new(OptimizerKind::Gd, base)
+        };
+        let mut run = Run::new(
+            plane.clone(),
+            RunSpec {
+                optimizer: config,
+                start: vec![0.0, 0.0],
+                max_iters: 1000,
+                tol: 0.0,
+            },
+        )
+        .unwrap();
+        run.finish_all();
+        let xs: Vec<f64> = run.path().points().map(|p| p[0]).collect();
+        for k in 0..1000 {
+            let moved = xs[k] - xs[k + 1];
+            assert!(
+                (moved - formula(k as u64)).abs() <= 1e-12 * (1.0 + xs[k + 1].abs()),
+                "{schedule:?} step {k}: moved {moved}"
+            );
+            assert_eq!(run.lr_at(k as u64), schedule.lr(base, k as u64));
+        }
+    }
+}
+
+#[test]
+fn runs_count_their_evaluations() {
+    // Gradient descent: one value and one gradient per iterate.
+    let mut run = Run::new(
+        preset("ravine", None).unwrap(),
+        RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.01),
+            start: vec![1.0, 1.0],
+            max_iters: 10,
+            tol: 0.0,
+        },
+    )
+    .unwrap();
+    run.finish_all();
+    let e = run.evaluations();
+    assert_eq!((e.values, e.gradients, e.hessians), (11, 11, 0));
+    // Newton: a Hessian per step as well.
+    let mut run = Run::new(
+        preset("rosenbrock", None).unwrap(),
+        RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::Newton, 1.0),
+            start: vec![-1.5, 2.0],
+            max_iters: 3,
+            tol: 0.0,
+        },
+    )
+    .unwrap();
+    run.finish_all();
+    assert_eq!(run.evaluations().hessians, 3);
+    // The line search counts each trial point: from (1, 1) on the ravine with lr 1, the
+    // trial steps 1, 1/2, 1/4, ... are tried until Armijo holds.
+    let mut run = Run::new(
+        preset("ravine", None).unwrap(),
+        RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::LineSearch, 1.0),
+            start: vec![1.0, 1.0],
+            max_iters: 1,
+            tol: 0.0,
+        },
+    )
+    .unwrap();
+    run.finish_all();
+    let accepted = run.optimizer_state().last_step;
+    let trials = (1.0 / accepted).log2().round() as u64 + 1;
+    assert!(trials > 1);
+    let e = run.evaluations();
+    assert_eq!((e.values, e.gradients), (2 + trials, 2));
+}

@@ -284,9 +284,18 @@ pub fn write_paths_csv(
         context,
     };
     let write = || -> std::io::Result<()> {
-        write_csv_header(&mut out, objective)?;
+        let with_lr = runs
+            .iter()
+            .any(|run| !run.spec().optimizer.schedule.is_constant());
+        write_csv_header(&mut out, objective, with_lr)?;
         for (i, mut run) in runs.into_iter().enumerate() {
-            stream_csv_run(&mut out, i + 1, &mut run, Some(context.cancel_flag()))?;
+            stream_csv_run(
+                &mut out,
+                i + 1,
+                &mut run,
+                with_lr,
+                Some(context.cancel_flag()),
+            )?;
         }
         std::io::Write::flush(&mut out)
     };

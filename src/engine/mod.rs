@@ -3,7 +3,7 @@
 //! Plain Rust with no user-interface dependency, deterministic, used alike by the window,
 //! the command line, the tests and the benchmarks. Modules depend downwards only:
 //! `error` and `format` on nothing; `objective` and `ad` on them; `presets`, `regression`,
-//! `optimizer` and `gradient` on those; `run` and `function` on everything below.
+//! `schedule`, `optimizer` and `gradient` on those; `run` and `function` on everything below.
 
 pub mod ad;
 pub mod critical;
@@ -16,13 +16,16 @@ pub mod grid;
 pub mod objective;
 pub mod optimizer;
 pub mod presets;
+pub mod race;
 pub mod regression;
 pub mod run;
+pub mod schedule;
 
 pub use error::EngineError;
 pub use function::FunctionSpec;
 pub use grid::Grid;
 pub use objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
-pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use optimizer::{Evaluations, GradientNoise, OptimizerConfig, OptimizerKind};
 pub use presets::{PRESET_NAMES, PresetKind, preset};
 pub use run::{Path, Run, RunSpec, StopReason};
+pub use schedule::{Schedule, ScheduleKind};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
 use super::objective::Objective;
+use super::schedule::Schedule;
 
 /// Which update rule a run follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,8 +23,19 @@ pub enum OptimizerKind {
     Adagrad,
     /// RMSProp: v <- alpha v + (1 - alpha) g^2; p <- p - lr g / (sqrt(v) + eps).
     Rmsprop,
-    /// Adam with bias correction.
+    /// Adadelta: v <- rho v + (1 - rho) g^2; d <- sqrt(u + eps) / sqrt(v + eps) g;
+    /// u <- rho u + (1 - rho) d^2; p <- p - lr d.
+    Adadelta,
+    /// Adam with bias correction (optionally AMSGrad, and L2 weight decay added to g).
     Adam,
+    /// AdamW: Adam with decoupled weight decay p <- p - lr wd p.
+    AdamW,
+    /// Adamax: Adam with the infinity norm, u <- max(beta2 u, |g| + eps).
+    Adamax,
+    /// NAdam: Adam with Nesterov momentum and momentum decay.
+    NAdam,
+    /// RAdam: Adam with the variance of the adaptive rate rectified.
+    RAdam,
     /// Newton's method: solve H d = g; p <- p - lr d.
     Newton,
     /// Steepest descent with Armijo backtracking from step lr.
@@ -39,17 +51,28 @@ pub struct HyperparameterSpec {
     pub label: &'static str,
     /// The default value.
     pub default: f64,
+    /// The name in the window, e.g. `Beta1`.
+    pub name: &'static str,
+    /// The smallest and largest values a slider offers.
+    pub range: (f64, f64),
+    /// Whether the slider is logarithmic.
+    pub log: bool,
 }
 
 impl OptimizerKind {
     /// Every optimizer, in the order they are listed.
-    pub const ALL: [OptimizerKind; 8] = [
+    pub const ALL: [OptimizerKind; 13] = [
         Self::Gd,
         Self::Momentum,
         Self::Nesterov,
         Self::Adagrad,
         Self::Rmsprop,
+        Self::Adadelta,
         Self::Adam,
+        Self::AdamW,
+        Self::Adamax,
+        Self::NAdam,
+        Self::RAdam,
         Self::Newton,
         Self::LineSearch,
     ];
@@ -62,7 +85,12 @@ impl OptimizerKind {
             Self::Nesterov => "nesterov",
             Self::Adagrad => "adagrad",
             Self::Rmsprop => "rmsprop",
+            Self::Adadelta => "adadelta",
             Self::Adam => "adam",
+            Self::AdamW => "adamw",
+            Self::Adamax => "adamax",
+            Self::NAdam => "nadam",
+            Self::RAdam => "radam",
             Self::Newton => "newton",
             Self::LineSearch => "linesearch",
         }
@@ -76,7 +104,12 @@ impl OptimizerKind {
             Self::Nesterov => "Nesterov",
             Self::Adagrad => "AdaGrad",
             Self::Rmsprop => "RMSProp",
+            Self::Adadelta => "Adadelta",
             Self::Adam => "Adam",
+            Self::AdamW => "AdamW",
+            Self::Adamax => "Adamax",
+            Self::NAdam => "NAdam",
+            Self::RAdam => "RAdam",
             Self::Newton => "Newton",
             Self::LineSearch => "Line search",
         }
@@ -90,8 +123,23 @@ impl OptimizerKind {
             Self::Nesterov => "b <- beta b + g; p <- p - lr (g + beta b)",
             Self::Adagrad => "s <- s + g^2; p <- p - lr g / (sqrt(s) + eps)",
             Self::Rmsprop => "v <- alpha v + (1-alpha) g^2; p <- p - lr g / (sqrt(v) + eps)",
+            Self::Adadelta => {
+                "v <- rho v + (1-rho) g^2; d <- sqrt(u + eps) / sqrt(v + eps) g; u <- rho u + (1-rho) d^2; p <- p - lr d"
+            }
             Self::Adam => {
                 "m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; p <- p - lr m^ / (sqrt(v^) + eps)"
+            }
+            Self::AdamW => {
+                "p <- p - lr wd p; m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; p <- p - lr m^ / (sqrt(v^) + eps)"
+            }
+            Self::Adamax => {
+                "m <- b1 m + (1-b1) g; u <- max(b2 u, |g| + eps); p <- p - lr m / ((1 - b1^t) u)"
+            }
+            Self::NAdam => {
+                "mu_t = b1 (1 - 0.96^(t psi) / 2); m, v as Adam; p <- p - lr (mu_t+1 m / (1 - prod mu) + (1 - mu_t) g / (1 - prod mu)) / (sqrt(v^) + eps)"
+            }
+            Self::RAdam => {
+                "m, v as Adam; rho_t = rho_inf - 2 t b2^t / (1 - b2^t); p <- p - lr m^ r_t l_t if rho_t > 5, else p - lr m^"
             }
             Self::Newton => "solve H d = g; p <- p - lr d",
             Self::LineSearch => {
@@ -116,51 +164,99 @@ impl OptimizerKind {
             })
     }
 
-    /// The hyperparameters this optimizer reads besides the learning rate.
+    /// The hyperparameters this optimizer reads besides the learning rate (and AMSGrad's
+    /// switch, see [`Self::reads_amsgrad`]).
     pub fn hyperparameters(self) -> &'static [HyperparameterSpec] {
-        const MOMENTUM: HyperparameterSpec = HyperparameterSpec {
-            flag: "momentum",
-            label: "beta",
-            default: DEFAULT_MOMENTUM,
-        };
-        match self {
-            Self::Gd | Self::Newton | Self::LineSearch => &[],
-            Self::Momentum | Self::Nesterov => &[MOMENTUM],
-            Self::Adagrad => &[HyperparameterSpec {
-                flag: "eps",
-                label: "eps",
-                default: ADAGRAD_EPS,
-            }],
-            Self::Rmsprop => &[
-                HyperparameterSpec {
-                    flag: "alpha",
-                    label: "alpha",
-                    default: DEFAULT_ALPHA,
-                },
-                HyperparameterSpec {
-                    flag: "eps",
-                    label: "eps",
-                    default: DEFAULT_EPS,
-                },
-            ],
-            Self::Adam => &[
-                HyperparameterSpec {
-                    flag: "beta1",
-                    label: "beta1",
-                    default: DEFAULT_BETA1,
-                },
-                HyperparameterSpec {
-                    flag: "beta2",
-                    label: "beta2",
-                    default: DEFAULT_BETA2,
-                },
-                HyperparameterSpec {
-                    flag: "eps",
-                    label: "eps",
-                    default: DEFAULT_EPS,
-                },
-            ],
+        const fn spec(
+            flag: &'static str,
+            label: &'static str,
+            default: f64,
+            name: &'static str,
+            range: (f64, f64),
+            log: bool,
+        ) -> HyperparameterSpec {
+            HyperparameterSpec {
+                flag,
+                label,
+                default,
+                name,
+                range,
+                log,
+            }
         }
+        const MOMENTUM: HyperparameterSpec = spec(
+            "momentum",
+            "beta",
+            DEFAULT_MOMENTUM,
+            "Momentum",
+            (0.0, 0.999),
+            false,
+        );
+        const ALPHA: HyperparameterSpec = spec(
+            "alpha",
+            "alpha",
+            DEFAULT_ALPHA,
+            "Alpha",
+            (0.0, 0.999),
+            false,
+        );
+        const BETA1: HyperparameterSpec = spec(
+            "beta1",
+            "beta1",
+            DEFAULT_BETA1,
+            "Beta1",
+            (0.0, 0.999),
+            false,
+        );
+        const BETA2: HyperparameterSpec = spec(
+            "beta2",
+            "beta2",
+            DEFAULT_BETA2,
+            "Beta2",
+            (0.0, 0.9999),
+            false,
+        );
+        const EPS: HyperparameterSpec =
+            spec("eps", "eps", DEFAULT_EPS, "Epsilon", (1e-12, 1e-1), true);
+        const ADAGRAD_EPS_SPEC: HyperparameterSpec =
+            spec("eps", "eps", ADAGRAD_EPS, "Epsilon", (1e-12, 1e-1), true);
+        const ADADELTA_EPS_SPEC: HyperparameterSpec =
+            spec("eps", "eps", ADADELTA_EPS, "Epsilon", (1e-12, 1e-1), true);
+        const DECAY: HyperparameterSpec =
+            spec("weight-decay", "wd", 0.0, "Weight decay", (0.0, 1.0), false);
+        const ADAMW_DECAY: HyperparameterSpec = spec(
+            "weight-decay",
+            "wd",
+            ADAMW_WEIGHT_DECAY,
+            "Weight decay",
+            (0.0, 1.0),
+            false,
+        );
+        const RHO: HyperparameterSpec = spec("rho", "rho", DEFAULT_RHO, "Rho", (0.0, 0.999), false);
+        const PSI: HyperparameterSpec = spec(
+            "momentum-decay",
+            "psi",
+            DEFAULT_MOMENTUM_DECAY,
+            "Momentum decay",
+            (0.0, 0.1),
+            false,
+        );
+        match self {
+            Self::Newton | Self::LineSearch => &[],
+            Self::Gd => &[DECAY],
+            Self::Momentum | Self::Nesterov => &[MOMENTUM, DECAY],
+            Self::Adagrad => &[ADAGRAD_EPS_SPEC, DECAY],
+            Self::Rmsprop => &[ALPHA, EPS, DECAY],
+            Self::Adadelta => &[RHO, ADADELTA_EPS_SPEC, DECAY],
+            Self::Adam | Self::Adamax | Self::RAdam => &[BETA1, BETA2, EPS, DECAY],
+            Self::AdamW => &[BETA1, BETA2, EPS, ADAMW_DECAY],
+            Self::NAdam => &[BETA1, BETA2, EPS, DECAY, PSI],
+        }
+    }
+
+    /// Whether the optimizer has AMSGrad's switch (Adam and AdamW).
+    pub fn reads_amsgrad(self) -> bool {
+        matches!(self, Self::Adam | Self::AdamW)
     }
 }
 
@@ -182,6 +278,14 @@ pub const DEFAULT_BETA2: f64 = 0.999;
 pub const DEFAULT_EPS: f64 = 1e-8;
 /// Default epsilon of AdaGrad.
 pub const ADAGRAD_EPS: f64 = 1e-10;
+/// Default epsilon of Adadelta.
+pub const ADADELTA_EPS: f64 = 1e-6;
+/// Default decay rate rho of Adadelta.
+pub const DEFAULT_RHO: f64 = 0.9;
+/// Default momentum decay psi of NAdam.
+pub const DEFAULT_MOMENTUM_DECAY: f64 = 4e-3;
+/// Default (decoupled) weight decay of AdamW.
+pub const ADAMW_WEIGHT_DECAY: f64 = 1e-2;
 /// Armijo's sufficient-decrease constant of the line search.
 pub const ARMIJO_C: f64 = 1e-4;
 /// The most halvings the line search tries.
@@ -203,10 +307,34 @@ pub struct OptimizerConfig {
     pub beta1: f64,
     /// beta2 of Adam.
     pub beta2: f64,
-    /// eps of AdaGrad, RMSProp and Adam; `None` takes each optimizer's default.
+    /// eps of AdaGrad, RMSProp, Adadelta and the Adam family; `None` takes each optimizer's
+    /// default.
     pub eps: Option<f64>,
     /// Clip each gradient component to [-c, c] before the optimizer sees it.
     pub clip: Option<f64>,
+    /// Weight decay: added to the gradient as wd p (decoupled for AdamW); `None` takes the
+    /// optimizer's default (0.01 for AdamW, else 0).
+    pub weight_decay: Option<f64>,
+    /// Adam's and AdamW's AMSGrad variant: the largest second moment so far.
+    pub amsgrad: bool,
+    /// rho of Adadelta.
+    pub rho: f64,
+    /// psi, NAdam's momentum decay.
+    pub momentum_decay: f64,
+    /// How the learning rate changes with the step.
+    pub schedule: Schedule,
+    /// Gaussian noise added to every gradient (before clipping), or none.
+    pub noise: Option<GradientNoise>,
+}
+
+/// Seeded Gaussian noise added to each gradient component: stochastic descent on any
+/// function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradientNoise {
+    /// The standard deviation of each component's noise.
+    pub sigma: f64,
+    /// The seed of the noise's generator.
+    pub seed: u64,
 }
 
 impl Default for OptimizerConfig {
@@ -227,13 +355,61 @@ impl OptimizerConfig {
             beta2: DEFAULT_BETA2,
             eps: None,
             clip: None,
+            weight_decay: None,
+            amsgrad: false,
+            rho: DEFAULT_RHO,
+            momentum_decay: DEFAULT_MOMENTUM_DECAY,
+            schedule: Schedule::default(),
+            noise: None,
         }
+    }
+
+    /// The weight decay this optimizer uses.
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay.unwrap_or(match self.kind {
+            OptimizerKind::AdamW => ADAMW_WEIGHT_DECAY,
+            _ => 0.0,
+        })
+    }
+
+    /// The value of the hyperparameter with command-line flag `flag` (without dashes).
+    pub fn get(&self, flag: &str) -> Option<f64> {
+        Some(match flag {
+            "lr" => self.lr,
+            "momentum" => self.momentum,
+            "alpha" => self.alpha,
+            "beta1" => self.beta1,
+            "beta2" => self.beta2,
+            "eps" => self.eps(),
+            "weight-decay" => self.weight_decay(),
+            "rho" => self.rho,
+            "momentum-decay" => self.momentum_decay,
+            _ => return None,
+        })
+    }
+
+    /// Sets the hyperparameter with command-line flag `flag`; returns whether there is one.
+    pub fn set(&mut self, flag: &str, value: f64) -> bool {
+        match flag {
+            "lr" => self.lr = value,
+            "momentum" => self.momentum = value,
+            "alpha" => self.alpha = value,
+            "beta1" => self.beta1 = value,
+            "beta2" => self.beta2 = value,
+            "eps" => self.eps = Some(value),
+            "weight-decay" => self.weight_decay = Some(value),
+            "rho" => self.rho = value,
+            "momentum-decay" => self.momentum_decay = value,
+            _ => return false,
+        }
+        true
     }
 
     /// The epsilon this optimizer uses.
     pub fn eps(&self) -> f64 {
         self.eps.unwrap_or(match self.kind {
             OptimizerKind::Adagrad => ADAGRAD_EPS,
+            OptimizerKind::Adadelta => ADADELTA_EPS,
             _ => DEFAULT_EPS,
         })
     }
@@ -255,6 +431,7 @@ impl OptimizerConfig {
             ("alpha", self.alpha),
             ("beta1", self.beta1),
             ("beta2", self.beta2),
+            ("rho", self.rho),
         ] {
             if !(0.0..1.0).contains(&value) {
                 return bad(name, value, "in [0, 1)");
@@ -270,7 +447,23 @@ impl OptimizerConfig {
         {
             return bad("clip", clip, "a number > 0");
         }
-        Ok(())
+        let decay = self.weight_decay();
+        if !(decay.is_finite() && decay >= 0.0) {
+            return bad("weight-decay", decay, "a finite number >= 0");
+        }
+        if !(self.momentum_decay.is_finite() && self.momentum_decay >= 0.0) {
+            return bad(
+                "momentum-decay",
+                self.momentum_decay,
+                "a finite number >= 0",
+            );
+        }
+        if let Some(noise) = self.noise
+            && !(noise.sigma.is_finite() && noise.sigma >= 0.0)
+        {
+            return bad("grad-noise", noise.sigma, "a finite number >= 0");
+        }
+        self.schedule.validate()
     }
 }
 
@@ -283,17 +476,50 @@ pub enum StepFailure {
     LineSearchFailed,
 }
 
+/// Calls a run made to its function, by kind; the line search counts each trial point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluations {
+    /// Values of f (with or without a gradient).
+    pub values: u64,
+    /// Gradients.
+    pub gradients: u64,
+    /// Hessians (Newton's method).
+    pub hessians: u64,
+}
+
+impl std::ops::Add for Evaluations {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            values: self.values + other.values,
+            gradients: self.gradients + other.gradients,
+            hessians: self.hessians + other.hessians,
+        }
+    }
+}
+
 /// The optimizer's memory between steps: reset at each start.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptimizerState {
     /// Steps taken so far (t counts from 1 inside a step).
     pub t: u64,
-    /// Momentum buffer b, AdaGrad's sum s, or Adam's first moment m.
+    /// Momentum buffer b, AdaGrad's sum s, or the first moment m of the Adam family.
     pub first: Vec<f64>,
-    /// RMSProp's or Adam's second moment v.
+    /// The second moment v of RMSProp, Adadelta and the Adam family.
     pub second: Vec<f64>,
+    /// AMSGrad's largest second moment, Adamax's u, or Adadelta's accumulated updates u.
+    pub third: Vec<f64>,
+    /// NAdam's product of the momentum coefficients mu_1 ... mu_t.
+    pub mu_product: f64,
     /// The step size the line search accepted last.
     pub last_step: f64,
+    /// The learning rate of the last step (after the schedule).
+    pub last_lr: f64,
+    /// The values and Hessians the optimizer itself asked for (trial points, Newton).
+    pub evaluations: Evaluations,
+    /// The gradient with weight decay added, when there is any.
+    decayed: Vec<f64>,
 }
 
 impl OptimizerState {
@@ -303,7 +529,12 @@ impl OptimizerState {
             t: 0,
             first: vec![0.0; dim],
             second: vec![0.0; dim],
+            third: vec![0.0; dim],
+            mu_product: 1.0,
             last_step: 0.0,
+            last_lr: 0.0,
+            evaluations: Evaluations::default(),
+            decayed: Vec::new(),
         }
     }
 
@@ -318,7 +549,42 @@ impl OptimizerState {
         next: &mut [f64],
     ) -> Result<(), StepFailure> {
         self.t += 1;
-        let lr = config.lr;
+        let lr = config.schedule.lr(config.lr, self.t - 1);
+        self.last_lr = lr;
+        let kind = config.kind;
+        // L2 weight decay joins the gradient (torch.optim's `weight_decay`); AdamW's is
+        // decoupled and shrinks p instead.
+        let decay = config.weight_decay();
+        let mut decayed = std::mem::take(&mut self.decayed);
+        let g = if decay != 0.0
+            && !matches!(
+                kind,
+                OptimizerKind::AdamW | OptimizerKind::Newton | OptimizerKind::LineSearch
+            ) {
+            decayed.clear();
+            decayed.extend(g.iter().zip(p).map(|(gi, pi)| gi + decay * pi));
+            decayed.as_slice()
+        } else {
+            g
+        };
+        let result = self.update(config, lr, objective, p, value, g, next);
+        self.decayed = decayed;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &mut self,
+        config: &OptimizerConfig,
+        lr: f64,
+        objective: &dyn Objective,
+        p: &[f64],
+        value: f64,
+        g: &[f64],
+        next: &mut [f64],
+    ) -> Result<(), StepFailure> {
+        let t = self.t;
+        let ti = i32::try_from(t).unwrap_or(i32::MAX);
         match config.kind {
             OptimizerKind::Gd => {
                 for ((n, &pi), &gi) in next.iter_mut().zip(p).zip(g) {
@@ -329,7 +595,7 @@ impl OptimizerState {
                 let beta = config.momentum;
                 let nesterov = config.kind == OptimizerKind::Nesterov;
                 for i in 0..p.len() {
-                    let b = if self.t == 1 {
+                    let b = if t == 1 {
                         g[i]
                     } else {
                         beta * self.first[i] + g[i]
@@ -353,20 +619,91 @@ impl OptimizerState {
                     next[i] = p[i] - lr * g[i] / (self.second[i].sqrt() + eps);
                 }
             }
-            OptimizerKind::Adam => {
+            OptimizerKind::Adadelta => {
+                let (rho, eps) = (config.rho, config.eps());
+                for i in 0..p.len() {
+                    self.second[i] = rho * self.second[i] + (1.0 - rho) * g[i] * g[i];
+                    let delta = (self.third[i] + eps).sqrt() / (self.second[i] + eps).sqrt() * g[i];
+                    self.third[i] = rho * self.third[i] + (1.0 - rho) * delta * delta;
+                    next[i] = p[i] - lr * delta;
+                }
+            }
+            OptimizerKind::Adam | OptimizerKind::AdamW => {
                 let (beta1, beta2, eps) = (config.beta1, config.beta2, config.eps());
-                let t = i32::try_from(self.t).unwrap_or(i32::MAX);
-                let correction1 = 1.0 - beta1.powi(t);
-                let correction2 = 1.0 - beta2.powi(t);
+                let correction1 = 1.0 - beta1.powi(ti);
+                let correction2 = 1.0 - beta2.powi(ti);
+                let shrink = if config.kind == OptimizerKind::AdamW {
+                    1.0 - lr * config.weight_decay()
+                } else {
+                    1.0
+                };
                 for i in 0..p.len() {
                     self.first[i] = beta1 * self.first[i] + (1.0 - beta1) * g[i];
                     self.second[i] = beta2 * self.second[i] + (1.0 - beta2) * g[i] * g[i];
+                    let v = if config.amsgrad {
+                        self.third[i] = self.third[i].max(self.second[i]);
+                        self.third[i]
+                    } else {
+                        self.second[i]
+                    };
                     let m_hat = self.first[i] / correction1;
+                    let v_hat = v / correction2;
+                    next[i] = p[i] * shrink - lr * m_hat / (v_hat.sqrt() + eps);
+                }
+            }
+            OptimizerKind::Adamax => {
+                let (beta1, beta2, eps) = (config.beta1, config.beta2, config.eps());
+                let correction1 = 1.0 - beta1.powi(ti);
+                for i in 0..p.len() {
+                    self.first[i] = beta1 * self.first[i] + (1.0 - beta1) * g[i];
+                    self.third[i] = (beta2 * self.third[i]).max(g[i].abs() + eps);
+                    next[i] = p[i] - lr * self.first[i] / (correction1 * self.third[i]);
+                }
+            }
+            OptimizerKind::NAdam => {
+                let (beta1, beta2, eps) = (config.beta1, config.beta2, config.eps());
+                let psi = config.momentum_decay;
+                let mu = |t: u64| beta1 * (1.0 - 0.5 * 0.96f64.powf(t as f64 * psi));
+                let (mu_t, mu_next) = (mu(t), mu(t + 1));
+                self.mu_product *= mu_t;
+                let product_next = self.mu_product * mu_next;
+                let correction2 = 1.0 - beta2.powi(ti);
+                for i in 0..p.len() {
+                    self.first[i] = beta1 * self.first[i] + (1.0 - beta1) * g[i];
+                    self.second[i] = beta2 * self.second[i] + (1.0 - beta2) * g[i] * g[i];
+                    let m_hat = mu_next * self.first[i] / (1.0 - product_next)
+                        + (1.0 - mu_t) * g[i] / (1.0 - self.mu_product);
                     let v_hat = self.second[i] / correction2;
                     next[i] = p[i] - lr * m_hat / (v_hat.sqrt() + eps);
                 }
             }
+            OptimizerKind::RAdam => {
+                let (beta1, beta2, eps) = (config.beta1, config.beta2, config.eps());
+                let correction1 = 1.0 - beta1.powi(ti);
+                let beta2_t = beta2.powi(ti);
+                let correction2 = 1.0 - beta2_t;
+                let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+                let rho_t = rho_inf - 2.0 * t as f64 * beta2_t / correction2;
+                let rect = (rho_t > 5.0).then(|| {
+                    ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                        .sqrt()
+                });
+                for i in 0..p.len() {
+                    self.first[i] = beta1 * self.first[i] + (1.0 - beta1) * g[i];
+                    self.second[i] = beta2 * self.second[i] + (1.0 - beta2) * g[i] * g[i];
+                    let m_hat = self.first[i] / correction1;
+                    next[i] = match rect {
+                        Some(r) => {
+                            let l = correction2.sqrt() / (self.second[i].sqrt() + eps);
+                            p[i] - lr * m_hat * r * l
+                        }
+                        None => p[i] - lr * m_hat,
+                    };
+                }
+            }
             OptimizerKind::Newton => {
+                self.evaluations.hessians += 1;
                 let hessian = objective.second_order(p).hessian;
                 let d = newton_direction(hessian, g).ok_or(StepFailure::SingularHessian)?;
                 for i in 0..p.len() {
@@ -380,8 +717,10 @@ impl OptimizerState {
                     for i in 0..p.len() {
                         next[i] = p[i] - s * g[i];
                     }
-                    let accepted = objective.in_domain(next)
-                        && objective.value(next) <= value - ARMIJO_C * s * g_norm_sq;
+                    let accepted = objective.in_domain(next) && {
+                        self.evaluations.values += 1;
+                        objective.value(next) <= value - ARMIJO_C * s * g_norm_sq
+                    };
                     if accepted {
                         self.last_step = s;
                         return Ok(());

@@ -9,8 +9,12 @@ use super::error::EngineError;
 use super::format::point as format_point;
 use super::gradient::GradientSource;
 use super::objective::Objective;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand_distr::{Distribution, Normal};
+
 use super::optimizer::{
-    OptimizerConfig, OptimizerKind, OptimizerState, StepFailure, clip_gradient,
+    Evaluations, OptimizerConfig, OptimizerKind, OptimizerState, StepFailure, clip_gradient,
 };
 use super::regression::{BatchSpec, Batches, Dataset};
 
@@ -413,6 +417,10 @@ pub struct Run {
     source: Option<Box<dyn GradientSource>>,
     /// The value each draw of the source reported, at the point its step started from.
     drawn_values: StepValues,
+    /// The generator and distribution of the gradient noise, if any.
+    noise: Option<(Xoshiro256PlusPlus, Normal<f64>)>,
+    /// The values and gradients the run asked for (the optimizer counts its own).
+    evaluations: Evaluations,
 }
 
 impl Run {
@@ -482,6 +490,10 @@ impl Run {
         }
         let mut path = Path::new(dim, cap);
         path.push(&spec.start, value, &gradient);
+        let noise = spec.optimizer.noise.and_then(|noise| {
+            let normal = Normal::new(0.0, noise.sigma).ok()?;
+            (noise.sigma > 0.0).then(|| (Xoshiro256PlusPlus::seed_from_u64(noise.seed), normal))
+        });
         let mut run = Self {
             objective,
             state: OptimizerState::new(dim),
@@ -492,7 +504,14 @@ impl Run {
             spec,
             source,
             drawn_values: StepValues::new(cap),
+            noise,
+            evaluations: Evaluations {
+                values: 1,
+                gradients: 1,
+                hessians: 0,
+            },
         };
+        run.add_noise();
         clip_gradient(&mut run.gradient, run.spec.optimizer.clip);
         run.check_convergence();
         Ok(run)
@@ -576,9 +595,12 @@ impl Run {
         let mut value = self.path.last_value();
         if let Some(source) = &mut self.source {
             value = source.draw(p, &mut self.gradient);
-            clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
+            self.evaluations.gradients += 1;
             self.drawn_values.push(value);
+            self.add_noise();
+            clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
         }
+        let p = self.path.last_point();
         let step_objective: &dyn Objective = match &self.source {
             Some(source) => source.drawn(),
             None => self.objective.as_ref(),
@@ -607,10 +629,15 @@ impl Run {
         let value = self
             .objective
             .value_and_gradient(&self.next, &mut self.gradient);
+        self.evaluations.values += 1;
+        self.evaluations.gradients += 1;
         if !value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
             return self.finish(StopReason::Diverged);
         }
         self.path.push(&self.next, value, &self.gradient);
+        if self.source.is_none() {
+            self.add_noise();
+        }
         clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
         if self.check_convergence() {
             return false;
@@ -639,6 +666,27 @@ impl Run {
     pub fn finish_all(&mut self) -> StopReason {
         while self.step() {}
         self.stop.unwrap_or(StopReason::MaxIterations)
+    }
+
+    /// The values, gradients and Hessians computed so far: the run's own (one value and one
+    /// gradient per iterate, one gradient per mini-batch drawn) and the optimizer's (the line
+    /// search's trial points, Newton's Hessians).
+    pub fn evaluations(&self) -> Evaluations {
+        self.evaluations + self.state.evaluations
+    }
+
+    /// The learning rate of step `k` (0 for the first) after the schedule.
+    pub fn lr_at(&self, k: u64) -> f64 {
+        self.spec.optimizer.schedule.lr(self.spec.optimizer.lr, k)
+    }
+
+    /// Adds the gradient noise, if any, to the gradient the next step follows.
+    fn add_noise(&mut self) {
+        if let Some((rng, normal)) = &mut self.noise {
+            for g in &mut self.gradient {
+                *g += normal.sample(rng);
+            }
+        }
     }
 
     fn check_convergence(&mut self) -> bool {

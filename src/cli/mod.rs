@@ -1,5 +1,5 @@
-//! The command line: `descent run`, `descent critical`, `descent functions`, `descent
-//! optimizers`.
+//! The command line: `descent run`, `descent race`, `descent critical`, `descent
+//! functions`, `descent optimizers`.
 //!
 //! A thin layer over the [`crate::engine`]: it parses and checks arguments, builds runs,
 //! steps them to the end and prints their paths as CSV or JSON.
@@ -10,6 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub mod hyper;
+pub mod race;
+
+use hyper::HyperArgs;
+use race::RaceArgs;
 
 use crate::engine::format::{exact, human, point as format_point};
 use crate::engine::function::Function;
@@ -81,6 +87,8 @@ pub enum Command {
     Optimizers,
     /// Find the critical points in the view (minima, maxima, saddles) and print them as CSV.
     Critical(CriticalArgs),
+    /// Race several optimizers from one start and print a results table.
+    Race(Box<RaceArgs>),
 }
 
 /// The arguments of `descent critical`.
@@ -223,27 +231,12 @@ pub struct RunArgs {
     /// Number of iterations (1 to 10,000,000; default 100). Regression counts epochs instead.
     #[arg(long, allow_hyphen_values = true)]
     pub iters: Option<String>,
-    /// Momentum beta of momentum and nesterov, in [0, 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub momentum: Option<String>,
-    /// Smoothing constant alpha of rmsprop, in [0, 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<String>,
-    /// beta1 of adam, in [0, 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub beta1: Option<String>,
-    /// beta2 of adam, in [0, 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub beta2: Option<String>,
-    /// Epsilon of adagrad (default 1e-10), rmsprop and adam (default 1e-8).
-    #[arg(long, allow_hyphen_values = true)]
-    pub eps: Option<String>,
     /// Stop when |grad f| < tol; 0 (the default) runs all iterations.
     #[arg(long, default_value = "0", allow_hyphen_values = true)]
     pub tol: String,
-    /// Clip each gradient component to [-C, C] before the optimizer sees it.
-    #[arg(long, allow_hyphen_values = true)]
-    pub clip: Option<String>,
+    /// Hyperparameters, schedule and gradient noise.
+    #[command(flatten)]
+    pub hyper: HyperArgs,
     /// Dimension of sum-squares (default 3).
     #[arg(long, allow_hyphen_values = true)]
     pub dim: Option<String>,
@@ -257,7 +250,7 @@ pub struct RunArgs {
     /// Regression: passes over the data (default 100).
     #[arg(long, allow_hyphen_values = true)]
     pub epochs: Option<String>,
-    /// Regression: seed of the mini-batch shuffles (default 0).
+    /// Seed of the mini-batch shuffles (regression) and of --grad-noise (default 0).
     #[arg(long, allow_hyphen_values = true)]
     pub seed: Option<String>,
     /// Regression: rescale x to mean 0 and standard deviation 1 before fitting.
@@ -317,7 +310,6 @@ impl RunArgs {
             let stray = [
                 ("--batch-size", self.batch_size.is_some()),
                 ("--epochs", self.epochs.is_some()),
-                ("--seed", self.seed.is_some()),
             ];
             if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
                 return Err(UsageError(format!(
@@ -328,30 +320,15 @@ impl RunArgs {
         }
         let kind = OptimizerKind::from_name(&self.optimizer)
             .map_err(|e| UsageError(format!("--optimizer: {e}")))?;
-        self.check_hyperparameters_apply(kind)?;
+        if self.seed.is_some() && !spec.is_regression() && self.hyper.grad_noise.is_none() {
+            return Err(UsageError(
+                "--seed: seeds the mini-batch shuffles of --function regression and --grad-noise; neither is given".to_string(),
+            ));
+        }
         let function = spec.build().map_err(|e| UsageError(e.to_string()))?;
         let objective = function.objective.clone();
         let mut optimizer = OptimizerConfig::new(kind, parse_number("--lr", &self.lr)?);
-        let optional = |flag: &str, s: &Option<String>| {
-            s.as_deref().map(|s| parse_number(flag, s)).transpose()
-        };
-        if let Some(v) = optional("--momentum", &self.momentum)? {
-            optimizer.momentum = v;
-        }
-        if let Some(v) = optional("--alpha", &self.alpha)? {
-            optimizer.alpha = v;
-        }
-        if let Some(v) = optional("--beta1", &self.beta1)? {
-            optimizer.beta1 = v;
-        }
-        if let Some(v) = optional("--beta2", &self.beta2)? {
-            optimizer.beta2 = v;
-        }
-        optimizer.eps = optional("--eps", &self.eps)?;
-        optimizer.clip = optional("--clip", &self.clip)?;
-        optimizer
-            .validate()
-            .map_err(|e| UsageError(format!("{}: {e}", hyperparameter_flag(&e))))?;
+        self.hyper.apply(&mut optimizer, self.seed()?, true)?;
         let (iters, batch) = match &function.data {
             Some(data) => self.regression_budget(data)?,
             None => {
@@ -410,30 +387,11 @@ impl RunArgs {
         })
     }
 
-    /// Hyperparameters given for an optimizer that does not read them are an error.
-    fn check_hyperparameters_apply(&self, kind: OptimizerKind) -> Result<(), UsageError> {
-        let reads = |flag: &str| kind.hyperparameters().iter().any(|h| h.flag == flag);
-        for (flag, given) in [
-            ("momentum", self.momentum.is_some()),
-            ("alpha", self.alpha.is_some()),
-            ("beta1", self.beta1.is_some()),
-            ("beta2", self.beta2.is_some()),
-            ("eps", self.eps.is_some()),
-        ] {
-            if given && !reads(flag) {
-                let users: Vec<&str> = OptimizerKind::ALL
-                    .iter()
-                    .filter(|k| k.hyperparameters().iter().any(|h| h.flag == flag))
-                    .map(|k| k.name())
-                    .collect();
-                return Err(UsageError(format!(
-                    "--{flag}: {} does not use it; it applies to {}",
-                    kind.name(),
-                    users.join(", ")
-                )));
-            }
-        }
-        Ok(())
+    /// The seed of the shuffles and the noise (default 0).
+    fn seed(&self) -> Result<u64, UsageError> {
+        let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
+        u64::try_from(seed)
+            .map_err(|_| UsageError(format!("--seed: must be a whole number >= 0, got {seed}")))
     }
 
     /// Steps and batches of a regression: epochs times steps per epoch.
@@ -456,9 +414,7 @@ impl RunArgs {
             )));
         }
         let epochs = parse_count("--epochs", self.epochs.as_deref().unwrap_or("100"))?;
-        let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
-        let seed = u64::try_from(seed)
-            .map_err(|_| UsageError(format!("--seed: must be a whole number >= 0, got {seed}")))?;
+        let seed = self.seed()?;
         let batch = BatchSpec {
             size: size as usize,
             seed,
@@ -471,23 +427,6 @@ impl RunArgs {
             )));
         }
         Ok((steps, (batch.size < n).then_some(batch)))
-    }
-}
-
-/// The flag that sets the hyperparameter an error is about.
-fn hyperparameter_flag(e: &EngineError) -> &'static str {
-    match e {
-        EngineError::BadHyperparameter { name, .. } => match *name {
-            "learning rate" => "--lr",
-            "momentum" => "--momentum",
-            "alpha" => "--alpha",
-            "beta1" => "--beta1",
-            "beta2" => "--beta2",
-            "eps" => "--eps",
-            "clip" => "--clip",
-            _ => "--optimizer",
-        },
-        _ => "--optimizer",
     }
 }
 
@@ -565,22 +504,30 @@ pub fn execute(request: &RunRequest) -> Vec<Run> {
         .collect()
 }
 
-/// Writes the CSV header: `run,iter,<parameter names>,value,grad_norm`.
-pub fn write_csv_header(out: &mut impl Write, objective: &dyn Objective) -> io::Result<()> {
+/// Writes the CSV header: `run,iter,<parameter names>,value,grad_norm`, and `lr` when a
+/// schedule changes the learning rate.
+pub fn write_csv_header(
+    out: &mut impl Write,
+    objective: &dyn Objective,
+    with_lr: bool,
+) -> io::Result<()> {
     writeln!(
         out,
-        "run,iter,{},value,grad_norm",
-        objective.info().param_names.join(",")
+        "run,iter,{},value,grad_norm{}",
+        objective.info().param_names.join(","),
+        if with_lr { ",lr" } else { "" }
     )
 }
 
 /// Steps `run` to its end, writing one CSV row per iterate as it is computed (its path may
-/// be capped: rows come from each new iterate, not from the stored path). Stops early,
+/// be capped: rows come from each new iterate, not from the stored path); with `with_lr`,
+/// each row ends with the learning rate of the step taken from that iterate. Stops early,
 /// with an `Interrupted` error, when `cancel` is set.
 pub fn stream_csv_run(
     out: &mut impl Write,
     number: usize,
     run: &mut Run,
+    with_lr: bool,
     cancel: Option<&AtomicBool>,
 ) -> io::Result<()> {
     let write_last = |out: &mut dyn Write, run: &Run| -> io::Result<()> {
@@ -589,12 +536,16 @@ pub fn stream_csv_run(
         for v in path.last_point() {
             write!(out, ",{}", exact(*v))?;
         }
-        writeln!(
+        write!(
             out,
             ",{},{}",
             exact(path.last_value()),
             exact(path.last_grad_norm())
-        )
+        )?;
+        if with_lr {
+            write!(out, ",{}", exact(run.lr_at(run.iterations() as u64)))?;
+        }
+        writeln!(out)
     };
     write_last(out, run)?;
     loop {
@@ -661,22 +612,29 @@ pub fn stream_json_run(out: &mut impl Write, number: usize, run: &mut Run) -> io
     )
 }
 
-/// The optimizer's hyperparameters that it reads, as a JSON object keyed by flag name.
+/// The optimizer's hyperparameters that it reads, as a JSON object keyed by flag name, with
+/// the schedule and the noise when they are set.
 fn hyperparameters_json(config: &OptimizerConfig) -> String {
     let mut map = serde_json::Map::new();
     map.insert("lr".to_string(), serde_json::json!(config.lr));
     for h in config.kind.hyperparameters() {
-        let value = match h.flag {
-            "momentum" => config.momentum,
-            "alpha" => config.alpha,
-            "beta1" => config.beta1,
-            "beta2" => config.beta2,
-            _ => config.eps(),
-        };
-        map.insert(h.flag.to_string(), serde_json::json!(value));
+        map.insert(h.flag.to_string(), serde_json::json!(config.get(h.flag)));
+    }
+    if config.kind.reads_amsgrad() {
+        map.insert("amsgrad".to_string(), serde_json::json!(config.amsgrad));
     }
     if let Some(clip) = config.clip {
         map.insert("clip".to_string(), serde_json::json!(clip));
+    }
+    if !config.schedule.is_constant() {
+        map.insert(
+            "schedule".to_string(),
+            serde_json::json!(config.schedule.describe()),
+        );
+    }
+    if let Some(noise) = config.noise {
+        map.insert("grad_noise".to_string(), serde_json::json!(noise.sigma));
+        map.insert("seed".to_string(), serde_json::json!(noise.seed));
     }
     serde_json::Value::Object(map).to_string()
 }
@@ -699,8 +657,12 @@ mod erased {
 /// Streams every run of `request` in its format: no more than one run's state in memory.
 pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> {
     let objective = request.objective().as_ref();
+    let with_lr = request
+        .specs
+        .iter()
+        .any(|spec| !spec.optimizer.schedule.is_constant());
     if request.format == Format::Csv {
-        write_csv_header(out, objective)?;
+        write_csv_header(out, objective, with_lr)?;
     } else {
         writeln!(out, "[")?;
     }
@@ -708,7 +670,7 @@ pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> 
         let mut run = make_run(&request.function, spec, request.batch, 2)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         match request.format {
-            Format::Csv => stream_csv_run(out, i + 1, &mut run, None)?,
+            Format::Csv => stream_csv_run(out, i + 1, &mut run, with_lr, None)?,
             Format::Json => {
                 stream_json_run(out, i + 1, &mut run)?;
                 writeln!(
@@ -768,7 +730,7 @@ pub fn write_functions(out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the table of optimizers.
+/// Writes the table of optimizers and the schedules.
 pub fn write_optimizers(out: &mut impl Write) -> io::Result<()> {
     for kind in OptimizerKind::ALL {
         writeln!(out, "{} ({})", kind.name(), kind.label())?;
@@ -779,11 +741,25 @@ pub fn write_optimizers(out: &mut impl Write) -> io::Result<()> {
                 .iter()
                 .map(|h| format!("--{} (default {})", h.flag, human(h.default))),
         );
+        if kind.reads_amsgrad() {
+            params.push("--amsgrad".to_string());
+        }
         writeln!(out, "  hyperparameters: {}", params.join(", "))?;
     }
     writeln!(
         out,
-        "every optimizer: --clip C clips each gradient component to [-C, C]"
+        "every optimizer: --clip C clips each gradient component to [-C, C]; --grad-noise SIGMA --seed S adds seeded Gaussian noise to each gradient"
+    )?;
+    writeln!(
+        out,
+        "learning-rate schedules (--schedule, step k = 0 first):"
+    )?;
+    for kind in crate::engine::ScheduleKind::ALL {
+        writeln!(out, "  {}: {}", kind.name(), kind.formula())?;
+    }
+    writeln!(
+        out,
+        "  --step-size N, --gamma G, --t-max N, --eta-min E; --warmup N multiplies any of them by min(1, (k + 1) / N)"
     )
 }
 
@@ -818,6 +794,13 @@ where
         Some(Command::Optimizers) => write_optimizers(out),
         Some(Command::Critical(args)) => match args.to_request() {
             Ok((objective, view)) => write_critical(out, objective.as_ref(), &view),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return Action::Exit(EXIT_USAGE);
+            }
+        },
+        Some(Command::Race(args)) => match args.to_request() {
+            Ok(request) => race::write_race(out, &request),
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
                 return Action::Exit(EXIT_USAGE);
@@ -922,7 +905,7 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 19] = [
+const VALUE_OPTIONS: [&str; 32] = [
     "--layout",
     "--start",
     "--lr",
@@ -942,6 +925,19 @@ const VALUE_OPTIONS: [&str; 19] = [
     "--optimizer",
     "--data",
     "--view",
+    "--weight-decay",
+    "--rho",
+    "--momentum-decay",
+    "--schedule",
+    "--step-size",
+    "--gamma",
+    "--t-max",
+    "--eta-min",
+    "--warmup",
+    "--grad-noise",
+    "--optimizers",
+    "--lr-for",
+    "--budget",
 ];
 
 /// An option given another option where its value belongs (`--start --lr 0.1`): negative
