@@ -1408,3 +1408,68 @@ fn snapshot_tangent_plane_at_the_sauna_minimum() {
     h.get_by_label_contains("df/dx = 0");
     h.snapshot("tangent_sauna_minimum");
 }
+
+#[test]
+fn a_race_runs_every_checked_optimizer_from_one_start_and_tabulates_them() {
+    let mut app = paused("three-wells");
+    app.model.apply(Action::SetStart(vec![1.0, 3.0]));
+    let mut h = harness(app);
+    h.run_steps(3);
+    h.get_by_label("Race optimizers").click();
+    h.run_steps(2);
+    // Every optimizer is checked, with a rate suited to the function: drop Newton.
+    click_in_view(&mut h, "Newton");
+    h.run_steps(2);
+    click_in_view(&mut h, "Race");
+    h.run_steps(3);
+    let app = h.state();
+    let slots = app.model.sim.slots();
+    assert_eq!(
+        slots.len(),
+        OptimizerKind::ALL.len() - 1,
+        "{:?} {}",
+        app.model.notice,
+        app.race.results_open
+    );
+    assert!(slots.iter().all(|s| s.setup.start == vec![1.0, 3.0]));
+    let kinds: Vec<OptimizerKind> = slots.iter().map(|s| s.setup.optimizer.kind).collect();
+    assert!(!kinds.contains(&OptimizerKind::Newton));
+    assert!(kinds.contains(&OptimizerKind::RAdam));
+    // The results window lists them.
+    assert!(app.race.results_open);
+    h.get_by_label("Race results");
+    assert_eq!(
+        h.query_all_by_label("RAdam").count(),
+        2,
+        "a checkbox and a row of the table"
+    );
+    // Tune picks a rate per optimizer by a sweep and says so.
+    let before: Vec<f64> = h.state().race.lanes.iter().map(|l| l.lr).collect();
+    click_in_view(&mut h, "Tune");
+    h.run_steps(4);
+    let after: Vec<f64> = h.state().race.lanes.iter().map(|l| l.lr).collect();
+    assert_ne!(before, after);
+    let message = h.state().race.message.clone().expect("a tuning message");
+    assert!(message.contains("gd "), "{message}");
+    // A tuned rate never diverges: race again and check.
+    click_in_view(&mut h, "Race");
+    h.state_mut().model.sim.speed = Speed::Instant;
+    h.state_mut().model.sim.playing = true;
+    h.run_steps(20);
+    for slot in h.state().model.sim.slots() {
+        assert_ne!(
+            slot.run.stop_reason(),
+            Some(StopReason::Diverged),
+            "{:?}",
+            slot.setup.optimizer
+        );
+    }
+}
+
+/// Scrolls the widget labelled `label` into view, then clicks it.
+fn click_in_view(h: &mut Harness<'_, DescentApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label(label).click();
+    h.run_steps(2);
+}

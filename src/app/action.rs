@@ -19,6 +19,8 @@ pub enum Action {
     SetStart(Vec<f64>),
     /// Add a run from this start with the selected run's settings, in a new color.
     AddRun(Vec<f64>),
+    /// Replace the runs by a race: one run per optimizer, all from the selected run's start.
+    Race(Vec<OptimizerConfig>),
     /// Remove run `i`.
     RemoveRun(usize),
     /// Select run `i`, whose settings the controls edit.

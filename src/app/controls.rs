@@ -12,7 +12,11 @@ use super::{run_color, run_name};
 use crate::engine::expr::Expr;
 use crate::engine::format::{human, point};
 use crate::engine::objective::MAX_VIEW;
-use crate::engine::{FunctionSpec, Interval, Objective, OptimizerKind, PresetKind, StopReason};
+use crate::engine::optimizer::OptimizerConfig;
+use crate::engine::{
+    FunctionSpec, GradientNoise, Interval, Objective, OptimizerKind, PresetKind, ScheduleKind,
+    StopReason,
+};
 
 /// Draws every control (each has an accessible label) and pushes what the user changed.
 /// Returns whether a slider that changes the runs is being dragged (the preview).
@@ -426,27 +430,50 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     );
     dragging |= lr.dragged();
     for spec in config.kind.hyperparameters() {
-        let response = match spec.flag {
-            "momentum" => ui.add(Slider::new(&mut config.momentum, 0.0..=0.999).text("Momentum")),
-            "alpha" => ui.add(Slider::new(&mut config.alpha, 0.0..=0.999).text("Alpha")),
-            "beta1" => ui.add(Slider::new(&mut config.beta1, 0.0..=0.999).text("Beta1")),
-            "beta2" => ui.add(Slider::new(&mut config.beta2, 0.0..=0.9999).text("Beta2")),
-            _ => {
-                let mut eps = config.eps();
-                let r = ui.add(
-                    Slider::new(&mut eps, 1e-12..=1e-1)
-                        .logarithmic(true)
-                        .custom_formatter(|v, _| format!("{v:.0e}"))
-                        .text("Epsilon"),
-                );
-                if r.changed() {
-                    config.eps = Some(eps);
-                }
-                r
-            }
-        };
+        let mut value = config.get(spec.flag).unwrap_or(spec.default);
+        let (lo, hi) = spec.range;
+        let mut slider = Slider::new(&mut value, lo..=hi).text(spec.name);
+        if spec.log {
+            slider = slider
+                .logarithmic(true)
+                .custom_formatter(|v, _| format!("{v:.0e}"));
+        }
+        let response = ui.add(slider).on_hover_text(format!(
+            "{} ({}), default {}",
+            spec.name,
+            spec.label,
+            human(spec.default)
+        ));
+        if response.changed() {
+            config.set(spec.flag, value);
+        }
         dragging |= response.dragged();
     }
+    if config.kind.reads_amsgrad() {
+        ui.checkbox(&mut config.amsgrad, "AMSGrad").on_hover_text(
+            "Divide by the largest second moment so far, so the step size never grows back",
+        );
+    }
+    dragging |= schedule_ui(&mut config, ui);
+    ui.horizontal(|ui| {
+        let mut noisy = config.noise.is_some();
+        let mut noise = config.noise.unwrap_or(GradientNoise {
+            sigma: 0.1,
+            seed: 0,
+        });
+        ui.checkbox(&mut noisy, "Gradient noise")
+            .on_hover_text("Add seeded Gaussian noise to every gradient: stochastic descent wanders around the minimum");
+        let r = ui.add_enabled(
+            noisy,
+            Slider::new(&mut noise.sigma, 1e-3..=100.0)
+                .logarithmic(true)
+                .custom_formatter(|v, _| human(v))
+                .text("sigma"),
+        );
+        dragging |= r.dragged();
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).prefix("seed "));
+        config.noise = noisy.then_some(noise);
+    });
     ui.horizontal(|ui| {
         let mut clip = config.clip.is_some();
         let mut c = config.clip.unwrap_or(1.0);
@@ -479,6 +506,90 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     }
     if new_start != start && new_start.iter().all(|v| v.is_finite()) {
         actions.push(Action::SetStart(new_start));
+    }
+    dragging
+}
+
+/// The learning-rate schedule of the run: kind, its parameters, warm-up, and a small chart of
+/// the rate against the step. Returns whether a slider is being dragged.
+fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
+    let mut dragging = false;
+    let schedule = &mut config.schedule;
+    ui.horizontal(|ui| {
+        let label = ui.label("Schedule");
+        egui::ComboBox::from_id_salt("schedule")
+            .selected_text(schedule.kind.name())
+            .show_ui(ui, |ui| {
+                for kind in ScheduleKind::ALL {
+                    ui.selectable_value(&mut schedule.kind, kind, kind.name())
+                        .on_hover_text(kind.formula());
+                }
+            })
+            .response
+            .on_hover_text("How the learning rate changes with the step k (PyTorch's schedulers)")
+            .labelled_by(label.id);
+    });
+    match schedule.kind {
+        ScheduleKind::Constant => {}
+        ScheduleKind::Step | ScheduleKind::Exponential => {
+            if schedule.kind == ScheduleKind::Step {
+                let r = ui.add(
+                    Slider::new(&mut schedule.step_size, 1..=1000)
+                        .logarithmic(true)
+                        .text("Step size"),
+                );
+                dragging |= r.dragged();
+            }
+            let mut gamma = schedule.gamma();
+            let r = ui.add(Slider::new(&mut gamma, 0.01..=1.0).text("Gamma"));
+            if r.changed() {
+                schedule.gamma = Some(gamma);
+            }
+            dragging |= r.dragged();
+        }
+        ScheduleKind::Cosine => {
+            let r = ui.add(
+                Slider::new(&mut schedule.t_max, 1..=10_000)
+                    .logarithmic(true)
+                    .text("t_max"),
+            );
+            dragging |= r.dragged();
+            let r = ui.add(
+                Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
+                    .custom_formatter(|v, _| human(v))
+                    .text("eta_min"),
+            );
+            dragging |= r.dragged();
+        }
+    }
+    let r = ui
+        .add(
+            Slider::new(&mut schedule.warmup, 0..=1000)
+                .logarithmic(true)
+                .text("Warm-up steps"),
+        )
+        .on_hover_text("Multiply the rate by min(1, (k + 1) / warm-up)");
+    dragging |= r.dragged();
+    if !schedule.is_constant() {
+        let (schedule, lr) = (*schedule, config.lr);
+        let points: egui_plot::PlotPoints<'_> = (0..200u64)
+            .map(|k| [k as f64, schedule.lr(lr, k)])
+            .collect();
+        egui_plot::Plot::new("schedule_chart")
+            .height(70.0)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .x_axis_label("step k")
+            .show_axes([true, false])
+            .show(ui, |plot_ui| {
+                plot_ui.line(egui_plot::Line::new("lr", points));
+            })
+            .response
+            .on_hover_text(format!(
+                "learning rate of the first 200 steps: {}",
+                schedule.describe()
+            ));
     }
     dragging
 }

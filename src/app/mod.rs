@@ -20,6 +20,7 @@ pub mod menu;
 pub mod model;
 pub mod persistence;
 pub mod plot_input;
+pub mod race;
 pub mod settings;
 pub mod simulation;
 pub mod view1d;
@@ -64,6 +65,8 @@ pub struct DescentApp {
     pub runner: Runner,
     view2d: view2d::View2d,
     view3d: view3d::View3d,
+    /// The race panel: lanes, tuning and the results table.
+    pub race: race::RacePanel,
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
@@ -98,6 +101,7 @@ impl DescentApp {
             runner: Runner::Background,
             view2d: view2d::View2d::default(),
             view3d: view3d::View3d::default(),
+            race: race::RacePanel::default(),
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
@@ -173,6 +177,7 @@ impl DescentApp {
         self.view2d.is_pending()
             || self.view3d.is_pending()
             || self.critical.is_pending()
+            || self.race.is_pending()
             || self.data_load.is_some()
             || self.export.is_busy()
     }
@@ -348,8 +353,13 @@ impl DescentApp {
                         ui,
                         &mut actions,
                     );
+                    if !self.model.in_lab() {
+                        ui.separator();
+                        self.race.ui(&self.model, self.runner, ui, &mut actions);
+                    }
                 });
             });
+        self.race.results_ui(&self.model, &ctx);
         egui::Panel::bottom("charts")
             .resizable(true)
             .default_size(190.0)

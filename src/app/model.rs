@@ -11,7 +11,7 @@ use crate::engine::expr::{Expr, ExprError};
 use crate::engine::function::DataSource;
 use crate::engine::objective::check_view;
 use crate::engine::regression::{Dataset, LossObjective};
-use crate::engine::{EngineError, FunctionSpec, Interval, Objective, PresetKind};
+use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerConfig, PresetKind};
 
 /// The most runs the window holds at once.
 pub const MAX_RUNS: usize = 200;
@@ -197,6 +197,7 @@ impl Model {
             }
             Action::SetStart(start) => self.set_start(start),
             Action::AddRun(start) => self.add_run(start),
+            Action::Race(lanes) => self.race(lanes),
             Action::RemoveRun(i) => self.sim.remove_run(i),
             Action::SelectRun(i) => {
                 if let Some(slot) = self.sim.slots().get(i) {
@@ -639,6 +640,45 @@ impl Model {
         };
         let result = self.sim.set_selected(setup);
         self.report(result);
+    }
+
+    /// Replaces the runs by one per optimizer in `lanes`, from the selected run's start
+    /// (the function's own if there is none), and plays them from iteration 0.
+    fn race(&mut self, lanes: Vec<OptimizerConfig>) {
+        if lanes.is_empty() {
+            self.notice = Some(Notice::Error(
+                "a race needs at least one optimizer".to_string(),
+            ));
+            return;
+        }
+        if let Some(bad) = lanes.iter().find_map(|c| c.validate().err()) {
+            self.notice = Some(Notice::Error(format!("race: {bad}")));
+            return;
+        }
+        let (start, batch) = self.sim.selected_slot().map_or_else(
+            || {
+                (
+                    self.objective().info().default_start.clone(),
+                    self.batch_for_new_runs(),
+                )
+            },
+            |s| (s.setup.start.clone(), s.setup.batch),
+        );
+        self.sim.clear();
+        for (color, optimizer) in lanes.into_iter().take(MAX_RUNS).enumerate() {
+            let result = self.sim.add_run(RunSetup {
+                start: start.clone(),
+                optimizer,
+                color,
+                batch,
+            });
+            self.report(result);
+        }
+        self.sim.selected = 0;
+        if let Some(slot) = self.sim.selected_slot() {
+            self.settings.optimizer = slot.setup.optimizer;
+        }
+        self.sim.restart();
     }
 
     /// Adds a run from `start` with the selected run's optimizer, in a new color.
