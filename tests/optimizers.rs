@@ -562,7 +562,8 @@ fn schedules_follow_pytorchs_formulas_for_a_thousand_steps() {
     use descent::engine::{FunctionSpec, Schedule, ScheduleKind};
     use std::f64::consts::PI;
     let base = 0.5;
-    let cases: Vec<(Schedule, Box<dyn Fn(u64) -> f64>)> = vec![
+    type Formula = Box<dyn Fn(u64) -> f64>;
+    let cases: Vec<(Schedule, Formula)> = vec![
         (Schedule::default(), Box::new(move |_| base)),
         (
             Schedule {
