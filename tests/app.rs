@@ -1346,8 +1346,7 @@ fn the_layout_bar_switches_views_and_the_choice_is_saved() {
     assert_eq!(restored.display.layout, Layout::Both);
     // The 3-D controls appear with the 3-D view.
     h.get_by_label("Tangent plane and slices (3-D)");
-    h.get_by_label("Automatic f range (3-D)").click();
-    h.run_steps(2);
+    click_in_view(&mut h, "Automatic f range (3-D)");
     let z = h
         .state()
         .model
