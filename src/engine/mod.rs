@@ -8,11 +8,13 @@
 pub mod ad;
 pub mod critical;
 pub mod error;
+pub mod explain;
 pub mod expr;
 pub mod format;
 pub mod function;
 pub mod gradient;
 pub mod grid;
+pub mod inspect;
 pub mod objective;
 pub mod optimizer;
 pub mod presets;

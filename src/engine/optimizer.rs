@@ -520,6 +520,34 @@ pub struct OptimizerState {
     pub evaluations: Evaluations,
     /// The gradient with weight decay added, when there is any.
     decayed: Vec<f64>,
+    /// What the last step did inside, recorded only when asked for (see
+    /// [`Self::record_steps`]).
+    pub record: Option<Box<StepRecord>>,
+}
+
+/// One trial point of the line search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trial {
+    /// The step size tried.
+    pub step: f64,
+    /// f at p - step g, or `None` outside the domain.
+    pub value: Option<f64>,
+    /// Whether the trial passed Armijo's test.
+    pub accepted: bool,
+}
+
+/// What one step computed on the way, for explaining it: kept by an [`OptimizerState`]
+/// whose recording is on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepRecord {
+    /// The gradient with L2 weight decay added, when the optimizer added any.
+    pub decayed: Option<Vec<f64>>,
+    /// The line search's trial points, in the order tried.
+    pub trials: Vec<Trial>,
+    /// Newton's Hessian at p.
+    pub hessian: Option<DMatrix<f64>>,
+    /// Newton's direction d, the solution of H d = g.
+    pub newton_direction: Option<Vec<f64>>,
 }
 
 impl OptimizerState {
@@ -535,7 +563,14 @@ impl OptimizerState {
             last_lr: 0.0,
             evaluations: Evaluations::default(),
             decayed: Vec::new(),
+            record: None,
         }
+    }
+
+    /// Starts (or stops) recording what each step computes on the way into
+    /// [`Self::record`]; recording costs a few copies per step.
+    pub fn record_steps(&mut self, on: bool) {
+        self.record = on.then(Box::default);
     }
 
     /// Computes the next point from `p`, where f is `value` and the (clipped) gradient is `g`.
@@ -556,17 +591,24 @@ impl OptimizerState {
         // decoupled and shrinks p instead.
         let decay = config.weight_decay();
         let mut decayed = std::mem::take(&mut self.decayed);
-        let g = if decay != 0.0
+        let decays = decay != 0.0
             && !matches!(
                 kind,
                 OptimizerKind::AdamW | OptimizerKind::Newton | OptimizerKind::LineSearch
-            ) {
+            );
+        let g = if decays {
             decayed.clear();
             decayed.extend(g.iter().zip(p).map(|(gi, pi)| gi + decay * pi));
             decayed.as_slice()
         } else {
             g
         };
+        if let Some(record) = &mut self.record {
+            **record = StepRecord {
+                decayed: decays.then(|| g.to_vec()),
+                ..StepRecord::default()
+            };
+        }
         let result = self.update(config, lr, objective, p, value, g, next);
         self.decayed = decayed;
         result
@@ -705,7 +747,13 @@ impl OptimizerState {
             OptimizerKind::Newton => {
                 self.evaluations.hessians += 1;
                 let hessian = objective.second_order(p).hessian;
+                if let Some(record) = &mut self.record {
+                    record.hessian = Some(hessian.clone());
+                }
                 let d = newton_direction(hessian, g).ok_or(StepFailure::SingularHessian)?;
+                if let Some(record) = &mut self.record {
+                    record.newton_direction = Some(d.iter().copied().collect());
+                }
                 for i in 0..p.len() {
                     next[i] = p[i] - lr * d[i];
                 }
@@ -717,10 +765,19 @@ impl OptimizerState {
                     for i in 0..p.len() {
                         next[i] = p[i] - s * g[i];
                     }
-                    let accepted = objective.in_domain(next) && {
+                    let trial_value = objective.in_domain(next).then(|| {
                         self.evaluations.values += 1;
-                        objective.value(next) <= value - ARMIJO_C * s * g_norm_sq
-                    };
+                        objective.value(next)
+                    });
+                    let accepted =
+                        trial_value.is_some_and(|f| f <= value - ARMIJO_C * s * g_norm_sq);
+                    if let Some(record) = &mut self.record {
+                        record.trials.push(Trial {
+                            step: s,
+                            value: trial_value,
+                            accepted,
+                        });
+                    }
                     if accepted {
                         self.last_step = s;
                         return Ok(());
@@ -737,7 +794,7 @@ impl OptimizerState {
 }
 
 /// Solves H d = g; `None` when H is singular (or so ill-conditioned that d is not finite).
-fn newton_direction(hessian: DMatrix<f64>, g: &[f64]) -> Option<DVector<f64>> {
+pub fn newton_direction(hessian: DMatrix<f64>, g: &[f64]) -> Option<DVector<f64>> {
     let scale = hessian.amax();
     if !scale.is_finite() || scale == 0.0 {
         return None;

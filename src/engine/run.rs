@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, Normal};
 
+use super::inspect::StepTrace;
 use super::optimizer::{
     Evaluations, OptimizerConfig, OptimizerKind, OptimizerState, StepFailure, clip_gradient,
 };
@@ -421,6 +422,9 @@ pub struct Run {
     noise: Option<(Xoshiro256PlusPlus, Normal<f64>)>,
     /// The values and gradients the run asked for (the optimizer counts its own).
     evaluations: Evaluations,
+    /// The gradient the next step follows before clipping (noise added), kept only when
+    /// the run clips.
+    unclipped: Vec<f64>,
 }
 
 impl Run {
@@ -510,9 +514,10 @@ impl Run {
                 gradients: 1,
                 hessians: 0,
             },
+            unclipped: Vec::new(),
         };
         run.add_noise();
-        clip_gradient(&mut run.gradient, run.spec.optimizer.clip);
+        run.clip();
         run.check_convergence();
         Ok(run)
     }
@@ -598,7 +603,7 @@ impl Run {
             self.evaluations.gradients += 1;
             self.drawn_values.push(value);
             self.add_noise();
-            clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
+            self.clip();
         }
         let p = self.path.last_point();
         let step_objective: &dyn Objective = match &self.source {
@@ -638,7 +643,7 @@ impl Run {
         if self.source.is_none() {
             self.add_noise();
         }
-        clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
+        self.clip();
         if self.check_convergence() {
             return false;
         }
@@ -678,6 +683,97 @@ impl Run {
     /// The learning rate of step `k` (0 for the first) after the schedule.
     pub fn lr_at(&self, k: u64) -> f64 {
         self.spec.optimizer.schedule.lr(self.spec.optimizer.lr, k)
+    }
+
+    /// Clips the gradient the next step follows, keeping it unclipped for
+    /// [`Self::preview_step`].
+    fn clip(&mut self) {
+        if self.spec.optimizer.clip.is_some() {
+            self.unclipped.clone_from(&self.gradient);
+            clip_gradient(&mut self.gradient, self.spec.optimizer.clip);
+        }
+    }
+
+    /// The next step computed from where the run stands, without taking it: what the
+    /// optimizer sees, remembers and does, and what would stop the run. Works on a stopped
+    /// run too (the step it would take next), except after a failed step.
+    pub fn preview_step(&self) -> StepTrace {
+        let config = &self.spec.optimizer;
+        let point = self.path.last_point().to_vec();
+        let dim = point.len();
+        let mut source = self.source.clone();
+        let mut noise = self.noise.clone();
+        let (value, gradient, noisy, seen) = match &mut source {
+            Some(source) => {
+                let mut gradient = vec![0.0; dim];
+                let value = source.draw(&point, &mut gradient);
+                let mut noisy = gradient.clone();
+                if let Some((rng, normal)) = &mut noise {
+                    for g in &mut noisy {
+                        *g += normal.sample(rng);
+                    }
+                }
+                let mut seen = noisy.clone();
+                clip_gradient(&mut seen, config.clip);
+                (value, gradient, noisy, seen)
+            }
+            None => {
+                let noisy = if config.clip.is_some() {
+                    self.unclipped.clone()
+                } else {
+                    self.gradient.clone()
+                };
+                (
+                    self.path.last_value(),
+                    self.path.last_gradient.clone(),
+                    noisy,
+                    self.gradient.clone(),
+                )
+            }
+        };
+        let step_objective: &dyn Objective = match &source {
+            Some(source) => source.drawn(),
+            None => self.objective.as_ref(),
+        };
+        let mut state = self.state.clone();
+        state.record_steps(true);
+        let mut next = vec![0.0; dim];
+        let failure = state
+            .step(config, step_objective, &point, value, &seen, &mut next)
+            .err();
+        let record = state.record.take().map(|r| *r).unwrap_or_default();
+        let stop = match failure {
+            Some(StepFailure::SingularHessian) => Some(StopReason::SingularHessian),
+            Some(StepFailure::LineSearchFailed) => Some(StopReason::LineSearchFailed),
+            None if next.iter().any(|v| !v.is_finite()) || norm(&next) > DIVERGENCE_NORM => {
+                Some(StopReason::Diverged)
+            }
+            None if !self.objective.in_domain(&next) => Some(StopReason::LeftDomain),
+            None => None,
+        };
+        let next_value = match stop {
+            None => Some(self.objective.value(&next)).filter(|v| v.is_finite()),
+            Some(_) => None,
+        };
+        let stop = stop.or(next_value.is_none().then_some(StopReason::Diverged));
+        let mut before = self.state.clone();
+        before.record = None;
+        StepTrace {
+            k: self.iterations(),
+            config: *config,
+            lr: state.last_lr,
+            point,
+            value,
+            gradient,
+            noisy: (config.noise.is_some_and(|n| n.sigma > 0.0)).then_some(noisy),
+            seen,
+            before,
+            after: state,
+            next,
+            next_value,
+            stop,
+            record,
+        }
     }
 
     /// Adds the gradient noise, if any, to the gradient the next step follows.
