@@ -93,21 +93,23 @@ impl Series {
 #[derive(Default)]
 pub struct Charts;
 
+/// The "Log scale" switch of the charts.
+pub fn log_switch(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let mut log = model.settings.chart_log;
+    if ui
+        .checkbox(&mut log, "Log scale")
+        .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|")
+        .changed()
+    {
+        actions.push(Action::SetChartLog(log));
+    }
+}
+
 impl Charts {
     /// Draws both charts side by side: f and |grad f| for functions; loss per step and
     /// full-data loss per epoch in the regression lab.
-    pub fn ui(&mut self, model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        let mut log = model.settings.chart_log;
-        ui.horizontal(|ui| {
-            ui.strong("Convergence");
-            if ui
-                .checkbox(&mut log, "Log scale")
-                .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|")
-                .changed()
-            {
-                actions.push(Action::SetChartLog(log));
-            }
-        });
+    pub fn ui(&mut self, model: &Model, ui: &mut egui::Ui) {
+        let log = model.settings.chart_log;
         let f_ref = if log { reference_value(model) } else { 0.0 };
         let width = (ui.available_width() - 8.0) / 2.0;
         let height = ui.available_height();

@@ -848,6 +848,15 @@ fn display_ui(
             .on_hover_text(
                 "f(x, b) and f(a, y) through the selected run's point, with their tangents",
             );
+        ui.checkbox(&mut display.internals, "Arrows of the step").on_hover_text(
+            "At the selected run's point: -grad f, -g as the optimizer saw it (noise, clipping), \
+             the momentum buffer or first moment, the per-axis scale sqrt(v), and the step taken",
+        );
+        ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
+            .on_hover_text(
+                "The Hessian's eigenvectors at the selected run's point, each as long as its \
+                 eigenvalue (green curving up, red down), and where a full Newton step lands",
+            );
     }
     if display.layout.has_3d() {
         ui.checkbox(&mut display.surface_grid, "Grid lines on the surface");

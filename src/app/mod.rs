@@ -23,6 +23,7 @@ pub mod plot_input;
 pub mod race;
 pub mod settings;
 pub mod simulation;
+pub mod step;
 pub mod view1d;
 pub mod view2d;
 pub mod view3d;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use action::Action;
 use jobs::{Cached, Job, Runner};
 pub use model::{Model, Notice};
+use settings::BottomTab;
 pub use settings::{MAX_UI_ITERATIONS, Settings};
 use simulation::{Progress, Speed};
 
@@ -70,6 +72,8 @@ pub struct DescentApp {
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
+    /// The selected run's step, replayed for the step panel and the overlays.
+    step: step::StepView,
     scatter: lab::Scatter,
     export: export::Export,
     data_load: Option<DataLoad>,
@@ -105,6 +109,7 @@ impl DescentApp {
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
+            step: step::StepView::default(),
             scatter: lab::Scatter::default(),
             export: export::Export::default(),
             data_load: None,
@@ -178,6 +183,7 @@ impl DescentApp {
             || self.view3d.is_pending()
             || self.critical.is_pending()
             || self.race.is_pending()
+            || self.step.is_pending()
             || self.data_load.is_some()
             || self.export.is_busy()
     }
@@ -360,11 +366,55 @@ impl DescentApp {
                 });
             });
         self.race.results_ui(&self.model, &ctx);
-        egui::Panel::bottom("charts")
+        // Each tab keeps its own height: the step's tables need more room than the charts.
+        let step_tab = self.model.settings.display.bottom == BottomTab::Step;
+        egui::Panel::bottom(if step_tab { "step" } else { "charts" })
             .resizable(true)
-            .default_size(190.0)
+            .default_size(if step_tab { 330.0 } else { 190.0 })
             .min_size(120.0)
-            .show(ui, |ui| self.charts.ui(&self.model, ui, &mut actions));
+            .show(ui, |ui| {
+                // A panel shrinks to what its content uses: fill it, even while a step is
+                // still being replayed.
+                ui.set_min_height(ui.available_height());
+                let mut display = self.model.settings.display;
+                ui.horizontal(|ui| {
+                    for (tab, label, hint) in [
+                        (
+                            BottomTab::Convergence,
+                            "Convergence",
+                            "f and |grad f| against the iteration, for every run",
+                        ),
+                        (
+                            BottomTab::Step,
+                            "Inside the step",
+                            "The selected run's update rule with today's numbers in it, and the shape of f at its current point",
+                        ),
+                    ] {
+                        let clicked = ui
+                            .selectable_label(display.bottom == tab, label)
+                            .on_hover_text(hint)
+                            .clicked();
+                        if clicked && display.bottom != tab {
+                            display.bottom = tab;
+                            actions.push(Action::SetDisplay(display));
+                        }
+                    }
+                    if display.bottom == BottomTab::Convergence {
+                        ui.separator();
+                        charts::log_switch(&self.model, ui, &mut actions);
+                    }
+                });
+                match display.bottom {
+                    BottomTab::Convergence => self.charts.ui(&self.model, ui),
+                    BottomTab::Step => self.step.ui(&self.model, ui, &mut actions),
+                }
+            });
+        self.step.request(&self.model, self.runner);
+        let insight = self.step.current(&self.model).cloned();
+        let insight = insight.as_deref().filter(|_| {
+            let display = &self.model.settings.display;
+            display.internals || display.curvature
+        });
         self.request_critical_points();
         let critical_key = self.critical_key();
         let critical: Option<Arc<Vec<CriticalPoint>>> = match &self.critical.current {
@@ -406,7 +456,7 @@ impl DescentApp {
                                 transform = self.view2d.ui(
                                     &self.model,
                                     self.runner,
-                                    critical,
+                                    (critical, insight),
                                     ui,
                                     &mut actions,
                                 );
@@ -422,7 +472,7 @@ impl DescentApp {
                             transform = self.view2d.ui(
                                 &self.model,
                                 self.runner,
-                                critical,
+                                (critical, insight),
                                 &mut columns[next],
                                 &mut actions,
                             );
@@ -451,6 +501,7 @@ impl DescentApp {
         // A `--screenshot` waits for the runs and for everything drawn in the background.
         let drawing_done = !self.view2d.is_pending()
             && !self.view3d.is_pending()
+            && !self.step.is_pending()
             && !self.critical.is_pending()
             && self.data_load.is_none();
         self.export.ui(

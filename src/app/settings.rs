@@ -43,6 +43,23 @@ pub struct DisplaySettings {
     pub critical: bool,
     /// The f range of the 3-D view; `None` picks it from the visible values.
     pub z_range: Option<Interval>,
+    /// Arrows of the selected run's step at the current point: -g raw and clipped, the
+    /// step, the momentum or first moment, and the per-axis scale.
+    pub internals: bool,
+    /// The Hessian's eigenvector axes at the current point and Newton's step from there.
+    pub curvature: bool,
+    /// What the panel under the views shows.
+    pub bottom: BottomTab,
+}
+
+/// What the panel under the views shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BottomTab {
+    /// f and |grad f| against k (loss per step and per epoch in the lab).
+    #[default]
+    Convergence,
+    /// The selected run's update rule with the current numbers, and the local geometry.
+    Step,
 }
 
 impl Default for DisplaySettings {
@@ -60,6 +77,9 @@ impl Default for DisplaySettings {
             slices: false,
             critical: true,
             z_range: None,
+            internals: false,
+            curvature: false,
+            bottom: BottomTab::Convergence,
         }
     }
 }

@@ -23,10 +23,13 @@ use super::model::Model;
 use super::plot_input::{ClickGuard, click_action, hover_text, minima_items, position_of};
 use super::settings::DisplaySettings;
 use super::simulation::RunSlot;
+use super::step::StepInsight;
 use super::view3d::critical_style;
 use super::{legend_name, run_color};
+use crate::engine::OptimizerKind;
 use crate::engine::critical::{CriticalKind, CriticalPoint};
 use crate::engine::format::short;
+use crate::engine::inspect::StepTrace;
 use crate::engine::regression::{BatchSpec, LossObjective, batch_at};
 use crate::engine::{Interval, Objective};
 
@@ -107,7 +110,7 @@ impl View2d {
         &mut self,
         model: &Model,
         runner: Runner,
-        critical: Option<&[CriticalPoint]>,
+        (critical, insight): (Option<&[CriticalPoint]>, Option<&StepInsight>),
         ui: &mut egui::Ui,
         actions: &mut Vec<Action>,
     ) -> Option<PlotTransform> {
@@ -123,14 +126,14 @@ impl View2d {
                 .resizable(false)
                 .show(ui, |ui| slices_ui(model, ui));
         }
-        Some(self.plot_ui(model, runner, critical, ui, actions))
+        Some(self.plot_ui(model, runner, (critical, insight), ui, actions))
     }
 
     fn plot_ui(
         &mut self,
         model: &Model,
         runner: Runner,
-        critical: Option<&[CriticalPoint]>,
+        (critical, insight): (Option<&[CriticalPoint]>, Option<&StepInsight>),
         ui: &mut egui::Ui,
         actions: &mut Vec<Action>,
     ) -> PlotTransform {
@@ -252,6 +255,15 @@ impl View2d {
                     i == selected,
                     &region,
                 );
+            }
+            if let (Some(insight), Some(slot)) = (insight, slots.get(selected)) {
+                let reach = 0.18 * x.width().min(y.width());
+                if display.internals {
+                    internals_items(plot_ui, insight, slot, reach, &region);
+                }
+                if display.curvature {
+                    curvature_items(plot_ui, insight, reach, &region);
+                }
             }
         });
         let click = click_action(&response, ui, 2);
@@ -812,6 +824,215 @@ fn path_items<'a>(
             .color(color)
             .allow_hover(false),
     );
+}
+
+/// Colors of the step's arrows.
+const RAW_GRADIENT: Color32 = Color32::from_rgb(255, 160, 40);
+const SEEN_GRADIENT: Color32 = Color32::from_rgb(250, 225, 70);
+const MEMORY: Color32 = Color32::from_rgb(235, 100, 235);
+const SCALE: Color32 = Color32::from_rgb(120, 200, 255);
+const CURVES_UP: Color32 = Color32::from_rgb(90, 225, 120);
+const CURVES_DOWN: Color32 = Color32::from_rgb(245, 85, 85);
+
+/// What the optimizer keeps besides the gradient, for the overlay: the direction it moves
+/// along (momentum buffer or first moment) and the per-axis scale it divides by.
+fn memory_of(
+    trace: &StepTrace,
+) -> (
+    Option<(&'static str, &[f64])>,
+    Option<(&'static str, Vec<f64>)>,
+) {
+    let after = &trace.after;
+    let sqrt = |v: &[f64]| v.iter().map(|x| x.max(0.0).sqrt()).collect::<Vec<f64>>();
+    match trace.config.kind {
+        OptimizerKind::Momentum | OptimizerKind::Nesterov => {
+            (Some(("-b, the momentum buffer", &after.first)), None)
+        }
+        OptimizerKind::Adagrad => (None, Some(("sqrt(s) per axis", sqrt(&after.first)))),
+        OptimizerKind::Rmsprop | OptimizerKind::Adadelta => {
+            (None, Some(("sqrt(v) per axis", sqrt(&after.second))))
+        }
+        OptimizerKind::Adam | OptimizerKind::AdamW if trace.config.amsgrad => (
+            Some(("-m, the first moment", &after.first)),
+            Some(("sqrt(vmax) per axis", sqrt(&after.third))),
+        ),
+        OptimizerKind::Adam
+        | OptimizerKind::AdamW
+        | OptimizerKind::NAdam
+        | OptimizerKind::RAdam => (
+            Some(("-m, the first moment", &after.first)),
+            Some(("sqrt(v) per axis", sqrt(&after.second))),
+        ),
+        OptimizerKind::Adamax => (
+            Some(("-m, the first moment", &after.first)),
+            Some(("u per axis (max |g|)", after.third.clone())),
+        ),
+        OptimizerKind::Gd | OptimizerKind::Newton | OptimizerKind::LineSearch => (None, None),
+    }
+}
+
+/// An arrow from `from` along `v` times `scale`, cut to the region; named for the legend.
+fn overlay_arrow(
+    plot_ui: &mut PlotUi<'_>,
+    name: &str,
+    from: [f64; 2],
+    v: [f64; 2],
+    color: Color32,
+    region: &Region,
+) {
+    let to = [from[0] + v[0], from[1] + v[1]];
+    if !(to[0].is_finite() && to[1].is_finite()) || (v[0] == 0.0 && v[1] == 0.0) {
+        return;
+    }
+    if let Some((a, b)) = region.clip_segment(from, to) {
+        plot_ui.add(
+            Arrows::new(name, vec![a], vec![b])
+                .color(color)
+                .tip_length(10.0)
+                .allow_hover(false),
+        );
+    }
+}
+
+/// The step's arrows at the current point: -g (raw, and as the optimizer saw it), the
+/// momentum buffer or first moment, all in gradient units at one scale, so the longest is
+/// `reach` long; the per-axis scale as an ellipse at that scale; the step taken, true size.
+fn internals_items(
+    plot_ui: &mut PlotUi<'_>,
+    insight: &StepInsight,
+    slot: &RunSlot,
+    reach: f64,
+    region: &Region,
+) {
+    let trace = &insight.trace;
+    if trace.point.len() != 2 || !region.contains([trace.point[0], trace.point[1]]) {
+        return;
+    }
+    let p = [trace.point[0], trace.point[1]];
+    let (memory, scale) = memory_of(trace);
+    let norm2 = |v: &[f64]| v[0].hypot(v[1]);
+    let mut longest = norm2(&trace.gradient).max(norm2(&trace.seen));
+    if let Some((_, m)) = memory {
+        longest = longest.max(norm2(m));
+    }
+    if let Some((_, s)) = &scale {
+        longest = longest.max(s[0].abs()).max(s[1].abs());
+    }
+    let unit = if longest > 0.0 && longest.is_finite() {
+        reach / longest
+    } else {
+        0.0
+    };
+    let minus = |v: &[f64]| [-v[0] * unit, -v[1] * unit];
+    if let Some((name, s)) = &scale
+        && unit > 0.0
+    {
+        let (a, b) = (s[0] * unit, s[1] * unit);
+        let ring: Vec<[f64; 2]> = (0..=64)
+            .map(|i| {
+                let t = std::f64::consts::TAU * i as f64 / 64.0;
+                [p[0] + a * t.cos(), p[1] + b * t.sin()]
+            })
+            .filter(|q| region.contains(*q))
+            .collect();
+        if ring.len() > 1 {
+            plot_ui.line(
+                Line::new(*name, ring)
+                    .color(SCALE)
+                    .width(1.5)
+                    .allow_hover(false),
+            );
+        }
+    }
+    overlay_arrow(
+        plot_ui,
+        "-grad f",
+        p,
+        minus(&trace.gradient),
+        RAW_GRADIENT,
+        region,
+    );
+    if trace.noisy.is_some() || trace.clipped() {
+        let name = match (trace.noisy.is_some(), trace.clipped()) {
+            (true, true) => "-g with noise, clipped",
+            (true, false) => "-g with noise",
+            _ => "-g clipped",
+        };
+        overlay_arrow(plot_ui, name, p, minus(&trace.seen), SEEN_GRADIENT, region);
+    }
+    if let Some((name, m)) = memory {
+        overlay_arrow(plot_ui, name, p, minus(m), MEMORY, region);
+    }
+    let step = trace.step();
+    overlay_arrow(
+        plot_ui,
+        "step taken",
+        p,
+        [step[0], step[1]],
+        run_color(slot.setup.color),
+        region,
+    );
+}
+
+/// The Hessian's eigenvectors at the current point as axes as long as their eigenvalues
+/// (the largest `reach`), green where f curves up and red where it curves down, and
+/// Newton's full step as a dashed line to a ring.
+fn curvature_items(plot_ui: &mut PlotUi<'_>, insight: &StepInsight, reach: f64, region: &Region) {
+    let trace = &insight.trace;
+    let Some(geometry) = &insight.geometry else {
+        return;
+    };
+    if trace.point.len() != 2 || !region.contains([trace.point[0], trace.point[1]]) {
+        return;
+    }
+    let p = [trace.point[0], trace.point[1]];
+    let largest = geometry
+        .eigenvalues
+        .iter()
+        .map(|v| v.abs())
+        .fold(0.0, f64::max);
+    if largest > 0.0 && largest.is_finite() {
+        for (value, vector) in geometry.eigenvalues.iter().zip(&geometry.eigenvectors) {
+            let half = reach * value.abs() / largest;
+            let a = [p[0] - half * vector[0], p[1] - half * vector[1]];
+            let b = [p[0] + half * vector[0], p[1] + half * vector[1]];
+            let (color, name) = if *value >= 0.0 {
+                (CURVES_UP, "curvature axis, curving up")
+            } else {
+                (CURVES_DOWN, "curvature axis, curving down")
+            };
+            if let Some((a, b)) = region.clip_segment(a, b) {
+                plot_ui.line(
+                    Line::new(name, vec![a, b])
+                        .color(color)
+                        .width(3.0)
+                        .allow_hover(false),
+                );
+            }
+        }
+    }
+    if let Some(step) = &geometry.newton_step {
+        let to = [p[0] + step[0], p[1] + step[1]];
+        if let Some((a, b)) = region.clip_segment(p, to) {
+            plot_ui.line(
+                Line::new("Newton's step", vec![a, b])
+                    .color(Color32::WHITE)
+                    .style(egui_plot::LineStyle::dashed_loose())
+                    .width(1.5)
+                    .allow_hover(false),
+            );
+        }
+        if region.contains(to) {
+            plot_ui.add(
+                Points::new("Newton's step", vec![to])
+                    .shape(MarkerShape::Circle)
+                    .filled(false)
+                    .radius(6.0)
+                    .color(Color32::WHITE)
+                    .allow_hover(false),
+            );
+        }
+    }
 }
 
 /// A vertical color bar with five value labels.

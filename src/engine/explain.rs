@@ -32,6 +32,9 @@ pub struct Formula {
     pub operands: Vec<f64>,
     /// The value computed.
     pub result: f64,
+    /// The parameter a per-parameter line is about, and the quantity it computes (`m`, or
+    /// empty for the new iterate).
+    pub per: Option<(usize, String)>,
 }
 
 impl Formula {
@@ -49,6 +52,7 @@ impl Formula {
             template: template.to_string(),
             operands: operands.to_vec(),
             result,
+            per: None,
         }
     }
 
@@ -115,6 +119,20 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             .cloned()
             .unwrap_or_else(|| format!("p{}", i + 1))
     };
+    let target = |i: usize| format!("{}_{k1}", name(i));
+    // A line about parameter i: `quantity(name)`, or `name_k+1` for the new iterate.
+    let per =
+        |i: usize, quantity: &str, rule: &str, template: &str, operands: &[f64], result: f64| {
+            let target = if quantity.is_empty() {
+                target(i)
+            } else {
+                format!("{quantity}({})", name(i))
+            };
+            Formula {
+                per: Some((i, quantity.to_string())),
+                ..Formula::new(target, rule, template, operands, result)
+            }
+        };
 
     if !config.schedule.is_constant() {
         add(
@@ -134,8 +152,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
         for i in 0..dim {
             add(
                 &mut lines,
-                Formula::new(
-                    format!("g({})", name(i)),
+                per(
+                    i,
+                    "g",
                     "grad f + noise",
                     "{} + {}",
                     &[g[i], noisy[i] - g[i]],
@@ -150,8 +169,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             if g[i] != trace.seen[i] {
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("g({})", name(i)),
+                    per(
+                        i,
+                        "g",
                         "clip(g, -c, c)",
                         "min(max({}, {}), {})",
                         &[g[i], -c, c],
@@ -166,8 +186,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
         for i in 0..dim {
             add(
                 &mut lines,
-                Formula::new(
-                    format!("g({})", name(i)),
+                per(
+                    i,
+                    "g",
                     "g + wd * p",
                     "{} + {} * {}",
                     &[g[i], config.weight_decay(), trace.point[i]],
@@ -181,13 +202,13 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
     let (before, after) = (&trace.before, &trace.after);
     let p = &trace.point;
     let next = &trace.next;
-    let target = |i: usize| format!("{}_{k1}", name(i));
     let (beta1, beta2, eps) = (config.beta1, config.beta2, config.eps());
     let c1 = 1.0 - beta1.powf(t);
     let c2 = 1.0 - beta2.powf(t);
     let first_moment = |i: usize| {
-        Formula::new(
-            format!("m({})", name(i)),
+        per(
+            i,
+            "m",
             "beta1 * m + (1 - beta1) * g",
             "{} * {} + (1 - {}) * {}",
             &[beta1, before.first[i], beta1, g[i]],
@@ -195,8 +216,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
         )
     };
     let second_moment = |i: usize| {
-        Formula::new(
-            format!("v({})", name(i)),
+        per(
+            i,
+            "v",
             "beta2 * v + (1 - beta2) * g^2",
             "{} * {} + (1 - {}) * {}^2",
             &[beta2, before.second[i], beta2, g[i]],
@@ -208,8 +230,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             for i in 0..dim {
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * g",
                         "{} - {} * {}",
                         &[p[i], lr, g[i]],
@@ -224,16 +247,11 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 add(
                     &mut lines,
                     if after.t == 1 {
-                        Formula::new(
-                            format!("b({})", name(i)),
-                            "g (first step)",
-                            "{}",
-                            &[g[i]],
-                            after.first[i],
-                        )
+                        per(i, "b", "g (first step)", "{}", &[g[i]], after.first[i])
                     } else {
-                        Formula::new(
-                            format!("b({})", name(i)),
+                        per(
+                            i,
+                            "b",
                             "beta * b + g",
                             "{} * {} + {}",
                             &[beta, before.first[i], g[i]],
@@ -244,16 +262,18 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 add(
                     &mut lines,
                     if config.kind == OptimizerKind::Nesterov {
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p - lr * (g + beta * b)",
                             "{} - {} * ({} + {} * {})",
                             &[p[i], lr, g[i], beta, after.first[i]],
                             next[i],
                         )
                     } else {
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p - lr * b",
                             "{} - {} * {}",
                             &[p[i], lr, after.first[i]],
@@ -267,8 +287,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             for i in 0..dim {
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("s({})", name(i)),
+                    per(
+                        i,
+                        "s",
                         "s + g^2",
                         "{} + {}^2",
                         &[before.first[i], g[i]],
@@ -277,8 +298,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * g / (sqrt(s) + eps)",
                         "{} - {} * {} / (sqrt({}) + {})",
                         &[p[i], lr, g[i], after.first[i], eps],
@@ -292,8 +314,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             for i in 0..dim {
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("v({})", name(i)),
+                    per(
+                        i,
+                        "v",
                         "alpha * v + (1 - alpha) * g^2",
                         "{} * {} + (1 - {}) * {}^2",
                         &[alpha, before.second[i], alpha, g[i]],
@@ -302,8 +325,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * g / (sqrt(v) + eps)",
                         "{} - {} * {} / (sqrt({}) + {})",
                         &[p[i], lr, g[i], after.second[i], eps],
@@ -317,8 +341,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             for i in 0..dim {
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("v({})", name(i)),
+                    per(
+                        i,
+                        "v",
                         "rho * v + (1 - rho) * g^2",
                         "{} * {} + (1 - {}) * {}^2",
                         &[rho, before.second[i], rho, g[i]],
@@ -328,8 +353,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 let delta = (before.third[i] + eps).sqrt() / (after.second[i] + eps).sqrt() * g[i];
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("d({})", name(i)),
+                    per(
+                        i,
+                        "d",
                         "sqrt(u + eps) / sqrt(v + eps) * g",
                         "sqrt({} + {}) / sqrt({} + {}) * {}",
                         &[before.third[i], eps, after.second[i], eps, g[i]],
@@ -338,8 +364,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("u({})", name(i)),
+                    per(
+                        i,
+                        "u",
                         "rho * u + (1 - rho) * d^2",
                         "{} * {} + (1 - {}) * {}^2",
                         &[rho, before.third[i], rho, delta],
@@ -348,8 +375,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * d",
                         "{} - {} * {}",
                         &[p[i], lr, delta],
@@ -375,8 +403,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 let v = if config.amsgrad {
                     add(
                         &mut lines,
-                        Formula::new(
-                            format!("vmax({})", name(i)),
+                        per(
+                            i,
+                            "vmax",
                             "max(vmax, v)",
                             "max({}, {})",
                             &[before.third[i], after.second[i]],
@@ -392,8 +421,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 let v_hat = v / c2;
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("m^({})", name(i)),
+                    per(
+                        i,
+                        "m^",
                         "m / (1 - beta1^t)",
                         "{} / {}",
                         &[after.first[i], c1],
@@ -402,8 +432,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("v^({})", name(i)),
+                    per(
+                        i,
+                        "v^",
                         &format!("{v_name} / (1 - beta2^t)"),
                         "{} / {}",
                         &[v, c2],
@@ -413,16 +444,18 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 add(
                     &mut lines,
                     if decoupled {
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p * (1 - lr * wd) - lr * m^ / (sqrt(v^) + eps)",
                             "{} * (1 - {} * {}) - {} * {} / (sqrt({}) + {})",
                             &[p[i], lr, wd, lr, m_hat, v_hat, eps],
                             next[i],
                         )
                     } else {
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p - lr * m^ / (sqrt(v^) + eps)",
                             "{} - {} * {} / (sqrt({}) + {})",
                             &[p[i], lr, m_hat, v_hat, eps],
@@ -441,8 +474,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 add(&mut lines, first_moment(i));
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("u({})", name(i)),
+                    per(
+                        i,
+                        "u",
                         "max(beta2 * u, |g| + eps)",
                         "max({} * {}, abs({}) + {})",
                         &[beta2, before.third[i], g[i], eps],
@@ -451,8 +485,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * m / ((1 - beta1^t) * u)",
                         "{} - {} * {} / ({} * {})",
                         &[p[i], lr, after.first[i], c1, after.third[i]],
@@ -507,8 +542,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                     + (1.0 - mu_t) * g[i] / (1.0 - product);
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("m^({})", name(i)),
+                    per(
+                        i,
+                        "m^",
                         "mu_t+1 * m / (1 - prod mu * mu_t+1) + (1 - mu_t) * g / (1 - prod mu)",
                         "{} * {} / (1 - {} * {}) + (1 - {}) * {} / (1 - {})",
                         &[
@@ -526,8 +562,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 let v_hat = after.second[i] / c2;
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("v^({})", name(i)),
+                    per(
+                        i,
+                        "v^",
                         "v / (1 - beta2^t)",
                         "{} / {}",
                         &[after.second[i], c2],
@@ -536,8 +573,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 );
                 add(
                     &mut lines,
-                    Formula::new(
-                        target(i),
+                    per(
+                        i,
+                        "",
                         "p - lr * m^ / (sqrt(v^) + eps)",
                         "{} - {} * {} / (sqrt({}) + {})",
                         &[p[i], lr, m_hat, v_hat, eps],
@@ -598,8 +636,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 let m_hat = after.first[i] / c1;
                 add(
                     &mut lines,
-                    Formula::new(
-                        format!("m^({})", name(i)),
+                    per(
+                        i,
+                        "m^",
                         "m / (1 - beta1^t)",
                         "{} / {}",
                         &[after.first[i], c1],
@@ -611,8 +650,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                         let l = c2.sqrt() / (after.second[i].sqrt() + eps);
                         add(
                             &mut lines,
-                            Formula::new(
-                                format!("l({})", name(i)),
+                            per(
+                                i,
+                                "l",
                                 "sqrt(1 - beta2^t) / (sqrt(v) + eps)",
                                 "sqrt({}) / (sqrt({}) + {})",
                                 &[c2, after.second[i], eps],
@@ -621,8 +661,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                         );
                         add(
                             &mut lines,
-                            Formula::new(
-                                target(i),
+                            per(
+                                i,
+                                "",
                                 "p - lr * m^ * r_t * l",
                                 "{} - {} * {} * {} * {}",
                                 &[p[i], lr, m_hat, r, l],
@@ -632,8 +673,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                     }
                     None => add(
                         &mut lines,
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p - lr * m^",
                             "{} - {} * {}",
                             &[p[i], lr, m_hat],
@@ -657,22 +699,14 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             match &trace.record.newton_direction {
                 Some(d) => {
                     for i in 0..dim {
-                        add(
-                            &mut lines,
-                            Formula::new(
-                                format!("d({})", name(i)),
-                                "(H^-1 g)",
-                                "{}",
-                                &[d[i]],
-                                d[i],
-                            ),
-                        );
+                        add(&mut lines, per(i, "d", "(H^-1 g)", "{}", &[d[i]], d[i]));
                     }
                     for i in 0..dim {
                         add(
                             &mut lines,
-                            Formula::new(
-                                target(i),
+                            per(
+                                i,
+                                "",
                                 "p - lr * d",
                                 "{} - {} * {}",
                                 &[p[i], lr, d[i]],
@@ -722,8 +756,9 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                 for i in 0..dim {
                     add(
                         &mut lines,
-                        Formula::new(
-                            target(i),
+                        per(
+                            i,
+                            "",
                             "p - s * g",
                             "{} - {} * {}",
                             &[p[i], s, g[i]],

@@ -67,21 +67,26 @@ pub fn inspect(run: &Run, k: usize, cancel: &AtomicBool) -> Option<StepTrace> {
     if k > run.iterations() {
         return None;
     }
-    let mut replay = run.restarted(2).ok()?;
-    let mut done = 0;
+    replay(run.restarted(2).ok()?, k, cancel)
+}
+
+/// The step from iterate `k` to `k + 1` of `fresh`, a run not yet stepped: steps it `k`
+/// times, then previews the next step. `None` if the run stops before iterate `k` or
+/// `cancel` was set.
+pub fn replay(mut fresh: Run, k: usize, cancel: &AtomicBool) -> Option<StepTrace> {
+    let mut done = fresh.iterations();
     while done < k {
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
         let chunk = (k - done).min(4096);
-        let taken = replay.step_many(chunk);
+        let taken = fresh.step_many(chunk);
         done += taken;
         if taken < chunk {
-            // The replay stopped early: it cannot differ from the run it copies.
             break;
         }
     }
-    (done == k).then(|| replay.preview_step())
+    (done == k).then(|| fresh.preview_step())
 }
 
 /// The shape of f around a point, from its Hessian.
