@@ -1472,3 +1472,85 @@ fn click_in_view(h: &mut Harness<'_, DescentApp>, label: &str) {
     h.get_by_label(label).click();
     h.run_steps(2);
 }
+
+#[test]
+fn the_step_panel_follows_the_scrubber_with_the_engines_numbers() {
+    let mut app = paused("ravine");
+    app.model.apply(Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::Momentum,
+        0.02,
+    )));
+    app.model.apply(Action::SetStart(vec![-4.0, 1.5]));
+    app.model.sim.playing = false;
+    app.model.sim.speed = Speed::PerSecond(1.0);
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Inside the step").click();
+    h.run_steps(3);
+    // The first step: the momentum buffer starts as the gradient.
+    h.get_by_label_contains("Momentum, step 1: from iterate 0 to 1");
+    h.get_by_label("b(x)");
+    h.get_by_label_contains("g (first step)");
+    for _ in 0..3 {
+        h.key_press(egui::Key::ArrowRight);
+        h.run_steps(2);
+    }
+    h.get_by_label_contains("Momentum, step 4: from iterate 3 to 4");
+    h.get_by_label_contains("beta * b + g");
+    // The new iterate's line ends with the engine's own x_4 and y_4.
+    let spec = RunSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Momentum, 0.02),
+        start: vec![-4.0, 1.5],
+        max_iters: 4,
+        tol: 0.0,
+    };
+    let mut run = Run::new(preset("ravine", None).unwrap(), spec).unwrap();
+    run.finish_all();
+    let p4 = run.path().point(4).to_vec();
+    h.get_by_label("x_4");
+    h.get_by_label("y_4");
+    for v in &p4 {
+        let suffix = format!(" = {}", descent::engine::format::short(*v));
+        h.get_by_label_contains(&suffix);
+    }
+    // Scrubbing back shows the earlier step again.
+    h.state_mut().model.apply(Action::ScrubTo(1));
+    h.run_steps(3);
+    h.get_by_label_contains("Momentum, step 2: from iterate 1 to 2");
+    // The overlays' switches are the display settings'.
+    // Each switch is both in the Display section and above the step.
+    assert_eq!(h.query_all_by_label("Arrows of the step").count(), 2);
+    h.query_all_by_label("Arrows of the step")
+        .last()
+        .unwrap()
+        .click();
+    h.run_steps(1);
+    h.query_all_by_label("Curvature axes and Newton's step")
+        .last()
+        .unwrap()
+        .click();
+    h.run_steps(2);
+    let display = h.state().model.settings.display;
+    assert!(display.internals && display.curvature);
+    h.get_by_label_contains("Hessian eigenvalues 1, 25");
+    h.get_by_label_contains("condition number 25");
+}
+
+#[test]
+fn the_line_search_step_lists_its_trials() {
+    let mut app = paused("rosenbrock");
+    app.model.apply(Action::SetOptimizer(OptimizerConfig::new(
+        OptimizerKind::LineSearch,
+        1.0,
+    )));
+    app.model.apply(Action::SetStart(vec![-1.2, 1.0]));
+    app.model.sim.playing = false;
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Inside the step").click();
+    h.run_steps(3);
+    // From (-1.2, 1) the gradient is (-215.6, -88): s = 1 overshoots far, halving follows.
+    h.get_by_label_contains("s = 1: f = ");
+    h.get_by_label_contains(": accept");
+    assert!(h.query_all_by_label_contains(": halve").count() >= 5);
+}
