@@ -1554,3 +1554,46 @@ fn the_line_search_step_lists_its_trials() {
     h.get_by_label_contains(": accept");
     assert!(h.query_all_by_label_contains(": halve").count() >= 5);
 }
+
+#[test]
+fn the_equal_budget_stops_every_raced_run_at_the_same_cost() {
+    let mut app = paused("three-wells");
+    app.model.apply(Action::SetStart(vec![1.0, 3.0]));
+    app.model.apply(Action::SetIterations(1000));
+    let mut h = harness(app);
+    h.run_steps(3);
+    h.get_by_label("Race optimizers").click();
+    h.run_steps(2);
+    click_in_view(&mut h, "Equal budget");
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.equal_budget(), Some(200));
+    assert_eq!(h.state().model.settings.budget, Some(200));
+    click_in_view(&mut h, "Race");
+    h.state_mut().model.sim.speed = Speed::Instant;
+    h.state_mut().model.sim.playing = true;
+    h.run_steps(20);
+    let slots = h.state().model.sim.slots();
+    assert_eq!(slots.len(), OptimizerKind::ALL.len());
+    for slot in slots {
+        let run = &slot.run;
+        let cost = run.cost();
+        match run.stop_reason() {
+            // The step that crossed the budget costs at most one gradient plus its extras
+            // (the line search's trials, Newton's Hessian).
+            Some(StopReason::Budget) => assert!(cost >= 200, "{:?}: {cost}", slot.setup.optimizer.kind),
+            other => panic!("{:?} stopped: {other:?}", slot.setup.optimizer.kind),
+        }
+        if slot.setup.optimizer.kind == OptimizerKind::LineSearch {
+            // Each step's trial values count: far fewer iterations than gradient descent.
+            assert!(run.iterations() < 100, "{}", run.iterations());
+        } else if slot.setup.optimizer.kind != OptimizerKind::Newton {
+            assert_eq!(cost, 200);
+            assert_eq!(run.iterations(), 199, "one gradient at the start, one per step");
+        }
+    }
+    // Undo takes the budget back.
+    h.state_mut().model.apply(Action::Undo);
+    h.state_mut().model.apply(Action::Undo);
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.equal_budget(), None);
+}

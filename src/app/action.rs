@@ -38,6 +38,8 @@ pub enum Action {
         /// The tolerance.
         tol: f64,
     },
+    /// Stop every run once its evaluations cost this many gradients (`None`: no budget).
+    SetBudget(Option<u64>),
     /// Animation speed.
     SetSpeed(Speed),
     /// Start or stop the animation.
@@ -128,6 +130,7 @@ impl Action {
             Self::EditFormula(_) => Some(9),
             Self::SetView(_) => Some(10),
             Self::RenameSaved(..) => Some(11),
+            Self::SetBudget(_) => Some(12),
             _ => None,
         }
     }

@@ -21,11 +21,13 @@ use crate::engine::{
 /// Draws every control (each has an accessible label) and pushes what the user changed.
 /// Returns whether a slider that changes the runs is being dragged (the preview).
 /// `shown_z` is the f range the 3-D view shows, where a typed range starts from.
+#[allow(clippy::too_many_arguments)]
 pub fn controls_ui(
     model: &Model,
     progress: &Progress,
     loading: bool,
     shown_z: Option<Interval>,
+    race: Option<(&mut super::race::RacePanel, super::jobs::Runner)>,
     ui: &mut egui::Ui,
     actions: &mut Vec<Action>,
 ) -> bool {
@@ -42,6 +44,10 @@ pub fn controls_ui(
     dragging |= optimizer_ui(model, ui, actions);
     ui.separator();
     runs_ui(model, ui, actions);
+    // The race makes runs: it sits with them.
+    if let Some((race, runner)) = race {
+        race.ui(model, runner, ui, actions);
+    }
     ui.separator();
     display_ui(model, shown_z, ui, actions);
     dragging

@@ -351,18 +351,16 @@ impl DescentApp {
                         .view3d
                         .scene()
                         .map(|scene| Interval::new(scene.z.min, scene.z.max));
+                    let race = (!self.model.in_lab()).then_some((&mut self.race, self.runner));
                     dragging = controls::controls_ui(
                         &self.model,
                         &self.progress,
                         self.data_load.is_some(),
                         shown_z,
+                        race,
                         ui,
                         &mut actions,
                     );
-                    if !self.model.in_lab() {
-                        ui.separator();
-                        self.race.ui(&self.model, self.runner, ui, &mut actions);
-                    }
                 });
             });
         self.race.results_ui(&self.model, &ctx);

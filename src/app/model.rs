@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::lab::{BatchMode, LabSummary};
-use super::settings::{MAX_SAVED, MAX_UI_ITERATIONS, SavedFunction, Settings, clean_name};
+use super::settings::{
+    MAX_BUDGET, MAX_SAVED, MAX_UI_ITERATIONS, SavedFunction, Settings, clean_name,
+};
 use super::simulation::{LabRuns, RunSetup, Simulation};
 use crate::engine::expr::{Expr, ExprError};
 use crate::engine::function::DataSource;
@@ -85,6 +87,7 @@ impl Model {
         };
         let mut sim = Simulation::new(bowl(), settings.iterations, settings.effective_tol());
         sim.speed = settings.speed;
+        let _ = sim.set_equal_budget(settings.budget);
         let mut model = Self {
             sim,
             settings,
@@ -222,6 +225,18 @@ impl Model {
                 self.settings.iterations = iterations.clamp(1, MAX_UI_ITERATIONS);
                 self.apply_limits();
             }
+            Action::SetBudget(budget) => match budget {
+                Some(b) if !(1..=MAX_BUDGET).contains(&b) => {
+                    self.notice = Some(Notice::Error(format!(
+                        "the budget must be between 1 and {MAX_BUDGET} gradient evaluations, got {b}"
+                    )));
+                }
+                _ => {
+                    self.settings.budget = budget;
+                    let result = self.sim.set_equal_budget(budget);
+                    self.report(result);
+                }
+            },
             Action::SetTolerance { enabled, tol } => {
                 self.settings.use_tolerance = enabled;
                 if tol.is_finite() && (1e-12..=1.0).contains(&tol) {
@@ -341,6 +356,7 @@ impl Model {
         } = snapshot;
         let runs = std::mem::take(&mut settings.runs);
         let function = settings.function.clone();
+        let _ = self.sim.set_equal_budget(settings.budget);
         self.settings = settings;
         let result = match lab_data {
             Some(data) if function.is_regression() => {

@@ -62,6 +62,8 @@ pub struct RacePanel {
     pub sort: SortBy,
     /// What the last sweep chose.
     pub message: Option<String>,
+    /// The equal budget offered when the mode is switched on.
+    pub budget: u64,
 }
 
 impl Default for RacePanel {
@@ -81,6 +83,7 @@ impl Default for RacePanel {
             results_open: false,
             sort: SortBy::Run,
             message: None,
+            budget: 200,
         }
     }
 }
@@ -160,6 +163,27 @@ impl RacePanel {
                         )
                         .on_hover_text(lane.kind.rule());
                         ui.end_row();
+                    }
+                });
+                ui.horizontal(|ui| {
+                    let current = model.sim.equal_budget();
+                    let mut on = current.is_some();
+                    if let Some(b) = current {
+                        self.budget = b;
+                    }
+                    let hint = "Every run stops once its evaluations cost this many gradients: each gradient counts 1, each trial value of the line search 1, each Hessian one per parameter";
+                    let toggled = ui.checkbox(&mut on, "Equal budget").on_hover_text(hint).changed();
+                    let edited = ui
+                        .add(
+                            egui::DragValue::new(&mut self.budget)
+                                .range(1..=super::settings::MAX_BUDGET)
+                                .speed(1.0)
+                                .suffix(" grad evals"),
+                        )
+                        .on_hover_text(hint)
+                        .changed();
+                    if toggled || (edited && on) {
+                        actions.push(Action::SetBudget(on.then_some(self.budget)));
                     }
                 });
                 ui.horizontal(|ui| {

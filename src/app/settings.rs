@@ -15,6 +15,9 @@ use crate::engine::{FunctionSpec, Interval, OptimizerConfig, OptimizerKind};
 /// The most iterations the controls accept.
 pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
 
+/// The largest equal budget the window accepts, in gradient evaluations.
+pub const MAX_BUDGET: u64 = 1_000_000_000;
+
 /// How the views draw the function.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -112,6 +115,8 @@ pub struct Settings {
     pub use_tolerance: bool,
     /// The convergence tolerance.
     pub tolerance: f64,
+    /// Stop every run once its evaluations cost this many gradients (a race's equal budget).
+    pub budget: Option<u64>,
     /// Animation speed.
     pub speed: Speed,
     /// How the function is drawn.
@@ -159,6 +164,7 @@ impl Default for Settings {
             iterations: 100,
             use_tolerance: false,
             tolerance: 1e-6,
+            budget: None,
             speed: Speed::PerSecond(10.0),
             display: DisplaySettings::default(),
             chart_log: false,
@@ -183,6 +189,7 @@ impl Settings {
             self.optimizer = defaults.optimizer;
         }
         self.iterations = self.iterations.clamp(1, MAX_UI_ITERATIONS);
+        self.budget = self.budget.filter(|b| (1..=MAX_BUDGET).contains(b));
         if !(self.tolerance.is_finite() && (1e-12..=1.0).contains(&self.tolerance)) {
             self.tolerance = defaults.tolerance;
         }

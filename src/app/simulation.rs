@@ -154,6 +154,8 @@ pub struct Simulation {
     max_iters: u64,
     /// Stop a run when |grad f| < tol (0 disables).
     tol: f64,
+    /// Stop a run once its evaluations cost this many gradients: a race's equal budget.
+    budget: Option<u64>,
     /// Animation speed.
     pub speed: Speed,
     /// While true, every run is computed to its end at once (a slider is being dragged).
@@ -236,6 +238,7 @@ impl Simulation {
             shown: 0,
             max_iters,
             tol,
+            budget: None,
             speed: Speed::default(),
             preview: false,
             carry: 0.0,
@@ -303,6 +306,25 @@ impl Simulation {
         self.tol
     }
 
+    /// The equal evaluation budget every run stops at, if any.
+    pub fn equal_budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// Sets the equal evaluation budget, rebuilding every run.
+    pub fn set_equal_budget(&mut self, budget: Option<u64>) -> Result<(), EngineError> {
+        if budget == self.budget {
+            return Ok(());
+        }
+        let old = self.budget;
+        self.budget = budget;
+        if let Err(e) = self.rebuild() {
+            self.budget = old;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// The setups of all runs, for saving.
     pub fn setups(&self) -> Vec<RunSetup> {
         self.slots.iter().map(|s| s.setup.clone()).collect()
@@ -359,7 +381,9 @@ impl Simulation {
             Some((data, batch)) => Run::with_batches(self.objective.clone(), spec, data, batch)?,
             None => Run::new(self.objective.clone(), spec)?,
         }
-        .with_path_cap(PATH_CAP);
+        .with_path_cap(PATH_CAP)
+        // The lab counts epochs, not evaluations: the race's budget is not for it.
+        .with_budget(self.budget.filter(|_| self.lab.is_none()));
         let curvature_at_start = Curvature::at(self.objective.as_ref(), &setup.start);
         self.runs_made += 1;
         Ok(RunSlot {

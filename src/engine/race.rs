@@ -42,14 +42,14 @@ pub struct RaceRow {
     pub distance: Option<f64>,
     /// Values, gradients and Hessians computed (the line search counts its trial points).
     pub evaluations: Evaluations,
-    /// Why the lane stopped; `None` when the equal budget ran out first.
+    /// Why the lane stopped (`budget` in the equal-budget mode); `None` while it runs.
     pub stop: Option<StopReason>,
 }
 
 impl RaceRow {
-    /// The stop reason's name, or `budget`.
+    /// The stop reason's name, or `running`.
     pub fn stop_name(&self) -> &'static str {
-        self.stop.map_or("budget", StopReason::name)
+        self.stop.map_or("running", StopReason::name)
     }
 }
 
@@ -86,22 +86,13 @@ pub fn race(
                     tol: spec.tol,
                 },
             )
-            .map(|run| run.with_path_cap(2))
+            .map(|run| run.with_path_cap(2).with_budget(spec.budget))
         })
         .collect::<Result<_, _>>()?;
     Ok(runs
         .into_par_iter()
         .map(|mut run| {
-            let line_search = run.spec().optimizer.kind == OptimizerKind::LineSearch;
-            let dim = run.spec().start.len();
-            match spec.budget {
-                Some(budget) => {
-                    while cost(&run.evaluations(), line_search, dim) < budget && run.step() {}
-                }
-                None => {
-                    run.finish_all();
-                }
-            }
+            run.finish_all();
             row_of(&run, minima)
         })
         .collect())

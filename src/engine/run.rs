@@ -44,17 +44,20 @@ pub enum StopReason {
     LineSearchFailed,
     /// The run took all its iterations.
     MaxIterations,
+    /// The run spent its evaluation budget (see [`Run::with_budget`]).
+    Budget,
 }
 
 impl StopReason {
     /// Every stop reason.
-    pub const ALL: [StopReason; 6] = [
+    pub const ALL: [StopReason; 7] = [
         Self::Converged,
         Self::Diverged,
         Self::LeftDomain,
         Self::SingularHessian,
         Self::LineSearchFailed,
         Self::MaxIterations,
+        Self::Budget,
     ];
 
     /// The name used on the command line and in files, e.g. `left-domain`.
@@ -66,6 +69,7 @@ impl StopReason {
             Self::SingularHessian => "singular-hessian",
             Self::LineSearchFailed => "line-search-failed",
             Self::MaxIterations => "max-iterations",
+            Self::Budget => "budget",
         }
     }
 
@@ -78,6 +82,7 @@ impl StopReason {
             Self::SingularHessian => "singular Hessian",
             Self::LineSearchFailed => "line search failed",
             Self::MaxIterations => "max iterations",
+            Self::Budget => "budget spent",
         }
     }
 }
@@ -425,6 +430,8 @@ pub struct Run {
     /// The gradient the next step follows before clipping (noise added), kept only when
     /// the run clips.
     unclipped: Vec<f64>,
+    /// Stop once the evaluations cost this many gradients (see [`super::race::cost`]).
+    budget: Option<u64>,
 }
 
 impl Run {
@@ -515,6 +522,7 @@ impl Run {
                 hessians: 0,
             },
             unclipped: Vec::new(),
+            budget: None,
         };
         run.add_noise();
         run.clip();
@@ -524,12 +532,42 @@ impl Run {
 
     /// The same run from its start, not yet stepped, keeping about `cap` iterates.
     pub fn restarted(&self, cap: usize) -> Result<Self, EngineError> {
-        Self::build(
+        let run = Self::build(
             self.objective.clone(),
             self.spec.clone(),
             self.source.as_ref().map(|s| s.restarted()),
             cap,
+        )?;
+        Ok(run.with_budget(self.budget))
+    }
+
+    /// The same run stopping once its evaluations cost `budget` gradients (each gradient
+    /// 1, each extra trial value of the line search 1, each Hessian `dim`): the equal-budget
+    /// mode of a race. Call before stepping.
+    pub fn with_budget(mut self, budget: Option<u64>) -> Self {
+        self.budget = budget;
+        if self.stop.is_none() && self.budget_spent() {
+            self.stop = Some(StopReason::Budget);
+        }
+        self
+    }
+
+    /// The evaluation budget, if any.
+    pub fn budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// The evaluations' cost in gradients, as the budget counts it.
+    pub fn cost(&self) -> u64 {
+        super::race::cost(
+            &self.evaluations(),
+            self.spec.optimizer.kind == OptimizerKind::LineSearch,
+            self.spec.start.len(),
         )
+    }
+
+    fn budget_spent(&self) -> bool {
+        self.budget.is_some_and(|b| self.cost() >= b)
     }
 
     /// The batch spec of a mini-batch run.
@@ -571,7 +609,9 @@ impl Run {
     /// `max-iterations`, the step that failed (one past the last iterate) otherwise.
     pub fn stopped_at(&self) -> Option<usize> {
         self.stop.map(|reason| match reason {
-            StopReason::Converged | StopReason::MaxIterations => self.iterations(),
+            StopReason::Converged | StopReason::MaxIterations | StopReason::Budget => {
+                self.iterations()
+            }
             _ => self.iterations() + 1,
         })
     }
@@ -649,6 +689,9 @@ impl Run {
         }
         if self.iterations() as u64 >= self.spec.max_iters {
             return self.finish(StopReason::MaxIterations);
+        }
+        if self.budget_spent() {
+            return self.finish(StopReason::Budget);
         }
         true
     }
