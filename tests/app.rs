@@ -1580,7 +1580,9 @@ fn the_equal_budget_stops_every_raced_run_at_the_same_cost() {
         match run.stop_reason() {
             // The step that crossed the budget costs at most one gradient plus its extras
             // (the line search's trials, Newton's Hessian).
-            Some(StopReason::Budget) => assert!(cost >= 200, "{:?}: {cost}", slot.setup.optimizer.kind),
+            Some(StopReason::Budget) => {
+                assert!(cost >= 200, "{:?}: {cost}", slot.setup.optimizer.kind)
+            }
             other => panic!("{:?} stopped: {other:?}", slot.setup.optimizer.kind),
         }
         if slot.setup.optimizer.kind == OptimizerKind::LineSearch {
@@ -1588,7 +1590,11 @@ fn the_equal_budget_stops_every_raced_run_at_the_same_cost() {
             assert!(run.iterations() < 100, "{}", run.iterations());
         } else if slot.setup.optimizer.kind != OptimizerKind::Newton {
             assert_eq!(cost, 200);
-            assert_eq!(run.iterations(), 199, "one gradient at the start, one per step");
+            assert_eq!(
+                run.iterations(),
+                199,
+                "one gradient at the start, one per step"
+            );
         }
     }
     // Undo takes the budget back.

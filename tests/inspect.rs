@@ -100,11 +100,11 @@ fn every_step_previewed_is_the_step_the_run_takes_and_its_numbers_add_up() {
                 let target = format!("{name}_{}", k + 1);
                 let last = lines
                     .iter()
-                    .filter_map(|l| match l {
+                    .rev()
+                    .find_map(|l| match l {
                         Line::Formula(f) if f.target == target => Some(f.result),
                         _ => None,
                     })
-                    .last()
                     .unwrap_or_else(|| panic!("{context}: no line for {target}: {lines:#?}"));
                 assert_eq!(last, run.path().point(k + 1)[i], "{context}");
             }

@@ -834,41 +834,45 @@ const SCALE: Color32 = Color32::from_rgb(120, 200, 255);
 const CURVES_UP: Color32 = Color32::from_rgb(90, 225, 120);
 const CURVES_DOWN: Color32 = Color32::from_rgb(245, 85, 85);
 
+/// What an optimizer keeps, for the overlay: the direction it moves along and the
+/// per-axis scale it divides by, each with its legend name.
+struct Memory<'a> {
+    direction: Option<(&'static str, &'a [f64])>,
+    scale: Option<(&'static str, Vec<f64>)>,
+}
+
 /// What the optimizer keeps besides the gradient, for the overlay: the direction it moves
 /// along (momentum buffer or first moment) and the per-axis scale it divides by.
-fn memory_of(
-    trace: &StepTrace,
-) -> (
-    Option<(&'static str, &[f64])>,
-    Option<(&'static str, Vec<f64>)>,
-) {
+fn memory_of(trace: &StepTrace) -> Memory<'_> {
     let after = &trace.after;
     let sqrt = |v: &[f64]| v.iter().map(|x| x.max(0.0).sqrt()).collect::<Vec<f64>>();
-    match trace.config.kind {
-        OptimizerKind::Momentum | OptimizerKind::Nesterov => {
-            (Some(("-b, the momentum buffer", &after.first)), None)
-        }
+    let (direction, scale) = match trace.config.kind {
+        OptimizerKind::Momentum | OptimizerKind::Nesterov => (
+            Some(("-b, the momentum buffer", after.first.as_slice())),
+            None,
+        ),
         OptimizerKind::Adagrad => (None, Some(("sqrt(s) per axis", sqrt(&after.first)))),
         OptimizerKind::Rmsprop | OptimizerKind::Adadelta => {
             (None, Some(("sqrt(v) per axis", sqrt(&after.second))))
         }
         OptimizerKind::Adam | OptimizerKind::AdamW if trace.config.amsgrad => (
-            Some(("-m, the first moment", &after.first)),
+            Some(("-m, the first moment", after.first.as_slice())),
             Some(("sqrt(vmax) per axis", sqrt(&after.third))),
         ),
         OptimizerKind::Adam
         | OptimizerKind::AdamW
         | OptimizerKind::NAdam
         | OptimizerKind::RAdam => (
-            Some(("-m, the first moment", &after.first)),
+            Some(("-m, the first moment", after.first.as_slice())),
             Some(("sqrt(v) per axis", sqrt(&after.second))),
         ),
         OptimizerKind::Adamax => (
-            Some(("-m, the first moment", &after.first)),
+            Some(("-m, the first moment", after.first.as_slice())),
             Some(("u per axis (max |g|)", after.third.clone())),
         ),
         OptimizerKind::Gd | OptimizerKind::Newton | OptimizerKind::LineSearch => (None, None),
-    }
+    };
+    Memory { direction, scale }
 }
 
 /// An arrow from `from` along `v` times `scale`, cut to the region; named for the legend.
@@ -909,7 +913,10 @@ fn internals_items(
         return;
     }
     let p = [trace.point[0], trace.point[1]];
-    let (memory, scale) = memory_of(trace);
+    let Memory {
+        direction: memory,
+        scale,
+    } = memory_of(trace);
     let norm2 = |v: &[f64]| v[0].hypot(v[1]);
     let mut longest = norm2(&trace.gradient).max(norm2(&trace.seen));
     if let Some((_, m)) = memory {

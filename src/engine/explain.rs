@@ -165,8 +165,8 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
         g.clone_from(noisy);
     }
     if let Some(c) = config.clip {
-        for i in 0..dim {
-            if g[i] != trace.seen[i] {
+        for (i, (&before, &after)) in g.iter().zip(&trace.seen).enumerate() {
+            if before != after {
                 add(
                     &mut lines,
                     per(
@@ -174,8 +174,8 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
                         "g",
                         "clip(g, -c, c)",
                         "min(max({}, {}), {})",
-                        &[g[i], -c, c],
-                        trace.seen[i],
+                        &[before, -c, c],
+                        after,
                     ),
                 );
             }
@@ -698,8 +698,8 @@ pub fn explain(trace: &StepTrace, names: &[String]) -> Vec<Line> {
             }
             match &trace.record.newton_direction {
                 Some(d) => {
-                    for i in 0..dim {
-                        add(&mut lines, per(i, "d", "(H^-1 g)", "{}", &[d[i]], d[i]));
+                    for (i, &di) in d.iter().enumerate() {
+                        add(&mut lines, per(i, "d", "(H^-1 g)", "{}", &[di], di));
                     }
                     for i in 0..dim {
                         add(
