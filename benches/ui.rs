@@ -225,11 +225,43 @@ fn frame_3d_orbit(c: &mut Criterion) {
     });
 }
 
+/// Adam on Rosenbrock animating at 300 iterations a second with the "Inside the step" tab,
+/// its arrows and the curvature axes on. Jobs run inline here, so every frame also replays
+/// the run from its start to the shown iterate (up to 2,000 steps), which the window does on a
+/// worker: an upper bound.
+fn frame_step_tab(c: &mut Criterion) {
+    let mut settings = Settings {
+        function: FunctionSpec::parse("rosenbrock").unwrap(),
+        runs: vec![RunSetup {
+            start: vec![-1.2, 1.0],
+            optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.05),
+            color: 0,
+            batch: None,
+        }],
+        iterations: 2000,
+        speed: Speed::PerSecond(300.0),
+        ..Settings::default()
+    };
+    settings.display.bottom = descent::app::settings::BottomTab::Step;
+    settings.display.internals = true;
+    settings.display.curvature = true;
+    let mut h = harness(DescentApp::new(settings));
+    c.bench_function("frame_step_tab_adam_animating_replay_inline_tessellated", |b| {
+        b.iter(|| {
+            if !h.state().model.sim.playing {
+                h.state_mut().apply([Action::Reset]);
+            }
+            frame(&mut h)
+        });
+    });
+}
+
 criterion_group!(
     benches,
     heatmap,
     frames,
     frame_while_exporting,
-    frame_3d_orbit
+    frame_3d_orbit,
+    frame_step_tab
 );
 criterion_main!(benches);
