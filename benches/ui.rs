@@ -246,14 +246,17 @@ fn frame_step_tab(c: &mut Criterion) {
     settings.display.internals = true;
     settings.display.curvature = true;
     let mut h = harness(DescentApp::new(settings));
-    c.bench_function("frame_step_tab_adam_animating_replay_inline_tessellated", |b| {
-        b.iter(|| {
-            if !h.state().model.sim.playing {
-                h.state_mut().apply([Action::Reset]);
-            }
-            frame(&mut h)
-        });
-    });
+    c.bench_function(
+        "frame_step_tab_adam_animating_replay_inline_tessellated",
+        |b| {
+            b.iter(|| {
+                if !h.state().model.sim.playing {
+                    h.state_mut().apply([Action::Reset]);
+                }
+                frame(&mut h)
+            });
+        },
+    );
 }
 
 criterion_group!(

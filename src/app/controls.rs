@@ -854,6 +854,8 @@ fn display_ui(
             .on_hover_text(
                 "f(x, b) and f(a, y) through the selected run's point, with their tangents",
             );
+    }
+    if display.layout.has_2d() && model.objective().dim() == 2 {
         ui.checkbox(&mut display.internals, "Arrows of the step").on_hover_text(
             "At the selected run's point: -grad f, -g as the optimizer saw it (noise, clipping), \
              the momentum buffer or first moment, the per-axis scale sqrt(v), and the step taken",

@@ -172,24 +172,28 @@ impl StepView {
             return;
         };
         let mut display = model.settings.display;
-        ui.horizontal_wrapped(|ui| {
-            let changed = ui
-                .checkbox(&mut display.internals, "Arrows of the step")
-                .on_hover_text(
-                    "At the current point: -g as computed and as clipped, the step taken, \
-                     the momentum or first moment, and the per-axis scale sqrt(v)",
-                )
-                .changed()
-                | ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
+        // The overlays are drawn in the contour view.
+        let surface = model.objective().dim() == 2;
+        if surface {
+            ui.horizontal_wrapped(|ui| {
+                let changed = ui
+                    .checkbox(&mut display.internals, "Arrows of the step")
                     .on_hover_text(
-                        "The Hessian's eigenvectors, each as long as its eigenvalue, and \
-                         where a full Newton step would land",
+                        "At the current point: -g as computed and as clipped, the step taken, \
+                     the momentum or first moment, and the per-axis scale sqrt(v)",
                     )
-                    .changed();
-            if changed {
-                actions.push(Action::SetDisplay(display));
-            }
-        });
+                    .changed()
+                    | ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
+                        .on_hover_text(
+                            "The Hessian's eigenvectors, each as long as its eigenvalue, and \
+                         where a full Newton step would land",
+                        )
+                        .changed();
+                if changed {
+                    actions.push(Action::SetDisplay(display));
+                }
+            });
+        }
         let Some(insight) = self.newest(model) else {
             ui.horizontal(|ui| {
                 ui.spinner();
