@@ -6,6 +6,7 @@
 //! `schedule`, `optimizer` and `gradient` on those; `run` and `function` on everything below.
 
 pub mod ad;
+pub mod basins;
 pub mod critical;
 pub mod error;
 pub mod explain;

@@ -567,6 +567,21 @@ impl OptimizerState {
         }
     }
 
+    /// Back to the state of a fresh start, keeping the buffers (no allocation).
+    pub fn reset(&mut self) {
+        self.t = 0;
+        for v in [&mut self.first, &mut self.second, &mut self.third] {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+        self.mu_product = 1.0;
+        self.last_step = 0.0;
+        self.last_lr = 0.0;
+        self.evaluations = Evaluations::default();
+        if let Some(record) = &mut self.record {
+            **record = StepRecord::default();
+        }
+    }
+
     /// Starts (or stops) recording what each step computes on the way into
     /// [`Self::record`]; recording costs a few copies per step.
     pub fn record_steps(&mut self, on: bool) {

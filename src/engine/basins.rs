@@ -1,0 +1,334 @@
+//! Which start reaches which minimum, and which learning rate works: many runs at once, with
+//! no path recorded and nothing allocated per run, split across cores.
+//!
+//! A basin map runs the optimizer from every cell center of a grid over the view and labels
+//! each start by the known minimum its last iterate lies next to; a sweep runs one start with
+//! many learning rates. Both use the optimizers' own update rules ([`OptimizerState::step`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use super::critical::{self, CriticalKind};
+use super::grid::cell_center;
+use super::objective::{Interval, Objective};
+use super::optimizer::{OptimizerConfig, OptimizerState, StepFailure, clip_gradient};
+use super::run::{DIVERGENCE_NORM, StopReason, norm};
+
+/// Where one descent ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ending {
+    /// Iterations taken.
+    pub iterations: u32,
+    /// f at the last iterate.
+    pub value: f64,
+    /// Why it stopped.
+    pub stop: StopReason,
+}
+
+/// Reusable buffers for descents of one dimension: a worker makes one and runs many starts.
+#[derive(Clone, Debug)]
+pub struct Descender {
+    state: OptimizerState,
+    point: Vec<f64>,
+    gradient: Vec<f64>,
+    next: Vec<f64>,
+}
+
+impl Descender {
+    /// Buffers for `dim` parameters.
+    pub fn new(dim: usize) -> Self {
+        Self {
+            state: OptimizerState::new(dim),
+            point: vec![0.0; dim],
+            gradient: vec![0.0; dim],
+            next: vec![0.0; dim],
+        }
+    }
+
+    /// The last iterate of the last descent.
+    pub fn point(&self) -> &[f64] {
+        &self.point
+    }
+
+    /// Descends from `start` with `config` for at most `iters` iterations, stopping early
+    /// when |grad f| < `tol` (0: never), exactly as a [`super::Run`] of the same spec steps
+    /// (gradient noise aside: a basin map or a sweep is deterministic).
+    pub fn descend(
+        &mut self,
+        objective: &dyn Objective,
+        config: &OptimizerConfig,
+        start: &[f64],
+        iters: u32,
+        tol: f64,
+    ) -> Ending {
+        self.state.reset();
+        self.point.copy_from_slice(start);
+        let mut value = objective.value_and_gradient(&self.point, &mut self.gradient);
+        let ending = |iterations, value, stop| Ending {
+            iterations,
+            value,
+            stop,
+        };
+        if !value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
+            return ending(0, value, StopReason::Diverged);
+        }
+        // As a run does: convergence is judged on the exact gradient, the step takes the
+        // clipped one.
+        let mut converged = tol > 0.0 && norm(&self.gradient) < tol;
+        clip_gradient(&mut self.gradient, config.clip);
+        for k in 0..iters {
+            if converged {
+                return ending(k, value, StopReason::Converged);
+            }
+            let step = self.state.step(
+                config,
+                objective,
+                &self.point,
+                value,
+                &self.gradient,
+                &mut self.next,
+            );
+            let failed = match step {
+                Err(StepFailure::SingularHessian) => Some(StopReason::SingularHessian),
+                Err(StepFailure::LineSearchFailed) => Some(StopReason::LineSearchFailed),
+                Ok(())
+                    if self.next.iter().any(|v| !v.is_finite())
+                        || norm(&self.next) > DIVERGENCE_NORM =>
+                {
+                    Some(StopReason::Diverged)
+                }
+                Ok(()) if !objective.in_domain(&self.next) => Some(StopReason::LeftDomain),
+                Ok(()) => None,
+            };
+            if let Some(stop) = failed {
+                return ending(k, value, stop);
+            }
+            value = objective.value_and_gradient(&self.next, &mut self.gradient);
+            if !value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
+                return ending(k, value, StopReason::Diverged);
+            }
+            std::mem::swap(&mut self.point, &mut self.next);
+            converged = tol > 0.0 && norm(&self.gradient) < tol;
+            clip_gradient(&mut self.gradient, config.clip);
+        }
+        if converged {
+            return ending(iters, value, StopReason::Converged);
+        }
+        ending(iters, value, StopReason::MaxIterations)
+    }
+}
+
+/// A basin map's request: the optimizer, the budget and the grid of starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BasinSpec {
+    /// The optimizer every start runs (gradient noise is ignored).
+    pub optimizer: OptimizerConfig,
+    /// The most iterations per start.
+    pub iters: u32,
+    /// Stop a start once |grad f| < tol (0: never).
+    pub tol: f64,
+    /// The view: x and y intervals.
+    pub view: [Interval; 2],
+    /// Starts across.
+    pub width: usize,
+    /// Starts down.
+    pub height: usize,
+}
+
+/// A label for a start whose run diverged or left the domain.
+pub const DIVERGED: i32 = -1;
+/// A label for a start whose run ended near no known minimum (still travelling, or on a
+/// saddle or a ridge).
+pub const NOWHERE: i32 = -2;
+
+/// Which minimum each start of a grid reaches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BasinMap {
+    /// Starts across.
+    pub width: usize,
+    /// Starts down.
+    pub height: usize,
+    /// The minima the labels index.
+    pub minima: Vec<Vec<f64>>,
+    /// Row-major from the bottom row (smallest y), left to right: the index of the minimum
+    /// reached, [`DIVERGED`] or [`NOWHERE`].
+    pub labels: Vec<i32>,
+    /// How each start ended.
+    pub endings: Vec<Ending>,
+}
+
+impl BasinMap {
+    /// The start of cell (i, j): column i, row j from the bottom.
+    pub fn start(spec: &BasinSpec, i: usize, j: usize) -> [f64; 2] {
+        [
+            cell_center(spec.view[0], i, spec.width),
+            cell_center(spec.view[1], j, spec.height),
+        ]
+    }
+
+    /// How many starts reached each minimum, in the minima's order.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.minima.len()];
+        for &label in &self.labels {
+            if let Ok(i) = usize::try_from(label) {
+                counts[i] += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The minima a basin map labels by: the function's known minima, else the minima
+/// `descent critical` finds in the view, in its order.
+pub fn minima_for(objective: &dyn Objective, view: &[Interval]) -> Vec<Vec<f64>> {
+    let known = &objective.info().minima;
+    if !known.is_empty() {
+        return known.clone();
+    }
+    critical::find(objective, view, &AtomicBool::new(false))
+        .into_iter()
+        .filter(|p| p.kind == CriticalKind::Minimum)
+        .map(|p| p.point)
+        .collect()
+}
+
+/// The label of a last iterate: the nearest minimum within `radius`, else [`NOWHERE`].
+pub fn label_of(point: &[f64], minima: &[Vec<f64>], radius: f64) -> i32 {
+    let mut best = (NOWHERE, radius);
+    for (i, m) in minima.iter().enumerate() {
+        let d = m
+            .iter()
+            .zip(point)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
+        if d <= best.1 {
+            best = (i32::try_from(i).unwrap_or(i32::MAX), d);
+        }
+    }
+    best.0
+}
+
+/// The radius within which a last iterate counts as at a minimum: 1% of the view's diagonal.
+pub fn capture_radius(view: &[Interval; 2]) -> f64 {
+    0.01 * view[0].width().hypot(view[1].width())
+}
+
+/// The basin map of `spec` on a function of two variables; rows are split across cores.
+/// `None` if `cancel` was set before it finished.
+pub fn basins(
+    objective: &dyn Objective,
+    spec: &BasinSpec,
+    minima: &[Vec<f64>],
+    cancel: &AtomicBool,
+) -> Option<BasinMap> {
+    let radius = capture_radius(&spec.view);
+    let rows: Vec<Option<Vec<(i32, Ending)>>> = (0..spec.height)
+        .into_par_iter()
+        .map_init(
+            || Descender::new(2),
+            |descender, j| {
+                if cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let row = (0..spec.width)
+                    .map(|i| {
+                        let start = BasinMap::start(spec, i, j);
+                        let ending = descender.descend(
+                            objective,
+                            &spec.optimizer,
+                            &start,
+                            spec.iters,
+                            spec.tol,
+                        );
+                        let label = match ending.stop {
+                            StopReason::Diverged | StopReason::LeftDomain => DIVERGED,
+                            _ => label_of(descender.point(), minima, radius),
+                        };
+                        (label, ending)
+                    })
+                    .collect();
+                Some(row)
+            },
+        )
+        .collect();
+    let mut labels = Vec::with_capacity(spec.width * spec.height);
+    let mut endings = Vec::with_capacity(spec.width * spec.height);
+    for row in rows {
+        for (label, ending) in row? {
+            labels.push(label);
+            endings.push(ending);
+        }
+    }
+    Some(BasinMap {
+        width: spec.width,
+        height: spec.height,
+        minima: minima.to_vec(),
+        labels,
+        endings,
+    })
+}
+
+/// `count` learning rates spaced evenly in log scale from `lo` to `hi` (both included).
+pub fn log_space(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    match count {
+        0 => Vec::new(),
+        1 => vec![lo],
+        _ => (0..count)
+            .map(|i| {
+                let t = i as f64 / (count - 1) as f64;
+                (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+            })
+            .collect(),
+    }
+}
+
+/// One row of a learning-rate sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepRow {
+    /// The learning rate.
+    pub lr: f64,
+    /// How the run ended.
+    pub ending: Ending,
+}
+
+/// Runs `config` from `start` with each of `lrs`, split across cores.
+pub fn sweep(
+    objective: &dyn Objective,
+    config: &OptimizerConfig,
+    start: &[f64],
+    lrs: &[f64],
+    iters: u32,
+    tol: f64,
+) -> Vec<SweepRow> {
+    lrs.par_iter()
+        .map_init(
+            || Descender::new(start.len()),
+            |descender, &lr| {
+                let config = OptimizerConfig { lr, ..*config };
+                SweepRow {
+                    lr,
+                    ending: descender.descend(objective, &config, start, iters, tol),
+                }
+            },
+        )
+        .collect()
+}
+
+/// Whether a sweep's run blew up: it diverged, left the domain, or ended higher than it
+/// started.
+pub fn blew_up(row: &SweepRow, start_value: f64) -> bool {
+    matches!(
+        row.ending.stop,
+        StopReason::Diverged | StopReason::LeftDomain
+    ) || row.ending.value > start_value
+}
+
+/// Where a sweep (rates ascending) starts to blow up: the largest rate below the first that
+/// blew up, and that one. The divergence threshold lies between them.
+pub fn divergence_threshold(rows: &[SweepRow], start_value: f64) -> Option<(f64, f64)> {
+    let first = rows.iter().position(|r| blew_up(r, start_value))?;
+    let below = rows[..first].last()?;
+    Some((below.lr, rows[first].lr))
+}

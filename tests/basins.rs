@@ -1,0 +1,190 @@
+//! Basin maps and learning-rate sweeps: each start and each rate descends exactly as a run
+//! of the same spec, three-wells' basins name the minimum next to them, and a sweep on the
+//! bowl finds GD's divergence threshold 2/L = 1.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use descent::engine::basins::{
+    BasinMap, BasinSpec, DIVERGED, Descender, basins, capture_radius, divergence_threshold,
+    label_of, log_space, minima_for, sweep,
+};
+use descent::engine::optimizer::OptimizerConfig;
+use descent::engine::{Objective, OptimizerKind, Run, RunSpec, StopReason, preset};
+
+fn run(
+    objective: &Arc<dyn Objective>,
+    config: OptimizerConfig,
+    start: &[f64],
+    iters: u64,
+    tol: f64,
+) -> Run {
+    let mut run = Run::new(
+        objective.clone(),
+        RunSpec {
+            optimizer: config,
+            start: start.to_vec(),
+            max_iters: iters,
+            tol,
+        },
+    )
+    .unwrap();
+    run.finish_all();
+    run
+}
+
+#[test]
+fn a_descent_ends_where_a_run_of_the_same_spec_ends() {
+    for function in ["three-wells", "rosenbrock", "exp-log"] {
+        let objective = preset(function, None).unwrap();
+        let start = objective.info().default_start.clone();
+        for kind in OptimizerKind::ALL {
+            for (lr, tol, clip) in [(0.01, 0.0, None), (0.05, 1e-4, Some(5.0)), (3.0, 0.0, None)] {
+                let config = OptimizerConfig {
+                    clip,
+                    ..OptimizerConfig::new(kind, lr)
+                };
+                let expected = run(&objective, config, &start, 300, tol);
+                let mut descender = Descender::new(start.len());
+                let ending = descender.descend(objective.as_ref(), &config, &start, 300, tol);
+                let context = format!("{function} {kind} lr {lr} tol {tol}");
+                assert_eq!(ending.stop, expected.stop_reason().unwrap(), "{context}");
+                assert_eq!(
+                    ending.iterations as usize,
+                    expected.iterations(),
+                    "{context}"
+                );
+                assert_eq!(descender.point(), expected.path().last_point(), "{context}");
+                assert_eq!(ending.value, expected.path().last_value(), "{context}");
+            }
+        }
+    }
+}
+
+fn three_wells_map(width: usize, height: usize) -> (BasinSpec, BasinMap) {
+    let objective = preset("three-wells", None).unwrap();
+    let view = objective.info().view.clone();
+    let spec = BasinSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        iters: 200,
+        tol: 1e-6,
+        view: [view[0], view[1]],
+        width,
+        height,
+    };
+    let minima = minima_for(objective.as_ref(), &view);
+    let map = basins(objective.as_ref(), &spec, &minima, &AtomicBool::new(false)).unwrap();
+    (spec, map)
+}
+
+#[test]
+fn starts_next_to_each_minimum_of_three_wells_reach_it() {
+    let (spec, map) = three_wells_map(64, 64);
+    assert_eq!(map.minima.len(), 3);
+    assert_eq!(map.labels.len(), 64 * 64);
+    let mut checked = [0; 3];
+    for j in 0..spec.height {
+        for i in 0..spec.width {
+            let start = BasinMap::start(&spec, i, j);
+            for (m, minimum) in map.minima.iter().enumerate() {
+                if (start[0] - minimum[0]).hypot(start[1] - minimum[1]) < 0.3 {
+                    assert_eq!(map.labels[j * spec.width + i], m as i32, "start {start:?}");
+                    checked[m] += 1;
+                }
+            }
+        }
+    }
+    assert!(checked.iter().all(|&c| c >= 4), "{checked:?}");
+    // Every minimum has a basin, and nearly every start reaches one of them.
+    let counts = map.counts();
+    assert!(counts.iter().all(|&c| c > 100), "{counts:?}");
+    assert!(
+        counts.iter().sum::<usize>() > 64 * 64 * 9 / 10,
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn a_basin_row_equals_single_runs_from_the_same_starts() {
+    let (spec, map) = three_wells_map(40, 30);
+    let objective = preset("three-wells", None).unwrap();
+    let radius = capture_radius(&spec.view);
+    let j = 17;
+    for i in 0..spec.width {
+        let start = BasinMap::start(&spec, i, j);
+        let run = run(
+            &objective,
+            spec.optimizer,
+            &start,
+            spec.iters as u64,
+            spec.tol,
+        );
+        let ending = map.endings[j * spec.width + i];
+        assert_eq!(ending.iterations as usize, run.iterations());
+        assert_eq!(ending.value, run.path().last_value());
+        assert_eq!(Some(ending.stop), run.stop_reason());
+        let label = label_of(run.path().last_point(), &map.minima, radius);
+        assert_eq!(map.labels[j * spec.width + i], label, "start {start:?}");
+    }
+}
+
+#[test]
+fn divergent_starts_are_labelled_so() {
+    // GD with lr 0.2 on the ravine (curvature 25 along y) blows up from any y != 0.
+    let objective = preset("ravine", None).unwrap();
+    let view = objective.info().view.clone();
+    let spec = BasinSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.2),
+        iters: 2000,
+        tol: 0.0,
+        view: [view[0], view[1]],
+        width: 8,
+        height: 8,
+    };
+    let minima = minima_for(objective.as_ref(), &view);
+    let map = basins(objective.as_ref(), &spec, &minima, &AtomicBool::new(false)).unwrap();
+    assert!(
+        map.labels.iter().all(|&l| l == DIVERGED),
+        "{:?}",
+        map.labels
+    );
+    // A cancelled map gives nothing.
+    assert!(basins(objective.as_ref(), &spec, &minima, &AtomicBool::new(true)).is_none());
+}
+
+#[test]
+fn a_sweep_on_the_bowl_finds_the_divergence_threshold_at_one() {
+    // f = (x-1)^2 + (y-2)^2 has L = 2: GD is stable for lr < 2/L = 1.
+    let objective = preset("bowl", None).unwrap();
+    let start = [0.0, 0.0];
+    let lrs = log_space(0.01, 10.0, 121);
+    let rows = sweep(
+        objective.as_ref(),
+        &OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        &start,
+        &lrs,
+        1000,
+        0.0,
+    );
+    assert_eq!(rows.len(), 121);
+    let f0 = objective.value(&start);
+    let (below, above) = divergence_threshold(&rows, f0).unwrap();
+    let ratio = lrs[1] / lrs[0];
+    assert!(below <= 1.0 && 1.0 < above, "{below} {above}");
+    assert!((above / below - ratio).abs() < 1e-9);
+    // Below the threshold every run ends lower than it started; each row is a single run.
+    for row in &rows {
+        let single = run(
+            &objective,
+            OptimizerConfig::new(OptimizerKind::Gd, row.lr),
+            &start,
+            1000,
+            0.0,
+        );
+        assert_eq!(row.ending.value, single.path().last_value());
+        if row.lr < 0.99 {
+            assert!(row.ending.value < f0);
+            assert_eq!(row.ending.stop, StopReason::MaxIterations);
+        }
+    }
+}
