@@ -1054,3 +1054,162 @@ fn new_optimizers_schedules_and_noise_from_the_command_line() {
         &["--weight-decay"],
     );
 }
+
+#[test]
+fn basins_prints_a_row_per_start_labelled_by_the_minimum_reached() {
+    let o = descent(&["basins", "--function", "three-wells", "--grid", "6x4"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("x,y,label,iterations,final_value"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 24);
+    // three-wells lists its minima global first: (0.5, 0.5), then (3, 1.5), then (3.5, 4).
+    let minima = [[0.5, 0.5], [3.0, 1.5], [3.5, 4.0]];
+    for row in &rows {
+        let (x, y): (f64, f64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+        let label: i32 = row[2].parse().unwrap();
+        let value: f64 = row[4].parse().unwrap();
+        assert!((-2..3).contains(&label));
+        if let Ok(m) = usize::try_from(label) {
+            // The final value is the minimum's own.
+            let again = descent(&[
+                "run",
+                "--function",
+                "three-wells",
+                "--start",
+                &format!("{x},{y}"),
+                "--iters",
+                "200",
+                "--tol",
+                "1e-6",
+            ]);
+            let last = stdout(&again).lines().last().unwrap().to_string();
+            let last_value: f64 = last.split(',').nth(4).unwrap().parse().unwrap();
+            assert_eq!(value, last_value, "{row:?}");
+            let near = minima
+                .iter()
+                .enumerate()
+                .min_by(|a, b| {
+                    let d = |p: &[f64; 2]| (p[0] - x).hypot(p[1] - y);
+                    d(a.1).total_cmp(&d(b.1))
+                })
+                .unwrap()
+                .0;
+            if (minima[near][0] - x).hypot(minima[near][1] - y) < 0.8 {
+                assert_eq!(m, near, "{row:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn basins_writes_a_png_map_one_pixel_per_start() {
+    let dir = std::env::temp_dir().join(format!("descent-basins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("map.png");
+    let o = descent(&[
+        "basins",
+        "--grid",
+        "40x30",
+        "--format",
+        "png",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    // Width and height sit in the IHDR chunk, big-endian.
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert_eq!((width, height), (40, 30));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sweep_prints_a_row_per_rate_and_gd_on_the_bowl_breaks_past_one() {
+    let o = descent(&[
+        "sweep",
+        "--function",
+        "bowl",
+        "--start",
+        "0,0",
+        "--lr-min",
+        "0.01",
+        "--lr-max",
+        "10",
+        "--count",
+        "31",
+        "--iters",
+        "1000",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("lr,final_value,iterations,stop_reason"));
+    let rows: Vec<(f64, f64, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[3].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 31);
+    assert_eq!(rows[0].0, 0.01);
+    assert_eq!(rows[30].0, 10.0);
+    for (lr, value, stop) in &rows {
+        if *lr < 1.0 {
+            assert!(
+                *value < 5.0 && stop == "max-iterations",
+                "{lr} {value} {stop}"
+            );
+        } else if *lr > 1.01 {
+            assert!(*value > 5.0 || stop == "diverged", "{lr} {value} {stop}");
+        }
+    }
+    let json = descent(&[
+        "sweep",
+        "--function",
+        "bowl",
+        "--start",
+        "0,0",
+        "--lr-min",
+        "0.01",
+        "--lr-max",
+        "10",
+        "--count",
+        "31",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let between = v["divergence_between"].as_array().unwrap();
+    let (a, b) = (between[0].as_f64().unwrap(), between[1].as_f64().unwrap());
+    assert!(a <= 1.0 && 1.0 < b, "{a} {b}");
+}
+
+#[test]
+fn basins_and_sweep_reject_bad_input_in_one_line() {
+    assert_usage_error(&["basins", "--function", "exp-log"], &["x and y"]);
+    assert_usage_error(&["basins", "--grid", "0"], &["--grid"]);
+    assert_usage_error(&["basins", "--grid", "5000"], &["--grid", "4096"]);
+    assert_usage_error(&["basins", "--grid", "3xq"], &["--grid"]);
+    assert_usage_error(&["basins", "--format", "png"], &["--output"]);
+    assert_usage_error(&["basins", "--lr", "-1"], &["learning rate"]);
+    assert_usage_error(&["basins", "--grad-noise", "0.1"], &["deterministic"]);
+    assert_usage_error(&["basins", "--view", "1,0,0,1"], &["--view"]);
+    assert_usage_error(
+        &["sweep", "--lr-min", "1", "--lr-max", "0.1"],
+        &["--lr-min"],
+    );
+    assert_usage_error(&["sweep", "--count", "1"], &["--count"]);
+    assert_usage_error(&["sweep", "--start", "1,2,3"], &["--start"]);
+    assert_usage_error(&["sweep", "--iters", "0"], &["--iters"]);
+    assert_usage_error(&["sweep", "--optimizer", "adamm"], &["--optimizer"]);
+}

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod basins;
 pub mod hyper;
 pub mod race;
 
@@ -89,6 +90,10 @@ pub enum Command {
     Critical(CriticalArgs),
     /// Race several optimizers from one start and print a results table.
     Race(Box<RaceArgs>),
+    /// Which minimum each start of a grid reaches: CSV rows or a PNG map.
+    Basins(Box<basins::BasinsArgs>),
+    /// One start, many learning rates: the final value and stop reason of each.
+    Sweep(Box<basins::SweepArgs>),
 }
 
 /// The arguments of `descent critical`.
@@ -806,6 +811,20 @@ where
                 return Action::Exit(EXIT_USAGE);
             }
         },
+        Some(Command::Basins(args)) => match args.to_request() {
+            Ok(request) => basins::write_basins(out, &request),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return Action::Exit(EXIT_USAGE);
+            }
+        },
+        Some(Command::Sweep(args)) => match args.to_request() {
+            Ok(request) => basins::write_sweep(out, &request),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return Action::Exit(EXIT_USAGE);
+            }
+        },
         Some(Command::Run(args)) => {
             let request = match args.to_request() {
                 Ok(r) => r,
@@ -905,7 +924,7 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 32] = [
+const VALUE_OPTIONS: [&str; 37] = [
     "--layout",
     "--start",
     "--lr",
@@ -938,6 +957,11 @@ const VALUE_OPTIONS: [&str; 32] = [
     "--optimizers",
     "--lr-for",
     "--budget",
+    "--grid",
+    "--lr-min",
+    "--lr-max",
+    "--count",
+    "--output",
 ];
 
 /// An option given another option where its value belongs (`--start --lr 0.1`): negative

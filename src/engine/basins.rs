@@ -276,9 +276,13 @@ pub fn log_space(lo: f64, hi: f64, count: usize) -> Vec<f64> {
         0 => Vec::new(),
         1 => vec![lo],
         _ => (0..count)
-            .map(|i| {
-                let t = i as f64 / (count - 1) as f64;
-                (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+            .map(|i| match i {
+                0 => lo,
+                _ if i == count - 1 => hi,
+                _ => {
+                    let t = i as f64 / (count - 1) as f64;
+                    (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+                }
             })
             .collect(),
     }

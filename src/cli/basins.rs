@@ -1,0 +1,437 @@
+//! `descent basins` (which minimum each start of a grid reaches, as CSV or a PNG map) and
+//! `descent sweep` (one start, many learning rates).
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, ValueEnum};
+
+use super::hyper::HyperArgs;
+use super::{UsageError, parse_count, parse_number, parse_point};
+use crate::engine::basins::{
+    BasinMap, BasinSpec, DIVERGED, SweepRow, basins, divergence_threshold, log_space, minima_for,
+    sweep,
+};
+use crate::engine::format::exact;
+use crate::engine::optimizer::OptimizerConfig;
+use crate::engine::run::MAX_ITERATIONS;
+use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerKind, objective};
+
+/// The largest basin grid side.
+pub const MAX_GRID: usize = 4096;
+/// The most learning rates a sweep takes.
+pub const MAX_SWEEP: usize = 100_000;
+
+/// Colors of the minima in basin maps (the window's overlay uses them too), by label.
+pub const BASIN_COLORS: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [188, 189, 34],
+    [23, 190, 207],
+    [127, 127, 127],
+];
+/// The color of starts that diverged or left the domain.
+pub const DIVERGED_COLOR: [u8; 3] = [70, 70, 70];
+/// The color of starts that reached no known minimum.
+pub const NOWHERE_COLOR: [u8; 3] = [20, 20, 20];
+
+/// The color of a basin label.
+pub fn basin_color(label: i32) -> [u8; 3] {
+    match usize::try_from(label) {
+        Ok(i) => BASIN_COLORS[i % BASIN_COLORS.len()],
+        Err(_) if label == DIVERGED => DIVERGED_COLOR,
+        Err(_) => NOWHERE_COLOR,
+    }
+}
+
+/// Output formats of `descent basins`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BasinFormat {
+    /// One row per start: x,y,label,iterations,final_value.
+    Csv,
+    /// The map as an image, one pixel per start, colored by the minimum reached.
+    Png,
+}
+
+/// The optimizer options `basins` and `sweep` share.
+#[derive(Debug, Clone, Args)]
+pub struct DescentArgs {
+    /// Function: a preset's name or a formula.
+    #[arg(
+        long,
+        short = 'f',
+        default_value = "three-wells",
+        allow_hyphen_values = true
+    )]
+    pub function: String,
+    /// Optimizer (see `descent optimizers`).
+    #[arg(long, short = 'o', default_value = "gd")]
+    pub optimizer: String,
+    /// Iterations per run at most (default 200 for basins, 1000 for a sweep).
+    #[arg(long, allow_hyphen_values = true)]
+    pub iters: Option<String>,
+    /// Stop a run once |grad f| < tol; 0 runs every iteration.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Hyperparameters and schedule (gradient noise does not apply: these are deterministic).
+    #[command(flatten)]
+    pub hyper: HyperArgs,
+}
+
+/// The function, optimizer, iterations and tolerance, checked.
+struct Descent {
+    objective: Arc<dyn Objective>,
+    config: OptimizerConfig,
+    iters: u32,
+    tol: f64,
+}
+
+impl DescentArgs {
+    fn check(
+        &self,
+        lr: f64,
+        default_iters: &str,
+        default_tol: &str,
+    ) -> Result<Descent, UsageError> {
+        let spec = FunctionSpec::from_options(&self.function, None, None, false)
+            .map_err(|e| UsageError(e.to_string()))?;
+        let objective = spec
+            .build()
+            .map_err(|e| UsageError(e.to_string()))?
+            .objective;
+        let kind = OptimizerKind::from_name(&self.optimizer)
+            .map_err(|e| UsageError(format!("--optimizer: {e}")))?;
+        if self.hyper.grad_noise.is_some() {
+            return Err(UsageError(
+                "--grad-noise: basin maps and sweeps are deterministic; use `descent run` for noisy runs"
+                    .to_string(),
+            ));
+        }
+        let mut config = OptimizerConfig::new(kind, lr);
+        self.hyper.apply(&mut config, 0, true)?;
+        let iters = parse_count("--iters", self.iters.as_deref().unwrap_or(default_iters))?;
+        let iters = u32::try_from(iters)
+            .ok()
+            .filter(|&n| n >= 1 && u64::from(n) <= MAX_ITERATIONS)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--iters: {}",
+                    EngineError::BadIterations {
+                        got: iters,
+                        max: MAX_ITERATIONS
+                    }
+                ))
+            })?;
+        let tol = parse_number("--tol", self.tol.as_deref().unwrap_or(default_tol))?;
+        if !(tol.is_finite() && tol >= 0.0) {
+            return Err(UsageError(format!(
+                "--tol: {}",
+                EngineError::BadTolerance(tol)
+            )));
+        }
+        Ok(Descent {
+            objective,
+            config,
+            iters,
+            tol,
+        })
+    }
+}
+
+/// The arguments of `descent basins`.
+#[derive(Debug, Clone, Args)]
+pub struct BasinsArgs {
+    /// Function, optimizer, iterations (default 200) and tolerance (default 1e-6).
+    #[command(flatten)]
+    pub descent: DescentArgs,
+    /// Learning rate.
+    #[arg(long, default_value = "0.1", allow_hyphen_values = true)]
+    pub lr: String,
+    /// Starts across and down: W or WxH (default 128; at most 4096 each way).
+    #[arg(long, default_value = "128", value_name = "W[xH]")]
+    pub grid: String,
+    /// The starts' box: XMIN,XMAX,YMIN,YMAX (default the function's own view).
+    #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
+    pub view: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BasinFormat::Csv)]
+    pub format: BasinFormat,
+    /// Write to this file instead of standard output (required for png).
+    #[arg(long, short = 'O', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// A checked `descent basins` request.
+pub struct BasinsRequest {
+    /// The function.
+    pub objective: Arc<dyn Objective>,
+    /// The map to compute.
+    pub spec: BasinSpec,
+    /// The minima the labels index.
+    pub minima: Vec<Vec<f64>>,
+    /// How to write it.
+    pub format: BasinFormat,
+    /// Where to write it.
+    pub output: Option<std::path::PathBuf>,
+}
+
+impl BasinsArgs {
+    /// Checks every argument.
+    pub fn to_request(&self) -> Result<BasinsRequest, UsageError> {
+        let lr = parse_number("--lr", &self.lr)?;
+        let descent = self.descent.check(lr, "200", "1e-6")?;
+        let objective = descent.objective;
+        if objective.dim() != 2 {
+            return Err(UsageError(format!(
+                "--function: a basin map needs a function of x and y; {} has {} parameter(s)",
+                objective.info().name,
+                objective.dim()
+            )));
+        }
+        let (width, height) = parse_grid(&self.grid)?;
+        let view: Vec<Interval> = match &self.view {
+            Some(text) => {
+                objective::parse_view(text, 2).map_err(|e| UsageError(format!("--view: {e}")))?
+            }
+            None => objective.info().view.clone(),
+        };
+        if self.format == BasinFormat::Png && self.output.is_none() {
+            return Err(UsageError(
+                "--format png: name the file with --output FILE.png".to_string(),
+            ));
+        }
+        let minima = minima_for(objective.as_ref(), &view);
+        Ok(BasinsRequest {
+            spec: BasinSpec {
+                optimizer: descent.config,
+                iters: descent.iters,
+                tol: descent.tol,
+                view: [view[0], view[1]],
+                width,
+                height,
+            },
+            objective,
+            minima,
+            format: self.format,
+            output: self.output.clone(),
+        })
+    }
+}
+
+/// `W` or `WxH`, each 1 to [`MAX_GRID`].
+fn parse_grid(text: &str) -> Result<(usize, usize), UsageError> {
+    let side = |s: &str| -> Result<usize, UsageError> {
+        let n = parse_count("--grid", s)?;
+        usize::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_GRID).contains(n))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--grid: each side must be 1 to {MAX_GRID} starts, got {n}"
+                ))
+            })
+    };
+    match text.split_once(['x', 'X']) {
+        Some((w, h)) => Ok((side(w)?, side(h)?)),
+        None => {
+            let n = side(text)?;
+            Ok((n, n))
+        }
+    }
+}
+
+/// Computes the map and writes it as the request says.
+pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
+    let map = basins(
+        request.objective.as_ref(),
+        &request.spec,
+        &request.minima,
+        &AtomicBool::new(false),
+    )
+    .expect("not cancelled");
+    match (&request.format, &request.output) {
+        (BasinFormat::Png, Some(path)) => basin_image(&map)
+            .save(path)
+            .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display()))),
+        (BasinFormat::Csv, Some(path)) => {
+            let mut file = io::BufWriter::new(std::fs::File::create(path)?);
+            write_basin_csv(&mut file, &request.spec, &map)?;
+            file.flush()
+        }
+        _ => write_basin_csv(out, &request.spec, &map),
+    }
+}
+
+/// `x,y,label,iterations,final_value`, one row per start from the bottom row up.
+fn write_basin_csv(out: &mut impl Write, spec: &BasinSpec, map: &BasinMap) -> io::Result<()> {
+    writeln!(out, "x,y,label,iterations,final_value")?;
+    for j in 0..map.height {
+        for i in 0..map.width {
+            let k = j * map.width + i;
+            let [x, y] = BasinMap::start(spec, i, j);
+            let ending = map.endings[k];
+            writeln!(
+                out,
+                "{},{},{},{},{}",
+                exact(x),
+                exact(y),
+                map.labels[k],
+                ending.iterations,
+                exact(ending.value)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The map as an image: one pixel per start, top row the largest y, colored by label and
+/// darker the more iterations the start needed.
+pub fn basin_image(map: &BasinMap) -> image::RgbImage {
+    let most = map
+        .endings
+        .iter()
+        .map(|e| e.iterations)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    image::RgbImage::from_fn(map.width as u32, map.height as u32, |i, row| {
+        let j = map.height - 1 - row as usize;
+        let k = j * map.width + i as usize;
+        let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
+        let c = basin_color(map.labels[k]);
+        image::Rgb(c.map(|v| (f64::from(v) * shade).round() as u8))
+    })
+}
+
+/// Output formats of `descent sweep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SweepFormat {
+    /// lr,final_value,iterations,stop_reason
+    Csv,
+    /// One JSON object with the rows and the divergence threshold.
+    Json,
+}
+
+/// The arguments of `descent sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Function, optimizer, iterations (default 1000) and tolerance (default 0).
+    #[command(flatten)]
+    pub descent: DescentArgs,
+    /// The start. Default: the function's own.
+    #[arg(long, value_name = "X[,Y,...]", allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// The smallest learning rate.
+    #[arg(long, default_value = "1e-4", allow_hyphen_values = true)]
+    pub lr_min: String,
+    /// The largest learning rate.
+    #[arg(long, default_value = "10", allow_hyphen_values = true)]
+    pub lr_max: String,
+    /// How many rates, spaced evenly in log scale (2 to 100,000).
+    #[arg(long, default_value = "50", allow_hyphen_values = true)]
+    pub count: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+    pub format: SweepFormat,
+}
+
+/// A checked `descent sweep` request.
+pub struct SweepRequest {
+    objective: Arc<dyn Objective>,
+    config: OptimizerConfig,
+    start: Vec<f64>,
+    lrs: Vec<f64>,
+    iters: u32,
+    tol: f64,
+    format: SweepFormat,
+}
+
+impl SweepArgs {
+    /// Checks every argument.
+    pub fn to_request(&self) -> Result<SweepRequest, UsageError> {
+        let lo = parse_number("--lr-min", &self.lr_min)?;
+        let hi = parse_number("--lr-max", &self.lr_max)?;
+        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
+            return Err(UsageError(format!(
+                "--lr-min, --lr-max: need 0 < lr-min < lr-max, both finite; got {lo} and {hi}"
+            )));
+        }
+        let count = parse_count("--count", &self.count)?;
+        let count = usize::try_from(count)
+            .ok()
+            .filter(|n| (2..=MAX_SWEEP).contains(n))
+            .ok_or_else(|| UsageError(format!("--count: must be 2 to {MAX_SWEEP}, got {count}")))?;
+        let descent = self.descent.check(lo, "1000", "0")?;
+        let start = match &self.start {
+            Some(text) => parse_point(text)?,
+            None => descent.objective.info().default_start.clone(),
+        };
+        crate::engine::RunSpec {
+            optimizer: descent.config,
+            start: start.clone(),
+            max_iters: u64::from(descent.iters),
+            tol: descent.tol,
+        }
+        .validate(descent.objective.as_ref())
+        .map_err(|e| UsageError(format!("--start: {e}")))?;
+        Ok(SweepRequest {
+            objective: descent.objective,
+            config: descent.config,
+            start,
+            lrs: log_space(lo, hi, count),
+            iters: descent.iters,
+            tol: descent.tol,
+            format: self.format,
+        })
+    }
+}
+
+/// Runs the sweep and writes its rows.
+pub fn write_sweep(out: &mut impl Write, request: &SweepRequest) -> io::Result<()> {
+    let rows: Vec<SweepRow> = sweep(
+        request.objective.as_ref(),
+        &request.config,
+        &request.start,
+        &request.lrs,
+        request.iters,
+        request.tol,
+    );
+    match request.format {
+        SweepFormat::Csv => {
+            writeln!(out, "lr,final_value,iterations,stop_reason")?;
+            for row in &rows {
+                writeln!(
+                    out,
+                    "{},{},{},{}",
+                    exact(row.lr),
+                    exact(row.ending.value),
+                    row.ending.iterations,
+                    row.ending.stop.name()
+                )?;
+            }
+            Ok(())
+        }
+        SweepFormat::Json => {
+            let f0 = request.objective.value(&request.start);
+            let threshold = divergence_threshold(&rows, f0);
+            let json = serde_json::json!({
+                "start": request.start,
+                "start_value": f0,
+                "divergence_between": threshold.map(|(a, b)| [a, b]),
+                "rows": rows.iter().map(|r| serde_json::json!({
+                    "lr": r.lr,
+                    "final_value": if r.ending.value.is_finite() { Some(r.ending.value) } else { None },
+                    "iterations": r.ending.iterations,
+                    "stop_reason": r.ending.stop.name(),
+                })).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{json}")
+        }
+    }
+}
