@@ -190,5 +190,53 @@ fn regression(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, grid_values, typed_formula, gd_steps, regression);
+/// Basin map of three-wells: 256 x 256 starts, 200 GD steps each (no early stop), labelled
+/// by the minimum reached; the numpy script times the same.
+fn basin_map(c: &mut Criterion) {
+    use descent::engine::basins::{BasinSpec, basins, minima_for};
+    let objective = preset("three-wells", None).unwrap();
+    let view = objective.info().view.clone();
+    let spec = BasinSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+        iters: 200,
+        tol: 0.0,
+        view: [view[0], view[1]],
+        width: 256,
+        height: 256,
+    };
+    let minima = minima_for(objective.as_ref(), &view);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut group = c.benchmark_group("basins");
+    group.throughput(Throughput::Elements(256 * 256 * 200));
+    group.sample_size(10);
+    group.bench_function("three-wells_256x256_starts_200_gd_steps", |b| {
+        b.iter(|| basins(objective.as_ref(), black_box(&spec), &minima, &cancel));
+    });
+    group.finish();
+}
+
+/// 200 learning rates from 1e-3 to 1, 1,000 GD steps each, from three-wells' own start.
+fn lr_sweep(c: &mut Criterion) {
+    use descent::engine::basins::{log_space, sweep};
+    let objective = preset("three-wells", None).unwrap();
+    let start = objective.info().default_start.clone();
+    let lrs = log_space(1e-3, 1.0, 200);
+    let config = OptimizerConfig::new(OptimizerKind::Gd, 0.1);
+    let mut group = c.benchmark_group("sweep");
+    group.throughput(Throughput::Elements(200 * 1000));
+    group.bench_function("three-wells_200_rates_1000_gd_steps", |b| {
+        b.iter(|| sweep(objective.as_ref(), &config, black_box(&start), &lrs, 1000, 0.0));
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    grid_values,
+    typed_formula,
+    gd_steps,
+    regression,
+    basin_map,
+    lr_sweep
+);
 criterion_main!(benches);

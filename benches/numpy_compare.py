@@ -101,6 +101,32 @@ def gd_steps(steps=100_000):
     return x, y
 
 
+def basin_map(n=256, steps=200, lr=0.1):
+    # Every start of a 256 x 256 grid over [0, 5]^2 at once, as descent's basin map.
+    xs = (np.arange(n) + 0.5) * 5.0 / n
+    x, y = np.meshgrid(xs, xs)
+    for _ in range(steps):
+        gx, gy = three_wells_gradient(x, y)
+        x = x - lr * gx
+        y = y - lr * gy
+    minima = np.array([[0.5, 0.5], [3.0, 1.5], [3.5, 4.0]])
+    d2 = (x[..., None] - minima[:, 0]) ** 2 + (y[..., None] - minima[:, 1]) ** 2
+    radius = 0.01 * np.hypot(5.0, 5.0)
+    return np.where(d2.min(axis=-1) <= radius**2, d2.argmin(axis=-1), -2)
+
+
+def lr_sweep(count=200, steps=1000):
+    # 200 learning rates at once from three-wells' start (4.5, 0.2).
+    lrs = np.logspace(-3, 0, count)
+    x = np.full(count, 4.5)
+    y = np.full(count, 0.2)
+    for _ in range(steps):
+        gx, gy = three_wells_gradient(x, y)
+        x = x - lrs * gx
+        y = y - lrs * gy
+    return three_wells(x, y)
+
+
 def main():
     rng = np.random.default_rng(0)
     n_points = 1_000_000
@@ -139,6 +165,8 @@ def main():
         ("regression statistics, 1M points", median_ms(statistics_pass)),
         ("regression landscape 512x512 from statistics", median_ms(landscape)),
         ("mini-batch epoch, 1M points, batch 64", median_ms(minibatch_epoch, repeats=5)),
+        ("basin map three-wells 256x256 starts x 200 GD steps", median_ms(basin_map, repeats=5)),
+        ("sweep 200 rates x 1000 GD steps (three-wells)", median_ms(lr_sweep, repeats=5)),
     ] + typed_rows()
     print(f"numpy {np.__version__}" + (f", sympy {sp.__version__}" if sp else " (no sympy: typed rows skipped)"))
     for name, ms in rows:
