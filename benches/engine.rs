@@ -225,7 +225,16 @@ fn lr_sweep(c: &mut Criterion) {
     let mut group = c.benchmark_group("sweep");
     group.throughput(Throughput::Elements(200 * 1000));
     group.bench_function("three-wells_200_rates_1000_gd_steps", |b| {
-        b.iter(|| sweep(objective.as_ref(), &config, black_box(&start), &lrs, 1000, 0.0));
+        b.iter(|| {
+            sweep(
+                objective.as_ref(),
+                &config,
+                black_box(&start),
+                &lrs,
+                1000,
+                0.0,
+            )
+        });
     });
     group.finish();
 }

@@ -1603,3 +1603,30 @@ fn the_equal_budget_stops_every_raced_run_at_the_same_cost() {
     h.run_steps(2);
     assert_eq!(h.state().model.sim.equal_budget(), None);
 }
+
+#[test]
+fn the_learning_rate_tab_finds_where_gd_blows_up_on_the_bowl() {
+    use egui_kittest::kittest::NodeT;
+    let mut app = paused("bowl");
+    app.model.apply(Action::SetIterations(1000));
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Learning-rate sweep").click();
+    h.run_steps(3);
+    // 2/L = 1 for f = (x-1)^2 + (y-2)^2: the rates on both sides of it.
+    let node = h.get_by_label_contains("Blows up between lr");
+    let text = node
+        .accesskit_node()
+        .label()
+        .map(|l| l.to_string())
+        .or_else(|| node.value())
+        .unwrap_or_else(|| format!("{node:?}"));
+    let numbers: Vec<f64> = text
+        .trim_end_matches('.')
+        .split(' ')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{text}");
+    assert!(numbers[0] <= 1.0 && 1.0 < numbers[1], "{text}");
+    assert!(numbers[1] / numbers[0] < 1.2, "{text}");
+}

@@ -24,6 +24,7 @@ pub mod race;
 pub mod settings;
 pub mod simulation;
 pub mod step;
+pub mod sweep;
 pub mod view1d;
 pub mod view2d;
 pub mod view3d;
@@ -74,6 +75,8 @@ pub struct DescentApp {
     charts: charts::Charts,
     /// The selected run's step, replayed for the step panel and the overlays.
     step: step::StepView,
+    /// The learning-rate sweep of the selected run.
+    sweep: sweep::SweepView,
     scatter: lab::Scatter,
     export: export::Export,
     data_load: Option<DataLoad>,
@@ -110,6 +113,7 @@ impl DescentApp {
             critical: Cached::default(),
             charts: charts::Charts,
             step: step::StepView::default(),
+            sweep: sweep::SweepView::default(),
             scatter: lab::Scatter::default(),
             export: export::Export::default(),
             data_load: None,
@@ -184,6 +188,7 @@ impl DescentApp {
             || self.critical.is_pending()
             || self.race.is_pending()
             || self.step.is_pending()
+            || self.sweep.is_pending()
             || self.data_load.is_some()
             || self.export.is_busy()
     }
@@ -387,6 +392,11 @@ impl DescentApp {
                             "Inside the step",
                             "The selected run's update rule with today's numbers in it, and the shape of f at its current point",
                         ),
+                        (
+                            BottomTab::Sweep,
+                            "Learning-rate sweep",
+                            "The selected run's final value and iterations for 121 learning rates from 1e-5 to 10; click to set one",
+                        ),
                     ] {
                         let clicked = ui
                             .selectable_label(display.bottom == tab, label)
@@ -405,6 +415,9 @@ impl DescentApp {
                 match display.bottom {
                     BottomTab::Convergence => self.charts.ui(&self.model, ui),
                     BottomTab::Step => self.step.ui(&self.model, ui, &mut actions),
+                    BottomTab::Sweep => {
+                        self.sweep.ui(&self.model, self.runner, ui, &mut actions);
+                    }
                 }
             });
         self.step.request(&self.model, self.runner);

@@ -63,6 +63,8 @@ pub enum BottomTab {
     Convergence,
     /// The selected run's update rule with the current numbers, and the local geometry.
     Step,
+    /// The final value and iterations against the learning rate, for the selected run.
+    Sweep,
 }
 
 impl Default for DisplaySettings {
