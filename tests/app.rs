@@ -1630,3 +1630,44 @@ fn the_learning_rate_tab_finds_where_gd_blows_up_on_the_bowl() {
     assert!(numbers[0] <= 1.0 && 1.0 < numbers[1], "{text}");
     assert!(numbers[1] / numbers[0] < 1.2, "{text}");
 }
+
+#[test]
+fn the_basin_overlay_colors_starts_by_the_minimum_they_reach() {
+    let mut app = paused("three-wells");
+    let mut display = app.model.settings.display;
+    display.basins = true;
+    app.model.apply(Action::SetDisplay(display));
+    let mut h = harness(app);
+    h.run_steps(4);
+    let (map, view) = h
+        .state()
+        .view2d
+        .basin_map()
+        .expect("the overlay drew a map");
+    assert_eq!(
+        map.width,
+        descent::app::basins::FINE,
+        "the fine map replaced the coarse"
+    );
+    assert_eq!(map.minima.len(), 3);
+    // The start next to each minimum reaches it, and the hover says so.
+    for (m, minimum) in map.minima.iter().enumerate() {
+        let line =
+            descent::app::basins::hover_line(&map, &view, [minimum[0] + 0.05, minimum[1]]).unwrap();
+        assert!(
+            line.starts_with(&format!("from here: minimum {}", m + 1)),
+            "{line}"
+        );
+    }
+    // The legend names each basin.
+    h.get_by_label_contains("basin of minimum 1");
+    // A new learning rate recomputes it: GD at lr 5 overshoots every well (2/L is about
+    // 0.3 there) and most starts end near no minimum.
+    let mut config = h.state().model.sim.selected_slot().unwrap().setup.optimizer;
+    config.lr = 5.0;
+    h.state_mut().model.apply(Action::SetOptimizer(config));
+    h.run_steps(4);
+    let (map, _) = h.state().view2d.basin_map().unwrap();
+    let reached = map.labels.iter().filter(|&&l| l >= 0).count();
+    assert!(reached < map.labels.len() / 2, "{reached}");
+}

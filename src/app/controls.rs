@@ -860,6 +860,14 @@ fn display_ui(
             "At the selected run's point: -grad f, -g as the optimizer saw it (noise, clipping), \
              the momentum buffer or first moment, the per-axis scale sqrt(v), and the step taken",
         );
+        if !model.in_lab() {
+            ui.checkbox(&mut display.basins, "Basins of attraction")
+                .on_hover_text(
+                    "Color every start in view by the minimum the selected run's optimizer, \
+                     learning rate and iterations (at most 1,000) reach from it; gray: diverges. \
+                     Hover to see where a start ends.",
+                );
+        }
         ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
             .on_hover_text(
                 "The Hessian's eigenvectors at the selected run's point, each as long as its \

@@ -9,6 +9,7 @@
 //! - `jobs.rs`: background work with cancellation; `clip.rs`: shapes cut to the view.
 
 pub mod action;
+pub mod basins;
 pub mod charts;
 pub mod clip;
 pub mod controls;
@@ -66,7 +67,7 @@ pub struct DescentApp {
     pub plot_transform: Option<egui_plot::PlotTransform>,
     /// Where heavy work runs: worker threads, or inline for deterministic tests.
     pub runner: Runner,
-    view2d: view2d::View2d,
+    pub view2d: view2d::View2d,
     view3d: view3d::View3d,
     /// The race panel: lanes, tuning and the results table.
     pub race: race::RacePanel,

@@ -53,6 +53,9 @@ pub struct DisplaySettings {
     pub curvature: bool,
     /// What the panel under the views shows.
     pub bottom: BottomTab,
+    /// Color the contour view by the minimum each start reaches (the selected run's
+    /// optimizer and settings).
+    pub basins: bool,
 }
 
 /// What the panel under the views shows.
@@ -85,6 +88,7 @@ impl Default for DisplaySettings {
             internals: false,
             curvature: false,
             bottom: BottomTab::Convergence,
+            basins: false,
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct View2d {
     batch_contours: Option<(BatchContourKey, ContourLines)>,
     home: Option<Home>,
     clicks: ClickGuard,
+    basins: super::basins::BasinOverlay,
+    /// The basin map drawn last, for the hover text.
+    last_basins: Option<(Arc<crate::engine::basins::BasinMap>, [Interval; 2])>,
 }
 
 /// Frames a reset fits the view in.
@@ -100,9 +103,17 @@ impl View2d {
         self.reset = RESET_FRAMES;
     }
 
+    /// The basin map the overlay drew last and the box it covers.
+    pub fn basin_map(&self) -> Option<(Arc<crate::engine::basins::BasinMap>, [Interval; 2])> {
+        self.last_basins.clone()
+    }
+
     /// Whether a heatmap, contour or arrow job is still running.
     pub fn is_pending(&self) -> bool {
-        self.heatmap.is_pending() || self.contours.is_pending() || self.quiver.is_pending()
+        self.heatmap.is_pending()
+            || self.contours.is_pending()
+            || self.quiver.is_pending()
+            || self.basins.is_pending()
     }
 
     /// Draws the color bar and the plot; clicks become actions. Returns the transform.
@@ -164,6 +175,10 @@ impl View2d {
             .as_ref()
             .map_or((view[0], view[1]), |(_, _, h)| *h);
         let hover_objective = objective.clone();
+        let hover_basins = self
+            .last_basins
+            .clone()
+            .filter(|_| model.settings.display.basins);
         let mut plot = Plot::new("field");
         if user_view.is_none() {
             plot = plot.data_aspect(1.0);
@@ -179,7 +194,15 @@ impl View2d {
             .default_x_bounds(home.0.lo, home.0.hi)
             .default_y_bounds(home.1.lo, home.1.hi)
             .label_formatter(move |pos| {
-                Some(hover_text(hover_objective.as_ref(), position_of(pos)))
+                let p = position_of(pos);
+                let mut text = hover_text(hover_objective.as_ref(), p);
+                if let Some((map, view)) = &hover_basins
+                    && let Some(line) = super::basins::hover_line(map, view, [p.x, p.y])
+                {
+                    text.push('\n');
+                    text.push_str(&line);
+                }
+                Some(text)
             });
         let reset = self.reset > 0;
         self.reset = self.reset.saturating_sub(1);
@@ -214,6 +237,9 @@ impl View2d {
             ];
             // First what changes the caches, then drawing that borrows from them.
             this.heatmap_item(plot_ui, runner, &visible, frame.size() * ppp, &display);
+            if display.basins && !model.in_lab() {
+                this.last_basins = this.basins.items(plot_ui, model, runner, x, y);
+            }
             if display.show_contours {
                 this.request_contours(runner, &visible, display.contour_count);
             }

@@ -1,0 +1,255 @@
+//! The basins-of-attraction overlay of the contour view: every start in view colored by the
+//! minimum the selected run's optimizer reaches from it. Computed on workers, a coarse map
+//! first and then a fine one; a change of the view or a setting cancels and restarts both.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
+use egui_plot::{MarkerShape, PlotImage, PlotPoint, PlotUi, Points};
+
+use super::jobs::{Cached, Runner};
+use super::model::Model;
+use crate::cli::basins::basin_color;
+use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basins, minima_for};
+use crate::engine::format::{point, short};
+use crate::engine::{Interval, Objective, OptimizerConfig};
+
+/// Starts per side of the first, coarse map.
+pub const COARSE: usize = 48;
+/// Starts per side of the fine map that replaces it.
+pub const FINE: usize = 160;
+/// The most iterations a start takes in the overlay (a run may take more).
+pub const MAX_BASIN_ITERS: u64 = 1000;
+/// The overlay's opacity.
+const ALPHA: u8 = 150;
+
+/// What a basin map depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BasinKey {
+    function: u64,
+    x: Interval,
+    y: Interval,
+    optimizer: OptimizerConfig,
+    iters: u32,
+    tol: f64,
+}
+
+/// The overlay's maps, its texture and the minima its colors stand for.
+#[derive(Default)]
+pub struct BasinOverlay {
+    coarse: Cached<(BasinKey, usize), Arc<BasinMap>>,
+    fine: Cached<(BasinKey, usize), Arc<BasinMap>>,
+    /// The texture and the map (key, resolution) it shows.
+    texture: Option<((BasinKey, usize), TextureHandle)>,
+}
+
+impl BasinOverlay {
+    /// Whether a map is being computed.
+    pub fn is_pending(&self) -> bool {
+        self.coarse.is_pending() || self.fine.is_pending()
+    }
+
+    fn key(model: &Model, x: Interval, y: Interval) -> Option<BasinKey> {
+        let slot = model.sim.selected_slot()?;
+        Some(BasinKey {
+            function: model.sim.objective_generation(),
+            x,
+            y,
+            optimizer: OptimizerConfig {
+                noise: None,
+                ..slot.setup.optimizer
+            },
+            iters: u32::try_from(model.sim.max_iters().min(MAX_BASIN_ITERS)).unwrap_or(1),
+            tol: model.sim.tol(),
+        })
+    }
+
+    fn request(
+        cache: &mut Cached<(BasinKey, usize), Arc<BasinMap>>,
+        runner: Runner,
+        objective: &Arc<dyn Objective>,
+        key: &BasinKey,
+        side: usize,
+    ) {
+        let objective = objective.clone();
+        let job = key.clone();
+        cache.request(runner, &(key.clone(), side), move |ctx| {
+            let view = [job.x, job.y];
+            let spec = BasinSpec {
+                optimizer: job.optimizer,
+                iters: job.iters,
+                tol: job.tol,
+                view,
+                width: side,
+                height: side,
+            };
+            let minima = minima_for(objective.as_ref(), &view);
+            let cancel: &AtomicBool = ctx.cancel_flag();
+            basins(objective.as_ref(), &spec, &minima, cancel)
+                .map(Arc::new)
+                .unwrap_or_else(|| {
+                    Arc::new(BasinMap {
+                        width: 0,
+                        height: 0,
+                        minima: Vec::new(),
+                        labels: Vec::new(),
+                        endings: Vec::new(),
+                    })
+                })
+        });
+    }
+
+    /// The newest map for the view and settings of this frame (fine, else coarse), with
+    /// the box it covers.
+    fn newest(&self, key: &BasinKey) -> Option<(Arc<BasinMap>, [Interval; 2])> {
+        [&self.fine, &self.coarse].into_iter().find_map(|cache| {
+            cache
+                .current
+                .as_ref()
+                .filter(|((k, _), map)| k == key && map.width > 0)
+                .map(|((k, _), map)| (map.clone(), [k.x, k.y]))
+        })
+    }
+
+    /// Starts the maps for this frame's view and draws the newest one, with a legend entry
+    /// per minimum. Returns the map drawn and its box, for the hover text.
+    pub fn items(
+        &mut self,
+        plot_ui: &mut PlotUi<'_>,
+        model: &Model,
+        runner: Runner,
+        x: Interval,
+        y: Interval,
+    ) -> Option<(Arc<BasinMap>, [Interval; 2])> {
+        let key = Self::key(model, x, y)?;
+        let objective = model.objective().clone();
+        Self::request(&mut self.coarse, runner, &objective, &key, COARSE);
+        if self.coarse.is_current(&(key.clone(), COARSE)) {
+            Self::request(&mut self.fine, runner, &objective, &key, FINE);
+        } else {
+            self.fine.collect();
+        }
+        // Draw the newest map of the current settings; while a pan recomputes, the last one
+        // drawn stays at its own box.
+        let newest = [(&self.fine, FINE), (&self.coarse, COARSE)]
+            .into_iter()
+            .find_map(|(cache, side)| {
+                cache
+                    .current
+                    .as_ref()
+                    .filter(|((k, _), map)| {
+                        map.width > 0
+                            && k.function == key.function
+                            && k.optimizer == key.optimizer
+                            && k.iters == key.iters
+                            && k.tol == key.tol
+                    })
+                    .map(|((k, _), map)| ((k.clone(), side), map.clone()))
+            });
+        if let Some((drawn, map)) = &newest
+            && self.texture.as_ref().is_none_or(|(k, _)| k != drawn)
+        {
+            let image = overlay_image(map);
+            match &mut self.texture {
+                Some((k, texture)) => {
+                    texture.set(image, TextureOptions::NEAREST);
+                    *k = drawn.clone();
+                }
+                None => {
+                    let texture =
+                        plot_ui
+                            .ctx()
+                            .load_texture("basins", image, TextureOptions::NEAREST);
+                    self.texture = Some((drawn.clone(), texture));
+                }
+            }
+        }
+        let ((drawn_key, _), texture) = self.texture.as_ref()?;
+        if newest.is_none() {
+            return None;
+        }
+        let center = PlotPoint::new(drawn_key.x.center(), drawn_key.y.center());
+        let size = egui::vec2(drawn_key.x.width() as f32, drawn_key.y.width() as f32);
+        plot_ui.add(PlotImage::new("", texture.id(), center, size).allow_hover(false));
+        let (_, map) = newest?;
+        let counts = map.counts();
+        for (i, minimum) in map.minima.iter().enumerate() {
+            if counts[i] == 0 || minimum.len() != 2 {
+                continue;
+            }
+            let [r, g, b] = basin_color(i as i32);
+            plot_ui.add(
+                Points::new(
+                    format!("basin of minimum {}: {}", i + 1, point(minimum)),
+                    vec![[minimum[0], minimum[1]]],
+                )
+                .shape(MarkerShape::Circle)
+                .filled(false)
+                .radius(8.0)
+                .color(Color32::from_rgb(r, g, b))
+                .allow_hover(false),
+            );
+        }
+        if map.labels.contains(&DIVERGED) {
+            let [r, g, b] = basin_color(DIVERGED);
+            plot_ui.add(
+                Points::new("diverged or left the domain", Vec::<[f64; 2]>::new())
+                    .color(Color32::from_rgb(r, g, b)),
+            );
+        }
+        self.newest(&key)
+            .or(Some((map, [drawn_key.x, drawn_key.y])))
+    }
+}
+
+/// The map as a translucent image, top row the largest y, darker the more iterations a
+/// start needed.
+fn overlay_image(map: &BasinMap) -> ColorImage {
+    let most = map
+        .endings
+        .iter()
+        .map(|e| e.iterations)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut pixels = Vec::with_capacity(map.width * map.height);
+    for row in 0..map.height {
+        let j = map.height - 1 - row;
+        for i in 0..map.width {
+            let k = j * map.width + i;
+            let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
+            let [r, g, b] = basin_color(map.labels[k]).map(|v| (f64::from(v) * shade) as u8);
+            pixels.push(Color32::from_rgba_unmultiplied(r, g, b, ALPHA));
+        }
+    }
+    ColorImage::new([map.width, map.height], pixels)
+}
+
+/// What the hover says about a start at `p`: which minimum it reaches, in how many
+/// iterations, or that it diverges.
+pub fn hover_line(map: &BasinMap, view: &[Interval; 2], p: [f64; 2]) -> Option<String> {
+    let fx = (p[0] - view[0].lo) / view[0].width();
+    let fy = (p[1] - view[1].lo) / view[1].width();
+    if !(0.0..1.0).contains(&fx) || !(0.0..1.0).contains(&fy) || map.width == 0 {
+        return None;
+    }
+    let i = ((fx * map.width as f64) as usize).min(map.width - 1);
+    let j = ((fy * map.height as f64) as usize).min(map.height - 1);
+    let k = j * map.width + i;
+    let ending = map.endings[k];
+    Some(match usize::try_from(map.labels[k]) {
+        Ok(m) => format!(
+            "from here: minimum {} {} in {} iterations",
+            m + 1,
+            point(&map.minima[m]),
+            ending.iterations
+        ),
+        Err(_) if map.labels[k] == DIVERGED => format!("from here: {}", ending.stop.phrase()),
+        Err(_) => format!(
+            "from here: no minimum after {} iterations (f = {})",
+            ending.iterations,
+            short(ending.value)
+        ),
+    })
+}
