@@ -166,9 +166,8 @@ impl BasinOverlay {
             }
         }
         let ((drawn_key, _), texture) = self.texture.as_ref()?;
-        if newest.is_none() {
-            return None;
-        }
+        // Nothing for these settings yet: the old map is not drawn.
+        newest.as_ref()?;
         let center = PlotPoint::new(drawn_key.x.center(), drawn_key.y.center());
         let size = egui::vec2(drawn_key.x.width() as f32, drawn_key.y.width() as f32);
         plot_ui.add(PlotImage::new("", texture.id(), center, size).allow_hover(false));
