@@ -399,6 +399,10 @@ impl DescentApp {
                             "The selected run's final value and iterations for 121 learning rates from 1e-5 to 10; click to set one",
                         ),
                     ] {
+                        // The sweep is of a function's runs; the lab races batch sizes.
+                        if tab == BottomTab::Sweep && self.model.in_lab() {
+                            continue;
+                        }
                         let clicked = ui
                             .selectable_label(display.bottom == tab, label)
                             .on_hover_text(hint)
@@ -408,7 +412,9 @@ impl DescentApp {
                             actions.push(Action::SetDisplay(display));
                         }
                     }
-                    if display.bottom == BottomTab::Convergence {
+                    if display.bottom == BottomTab::Convergence
+                        || (display.bottom == BottomTab::Sweep && self.model.in_lab())
+                    {
                         ui.separator();
                         charts::log_switch(&self.model, ui, &mut actions);
                     }
@@ -416,6 +422,7 @@ impl DescentApp {
                 match display.bottom {
                     BottomTab::Convergence => self.charts.ui(&self.model, ui),
                     BottomTab::Step => self.step.ui(&self.model, ui, &mut actions),
+                    BottomTab::Sweep if self.model.in_lab() => self.charts.ui(&self.model, ui),
                     BottomTab::Sweep => {
                         self.sweep.ui(&self.model, self.runner, ui, &mut actions);
                     }
