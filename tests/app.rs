@@ -1629,6 +1629,15 @@ fn the_learning_rate_tab_finds_where_gd_blows_up_on_the_bowl() {
     assert_eq!(numbers.len(), 2, "{text}");
     assert!(numbers[0] <= 1.0 && 1.0 < numbers[1], "{text}");
     assert!(numbers[1] / numbers[0] < 1.2, "{text}");
+    // Momentum has a second hyperparameter: the map of rate against it appears.
+    assert!(
+        h.query_by_label_contains("final f over the rate and")
+            .is_none()
+    );
+    let config = OptimizerConfig::new(OptimizerKind::Momentum, 0.1);
+    h.state_mut().model.apply(Action::SetOptimizer(config));
+    h.run_steps(3);
+    h.get_by_label_contains("final f over the rate and momentum");
 }
 
 #[test]

@@ -188,3 +188,45 @@ fn a_sweep_on_the_bowl_finds_the_divergence_threshold_at_one() {
         }
     }
 }
+
+#[test]
+fn heavy_ball_on_the_bowl_is_stable_below_lr_one_plus_beta() {
+    use descent::engine::basins::{blew_up, hyper_map};
+    // On a quadratic with curvature L = 2, heavy-ball momentum b <- beta b + g,
+    // p <- p - lr b converges exactly when lr L < 2 (1 + beta): lr < 1 + beta.
+    let objective = preset("bowl", None).unwrap();
+    let start = [0.0, 0.0];
+    let lrs = log_space(0.05, 5.0, 41);
+    let betas: Vec<f64> = (0..10).map(|i| 0.09 * i as f64).collect();
+    let config = OptimizerConfig::new(OptimizerKind::Momentum, 0.1);
+    let cells = hyper_map(
+        objective.as_ref(),
+        &config,
+        &start,
+        &lrs,
+        "momentum",
+        &betas,
+        2000,
+        0.0,
+    );
+    assert_eq!(cells.len(), lrs.len() * betas.len());
+    let f0 = objective.value(&start);
+    for (row, beta) in betas.iter().enumerate() {
+        for (col, lr) in lrs.iter().enumerate() {
+            let ending = cells[row * lrs.len() + col];
+            let limit = 1.0 + beta;
+            let sweep_row = descent::engine::basins::SweepRow { lr: *lr, ending };
+            if *lr < 0.9 * limit {
+                assert!(!blew_up(&sweep_row, f0), "beta {beta} lr {lr}: {ending:?}");
+                assert!(ending.value < 1e-6, "beta {beta} lr {lr}: {ending:?}");
+            } else if *lr > 1.1 * limit {
+                assert!(blew_up(&sweep_row, f0), "beta {beta} lr {lr}: {ending:?}");
+            }
+        }
+    }
+    // A cell equals a single run with both settings.
+    let mut single = OptimizerConfig::new(OptimizerKind::Momentum, lrs[7]);
+    single.momentum = betas[3];
+    let expected = run(&objective, single, &start, 2000, 0.0);
+    assert_eq!(cells[3 * lrs.len() + 7].value, expected.path().last_value());
+}

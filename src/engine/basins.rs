@@ -336,3 +336,49 @@ pub fn divergence_threshold(rows: &[SweepRow], start_value: f64) -> Option<(f64,
     let below = rows[..first].last()?;
     Some((below.lr, rows[first].lr))
 }
+
+/// A map of two hyperparameters: the learning rate (columns, `lrs`) against another one
+/// (rows, `values` of the hyperparameter with command-line flag `flag`, e.g. `momentum`),
+/// one run from `start` per cell, rows split across cores. Row-major from the first value.
+#[allow(clippy::too_many_arguments)]
+pub fn hyper_map(
+    objective: &dyn Objective,
+    config: &OptimizerConfig,
+    start: &[f64],
+    lrs: &[f64],
+    flag: &str,
+    values: &[f64],
+    iters: u32,
+    tol: f64,
+) -> Vec<Ending> {
+    let rows: Vec<Vec<Ending>> = values
+        .par_iter()
+        .map_init(
+            || Descender::new(start.len()),
+            |descender, &value| {
+                let mut config = *config;
+                config.set(flag, value);
+                lrs.iter()
+                    .map(|&lr| {
+                        let config = OptimizerConfig { lr, ..config };
+                        descender.descend(objective, &config, start, iters, tol)
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    rows.concat()
+}
+
+/// The hyperparameter a map sets against the learning rate: momentum for momentum and
+/// Nesterov, beta1 for the Adam family, alpha for RMSProp, rho for Adadelta.
+pub fn second_hyperparameter(kind: super::OptimizerKind) -> Option<&'static str> {
+    use super::OptimizerKind as K;
+    match kind {
+        K::Momentum | K::Nesterov => Some("momentum"),
+        K::Adam | K::AdamW | K::Adamax | K::NAdam | K::RAdam => Some("beta1"),
+        K::Rmsprop => Some("alpha"),
+        K::Adadelta => Some("rho"),
+        K::Gd | K::Adagrad | K::Newton | K::LineSearch => None,
+    }
+}
