@@ -259,8 +259,34 @@ fn frame_step_tab(c: &mut Criterion) {
     );
 }
 
+/// A swarm: 1,000 runs scattered over three-wells, animating at 30 iterations a second,
+/// drawn lightly (the selected run in full), with the charts.
+fn frame_swarm(c: &mut Criterion) {
+    let mut app = DescentApp::new(Settings {
+        function: FunctionSpec::parse("three-wells").unwrap(),
+        iterations: 500,
+        speed: Speed::PerSecond(30.0),
+        ..Settings::default()
+    });
+    app.model.apply(Action::Scatter {
+        count: 999,
+        seed: 0,
+    });
+    let mut h = harness(app);
+    assert_eq!(h.state().model.sim.slots().len(), 1000);
+    c.bench_function("frame_1000_swarm_runs_three-wells_tessellated", |b| {
+        b.iter(|| {
+            if !h.state().model.sim.playing {
+                h.state_mut().apply([Action::Reset]);
+            }
+            frame(&mut h)
+        });
+    });
+}
+
 criterion_group!(
     benches,
+    frame_swarm,
     heatmap,
     frames,
     frame_while_exporting,

@@ -1680,3 +1680,53 @@ fn the_basin_overlay_colors_starts_by_the_minimum_they_reach() {
     let reached = map.labels.iter().filter(|&&l| l >= 0).count();
     assert!(reached < map.labels.len() / 2, "{reached}");
 }
+
+#[test]
+fn scatter_adds_a_seeded_swarm_of_starts_in_the_view() {
+    let app = paused("three-wells");
+    let mut h = harness(app);
+    h.run_steps(2);
+    click_in_view(&mut h, "Scatter");
+    h.run_steps(2);
+    let slots = h.state().model.sim.slots();
+    assert_eq!(slots.len(), 101, "{:?}", h.state().model.notice);
+    let view = h.state().model.view();
+    for slot in &slots[1..] {
+        for (c, v) in slot.setup.start.iter().zip(&view) {
+            assert!(v.lo <= *c && *c <= v.hi);
+        }
+        assert_eq!(slot.setup.optimizer, slots[0].setup.optimizer);
+    }
+    assert_eq!(h.state().model.sim.selected, 0, "the copied run stays selected");
+    // The same seed scatters the same starts.
+    let first: Vec<Vec<f64>> = slots[1..].iter().map(|s| s.setup.start.clone()).collect();
+    let mut again = paused("three-wells");
+    again.model.apply(Action::Scatter {
+        count: 100,
+        seed: 0,
+    });
+    let starts: Vec<Vec<f64>> = again.model.sim.slots()[1..]
+        .iter()
+        .map(|s| s.setup.start.clone())
+        .collect();
+    assert_eq!(first, starts);
+    // The window holds 1,000 runs: a scatter past that adds what fits and says so.
+    h.state_mut().model.apply(Action::Scatter {
+        count: 1000,
+        seed: 5,
+    });
+    h.run_steps(2);
+    assert_eq!(h.state().model.sim.slots().len(), 1000);
+    match &h.state().model.notice {
+        Some(descent::app::Notice::Error(text)) => assert!(text.contains("101 more"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+    // A swarm keeps short paths: memory stays bounded.
+    let last = h.state().model.sim.slots().last().unwrap();
+    let cap = descent::app::simulation::path_cap(999);
+    assert!(cap <= 1100, "{cap}");
+    assert_eq!(last.run.path().len(), last.run.iterations() + 1);
+    // Undo takes the whole swarm back in one step.
+    h.state_mut().model.apply(Action::Undo);
+    assert_eq!(h.state().model.sim.slots().len(), 101);
+}

@@ -21,6 +21,14 @@ pub enum Action {
     AddRun(Vec<f64>),
     /// Replace the runs by a race: one run per optimizer, all from the selected run's start.
     Race(Vec<OptimizerConfig>),
+    /// Add `count` runs from starts drawn uniformly in the view (seeded), each with the
+    /// selected run's settings: a swarm.
+    Scatter {
+        /// How many starts.
+        count: usize,
+        /// The seed of the draw.
+        seed: u64,
+    },
     /// Remove run `i`.
     RemoveRun(usize),
     /// Select run `i`, whose settings the controls edit.

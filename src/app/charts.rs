@@ -128,11 +128,14 @@ impl Charts {
                 let (title, x_title) = series.titles(log);
                 let budget = (CHART_POINT_BUDGET / model.sim.slots().len().max(1)).clamp(40, 1000);
                 let runs = model.sim.slots().len();
+                // A swarm's charts show the selected run only.
+                let swarm = runs > super::model::SWARM;
                 let lines: Vec<(String, egui::Color32, Vec<[f64; 2]>)> = model
                     .sim
                     .slots()
                     .iter()
                     .enumerate()
+                    .filter(|(i, _)| !swarm || *i == model.sim.selected)
                     .map(|(i, slot)| {
                         let k = slot.shown_index(shown);
                         let points = series

@@ -614,6 +614,9 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         RichText::new("Click the plot to move the selected run's start; Shift+click adds a run.")
             .small(),
     );
+    if !model.in_lab() {
+        scatter_ui(model, ui, actions);
+    }
     selected_status_ui(model, ui);
     run_list_ui(model, ui, actions);
     match &model.notice {
@@ -628,6 +631,33 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
 }
 
 const WARNING_COLOR: Color32 = Color32::from_rgb(255, 110, 90);
+
+/// "Scatter N starts": a swarm of runs from seeded uniform starts in the view. The count and
+/// seed are the view's own state; the seed moves on after each scatter.
+fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let id = ui.make_persistent_id("scatter_starts");
+    let (mut count, mut seed): (usize, u64) = ui.data(|d| d.get_temp(id)).unwrap_or((100, 0));
+    ui.horizontal(|ui| {
+        let room = MAX_RUNS.saturating_sub(model.sim.slots().len());
+        let clicked = ui
+            .add_enabled(room > 0, egui::Button::new("Scatter"))
+            .on_hover_text(
+                "Add runs from starts drawn uniformly in the view, each with the selected run's settings, to watch a cloud descend and split between the minima",
+            )
+            .clicked();
+        ui.add(
+            egui::DragValue::new(&mut count)
+                .range(1..=MAX_RUNS)
+                .suffix(" starts"),
+        );
+        ui.add(egui::DragValue::new(&mut seed).prefix("seed "));
+        if clicked {
+            actions.push(Action::Scatter { count, seed });
+            seed = seed.wrapping_add(1);
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, (count, seed)));
+}
 
 /// The stop reason as the status shows it, e.g. `left the domain at 1`.
 fn status_text(slot: &RunSlot, shown: usize) -> String {

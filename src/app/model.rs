@@ -15,8 +15,12 @@ use crate::engine::objective::check_view;
 use crate::engine::regression::{Dataset, LossObjective};
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerConfig, PresetKind};
 
-/// The most runs the window holds at once.
-pub const MAX_RUNS: usize = 200;
+/// The most runs the window holds at once (a swarm of scattered starts included).
+pub const MAX_RUNS: usize = 1000;
+
+/// With more runs than this the views draw them lightly (a line and the current point) and
+/// the charts and the 3-D view show the selected run only: a swarm.
+pub const SWARM: usize = 50;
 
 /// How many changes undo walks back.
 pub const UNDO_DEPTH: usize = 200;
@@ -201,6 +205,7 @@ impl Model {
             Action::SetStart(start) => self.set_start(start),
             Action::AddRun(start) => self.add_run(start),
             Action::Race(lanes) => self.race(lanes),
+            Action::Scatter { count, seed } => self.scatter(count, seed),
             Action::RemoveRun(i) => self.sim.remove_run(i),
             Action::SelectRun(i) => {
                 if let Some(slot) = self.sim.slots().get(i) {
@@ -698,6 +703,67 @@ impl Model {
     }
 
     /// Adds a run from `start` with the selected run's optimizer, in a new color.
+    /// Adds `count` runs from starts drawn uniformly in the view with `seed`, each with the
+    /// selected run's settings; starts outside the domain are skipped and counted.
+    fn scatter(&mut self, count: usize, seed: u64) {
+        use rand::{RngExt, SeedableRng};
+        if self.in_lab() {
+            self.notice = Some(Notice::Error(
+                "Scatter is for functions; in the lab, Shift+click adds a run".to_string(),
+            ));
+            return;
+        }
+        let room = MAX_RUNS - self.sim.slots().len().min(MAX_RUNS);
+        let wanted = count.min(room);
+        let view = self.view();
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let before = self.sim.slots().len();
+        let selected = self.sim.selected;
+        let mut skipped = 0;
+        for _ in 0..wanted {
+            let start: Vec<f64> = view
+                .iter()
+                .map(|v| v.lo + (v.hi - v.lo) * rng.random::<f64>())
+                .collect();
+            let (optimizer, batch) = self
+                .sim
+                .slots()
+                .get(selected)
+                .map_or((self.settings.optimizer, None), |s| {
+                    (s.setup.optimizer, s.setup.batch)
+                });
+            let setup = RunSetup {
+                start,
+                optimizer,
+                color: self.sim.slots().len(),
+                batch,
+            };
+            if self.sim.add_run(setup).is_err() {
+                skipped += 1;
+            }
+        }
+        // The run whose settings the swarm copied stays selected.
+        if before > 0 {
+            self.sim.selected = selected.min(self.sim.slots().len().saturating_sub(1));
+        }
+        let added = self.sim.slots().len() - before;
+        let mut message = format!("scattered {added} starts (seed {seed})");
+        if skipped > 0 {
+            message.push_str(&format!("; {skipped} fell outside the domain"));
+        }
+        if wanted < count {
+            message.push_str(&format!(
+                "; {} more would pass the window's {MAX_RUNS} runs",
+                count - wanted
+            ));
+        }
+        self.notice = Some(if wanted < count {
+            Notice::Error(message)
+        } else {
+            Notice::Info(message)
+        });
+    }
+
     fn add_run(&mut self, start: Vec<f64>) {
         if self.sim.slots().len() >= MAX_RUNS {
             self.notice = Some(Notice::Error(format!(

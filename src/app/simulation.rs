@@ -114,6 +114,16 @@ impl Curvature {
 /// (the last stays exact), so a long run's memory stays bounded.
 pub const PATH_CAP: usize = 1 << 15;
 
+/// The path cap of a run made when `runs` runs exist: [`PATH_CAP`] for up to 32 runs, then
+/// less (down to 512 iterates), so a swarm of 1,000 runs stays within tens of megabytes.
+pub fn path_cap(runs: usize) -> usize {
+    if runs < 32 {
+        PATH_CAP
+    } else {
+        (PATH_CAP * 32 / runs).max(512)
+    }
+}
+
 /// Progress of the computation behind the shown iteration.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Progress {
@@ -381,7 +391,7 @@ impl Simulation {
             Some((data, batch)) => Run::with_batches(self.objective.clone(), spec, data, batch)?,
             None => Run::new(self.objective.clone(), spec)?,
         }
-        .with_path_cap(PATH_CAP)
+        .with_path_cap(path_cap(self.slots.len()))
         // The lab counts epochs, not evaluations: the race's budget is not for it.
         .with_budget(self.budget.filter(|_| self.lab.is_none()));
         let curvature_at_start = Curvature::at(self.objective.as_ref(), &setup.start);

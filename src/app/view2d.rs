@@ -270,17 +270,26 @@ impl View2d {
                 Some(points) => critical_items(plot_ui, points),
                 None => minima_items(plot_ui, objective.as_ref(), Color32::WHITE),
             }
+            let runs = slots.len();
+            let swarm = runs > super::model::SWARM;
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
-                let runs = slots.len();
-                path_items(
-                    plot_ui,
-                    (i, runs),
-                    slot,
-                    thin,
-                    shown,
-                    i == selected,
-                    &region,
-                );
+                if swarm && i != selected {
+                    light_path_items(plot_ui, slot, thin, shown, &region);
+                }
+            }
+            // The selected run in full, on top of a swarm.
+            for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
+                if !swarm || i == selected {
+                    path_items(
+                        plot_ui,
+                        (i, runs),
+                        slot,
+                        thin,
+                        shown,
+                        i == selected,
+                        &region,
+                    );
+                }
             }
             if let (Some(insight), Some(slot)) = (insight, slots.get(selected)) {
                 let reach = 0.18 * x.width().min(y.width());
@@ -1065,6 +1074,35 @@ fn curvature_items(plot_ui: &mut PlotUi<'_>, insight: &StepInsight, reach: f64, 
                     .allow_hover(false),
             );
         }
+    }
+}
+
+/// A run of a swarm: its path so far as a thin faint line and its current point.
+fn light_path_items<'a>(
+    plot_ui: &mut PlotUi<'a>,
+    slot: &RunSlot,
+    thin: &'a ThinPath,
+    shown: usize,
+    region: &Region,
+) {
+    let color = run_color(slot.setup.color);
+    let path = slot.run.path();
+    let k = path.index_of(slot.shown_index(shown));
+    let current = [path.point(k)[0], path.point(k)[1]];
+    let before = thin.line_before(k);
+    let inside = thin.inside(region) && region.contains(current);
+    polyline(plot_ui, "", before, inside, region, |line: Line<'a>| {
+        line.color(color.gamma_multiply(0.45))
+            .width(1.0)
+            .allow_hover(false)
+    });
+    if region.contains(current) {
+        plot_ui.add(
+            Points::new("", vec![current])
+                .radius(2.5)
+                .color(color)
+                .allow_hover(false),
+        );
     }
 }
 

@@ -752,7 +752,13 @@ fn add_paths(frame: &mut Frame<'_>, model: &Model, scene: &Scene, objective: &dy
     let shown = model.sim.shown();
     let lab = model.in_lab();
     let selected = model.sim.selected;
+    // A swarm's paths would bury the surface: the selected one only (every current point
+    // is still drawn).
+    let swarm = model.sim.slots().len() > super::model::SWARM;
     for (index, slot) in model.sim.slots().iter().enumerate() {
+        if swarm && index != selected {
+            continue;
+        }
         let color = run_color(slot.setup.color);
         let path = slot.run.path();
         let last = slot.shown_index(shown);
