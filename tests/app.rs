@@ -1697,7 +1697,11 @@ fn scatter_adds_a_seeded_swarm_of_starts_in_the_view() {
         }
         assert_eq!(slot.setup.optimizer, slots[0].setup.optimizer);
     }
-    assert_eq!(h.state().model.sim.selected, 0, "the copied run stays selected");
+    assert_eq!(
+        h.state().model.sim.selected,
+        0,
+        "the copied run stays selected"
+    );
     // The same seed scatters the same starts.
     let first: Vec<Vec<f64>> = slots[1..].iter().map(|s| s.setup.start.clone()).collect();
     let mut again = paused("three-wells");

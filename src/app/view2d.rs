@@ -272,10 +272,28 @@ impl View2d {
             }
             let runs = slots.len();
             let swarm = runs > super::model::SWARM;
+            // A swarm's current points go in one item per color: a thousand items would
+            // cost more than the points.
+            let mut swarm_points: Vec<(Color32, Vec<[f64; 2]>)> = Vec::new();
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
-                if swarm && i != selected {
-                    light_path_items(plot_ui, slot, thin, shown, &region);
+                if swarm
+                    && i != selected
+                    && let Some(p) = light_path_items(plot_ui, slot, thin, shown, &region)
+                {
+                    let color = run_color(slot.setup.color);
+                    match swarm_points.iter_mut().find(|(c, _)| *c == color) {
+                        Some((_, points)) => points.push(p),
+                        None => swarm_points.push((color, vec![p])),
+                    }
                 }
+            }
+            for (color, points) in swarm_points {
+                plot_ui.add(
+                    Points::new("", points)
+                        .radius(2.5)
+                        .color(color)
+                        .allow_hover(false),
+                );
             }
             // The selected run in full, on top of a swarm.
             for (i, (slot, thin)) in slots.iter().zip(&this.paths).enumerate() {
@@ -1077,33 +1095,29 @@ fn curvature_items(plot_ui: &mut PlotUi<'_>, insight: &StepInsight, reach: f64, 
     }
 }
 
-/// A run of a swarm: its path so far as a thin faint line and its current point.
+/// A run of a swarm: its path so far as a thin faint line. Returns its current point when
+/// it is in view, for the caller to draw with the others of its color.
 fn light_path_items<'a>(
     plot_ui: &mut PlotUi<'a>,
     slot: &RunSlot,
     thin: &'a ThinPath,
     shown: usize,
     region: &Region,
-) {
+) -> Option<[f64; 2]> {
     let color = run_color(slot.setup.color);
     let path = slot.run.path();
     let k = path.index_of(slot.shown_index(shown));
     let current = [path.point(k)[0], path.point(k)[1]];
     let before = thin.line_before(k);
     let inside = thin.inside(region) && region.contains(current);
-    polyline(plot_ui, "", before, inside, region, |line: Line<'a>| {
-        line.color(color.gamma_multiply(0.45))
-            .width(1.0)
-            .allow_hover(false)
-    });
-    if region.contains(current) {
-        plot_ui.add(
-            Points::new("", vec![current])
-                .radius(2.5)
-                .color(color)
-                .allow_hover(false),
-        );
+    if before.len() > 1 {
+        polyline(plot_ui, "", before, inside, region, |line: Line<'a>| {
+            line.color(color.gamma_multiply(0.45))
+                .width(1.0)
+                .allow_hover(false)
+        });
     }
+    region.contains(current).then_some(current)
 }
 
 /// A vertical color bar with five value labels.
