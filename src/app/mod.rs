@@ -67,6 +67,7 @@ pub struct DescentApp {
     pub plot_transform: Option<egui_plot::PlotTransform>,
     /// Where heavy work runs: worker threads, or inline for deterministic tests.
     pub runner: Runner,
+    /// The contour view and its caches (tests read its basin map).
     pub view2d: view2d::View2d,
     view3d: view3d::View3d,
     /// The race panel: lanes, tuning and the results table.
@@ -641,6 +642,7 @@ pub fn run_name(i: usize, slot: &simulation::RunSlot) -> String {
     )
 }
 
+/// Opens the window for `request` (or the saved session) and returns the exit code.
 pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
