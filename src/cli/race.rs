@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use clap::{Args, ValueEnum};
 
@@ -13,9 +12,7 @@ use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::race::{RaceRow, RaceSpec, race, suggested_lr, tune_lr};
 use crate::engine::run::MAX_ITERATIONS;
-use crate::engine::{
-    EngineError, FunctionSpec, Interval, Objective, OptimizerKind, critical, objective,
-};
+use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerKind, objective};
 
 /// Output formats of `descent race`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -192,15 +189,7 @@ impl RaceArgs {
                 .map_err(|e| UsageError(format!("--lr-for: {}: {e}", kind.name())))?;
             lanes.push(config);
         }
-        let minima = if info.minima.is_empty() && objective.dim() <= 2 {
-            critical::find(objective.as_ref(), &view, &AtomicBool::new(false))
-                .into_iter()
-                .filter(|p| p.kind == critical::CriticalKind::Minimum)
-                .map(|p| p.point)
-                .collect()
-        } else {
-            info.minima.clone()
-        };
+        let minima = crate::engine::basins::minima_for(objective.as_ref(), &view);
         let spec = RaceSpec {
             start,
             lanes,
