@@ -1213,3 +1213,20 @@ fn basins_and_sweep_reject_bad_input_in_one_line() {
     assert_usage_error(&["sweep", "--iters", "0"], &["--iters"]);
     assert_usage_error(&["sweep", "--optimizer", "adamm"], &["--optimizer"]);
 }
+
+#[test]
+fn basins_label_starts_outside_the_domain_without_running_them() {
+    let o = descent(&["basins", "--function", "log(x) + y^2", "--grid", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<String> = stdout(&o).lines().skip(1).map(str::to_string).collect();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let f: Vec<&str> = row.split(',').collect();
+        let x: f64 = f[0].parse().unwrap();
+        if x < 0.0 {
+            assert_eq!(&f[2..], ["-1", "0", "NaN"], "{row}");
+        } else {
+            assert_ne!(f[3], "0", "{row}");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use egui_plot::{MarkerShape, PlotImage, PlotPoint, PlotUi, Points};
 
 use super::jobs::{Cached, Runner};
 use super::model::Model;
-use crate::cli::basins::basin_color;
+use crate::cli::basins::{basin_color, basin_pixels};
 use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basins, minima_for};
 use crate::engine::format::{point, short};
 use crate::engine::{Interval, Objective, OptimizerConfig};
@@ -86,30 +86,37 @@ impl BasinOverlay {
             };
             let minima = minima_for(objective.as_ref(), &view);
             let cancel: &AtomicBool = ctx.cancel_flag();
-            basins(objective.as_ref(), &spec, &minima, cancel)
-                .map(Arc::new)
-                .unwrap_or_else(|| {
-                    Arc::new(BasinMap {
-                        width: 0,
-                        height: 0,
-                        minima: Vec::new(),
-                        labels: Vec::new(),
-                        endings: Vec::new(),
-                    })
-                })
+            // A cancelled map is never handed back; the empty one only fills the type.
+            Arc::new(basins(objective.as_ref(), &spec, &minima, cancel).unwrap_or_default())
         });
     }
 
-    /// The newest map for the view and settings of this frame (fine, else coarse), with
-    /// the box it covers.
-    fn newest(&self, key: &BasinKey) -> Option<(Arc<BasinMap>, [Interval; 2])> {
-        [&self.fine, &self.coarse].into_iter().find_map(|cache| {
+    /// The map to draw: one made for exactly this view (fine before coarse), else, while a
+    /// pan recomputes, the last one of the same settings at its own box.
+    fn pick(&self, key: &BasinKey) -> Option<((BasinKey, usize), Arc<BasinMap>)> {
+        let same_settings = |k: &BasinKey| {
+            k.function == key.function
+                && k.optimizer == key.optimizer
+                && k.iters == key.iters
+                && k.tol == key.tol
+        };
+        let caches = [&self.fine, &self.coarse];
+        let exact = caches.iter().find_map(|cache| {
             cache
                 .current
                 .as_ref()
                 .filter(|((k, _), map)| k == key && map.width > 0)
-                .map(|((k, _), map)| (map.clone(), [k.x, k.y]))
-        })
+        });
+        exact
+            .or_else(|| {
+                caches.iter().find_map(|cache| {
+                    cache
+                        .current
+                        .as_ref()
+                        .filter(|((k, _), map)| same_settings(k) && map.width > 0)
+                })
+            })
+            .map(|(drawn, map)| (drawn.clone(), map.clone()))
     }
 
     /// Starts the maps for this frame's view and draws the newest one, with a legend entry
@@ -130,23 +137,7 @@ impl BasinOverlay {
         } else {
             self.fine.collect();
         }
-        // Draw the newest map of the current settings; while a pan recomputes, the last one
-        // drawn stays at its own box.
-        let newest = [(&self.fine, FINE), (&self.coarse, COARSE)]
-            .into_iter()
-            .find_map(|(cache, side)| {
-                cache
-                    .current
-                    .as_ref()
-                    .filter(|((k, _), map)| {
-                        map.width > 0
-                            && k.function == key.function
-                            && k.optimizer == key.optimizer
-                            && k.iters == key.iters
-                            && k.tol == key.tol
-                    })
-                    .map(|((k, _), map)| ((k.clone(), side), map.clone()))
-            });
+        let newest = self.pick(&key);
         if let Some((drawn, map)) = &newest
             && self.texture.as_ref().is_none_or(|(k, _)| k != drawn)
         {
@@ -197,31 +188,16 @@ impl BasinOverlay {
                     .color(Color32::from_rgb(r, g, b)),
             );
         }
-        self.newest(&key)
-            .or(Some((map, [drawn_key.x, drawn_key.y])))
+        Some((map, [drawn_key.x, drawn_key.y]))
     }
 }
 
-/// The map as a translucent image, top row the largest y, darker the more iterations a
-/// start needed.
+/// The map as a translucent image (colors as `descent basins --format png` draws them).
 fn overlay_image(map: &BasinMap) -> ColorImage {
-    let most = map
-        .endings
-        .iter()
-        .map(|e| e.iterations)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let mut pixels = Vec::with_capacity(map.width * map.height);
-    for row in 0..map.height {
-        let j = map.height - 1 - row;
-        for i in 0..map.width {
-            let k = j * map.width + i;
-            let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
-            let [r, g, b] = basin_color(map.labels[k]).map(|v| (f64::from(v) * shade) as u8);
-            pixels.push(Color32::from_rgba_unmultiplied(r, g, b, ALPHA));
-        }
-    }
+    let pixels = basin_pixels(map)
+        .into_iter()
+        .map(|[r, g, b]| Color32::from_rgba_unmultiplied(r, g, b, ALPHA))
+        .collect();
     ColorImage::new([map.width, map.height], pixels)
 }
 

@@ -24,6 +24,9 @@ pub const SWEEP_RATES: usize = 121;
 pub const LR_MIN: f64 = 1e-5;
 /// The largest rate swept.
 pub const LR_MAX: f64 = 10.0;
+/// The most iterations a swept run takes (a run may take more): the sweep and the map are
+/// 941 runs, which must stay seconds at most on a worker.
+pub const MAX_SWEEP_ITERS: u64 = 5000;
 
 /// What a sweep depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,7 +86,7 @@ impl SweepView {
                 noise: None,
                 ..slot.setup.optimizer
             },
-            iters: model.sim.max_iters(),
+            iters: model.sim.max_iters().min(MAX_SWEEP_ITERS),
             tol: model.sim.tol(),
         })
     }

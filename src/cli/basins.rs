@@ -290,9 +290,9 @@ fn write_basin_csv(out: &mut impl Write, spec: &BasinSpec, map: &BasinMap) -> io
     Ok(())
 }
 
-/// The map as an image: one pixel per start, top row the largest y, colored by label and
-/// darker the more iterations the start needed.
-pub fn basin_image(map: &BasinMap) -> image::RgbImage {
+/// The map's colors, one per start, top row (the largest y) first: each start's minimum's
+/// color, darker the more iterations it needed. The PNG and the window's overlay both use it.
+pub fn basin_pixels(map: &BasinMap) -> Vec<[u8; 3]> {
     let most = map
         .endings
         .iter()
@@ -300,13 +300,21 @@ pub fn basin_image(map: &BasinMap) -> image::RgbImage {
         .max()
         .unwrap_or(1)
         .max(1);
-    image::RgbImage::from_fn(map.width as u32, map.height as u32, |i, row| {
-        let j = map.height - 1 - row as usize;
-        let k = j * map.width + i as usize;
-        let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
-        let c = basin_color(map.labels[k]);
-        image::Rgb(c.map(|v| (f64::from(v) * shade).round() as u8))
-    })
+    (0..map.height)
+        .rev()
+        .flat_map(|j| (0..map.width).map(move |i| j * map.width + i))
+        .map(|k| {
+            let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
+            basin_color(map.labels[k]).map(|v| (f64::from(v) * shade).round() as u8)
+        })
+        .collect()
+}
+
+/// The map as an image: one pixel per start (see [`basin_pixels`]).
+pub fn basin_image(map: &BasinMap) -> image::RgbImage {
+    let bytes = basin_pixels(map).concat();
+    image::RgbImage::from_raw(map.width as u32, map.height as u32, bytes)
+        .expect("one pixel per start")
 }
 
 /// Output formats of `descent sweep`.

@@ -64,12 +64,16 @@ impl Descender {
     ) -> Ending {
         self.state.reset();
         self.point.copy_from_slice(start);
-        let mut value = objective.value_and_gradient(&self.point, &mut self.gradient);
         let ending = |iterations, value, stop| Ending {
             iterations,
             value,
             stop,
         };
+        // A start where f is undefined (log x at x < 0) is outside the domain, as a run says.
+        if !objective.in_domain(&self.point) {
+            return ending(0, f64::NAN, StopReason::LeftDomain);
+        }
+        let mut value = objective.value_and_gradient(&self.point, &mut self.gradient);
         if !value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
             return ending(0, value, StopReason::Diverged);
         }
@@ -143,7 +147,7 @@ pub const DIVERGED: i32 = -1;
 pub const NOWHERE: i32 = -2;
 
 /// Which minimum each start of a grid reaches.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasinMap {
     /// Starts across.
     pub width: usize,
