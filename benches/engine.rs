@@ -215,6 +215,50 @@ fn basin_map(c: &mut Criterion) {
     group.finish();
 }
 
+/// How many divisions per second both cores can do, four at a time in AVX2 registers
+/// where the CPU has them: a gradient of three-wells takes three, so this sets the limit of
+/// the basin map above (the README's estimate).
+fn division_throughput(c: &mut Criterion) {
+    const ROUNDS: usize = 1_000_000;
+    const CHAINS: usize = 32;
+    /// 32 independent chains of `v <- 1 / v + 1`: enough to keep the divider busy.
+    #[inline(always)]
+    fn divide(seed: f64) -> f64 {
+        let mut v: [f64; CHAINS] = std::array::from_fn(|i| seed + i as f64);
+        for _ in 0..ROUNDS {
+            for x in &mut v {
+                *x = 1.0 / *x + 1.0;
+            }
+        }
+        v.iter().sum()
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn divide_avx2(seed: f64) -> f64 {
+        divide(seed)
+    }
+    fn divide_fastest(seed: f64) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { divide_avx2(seed) };
+        }
+        divide(seed)
+    }
+    let mut group = c.benchmark_group("divisions");
+    group.throughput(Throughput::Elements((2 * ROUNDS * CHAINS) as u64));
+    group.sample_size(10);
+    group.bench_function("both_cores_64M", |b| {
+        b.iter(|| {
+            rayon::join(
+                || divide_fastest(black_box(1.5)),
+                || divide_fastest(black_box(2.5)),
+            )
+        });
+    });
+    group.finish();
+}
+
 /// 200 learning rates from 1e-3 to 1, 1,000 GD steps each, from three-wells' own start.
 fn lr_sweep(c: &mut Criterion) {
     use descent::engine::basins::{log_space, sweep};
@@ -246,6 +290,7 @@ criterion_group!(
     gd_steps,
     regression,
     basin_map,
+    division_throughput,
     lr_sweep
 );
 criterion_main!(benches);

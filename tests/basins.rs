@@ -230,3 +230,81 @@ fn heavy_ball_on_the_bowl_is_stable_below_lr_one_plus_beta() {
     let expected = run(&objective, single, &start, 2000, 0.0);
     assert_eq!(cells[3 * lrs.len() + 7].value, expected.path().last_value());
 }
+
+/// Many starts descending side by side in SIMD lanes end bit for bit where each ends alone,
+/// whatever stops them: convergence, divergence (NaN, overflow, the divergence radius),
+/// the iteration limit; with clipping, weight decay and a schedule; for a row whose length
+/// is not a multiple of the lanes.
+#[test]
+fn starts_descending_in_lanes_end_exactly_where_each_ends_alone() {
+    use descent::engine::lanes::{Landing, steps_in_lanes};
+    use descent::engine::{Schedule, ScheduleKind};
+    let schedule = Schedule {
+        kind: ScheduleKind::Exponential,
+        ..Schedule::default()
+    };
+    let mut compared = 0;
+    for function in [
+        "three-wells",
+        "rosenbrock",
+        "himmelblau",
+        "rastrigin",
+        "beale",
+    ] {
+        let objective = preset(function, None).unwrap();
+        let view = objective.info().view.clone();
+        // 37 starts over the view and two far outside it.
+        let mut starts: Vec<[f64; 2]> = (0..37)
+            .map(|i| {
+                let t = i as f64 / 36.0;
+                [
+                    view[0].lo + t * view[0].width(),
+                    view[1].hi - (t * 7.3).fract() * view[1].width(),
+                ]
+            })
+            .collect();
+        starts.push([1e11, -1e11]);
+        starts.push([3e150, 1.0]);
+        for kind in OptimizerKind::ALL {
+            for (lr, tol, clip, decay, scheduled) in [
+                (0.01, 0.0, None, None, false),
+                (0.002, 1e-3, Some(5.0), None, false),
+                (0.05, 1e-6, None, Some(0.1), true),
+                (0.9, 0.0, None, None, false),
+            ] {
+                let config = OptimizerConfig {
+                    clip,
+                    weight_decay: decay,
+                    schedule: if scheduled {
+                        schedule
+                    } else {
+                        Schedule::default()
+                    },
+                    ..OptimizerConfig::new(kind, lr)
+                };
+                let mut landings = vec![Landing::default(); starts.len()];
+                let many = objective.descend_many(&config, 150, tol, &starts, &mut landings);
+                assert_eq!(many, steps_in_lanes(&config), "{kind}");
+                if !many {
+                    continue;
+                }
+                let mut descender = Descender::new(2);
+                for (start, landing) in starts.iter().zip(&landings) {
+                    let ending = descender.descend(objective.as_ref(), &config, start, 150, tol);
+                    let context = format!("{function} {kind} lr {lr} tol {tol} from {start:?}");
+                    assert_eq!(landing.ending.stop, ending.stop, "{context}");
+                    assert_eq!(landing.ending.iterations, ending.iterations, "{context}");
+                    assert_eq!(
+                        landing.ending.value.to_bits(),
+                        ending.value.to_bits(),
+                        "{context}"
+                    );
+                    assert_eq!(landing.point, descender.point(), "{context}");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    // GD, momentum and Nesterov on five functions, four settings, 39 starts.
+    assert_eq!(compared, 3 * 5 * 4 * 39);
+}

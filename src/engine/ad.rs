@@ -2,6 +2,8 @@
 //! generically over the number type: plain `f64` for speed, num-dual's dual numbers for
 //! exact gradients and Hessians. Presets and the regression loss both use it.
 
+use std::ops::{Add, Mul, Neg, Sub};
+
 use nalgebra::{DMatrix, SVector};
 use num_dual::{
     Dual2_64, Dual2SVec64, Dual64, DualNum, DualSVec64, first_derivative, gradient, hessian,
@@ -14,6 +16,60 @@ use super::objective::SecondOrder;
 /// derivatives.
 pub trait Scalar: DualNum<Primitive = f64> + Copy {}
 impl<T: DualNum<Primitive = f64> + Copy> Scalar for T {}
+
+/// What a preset's formula uses of its number type: arithmetic with itself and with `f64`,
+/// and a few elementary functions. Every [`Scalar`] is one; so are the lanes of
+/// [`super::lanes`], which evaluate many points at once.
+pub trait Real:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + Add<f64, Output = Self>
+    + Sub<f64, Output = Self>
+    + Mul<f64, Output = Self>
+{
+    /// self^n.
+    fn powi(self, n: i32) -> Self;
+    /// 1 / self.
+    fn recip(self) -> Self;
+    /// e^self.
+    fn exp(self) -> Self;
+    /// The natural logarithm.
+    fn ln(self) -> Self;
+    /// The sine.
+    fn sin(self) -> Self;
+    /// The cosine.
+    fn cos(self) -> Self;
+}
+
+impl<T: Scalar> Real for T {
+    #[inline(always)]
+    fn powi(self, n: i32) -> Self {
+        DualNum::powi(&self, n)
+    }
+    #[inline(always)]
+    fn recip(self) -> Self {
+        DualNum::recip(&self)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        DualNum::exp(&self)
+    }
+    #[inline(always)]
+    fn ln(self) -> Self {
+        DualNum::ln(&self)
+    }
+    #[inline(always)]
+    fn sin(self) -> Self {
+        DualNum::sin(&self)
+    }
+    #[inline(always)]
+    fn cos(self) -> Self {
+        DualNum::cos(&self)
+    }
+}
 
 /// A function of two variables written once, generically (a preset's formula, a
 /// regression's statistics).

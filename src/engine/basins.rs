@@ -4,6 +4,8 @@
 //! A basin map runs the optimizer from every cell center of a grid over the view and labels
 //! each start by the known minimum its last iterate lies next to; a sweep runs one start with
 //! many learning rates. Both use the optimizers' own update rules ([`OptimizerState::step`]).
+//! A preset's basin map descends 16 starts at once in SIMD lanes ([`super::lanes`]) for
+//! the optimizers that can, ending exactly where one start at a time ends.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,6 +13,7 @@ use rayon::prelude::*;
 
 use super::critical::{self, CriticalKind};
 use super::grid::cell_center;
+use super::lanes::Landing;
 use super::objective::{Interval, Objective};
 use super::optimizer::{OptimizerConfig, OptimizerState, StepFailure, clip_gradient};
 use super::run::{DIVERGENCE_NORM, StopReason, norm};
@@ -228,31 +231,48 @@ pub fn basins(
     cancel: &AtomicBool,
 ) -> Option<BasinMap> {
     let radius = capture_radius(&spec.view);
+    let label = |ending: &Ending, point: &[f64]| match ending.stop {
+        StopReason::Diverged | StopReason::LeftDomain => DIVERGED,
+        _ => label_of(point, minima, radius),
+    };
     let rows: Vec<Option<Vec<(i32, Ending)>>> = (0..spec.height)
         .into_par_iter()
         .map_init(
-            || Descender::new(2),
-            |descender, j| {
+            || (Descender::new(2), Vec::new(), Vec::new()),
+            |(descender, starts, landings), j| {
                 if cancel.load(Ordering::Relaxed) {
                     return None;
                 }
-                let row = (0..spec.width)
-                    .map(|i| {
-                        let start = BasinMap::start(spec, i, j);
-                        let ending = descender.descend(
-                            objective,
-                            &spec.optimizer,
-                            &start,
-                            spec.iters,
-                            spec.tol,
-                        );
-                        let label = match ending.stop {
-                            StopReason::Diverged | StopReason::LeftDomain => DIVERGED,
-                            _ => label_of(descender.point(), minima, radius),
-                        };
-                        (label, ending)
-                    })
-                    .collect();
+                starts.clear();
+                starts.extend((0..spec.width).map(|i| BasinMap::start(spec, i, j)));
+                landings.resize(spec.width, Landing::default());
+                // Many starts at once where the function can, else one at a time.
+                let row = if objective.descend_many(
+                    &spec.optimizer,
+                    spec.iters,
+                    spec.tol,
+                    starts,
+                    landings,
+                ) {
+                    landings
+                        .iter()
+                        .map(|l| (label(&l.ending, &l.point), l.ending))
+                        .collect()
+                } else {
+                    starts
+                        .iter()
+                        .map(|start| {
+                            let ending = descender.descend(
+                                objective,
+                                &spec.optimizer,
+                                start,
+                                spec.iters,
+                                spec.tol,
+                            );
+                            (label(&ending, descender.point()), ending)
+                        })
+                        .collect()
+                };
                 Some(row)
             },
         )

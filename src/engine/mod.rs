@@ -16,6 +16,7 @@ pub mod function;
 pub mod gradient;
 pub mod grid;
 pub mod inspect;
+pub mod lanes;
 pub mod objective;
 pub mod optimizer;
 pub mod presets;

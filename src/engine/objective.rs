@@ -185,6 +185,21 @@ pub trait Objective: Send + Sync + fmt::Debug {
         self.values_on_row(xs, y, out);
     }
 
+    /// Descends from every start of `starts` at once, as [`super::lanes::descend_many`]
+    /// does, writing where each ended to `out`; `false` (and nothing written) where this
+    /// objective or `config` cannot (then each start descends alone). The presets of two
+    /// variables can, for the optimizers of [`super::lanes::steps_in_lanes`].
+    fn descend_many(
+        &self,
+        _config: &super::OptimizerConfig,
+        _iters: u32,
+        _tol: f64,
+        _starts: &[[f64; 2]],
+        _out: &mut [super::lanes::Landing],
+    ) -> bool {
+        false
+    }
+
     /// f and its gradient at `(x, y)` for every `x` in `xs`: values to `values`, the
     /// partial derivatives to `dx` and `dy` (all as long as `xs`). For 1-D objectives `y` is
     /// ignored and `dy` is 0; for n-D objectives the remaining coordinates are 0. The arrows

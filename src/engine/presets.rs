@@ -11,11 +11,13 @@ use num_dual::{Dual2_64, Dual64, DualNum, first_derivative, second_derivative};
 use serde::{Deserialize, Serialize};
 
 use super::ad::{
-    Scalar, Surface, curve_second_order, curve_value_and_slope, surface_second_order,
+    Real, Scalar, Surface, curve_second_order, curve_value_and_slope, surface_second_order,
     surface_value_and_gradient,
 };
 use super::error::EngineError;
+use super::lanes::{self, Landing};
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
+use super::optimizer::OptimizerConfig;
 
 /// The largest dimension `sum-squares` accepts.
 pub const MAX_DIM: usize = 1000;
@@ -178,7 +180,7 @@ pub trait Formula: Send + Sync + std::fmt::Debug + 'static {
     const DOMAIN: &'static str = "all real numbers";
 
     /// f(x, y); 1-D formulas ignore `y`.
-    fn eval<D: Scalar>(x: D, y: D) -> D;
+    fn eval<D: Real>(x: D, y: D) -> D;
 
     /// Whether (x, y) lies in the domain; 1-D formulas ignore `y`.
     fn in_domain(_x: f64, _y: f64) -> bool {
@@ -259,9 +261,22 @@ impl<F: Formula> Objective for Preset<F> {
     }
 
     fn values_on_row(&self, xs: &[f64], y: f64, out: &mut [f64]) {
-        for (o, &x) in out.iter_mut().zip(xs) {
-            *o = F::eval(x, y);
+        lanes::values_on_row::<F>(xs, y, out);
+    }
+
+    fn descend_many(
+        &self,
+        config: &OptimizerConfig,
+        iters: u32,
+        tol: f64,
+        starts: &[[f64; 2]],
+        out: &mut [Landing],
+    ) -> bool {
+        let can = F::DIM == 2 && lanes::steps_in_lanes(config);
+        if can {
+            lanes::descend_many::<F>(config, iters, tol, starts, out);
         }
+        can
     }
 }
 
@@ -319,7 +334,7 @@ macro_rules! formula {
 
             #[inline(always)]
             #[allow(unused_variables)]
-            fn eval<D: Scalar>($x: D, $y: D) -> D {
+            fn eval<D: Real>($x: D, $y: D) -> D {
                 $body
             }
         }
