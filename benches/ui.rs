@@ -52,6 +52,8 @@ fn heatmap(c: &mut Criterion) {
 }
 
 fn harness(app: DescentApp) -> Harness<'static, DescentApp> {
+    // As the window does when it opens.
+    descent::app::keep_freed_memory();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(

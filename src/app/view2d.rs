@@ -249,8 +249,16 @@ impl View2d {
             }
             let slots = model.sim.slots();
             this.paths.resize_with(slots.len(), ThinPath::default);
-            for (slot, thin) in slots.iter().zip(&mut this.paths) {
-                thin.update(slot, units_per_px);
+            // A swarm's faint lines keep a point every few pixels: a thousand paths at one
+            // pixel would be more geometry than a frame can tessellate in time.
+            let light = slots.len() > super::model::SWARM;
+            for (i, (slot, thin)) in slots.iter().zip(&mut this.paths).enumerate() {
+                let line_px = if light && i != selected {
+                    LIGHT_LINE_PX
+                } else {
+                    LINE_PX
+                };
+                thin.update(slot, units_per_px, line_px);
             }
             if display.show_quiver {
                 this.quiver_items(plot_ui, runner, &visible, display.quiver_density);
@@ -564,7 +572,7 @@ pub fn fitted_bounds(x: Interval, y: Interval, width: f64, height: f64) -> PlotB
 /// it is extended as the run grows, so an animation frame costs what the screen shows.
 #[derive(Default)]
 pub struct ThinPath {
-    key: Option<(u64, [f64; 2])>,
+    key: Option<(u64, [f64; 2], f64)>,
     processed: usize,
     line_iters: Vec<usize>,
     line: Vec<PlotPoint>,
@@ -577,12 +585,14 @@ pub struct ThinPath {
 /// Pixels between kept points of the path's line and of its dots.
 const LINE_PX: f64 = 1.0;
 const DOT_PX: f64 = 5.0;
+/// Pixels between kept points of a swarm's faint lines.
+const LIGHT_LINE_PX: f64 = 3.0;
 
 impl ThinPath {
     /// Brings the thinned path up to date with `slot`'s run where one pixel is
-    /// `units_per_px` plot units.
-    pub fn update(&mut self, slot: &RunSlot, units_per_px: [f64; 2]) {
-        let key = (slot.generation, units_per_px);
+    /// `units_per_px` plot units, keeping line points `line_px` pixels apart.
+    pub fn update(&mut self, slot: &RunSlot, units_per_px: [f64; 2], line_px: f64) {
+        let key = (slot.generation, units_per_px, line_px);
         let path = slot.run.path();
         let newest = path.len().saturating_sub(1);
         if self.key.as_ref() != Some(&key) || newest + 1 < self.processed {
@@ -604,7 +614,7 @@ impl ThinPath {
         while next < newest {
             let q = path.point(next);
             let p = PlotPoint::new(q[0], q[1]);
-            if far(&self.line, p, LINE_PX) {
+            if far(&self.line, p, line_px) {
                 self.line.push(p);
                 self.line_iters.push(next);
                 self.extent = Some(match self.extent {
@@ -1190,7 +1200,7 @@ mod tests {
         assert_eq!(slot.run.iterations(), 5000);
         // 0.01 units per pixel: the path from (-1, 4) towards (1, 2) is ~280 pixels long.
         let mut thin = ThinPath::default();
-        thin.update(slot, [0.01, 0.01]);
+        thin.update(slot, [0.01, 0.01], LINE_PX);
         assert!(thin.kept() < 600, "{} points kept of 5001", thin.kept());
         assert_eq!(thin.line_before(1)[0], PlotPoint::new(-1.0, 4.0));
         let before = thin.line_before(2500);
@@ -1201,10 +1211,10 @@ mod tests {
         );
         // The same scale (a pan) keeps what was thinned.
         let kept = thin.kept();
-        thin.update(slot, [0.01, 0.01]);
+        thin.update(slot, [0.01, 0.01], LINE_PX);
         assert_eq!(thin.kept(), kept);
         // Zooming in re-thins with more points.
-        thin.update(slot, [0.001, 0.001]);
+        thin.update(slot, [0.001, 0.001], LINE_PX);
         assert!(thin.kept() > kept);
     }
 
