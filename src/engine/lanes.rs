@@ -766,13 +766,15 @@ fn descend_block<F: Formula>(
         }
         let (value, gx, gy) = value_and_gradient::<F>(next[0], next[1]);
         let mut values = [value, gx, gy];
-        // Not finite where the product with 0 is NaN.
-        let check = value * 0.0 + gx * 0.0 + gy * 0.0;
-        let sum = gx * gx + gy * gy;
+        // Some value not finite where the sum times 0 is NaN (or a finite sum overflowed:
+        // the exact tests then find nothing).
+        let check = (value + gx + gy) * 0.0;
+        let may_converge = || {
+            let sum = gx * gx + gy * gy;
+            any(&[sum], |s| s <= near_tol || s.is_nan())
+        };
         converged = 0;
-        if any(&[check], |c| c != 0.0)
-            || (tol > 0.0 && any(&[sum], |s| s <= near_tol || s.is_nan()))
-        {
+        if any(&[check], |c| c != 0.0) || (tol > 0.0 && may_converge()) {
             let (mut copy, mut next_copy, mut values_copy) = (b, next, values);
             converged = settle_values(
                 &mut copy,
