@@ -237,7 +237,7 @@ fn heavy_ball_on_the_bowl_is_stable_below_lr_one_plus_beta() {
 /// is not a multiple of the lanes.
 #[test]
 fn starts_descending_in_lanes_end_exactly_where_each_ends_alone() {
-    use descent::engine::lanes::{Landing, steps_in_lanes};
+    use descent::engine::lanes::{Descents, Landing, steps_in_lanes};
     use descent::engine::{Schedule, ScheduleKind};
     let schedule = Schedule {
         kind: ScheduleKind::Exponential,
@@ -283,7 +283,14 @@ fn starts_descending_in_lanes_end_exactly_where_each_ends_alone() {
                     ..OptimizerConfig::new(kind, lr)
                 };
                 let mut landings = vec![Landing::default(); starts.len()];
-                let many = objective.descend_many(&config, 150, tol, &starts, &mut landings);
+                let descents = Descents {
+                    config: &config,
+                    iters: 150,
+                    tol,
+                    starts: &starts,
+                    rates: None,
+                };
+                let many = objective.descend_many(&descents, &mut landings);
                 assert_eq!(many, steps_in_lanes(&config), "{kind}");
                 if !many {
                     continue;
@@ -307,4 +314,53 @@ fn starts_descending_in_lanes_end_exactly_where_each_ends_alone() {
     }
     // GD, momentum and Nesterov on five functions, four settings, 39 starts.
     assert_eq!(compared, 3 * 5 * 4 * 39);
+}
+
+/// A sweep steps its rates side by side in lanes and ends, rate by rate, exactly where a
+/// descent with that rate alone ends: with a schedule, and past the divergence threshold.
+#[test]
+fn a_sweep_in_lanes_ends_exactly_where_each_rate_ends_alone() {
+    use descent::engine::{Schedule, ScheduleKind};
+    let lrs = log_space(1e-4, 3.0, 41);
+    for function in ["three-wells", "rosenbrock", "bowl"] {
+        let objective = preset(function, None).unwrap();
+        let start = objective.info().default_start.clone();
+        for kind in [
+            OptimizerKind::Gd,
+            OptimizerKind::Momentum,
+            OptimizerKind::Nesterov,
+        ] {
+            for schedule in [
+                Schedule::default(),
+                Schedule {
+                    kind: ScheduleKind::Cosine,
+                    warmup: 5,
+                    ..Schedule::default()
+                },
+            ] {
+                let config = OptimizerConfig {
+                    schedule,
+                    ..OptimizerConfig::new(kind, 0.1)
+                };
+                let rows = sweep(objective.as_ref(), &config, &start, &lrs, 300, 1e-7);
+                assert_eq!(rows.len(), lrs.len());
+                let mut descender = Descender::new(2);
+                for (row, &lr) in rows.iter().zip(&lrs) {
+                    let alone = OptimizerConfig { lr, ..config };
+                    let ending = descender.descend(objective.as_ref(), &alone, &start, 300, 1e-7);
+                    assert_eq!(row.lr, lr);
+                    assert_eq!(row.ending.stop, ending.stop, "{function} {kind} lr {lr}");
+                    assert_eq!(
+                        row.ending.iterations, ending.iterations,
+                        "{function} {kind} lr {lr}"
+                    );
+                    assert_eq!(
+                        row.ending.value.to_bits(),
+                        ending.value.to_bits(),
+                        "{function} {kind} lr {lr}"
+                    );
+                }
+            }
+        }
+    }
 }

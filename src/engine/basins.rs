@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::critical::{self, CriticalKind};
 use super::grid::cell_center;
-use super::lanes::Landing;
+use super::lanes::{Descents, LANES, Landing};
 use super::objective::{Interval, Objective};
 use super::optimizer::{OptimizerConfig, OptimizerState, StepFailure, clip_gradient};
 use super::run::{DIVERGENCE_NORM, StopReason, norm};
@@ -247,13 +247,14 @@ pub fn basins(
                 starts.extend((0..spec.width).map(|i| BasinMap::start(spec, i, j)));
                 landings.resize(spec.width, Landing::default());
                 // Many starts at once where the function can, else one at a time.
-                let row = if objective.descend_many(
-                    &spec.optimizer,
-                    spec.iters,
-                    spec.tol,
+                let descents = Descents {
+                    config: &spec.optimizer,
+                    iters: spec.iters,
+                    tol: spec.tol,
                     starts,
-                    landings,
-                ) {
+                    rates: None,
+                };
+                let row = if objective.descend_many(&descents, landings) {
                     landings
                         .iter()
                         .map(|l| (label(&l.ending, &l.point), l.ending))
@@ -321,7 +322,40 @@ pub struct SweepRow {
     pub ending: Ending,
 }
 
-/// Runs `config` from `start` with each of `lrs`, split across cores.
+/// How `config` ends from `start` with each of `lrs`, on this thread: many rates at once in
+/// SIMD lanes where the function can, else one after another with `descender`.
+fn with_rates(
+    objective: &dyn Objective,
+    config: &OptimizerConfig,
+    start: &[f64],
+    lrs: &[f64],
+    (iters, tol): (u32, f64),
+    descender: &mut Descender,
+) -> Vec<Ending> {
+    if let &[x, y] = start {
+        let starts = vec![[x, y]; lrs.len()];
+        let mut out = vec![Landing::default(); lrs.len()];
+        let descents = Descents {
+            config,
+            iters,
+            tol,
+            starts: &starts,
+            rates: Some(lrs),
+        };
+        if objective.descend_many(&descents, &mut out) {
+            return out.iter().map(|landing| landing.ending).collect();
+        }
+    }
+    lrs.iter()
+        .map(|&lr| {
+            let config = OptimizerConfig { lr, ..*config };
+            descender.descend(objective, &config, start, iters, tol)
+        })
+        .collect()
+}
+
+/// Runs `config` from `start` with each of `lrs`, split across cores (many rates at once in
+/// SIMD lanes where the function can).
 pub fn sweep(
     objective: &dyn Objective,
     config: &OptimizerConfig,
@@ -330,17 +364,17 @@ pub fn sweep(
     iters: u32,
     tol: f64,
 ) -> Vec<SweepRow> {
-    lrs.par_iter()
+    // Two blocks of lanes per task: enough tasks for both cores, few enough to be cheap.
+    let endings: Vec<Vec<Ending>> = lrs
+        .par_chunks(2 * LANES)
         .map_init(
             || Descender::new(start.len()),
-            |descender, &lr| {
-                let config = OptimizerConfig { lr, ..*config };
-                SweepRow {
-                    lr,
-                    ending: descender.descend(objective, &config, start, iters, tol),
-                }
-            },
+            |descender, rates| with_rates(objective, config, start, rates, (iters, tol), descender),
         )
+        .collect();
+    lrs.iter()
+        .zip(endings.concat())
+        .map(|(&lr, ending)| SweepRow { lr, ending })
         .collect()
 }
 
@@ -382,12 +416,7 @@ pub fn hyper_map(
             |descender, &value| {
                 let mut config = *config;
                 config.set(flag, value);
-                lrs.iter()
-                    .map(|&lr| {
-                        let config = OptimizerConfig { lr, ..config };
-                        descender.descend(objective, &config, start, iters, tol)
-                    })
-                    .collect()
+                with_rates(objective, &config, start, lrs, (iters, tol), descender)
             },
         )
         .collect();

@@ -445,49 +445,52 @@ impl Default for Landing {
     }
 }
 
-/// Descends from every start of `starts` with `config` (see [`steps_in_lanes`]) for at most
-/// `iters` iterations, stopping a start once |grad f| < `tol` (0: never), [`LANES`] starts
-/// at once, exactly as [`super::basins::Descender::descend`] steps each: `out[i]` is where
-/// `starts[i]` ended.
+/// Many descents of a function of two variables with one optimizer, each from its own start
+/// and, for a sweep, each with its own learning rate.
+#[derive(Clone, Copy, Debug)]
+pub struct Descents<'a> {
+    /// The optimizer (see [`steps_in_lanes`]).
+    pub config: &'a OptimizerConfig,
+    /// The most iterations of each descent.
+    pub iters: u32,
+    /// Stop a descent once |grad f| < tol (0: never).
+    pub tol: f64,
+    /// Where each descent starts.
+    pub starts: &'a [[f64; 2]],
+    /// Each descent's learning rate in place of the optimizer's (as long as `starts`), or
+    /// `None` for the optimizer's own.
+    pub rates: Option<&'a [f64]>,
+}
+
+/// Runs every descent of `d`, [`LANES`] at once, exactly as
+/// [`super::basins::Descender::descend`] steps each: `out[i]` is where the descent from
+/// `d.starts[i]` ended.
 ///
 /// # Panics
-/// If `out` is shorter than `starts` or `config` cannot be stepped in lanes.
-pub fn descend_many<F: Formula>(
-    config: &OptimizerConfig,
-    iters: u32,
-    tol: f64,
-    starts: &[[f64; 2]],
-    out: &mut [Landing],
-) {
-    assert!(out.len() >= starts.len() && steps_in_lanes(config));
-    dispatch!(
-        descend_many_avx2,
-        descend_many_portable::<F>(config, iters, tol, starts, out)
-    )
+/// If `out` or `d.rates` is shorter than `d.starts`, or the optimizer cannot be stepped in
+/// lanes.
+pub fn descend_many<F: Formula>(d: &Descents, out: &mut [Landing]) {
+    let n = d.starts.len();
+    assert!(out.len() >= n && d.rates.is_none_or(|r| r.len() >= n) && steps_in_lanes(d.config));
+    dispatch!(descend_many_avx2, descend_many_portable::<F>(d, out))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn descend_many_avx2<F: Formula>(
-    config: &OptimizerConfig,
-    iters: u32,
-    tol: f64,
-    starts: &[[f64; 2]],
-    out: &mut [Landing],
-) {
-    descend_many_portable::<F>(config, iters, tol, starts, out);
+fn descend_many_avx2<F: Formula>(d: &Descents, out: &mut [Landing]) {
+    descend_many_portable::<F>(d, out);
 }
 
 #[inline(always)]
-fn descend_many_portable<F: Formula>(
-    config: &OptimizerConfig,
-    iters: u32,
-    tol: f64,
-    starts: &[[f64; 2]],
-    out: &mut [Landing],
-) {
-    for (starts, out) in starts.chunks(LANES).zip(out.chunks_mut(LANES)) {
-        descend_block::<F>(config, iters, tol, starts, out);
+fn descend_many_portable<F: Formula>(d: &Descents, out: &mut [Landing]) {
+    for (i, (starts, out)) in d
+        .starts
+        .chunks(LANES)
+        .zip(out.chunks_mut(LANES))
+        .enumerate()
+    {
+        let rates = d.rates.map(|r| &r[i * LANES..]);
+        descend_block::<F>(d, starts, rates, out);
     }
 }
 
@@ -678,13 +681,16 @@ fn settle_values(
 /// one still descending, so lanes never compute with leftovers.
 #[inline(always)]
 fn descend_block<F: Formula>(
-    config: &OptimizerConfig,
-    iters: u32,
-    tol: f64,
+    d: &Descents,
     starts: &[[f64; 2]],
+    rates: Option<&[f64]>,
     out: &mut [Landing],
 ) {
+    let Descents {
+        config, iters, tol, ..
+    } = *d;
     let n = starts.len();
+    let base_lr = Lanes(from_fn(|l| rates.map_or(config.lr, |r| r[l.min(n - 1)])));
     let mut live: u32 = (1 << n) - 1;
     let p = [
         Lanes(from_fn(|l| starts[l.min(n - 1)][0])),
@@ -726,7 +732,11 @@ fn descend_block<F: Formula>(
                 return;
             }
         }
-        let lr = config.schedule.lr(config.lr, u64::from(k));
+        let lr = if config.schedule.is_constant() {
+            base_lr
+        } else {
+            base_lr.map(|lr| config.schedule.lr(lr, u64::from(k)))
+        };
         let mut next = [Lanes::splat(0.0); 2];
         // Indexes four arrays of the two coordinates at once.
         #[allow(clippy::needless_range_loop)]
@@ -847,8 +857,15 @@ mod tests {
             let config = OptimizerConfig::new(kind, 0.3);
             let mut a = vec![Landing::default(); starts.len()];
             let mut b = a.clone();
-            descend_many::<ThreeWells>(&config, 120, 1e-5, &starts, &mut a);
-            descend_many_portable::<ThreeWells>(&config, 120, 1e-5, &starts, &mut b);
+            let d = Descents {
+                config: &config,
+                iters: 120,
+                tol: 1e-5,
+                starts: &starts,
+                rates: None,
+            };
+            descend_many::<ThreeWells>(&d, &mut a);
+            descend_many_portable::<ThreeWells>(&d, &mut b);
             assert_eq!(a, b);
         }
         let xs: Vec<f64> = (0..37).map(|i| i as f64 * 0.1).collect();

@@ -185,16 +185,13 @@ pub trait Objective: Send + Sync + fmt::Debug {
         self.values_on_row(xs, y, out);
     }
 
-    /// Descends from every start of `starts` at once, as [`super::lanes::descend_many`]
-    /// does, writing where each ended to `out`; `false` (and nothing written) where this
-    /// objective or `config` cannot (then each start descends alone). The presets of two
-    /// variables can, for the optimizers of [`super::lanes::steps_in_lanes`].
+    /// Runs many descents at once, as [`super::lanes::descend_many`] does, writing where
+    /// each ended to `out`; `false` (and nothing written) where this objective or the
+    /// optimizer cannot (then each descends alone). The presets of two variables can, for
+    /// the optimizers of [`super::lanes::steps_in_lanes`].
     fn descend_many(
         &self,
-        _config: &super::OptimizerConfig,
-        _iters: u32,
-        _tol: f64,
-        _starts: &[[f64; 2]],
+        _descents: &super::lanes::Descents,
         _out: &mut [super::lanes::Landing],
     ) -> bool {
         false

@@ -15,9 +15,8 @@ use super::ad::{
     surface_value_and_gradient,
 };
 use super::error::EngineError;
-use super::lanes::{self, Landing};
+use super::lanes::{self, Descents, Landing};
 use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
-use super::optimizer::OptimizerConfig;
 
 /// The largest dimension `sum-squares` accepts.
 pub const MAX_DIM: usize = 1000;
@@ -264,17 +263,10 @@ impl<F: Formula> Objective for Preset<F> {
         lanes::values_on_row::<F>(xs, y, out);
     }
 
-    fn descend_many(
-        &self,
-        config: &OptimizerConfig,
-        iters: u32,
-        tol: f64,
-        starts: &[[f64; 2]],
-        out: &mut [Landing],
-    ) -> bool {
-        let can = F::DIM == 2 && lanes::steps_in_lanes(config);
+    fn descend_many(&self, descents: &Descents, out: &mut [Landing]) -> bool {
+        let can = F::DIM == 2 && lanes::steps_in_lanes(descents.config);
         if can {
-            lanes::descend_many::<F>(config, iters, tol, starts, out);
+            lanes::descend_many::<F>(descents, out);
         }
         can
     }
