@@ -17,6 +17,7 @@ pub mod gradient;
 pub mod grid;
 pub mod inspect;
 pub mod lanes;
+pub mod lesson;
 pub mod objective;
 pub mod optimizer;
 pub mod presets;

@@ -1,0 +1,501 @@
+//! Lessons: the seed notebooks' experiments as guided steps. A lesson is a small TOML file;
+//! each step sets a scene (function, view, runs with their optimizer, rate and start,
+//! iterations), says in a few sentences what to notice and what to try, and states what its
+//! runs do (converge, and where; blow up; fall short), which [`check_step`] verifies with the
+//! engine, so a lesson's text can never drift from what descent shows.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::function::FunctionSpec;
+use super::objective::{Interval, Objective, parse_view};
+use super::optimizer::{OptimizerConfig, OptimizerKind};
+use super::run::{Run, RunSpec, StopReason};
+
+/// The built-in lessons: (file name, TOML text), in the order the Lessons panel lists them.
+pub const BUILT_IN: [(&str, &str); 3] = [
+    (
+        "course-lab-1d",
+        include_str!("../../assets/lessons/course-lab-1d.toml"),
+    ),
+    (
+        "course-lab-2d",
+        include_str!("../../assets/lessons/course-lab-2d.toml"),
+    ),
+    (
+        "seed-003-surfaces",
+        include_str!("../../assets/lessons/seed-003-surfaces.toml"),
+    ),
+];
+
+/// The most steps a lesson may have, and runs a step may set.
+pub const MAX_STEPS: usize = 200;
+/// The most runs one step may set.
+pub const MAX_STEP_RUNS: usize = 20;
+/// The most iterations a step may ask for.
+pub const MAX_STEP_ITERATIONS: u64 = 100_000;
+
+/// A lesson: a title and its steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lesson {
+    /// The lesson's short name (its file name without `.toml`).
+    pub name: String,
+    /// What the panel calls it.
+    pub title: String,
+    /// Where its experiments come from (a seed notebook).
+    pub source: String,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a lesson: a scene, its text and what its runs do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// A few words for the step list.
+    pub title: String,
+    /// What to notice and what to try next.
+    pub text: String,
+    /// The function: a preset's name or a formula (`exp-log`, `x^2 + y^2`, ...).
+    pub function: FunctionSpec,
+    /// The view box, if the step sets one.
+    pub view: Option<Vec<Interval>>,
+    /// `2d`, `3d` or `both`, if the step sets it.
+    pub layout: Option<String>,
+    /// Iterations per run.
+    pub iterations: u64,
+    /// The runs, in order (run 1 first).
+    pub runs: Vec<StepRun>,
+    /// What the runs do.
+    pub expect: Vec<Claim>,
+}
+
+/// One run of a step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRun {
+    /// The optimizer with its learning rate and hyperparameters.
+    pub optimizer: OptimizerConfig,
+    /// The start.
+    pub start: Vec<f64>,
+}
+
+/// What a step says one of its runs does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// The run, counted from 1.
+    pub run: usize,
+    /// What it does.
+    pub outcome: Outcome,
+    /// Which of the function's known minima it ends at (from 1, in the order `descent
+    /// functions` lists them), for [`Outcome::Converges`].
+    pub minimum: Option<usize>,
+    /// Where it ends, for [`Outcome::Converges`], when not at a known minimum.
+    pub at: Option<Vec<f64>>,
+    /// How near `at` counts as there.
+    pub within: f64,
+    /// For [`Outcome::Converges`]: it is there by this iteration already.
+    pub by: Option<u64>,
+}
+
+/// The outcomes a lesson can claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Ends within `within` of its minimum.
+    Converges,
+    /// Stops because it diverged or left the domain, or ends higher than it started.
+    Diverges,
+    /// Still descending but not there yet when its iterations run out.
+    FallsShort,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Converges => "converges",
+            Self::Diverges => "diverges",
+            Self::FallsShort => "falls short",
+        })
+    }
+}
+
+/// A lesson file that cannot be read: where and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonError {
+    /// The line (from 1), if known.
+    pub line: Option<usize>,
+    /// The field, e.g. `step 3, run 1, lr`.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for LessonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}, {}: {}", self.field, self.message),
+            None => write!(f, "{}: {}", self.field, self.message),
+        }
+    }
+}
+
+impl std::error::Error for LessonError {}
+
+/// The file as written: everything optional that has a default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LessonFile {
+    title: String,
+    #[serde(default)]
+    source: String,
+    #[serde(rename = "step")]
+    steps: Vec<StepFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    title: String,
+    text: String,
+    function: String,
+    view: Option<String>,
+    layout: Option<String>,
+    iterations: u64,
+    #[serde(rename = "run")]
+    runs: Vec<RunFile>,
+    #[serde(default, rename = "expect")]
+    expects: Vec<ClaimFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunFile {
+    #[serde(default = "gd")]
+    optimizer: String,
+    lr: f64,
+    start: Vec<f64>,
+    momentum: Option<f64>,
+    beta1: Option<f64>,
+    beta2: Option<f64>,
+    clip: Option<f64>,
+}
+
+fn gd() -> String {
+    "gd".to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimFile {
+    #[serde(default = "first")]
+    run: usize,
+    outcome: Outcome,
+    minimum: Option<usize>,
+    at: Option<Vec<f64>>,
+    within: Option<f64>,
+    by: Option<u64>,
+}
+
+fn first() -> usize {
+    1
+}
+
+/// How near a minimum counts as there when a claim does not say.
+pub const DEFAULT_WITHIN: f64 = 1e-3;
+
+/// Reads a lesson named `name` from TOML `text`, checking every field: a clear message with
+/// the line and the field for the first mistake.
+pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
+    let file: LessonFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| line_of(text, span.start));
+        // The field is the key written on that line, where there is one.
+        let field = line
+            .and_then(|l| text.lines().nth(l - 1))
+            .and_then(|l| l.split_once('='))
+            .map(|(key, _)| key.trim())
+            .filter(|key| !key.is_empty() && !key.contains(['[', '"', ' ']))
+            .unwrap_or("the file")
+            .to_string();
+        LessonError {
+            line,
+            field,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    if file.steps.is_empty() {
+        return Err(LessonError {
+            line: None,
+            field: "step".to_string(),
+            message: "a lesson needs at least one [[step]]".to_string(),
+        });
+    }
+    if file.steps.len() > MAX_STEPS {
+        return Err(LessonError {
+            line: None,
+            field: "step".to_string(),
+            message: format!("at most {MAX_STEPS} steps"),
+        });
+    }
+    let steps = file
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, step)| read_step(text, i, step))
+        .collect::<Result<_, _>>()?;
+    Ok(Lesson {
+        name: name.to_string(),
+        title: file.title,
+        source: file.source,
+        steps,
+    })
+}
+
+/// The line (from 1) of byte `offset` of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line of the `n`th (from 0) `[[step]]` header, for messages about a step's fields.
+fn step_line(text: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[step]]")
+        .nth(n)
+        .map(|(i, _)| i + 1)
+}
+
+fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> {
+    let at = |field: &str, message: String| LessonError {
+        line: step_line(text, i),
+        field: format!("step {}, {field}", i + 1),
+        message,
+    };
+    let function = FunctionSpec::from_options(&step.function, None, None, false)
+        .map_err(|e| at("function", e.to_string()))?;
+    let dim = function.dim();
+    let view = step
+        .view
+        .as_deref()
+        .map(|v| parse_view(v, dim))
+        .transpose()
+        .map_err(|e| at("view", e))?;
+    if let Some(layout) = &step.layout
+        && !["2d", "3d", "both"].contains(&layout.as_str())
+    {
+        return Err(at("layout", format!("'{layout}' is not 2d, 3d or both")));
+    }
+    if step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS {
+        return Err(at(
+            "iterations",
+            format!("{} is not in 1..={MAX_STEP_ITERATIONS}", step.iterations),
+        ));
+    }
+    if step.runs.is_empty() || step.runs.len() > MAX_STEP_RUNS {
+        return Err(at(
+            "run",
+            format!("a step sets 1 to {MAX_STEP_RUNS} runs ([[step.run]])"),
+        ));
+    }
+    let runs = step
+        .runs
+        .into_iter()
+        .enumerate()
+        .map(|(r, run)| {
+            let field = |name: &str| format!("run {}, {name}", r + 1);
+            let kind = OptimizerKind::from_name(&run.optimizer)
+                .map_err(|e| at(&field("optimizer"), e.to_string()))?;
+            let mut optimizer = OptimizerConfig::new(kind, run.lr);
+            for (flag, value) in [
+                ("momentum", run.momentum),
+                ("beta1", run.beta1),
+                ("beta2", run.beta2),
+            ] {
+                if let Some(v) = value {
+                    optimizer.set(flag, v);
+                }
+            }
+            optimizer.clip = run.clip;
+            optimizer
+                .validate()
+                .map_err(|e| at(&field("optimizer"), e.to_string()))?;
+            if run.start.len() != dim || run.start.iter().any(|v| !v.is_finite()) {
+                return Err(at(
+                    &field("start"),
+                    format!("{dim} finite number(s) for {}", step.function),
+                ));
+            }
+            Ok(StepRun {
+                optimizer,
+                start: run.start,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let expect = step
+        .expects
+        .into_iter()
+        .enumerate()
+        .map(|(c, claim)| {
+            let field = |name: &str| format!("expect {}, {name}", c + 1);
+            if claim.run == 0 || claim.run > runs.len() {
+                return Err(at(
+                    &field("run"),
+                    format!(
+                        "{} is not a run of this step (1..={})",
+                        claim.run,
+                        runs.len()
+                    ),
+                ));
+            }
+            if let Some(p) = &claim.at
+                && p.len() != dim
+            {
+                return Err(at(&field("at"), format!("{dim} number(s)")));
+            }
+            if claim.minimum.is_some() && claim.at.is_some() {
+                return Err(at(
+                    &field("minimum"),
+                    "give either minimum or at, not both".to_string(),
+                ));
+            }
+            let within = claim.within.unwrap_or(DEFAULT_WITHIN);
+            if !(within.is_finite() && within > 0.0) {
+                return Err(at(&field("within"), "a number > 0".to_string()));
+            }
+            Ok(Claim {
+                run: claim.run,
+                outcome: claim.outcome,
+                minimum: claim.minimum,
+                at: claim.at,
+                within,
+                by: claim.by,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Step {
+        title: step.title,
+        text: step.text,
+        function,
+        view,
+        layout: step.layout,
+        iterations: step.iterations,
+        runs,
+        expect,
+    })
+}
+
+/// The built-in lesson called `name`.
+pub fn built_in(name: &str) -> Result<Lesson, LessonError> {
+    let (name, text) = BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| LessonError {
+            line: None,
+            field: "--lesson".to_string(),
+            message: format!(
+                "no lesson '{name}'; lessons: {}",
+                BUILT_IN.map(|(n, _)| n).join(", ")
+            ),
+        })?;
+    parse(name, text)
+}
+
+/// How a claim turned out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// The claim.
+    pub claim: Claim,
+    /// Whether the run does what the claim says.
+    pub holds: bool,
+    /// What the run did, in words.
+    pub observed: String,
+}
+
+/// Runs `step`'s runs with the engine and checks each of its claims.
+pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
+    let function = step.function.build().map_err(|e| e.to_string())?;
+    let objective = function.objective;
+    let known = objective.info().minima.len();
+    step.expect
+        .iter()
+        .map(|claim| {
+            if let Some(i) = claim.minimum
+                && !(1..=known).contains(&i)
+            {
+                return Err(format!(
+                    "expect minimum {i}: {} has {known} known minima",
+                    step.function
+                ));
+            }
+            let setup = &step.runs[claim.run - 1];
+            let mut run = Run::new(
+                objective.clone(),
+                RunSpec {
+                    optimizer: setup.optimizer,
+                    start: setup.start.clone(),
+                    max_iters: step.iterations,
+                    tol: 0.0,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let stop = run.finish_all();
+            Ok(judge(&objective, claim, &run, stop))
+        })
+        .collect()
+}
+
+fn judge(objective: &Arc<dyn Objective>, claim: &Claim, run: &Run, stop: StopReason) -> Verdict {
+    let path = run.path();
+    let last = path.last_point().to_vec();
+    let distance = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let minima = &objective.info().minima;
+    let target = match (&claim.at, claim.minimum) {
+        (Some(at), _) => Some(at.clone()),
+        // Checked against the function when the step is checked: no such minimum, no target.
+        (None, Some(i)) => i.checked_sub(1).and_then(|i| minima.get(i)).cloned(),
+        (None, None) => minima
+            .iter()
+            .min_by(|a, b| distance(a, &last).total_cmp(&distance(b, &last)))
+            .cloned(),
+    };
+    let blew_up = matches!(stop, StopReason::Diverged | StopReason::LeftDomain)
+        || path.last_value() > path.value(0);
+    let off = target.as_deref().map(|t| distance(t, &last));
+    let arrived = |k: usize| {
+        target
+            .as_deref()
+            .is_some_and(|t| distance(t, path.point(k)) <= claim.within)
+    };
+    let there = !blew_up && off.is_some_and(|d| d <= claim.within);
+    let holds = match claim.outcome {
+        Outcome::Converges => {
+            there
+                && claim.by.is_none_or(|by| {
+                    let k = usize::try_from(by).unwrap_or(usize::MAX);
+                    k < path.len() && arrived(path.index_of(k))
+                })
+        }
+        Outcome::Diverges => blew_up,
+        Outcome::FallsShort => !blew_up && !there,
+    };
+    let observed = format!(
+        "run {} stopped ({stop}) after {} iterations at {:?}, f = {}{}",
+        claim.run,
+        run.iterations(),
+        last,
+        path.last_value(),
+        off.map(|d| format!(", {d:.3e} from {:?}", target.unwrap_or_default()))
+            .unwrap_or_default()
+    );
+    Verdict {
+        claim: claim.clone(),
+        holds,
+        observed,
+    }
+}

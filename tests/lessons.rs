@@ -1,0 +1,155 @@
+//! Lessons: every built-in lesson reads, every step's runs do what its text claims, and a
+//! bad lesson file gets a message with its line and field.
+
+use descent::engine::lesson::{BUILT_IN, built_in, check_step, parse};
+
+#[test]
+fn every_built_in_step_does_what_its_text_claims() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, _) in BUILT_IN {
+        let lesson = built_in(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (i, step) in lesson.steps.iter().enumerate() {
+            for verdict in check_step(step).unwrap() {
+                checked += 1;
+                if !verdict.holds {
+                    failures.push(format!(
+                        "{name} step {} ({}): claims {}, but {}",
+                        i + 1,
+                        step.title,
+                        verdict.claim.outcome,
+                        verdict.observed
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 20, "only {checked} claims");
+}
+
+/// A lesson with one good step, to break one field at a time.
+const GOOD: &str = r#"title = "A lesson"
+
+[[step]]
+title = "First"
+text = "Look."
+function = "bowl"
+iterations = 50
+[[step.run]]
+lr = 0.1
+start = [0.0, 0.0]
+[[step.expect]]
+outcome = "converges"
+minimum = 1
+
+[[step]]
+title = "Second"
+text = "Look again."
+function = "bowl"
+iterations = 50
+[[step.run]]
+optimizer = "momentum"
+lr = 0.1
+start = [0.0, 0.0]
+"#;
+
+#[test]
+fn a_good_lesson_reads_and_its_claims_hold() {
+    let lesson = parse("mine", GOOD).unwrap();
+    assert_eq!(lesson.steps.len(), 2);
+    assert_eq!(lesson.steps[1].runs[0].optimizer.kind.name(), "momentum");
+    let verdicts = check_step(&lesson.steps[0]).unwrap();
+    assert!(verdicts.iter().all(|v| v.holds), "{verdicts:?}");
+}
+
+#[test]
+fn a_bad_lesson_names_its_line_and_field() {
+    let cases = [
+        // (what is broken, the text, the line, words the message must hold)
+        (
+            "syntax",
+            GOOD.replace(
+                "iterations = 50\n[[step.run]]\noptimizer",
+                "iterations = = 50\n[[step.run]]\noptimizer",
+            ),
+            Some(19),
+            vec!["line 19, iterations"],
+        ),
+        (
+            "negative rate",
+            GOOD.replace(
+                "lr = 0.1\nstart = [0.0, 0.0]\n\"#",
+                "lr = -1\nstart = [0.0, 0.0]\n\"#",
+            )
+            .replace(
+                "optimizer = \"momentum\"\nlr = 0.1",
+                "optimizer = \"momentum\"\nlr = -1",
+            ),
+            Some(15),
+            vec!["step 2, run 1, optimizer", "learning rate"],
+        ),
+        (
+            "unknown optimizer",
+            GOOD.replace("\"momentum\"", "\"momentun\""),
+            Some(15),
+            vec!["step 2, run 1, optimizer", "momentum"],
+        ),
+        (
+            "start of the wrong size",
+            GOOD.replacen("start = [0.0, 0.0]", "start = [0.0]", 1),
+            Some(3),
+            vec!["step 1, run 1, start", "2 finite"],
+        ),
+        (
+            "unknown field",
+            GOOD.replacen("text = \"Look.\"", "text = \"Look.\"\ncolour = 3", 1),
+            Some(6),
+            vec!["line 6, colour", "unknown field"],
+        ),
+        (
+            "bad function",
+            GOOD.replacen("function = \"bowl\"", "function = \"bowl(\"", 1),
+            Some(3),
+            vec!["step 1, function"],
+        ),
+        (
+            "claim about a run that is not there",
+            GOOD.replacen(
+                "outcome = \"converges\"",
+                "run = 2\noutcome = \"converges\"",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, expect 1, run"],
+        ),
+        (
+            "unknown outcome",
+            GOOD.replacen("\"converges\"", "\"wins\"", 1),
+            Some(12),
+            vec!["outcome", "wins"],
+        ),
+        (
+            "no steps",
+            "title = \"Empty\"\nstep = []\n".to_string(),
+            None,
+            vec!["at least one"],
+        ),
+    ];
+    for (what, text, line, words) in cases {
+        let error = parse("mine", &text).expect_err(what);
+        assert_eq!(error.line, line, "{what}: {error}");
+        let message = error.to_string();
+        for word in words {
+            assert!(message.contains(word), "{what}: '{message}' lacks '{word}'");
+        }
+    }
+}
+
+#[test]
+fn a_claim_about_a_minimum_the_function_lacks_is_reported() {
+    let text = GOOD.replacen("minimum = 1", "minimum = 4", 1);
+    let lesson = parse("mine", &text).unwrap();
+    let error = check_step(&lesson.steps[0]).unwrap_err();
+    assert!(error.contains("1 known minima"), "{error}");
+}
