@@ -1734,3 +1734,82 @@ fn scatter_adds_a_seeded_swarm_of_starts_in_the_view() {
     h.state_mut().model.apply(Action::Undo);
     assert_eq!(h.state().model.sim.slots().len(), 101);
 }
+
+/// The Lessons menu opens a built-in lesson at its first step; Next sets the next step's
+/// scene (function, runs, rate, start) as written; a changed setting comes back with Again;
+/// Close hides the panel and keeps the scene.
+#[test]
+fn a_lesson_from_the_menu_sets_each_steps_scene() {
+    use descent::engine::lesson::built_in;
+    let lesson = built_in("course-lab-1d").unwrap();
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    h.get_by_label("Lessons").click();
+    h.run_steps(2);
+    h.get_by_label(&lesson.title).click();
+    h.run_steps(3);
+    let scene = |h: &Harness<'_, DescentApp>| {
+        let model = &h.state().model;
+        let slot = &model.sim.slots()[0];
+        (
+            model.objective().info().name.clone(),
+            slot.setup.start.clone(),
+            slot.setup.optimizer.lr,
+            model.settings.iterations,
+        )
+    };
+    let expect = |k: usize| {
+        let step = &lesson.steps[k];
+        (
+            step.function.build().unwrap().objective.info().name.clone(),
+            step.runs[0].start.clone(),
+            step.runs[0].optimizer.lr,
+            step.iterations,
+        )
+    };
+    assert_eq!(scene(&h), expect(0));
+    assert_eq!(h.state().model.lesson.as_ref().unwrap().step, 0);
+    h.get_by_label("Step 1 of 10: Baby steps downhill");
+    h.get_by_label("Next").click();
+    h.run_steps(3);
+    assert_eq!(scene(&h), expect(1));
+    h.get_by_label("Step 2 of 10: A larger rate: faster");
+    // The student changes the rate; Again brings the step back as written.
+    let mut changed = h.state().model.settings.optimizer;
+    changed.lr = 0.01;
+    h.state_mut().apply([Action::SetOptimizer(changed)]);
+    h.run_steps(2);
+    assert_eq!(scene(&h).2, 0.01);
+    h.get_by_label("Again").click();
+    h.run_steps(3);
+    assert_eq!(scene(&h), expect(1));
+    // A step from the list.
+    h.get_by_label("8. Steeper still: lost").click();
+    h.run_steps(3);
+    assert_eq!(scene(&h), expect(7));
+    h.get_by_label("Close lesson").click();
+    h.run_steps(2);
+    assert!(h.state().model.lesson.is_none());
+    assert_eq!(scene(&h), expect(7));
+}
+
+/// A lesson file with a mistake is refused with its line and field, and the scene stays.
+#[test]
+fn a_bad_lesson_is_refused_with_its_line_and_field() {
+    let mut h = harness(paused("three-wells"));
+    h.run_steps(2);
+    let text = "title = \"Mine\"\n\n[[step]]\ntitle = \"One\"\ntext = \"Look.\"\nfunction = \"bowl\"\niterations = 10\n[[step.run]]\nlr = -1\nstart = [0.0, 0.0]\n";
+    h.state_mut().apply([Action::OpenLesson {
+        name: "mine".to_string(),
+        text: text.to_string(),
+    }]);
+    h.run_steps(2);
+    let model = &h.state().model;
+    assert!(model.lesson.is_none());
+    assert_eq!(model.objective().info().name, "three-wells");
+    let notice = format!("{:?}", model.notice);
+    assert!(
+        notice.contains("line 3, step 1, run 1, optimizer"),
+        "{notice}"
+    );
+}

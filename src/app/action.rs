@@ -105,6 +105,17 @@ pub enum Action {
     Undo,
     /// Apply again the last change taken back.
     Redo,
+    /// Open a lesson (its name and its TOML text) at its first step.
+    OpenLesson {
+        /// The lesson's short name.
+        name: String,
+        /// The lesson file's text.
+        text: String,
+    },
+    /// Set the scene of step `k` (from 0) of the open lesson, as written, and play it.
+    LessonStep(usize),
+    /// Close the open lesson (the scene stays).
+    CloseLesson,
 }
 
 impl Action {
@@ -120,6 +131,7 @@ impl Action {
                 | Self::SetSpeed(_)
                 | Self::Undo
                 | Self::Redo
+                | Self::CloseLesson
         )
     }
 

@@ -1,4 +1,4 @@
-//! The menu bar: File (export, quit), Edit (undo, redo), Help.
+//! The menu bar: File (export, quit), Edit (undo, redo), Lessons, Help.
 
 use super::action::Action;
 use super::export::ExportKind;
@@ -9,6 +9,8 @@ use super::model::Model;
 pub enum MenuRequest {
     /// Open a save dialog.
     Export(ExportKind),
+    /// Open the "Open lesson file…" dialog.
+    OpenLessonFile,
 }
 
 /// Draws the menu bar; returns actions and requests.
@@ -45,6 +47,13 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
                 .on_hover_text("Apply again the change taken back");
             if redo.clicked() {
                 actions.push(Action::Redo);
+            }
+        });
+        ui.menu_button("Lessons", |ui| {
+            let mut open_file = false;
+            super::lessons::lessons_menu_ui(ui, actions, &mut open_file);
+            if open_file {
+                request = Some(MenuRequest::OpenLessonFile);
             }
         });
         ui.menu_button("Help", |ui| {

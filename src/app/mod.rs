@@ -17,6 +17,7 @@ pub mod export;
 pub mod field;
 pub mod jobs;
 pub mod lab;
+pub mod lessons;
 pub mod menu;
 pub mod model;
 pub mod persistence;
@@ -72,6 +73,8 @@ pub struct DescentApp {
     view3d: view3d::View3d,
     /// The race panel: lanes, tuning and the results table.
     pub race: race::RacePanel,
+    /// The "Open lesson file…" dialog.
+    pub open_lesson: lessons::OpenLessonDialog,
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
@@ -111,6 +114,7 @@ impl DescentApp {
             view2d: view2d::View2d::default(),
             view3d: view3d::View3d::default(),
             race: race::RacePanel::default(),
+            open_lesson: lessons::OpenLessonDialog::default(),
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
@@ -371,6 +375,20 @@ impl DescentApp {
                 });
             });
         self.race.results_ui(&self.model, &ctx);
+        if self.model.lesson.is_some() {
+            egui::Panel::right("lesson")
+                .resizable(true)
+                .default_size(280.0)
+                .min_size(220.0)
+                .max_size(420.0)
+                .show(ui, |ui| {
+                    lessons::lesson_panel_ui(&self.model, ui, &mut actions)
+                });
+        }
+        if request == Some(menu::MenuRequest::OpenLessonFile) {
+            self.open_lesson.open = true;
+        }
+        self.open_lesson.ui(&ctx, &mut actions);
         // Each tab keeps its own height: the step's tables need more room than the charts.
         let step_tab = self.model.settings.display.bottom == BottomTab::Step;
         egui::Panel::bottom(if step_tab { "step" } else { "charts" })
@@ -709,6 +727,18 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     app
                 }
             };
+            if let Some(lesson) = &request.lesson {
+                app.model.apply_all([
+                    Action::OpenLesson {
+                        name: lesson.name.clone(),
+                        text: lesson.text.clone(),
+                    },
+                    Action::LessonStep(lesson.step),
+                ]);
+                if let Some(layout) = request.layout {
+                    app.model.settings.display.layout = layout;
+                }
+            }
             if let Some(path) = &request.screenshot {
                 let mut job = export::ScreenshotJob::new(path.clone());
                 job.result = job_result_in_app;

@@ -11,6 +11,7 @@ use super::settings::{
 use super::simulation::{LabRuns, RunSetup, Simulation};
 use crate::engine::expr::{Expr, ExprError};
 use crate::engine::function::DataSource;
+use crate::engine::lesson::{self, Lesson};
 use crate::engine::objective::check_view;
 use crate::engine::regression::{Dataset, LossObjective};
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerConfig, PresetKind};
@@ -72,6 +73,17 @@ pub struct Model {
     /// Raw data read or generated for a source, so undo and re-applying need no I/O.
     loaded: Option<(DataSource, Arc<Dataset>)>,
     history: History,
+    /// The lesson open in the Lessons panel, and its step.
+    pub lesson: Option<LessonState>,
+}
+
+/// An open lesson and the step shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonState {
+    /// The lesson.
+    pub lesson: Lesson,
+    /// The step whose scene was set last (from 0).
+    pub step: usize,
 }
 
 impl Default for Model {
@@ -101,6 +113,7 @@ impl Model {
             formula_error: None,
             loaded: None,
             history: History::default(),
+            lesson: None,
         };
         let saved = std::mem::take(&mut model.settings.runs);
         let function = model.settings.function.clone();
@@ -325,7 +338,75 @@ impl Model {
             }
             Action::Undo => self.travel(true),
             Action::Redo => self.travel(false),
+            Action::OpenLesson { name, text } => match lesson::parse(&name, &text) {
+                Ok(lesson) => {
+                    self.lesson = Some(LessonState { lesson, step: 0 });
+                    self.enter_step(0);
+                }
+                Err(e) => {
+                    self.notice = Some(Notice::Error(format!("lesson '{name}', {e}")));
+                }
+            },
+            Action::LessonStep(k) => self.enter_step(k),
+            Action::CloseLesson => self.lesson = None,
         }
+    }
+
+    /// Sets the scene of step `k` of the open lesson (the last step if `k` is past it) and
+    /// plays it: its function and view, its runs, iterations and layout.
+    fn enter_step(&mut self, k: usize) {
+        let Some(state) = &mut self.lesson else {
+            return;
+        };
+        state.step = k.min(state.lesson.steps.len() - 1);
+        let step = state.lesson.steps[state.step].clone();
+        let mut snapshot = self.snapshot();
+        let settings = &mut snapshot.settings;
+        settings.function = step.function.clone();
+        if let FunctionSpec::Formula(expr) = &step.function {
+            // The "Your function..." field shows the formula of the scene.
+            settings.formula = expr.text().to_string();
+        }
+        settings.view = step.view.clone();
+        settings.iterations = step.iterations;
+        settings.use_tolerance = false;
+        settings.budget = None;
+        settings.runs = step
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| RunSetup {
+                start: run.start.clone(),
+                optimizer: run.optimizer,
+                color: i,
+                batch: None,
+            })
+            .collect();
+        settings.optimizer = step.runs[0].optimizer;
+        settings.display.layout = match step.layout.as_deref() {
+            Some("3d") => crate::cli::Layout::ThreeD,
+            Some("both") => crate::cli::Layout::Both,
+            Some(_) => crate::cli::Layout::TwoD,
+            None => settings.display.layout,
+        };
+        let display = &mut settings.display;
+        for item in &step.show {
+            match item.as_str() {
+                "tangent" => display.tangent = true,
+                "slices" => display.slices = true,
+                "critical" => display.critical = true,
+                "basins" => display.basins = true,
+                "arrows" => display.show_quiver = true,
+                _ => {}
+            }
+        }
+        snapshot.selected = 0;
+        snapshot.shown = 0;
+        snapshot.lab_data = None;
+        self.restore(snapshot);
+        self.apply_limits();
+        self.sim.restart();
+        self.sim.playing = step.play;
     }
 
     /// Stores raw data for `source`, read or generated elsewhere (a background job), so that

@@ -50,6 +50,13 @@ pub struct Cli {
     /// The window's layout: the contour view, the 3-D surface, or both.
     #[arg(long, value_enum)]
     pub layout: Option<Layout>,
+    /// Open the window on a lesson: a built-in one's name (`descent lessons` lists them) or
+    /// a lesson file (FILE.toml).
+    #[arg(long, value_name = "NAME|FILE.toml")]
+    pub lesson: Option<String>,
+    /// The lesson's step to open at (from 1).
+    #[arg(long, value_name = "K", requires = "lesson")]
+    pub step: Option<usize>,
     /// Run options for the window.
     #[command(flatten)]
     pub window: RunArgs,
@@ -75,6 +82,82 @@ pub struct WindowRequest {
     pub view: Option<Vec<crate::engine::Interval>>,
     /// The layout given with `--layout`.
     pub layout: Option<Layout>,
+    /// The lesson given with `--lesson`, checked: its name, its text and the step (from 0).
+    pub lesson: Option<LessonRequest>,
+}
+
+/// A lesson to open the window on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonRequest {
+    /// The lesson's short name.
+    pub name: String,
+    /// Its TOML text.
+    pub text: String,
+    /// The step to open at, from 0.
+    pub step: usize,
+}
+
+/// The largest lesson file descent reads.
+pub const MAX_LESSON_BYTES: u64 = 1 << 20;
+
+/// Reads the lesson `name` (a built-in lesson, or a `.toml` file) and checks it and `step`
+/// (from 1): the request, or a message for `--lesson` or `--step`.
+pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, String> {
+    use crate::engine::lesson;
+    let (short, text) = if name.ends_with(".toml") {
+        let path = std::path::Path::new(name);
+        let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
+        let short = path
+            .file_stem()
+            .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
+        (short, text)
+    } else {
+        let (short, text) = lesson::BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| {
+                format!(
+                    "--lesson: no lesson '{name}'; built-in lessons: {} (or give a FILE.toml)",
+                    lesson::BUILT_IN.map(|(n, _)| n).join(", ")
+                )
+            })?;
+        (short.to_string(), text.to_string())
+    };
+    let parsed = lesson::parse(&short, &text).map_err(|e| format!("--lesson: {short}: {e}"))?;
+    let count = parsed.steps.len();
+    let step = match step {
+        None => 0,
+        Some(k) if (1..=count).contains(&k) => k - 1,
+        Some(k) => {
+            return Err(format!(
+                "--step: {k} is not a step of {short} (1..={count})"
+            ));
+        }
+    };
+    Ok(LessonRequest {
+        name: short,
+        text,
+        step,
+    })
+}
+
+/// Reads a lesson file of at most [`MAX_LESSON_BYTES`].
+pub fn read_lesson_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut text = String::new();
+    file.take(MAX_LESSON_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_LESSON_BYTES {
+        return Err(format!(
+            "{} is larger than a lesson can be ({} MiB)",
+            path.display(),
+            MAX_LESSON_BYTES >> 20
+        ));
+    }
+    Ok(text)
 }
 
 /// The subcommands.
@@ -84,6 +167,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// List the preset functions with formula, view box and known minima.
     Functions,
+    /// List the built-in lessons (open one with `descent --lesson NAME`).
+    Lessons,
     /// List the optimizers with their hyperparameters and defaults.
     Optimizers,
     /// Find the critical points in the view (minima, maxima, saddles) and print them as CSV.
@@ -692,6 +777,18 @@ pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> 
     Ok(())
 }
 
+/// Prints the built-in lessons: name, steps and title.
+pub fn write_lessons(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "name,steps,title")?;
+    for (name, _) in crate::engine::lesson::BUILT_IN {
+        match crate::engine::lesson::built_in(name) {
+            Ok(lesson) => writeln!(out, "{name},{},\"{}\"", lesson.steps.len(), lesson.title)?,
+            Err(e) => writeln!(out, "{name},0,\"unreadable: {e}\"")?,
+        }
+    }
+    Ok(())
+}
+
 /// Writes the table of preset functions.
 pub fn write_functions(out: &mut impl Write) -> io::Result<()> {
     for kind in PresetKind::ALL {
@@ -790,12 +887,29 @@ where
         return Action::Exit(EXIT_USAGE);
     }
     let result = match cli.command {
+        None if cli.lesson.is_some() => {
+            let name = cli.lesson.as_deref().unwrap_or_default();
+            return match lesson_request(name, cli.step) {
+                Ok(lesson) => Action::Window(Box::new(WindowRequest {
+                    runs: None,
+                    screenshot: cli.screenshot,
+                    view: None,
+                    layout: cli.layout,
+                    lesson: Some(lesson),
+                })),
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    Action::Exit(EXIT_USAGE)
+                }
+            };
+        }
         None => {
             // `descent` alone, or with only `--layout`, restores the saved session.
             let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
             return window_action(cli, bare, err);
         }
         Some(Command::Functions) => write_functions(out),
+        Some(Command::Lessons) => write_lessons(out),
         Some(Command::Optimizers) => write_optimizers(out),
         Some(Command::Critical(args)) => match args.to_request() {
             Ok((objective, view)) => write_critical(out, objective.as_ref(), &view),
@@ -856,6 +970,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
             screenshot: None,
             view: None,
             layout: cli.layout,
+            lesson: None,
         }));
     }
     match cli.window.to_request() {
@@ -883,6 +998,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
                 screenshot: cli.screenshot,
                 view,
                 layout: cli.layout,
+                lesson: None,
             }))
         }
         Err(e) => {

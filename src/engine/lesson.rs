@@ -63,6 +63,10 @@ pub struct Step {
     pub view: Option<Vec<Interval>>,
     /// `2d`, `3d` or `both`, if the step sets it.
     pub layout: Option<String>,
+    /// What the step turns on in the views (see [`SHOWABLE`]).
+    pub show: Vec<String>,
+    /// Whether setting the scene plays the runs (else they wait at their start).
+    pub play: bool,
     /// Iterations per run.
     pub iterations: u64,
     /// The runs, in order (run 1 first).
@@ -161,6 +165,10 @@ struct StepFile {
     function: String,
     view: Option<String>,
     layout: Option<String>,
+    #[serde(default)]
+    show: Vec<String>,
+    #[serde(default = "yes")]
+    play: bool,
     iterations: u64,
     #[serde(rename = "run")]
     runs: Vec<RunFile>,
@@ -179,6 +187,10 @@ struct RunFile {
     beta1: Option<f64>,
     beta2: Option<f64>,
     clip: Option<f64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn gd() -> String {
@@ -200,6 +212,10 @@ struct ClaimFile {
 fn first() -> usize {
     1
 }
+
+/// What a step can turn on in the views: the tangent plane (3-D), the slices under the
+/// contour view, the critical points, the basins of attraction, the arrows of -grad f.
+pub const SHOWABLE: [&str; 5] = ["tangent", "slices", "critical", "basins", "arrows"];
 
 /// How near a minimum counts as there when a claim does not say.
 pub const DEFAULT_WITHIN: f64 = 1e-3;
@@ -284,6 +300,12 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         && !["2d", "3d", "both"].contains(&layout.as_str())
     {
         return Err(at("layout", format!("'{layout}' is not 2d, 3d or both")));
+    }
+    if let Some(bad) = step.show.iter().find(|s| !SHOWABLE.contains(&s.as_str())) {
+        return Err(at(
+            "show",
+            format!("'{bad}' is not one of {}", SHOWABLE.join(", ")),
+        ));
     }
     if step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS {
         return Err(at(
@@ -374,14 +396,33 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Step {
         title: step.title,
-        text: step.text,
+        text: paragraphs(&step.text),
         function,
         view,
         layout: step.layout,
+        show: step.show,
+        play: step.play,
         iterations: step.iterations,
         runs,
         expect,
     })
+}
+
+/// A step's text as paragraphs: lines broken in the file join with a space; a blank line, or
+/// a line that starts with "Try:", starts a new paragraph.
+fn paragraphs(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.trim().lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("Try:") {
+            if !out.is_empty() && !out.ends_with("\n\n") {
+                out.push_str("\n\n");
+            }
+        } else if !out.is_empty() && !out.ends_with('\n') {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// The built-in lesson called `name`.

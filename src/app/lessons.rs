@@ -1,0 +1,166 @@
+//! The Lessons menu and panel: pick a lesson, read a step, set its scene with one click, and
+//! go on to the next.
+
+use super::action::Action;
+use super::model::{LessonState, Model};
+use crate::engine::lesson::{self, BUILT_IN};
+
+/// The Lessons menu: the built-in lessons, and a lesson file.
+pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: &mut bool) {
+    for (name, text) in BUILT_IN {
+        let title = lesson::parse(name, text).map_or_else(|_| name.to_string(), |l| l.title);
+        if ui
+            .button(&title)
+            .on_hover_text(format!("descent --lesson {name}"))
+            .clicked()
+        {
+            actions.push(Action::OpenLesson {
+                name: name.to_string(),
+                text: text.to_string(),
+            });
+        }
+    }
+    ui.separator();
+    if ui
+        .button("Open lesson file…")
+        .on_hover_text("A lesson of your own, written as a TOML file like those in assets/lessons")
+        .clicked()
+    {
+        *open_file = true;
+    }
+}
+
+/// The panel of the open lesson: its title, the step's text, the way to the other steps.
+pub fn lesson_panel_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let Some(LessonState { lesson, step }) = &model.lesson else {
+        return;
+    };
+    let (k, count) = (*step, lesson.steps.len());
+    let current = &lesson.steps[k];
+    ui.add(egui::Label::new(egui::RichText::new(&lesson.title).heading()).wrap());
+    if !lesson.source.is_empty() {
+        ui.weak(&lesson.source);
+    }
+    ui.separator();
+    ui.label(egui::RichText::new(format!("Step {} of {count}: {}", k + 1, current.title)).strong());
+    ui.add_space(4.0);
+    for paragraph in current.text.split("\n\n") {
+        ui.label(paragraph);
+        ui.add_space(2.0);
+    }
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(k > 0, egui::Button::new("Previous"))
+            .on_hover_text("The scene of the step before")
+            .clicked()
+        {
+            actions.push(Action::LessonStep(k - 1));
+        }
+        if ui
+            .button("Again")
+            .on_hover_text("Set this step's scene again, as written, and play it")
+            .clicked()
+        {
+            actions.push(Action::LessonStep(k));
+        }
+        if ui
+            .add_enabled(k + 1 < count, egui::Button::new("Next"))
+            .on_hover_text("The scene of the next step")
+            .clicked()
+        {
+            actions.push(Action::LessonStep(k + 1));
+        }
+    });
+    ui.add_space(8.0);
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() - 36.0)
+        .show(ui, |ui| {
+            for (i, s) in lesson.steps.iter().enumerate() {
+                if ui
+                    .selectable_label(i == k, format!("{}. {}", i + 1, s.title))
+                    .clicked()
+                {
+                    actions.push(Action::LessonStep(i));
+                }
+            }
+        });
+    ui.separator();
+    if ui
+        .button("Close lesson")
+        .on_hover_text("Hide this panel; the scene stays")
+        .clicked()
+    {
+        actions.push(Action::CloseLesson);
+    }
+}
+
+/// The "Open lesson file…" dialog: a typed path (no native dialog needs a desktop portal).
+#[derive(Clone, Debug, Default)]
+pub struct OpenLessonDialog {
+    /// Whether the dialog is showing.
+    pub open: bool,
+    /// The path typed.
+    pub path: String,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
+impl OpenLessonDialog {
+    /// Shows the dialog while it is open; reading a good file pushes the lesson to open.
+    pub fn ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if !self.open {
+            return;
+        }
+        let mut close = false;
+        egui::Window::new("Open lesson file")
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label("Path of a lesson file (.toml):");
+                let field = ui.add(
+                    egui::TextEdit::singleline(&mut self.path)
+                        .desired_width(360.0)
+                        .hint_text("lessons/my-lesson.toml"),
+                );
+                field.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Lesson file path")
+                });
+                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if let Some(e) = &self.error {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("Open").clicked() || enter {
+                        let file = std::path::Path::new(self.path.trim());
+                        match read_checked(file) {
+                            Ok((name, text)) => {
+                                actions.push(Action::OpenLesson { name, text });
+                                close = true;
+                            }
+                            Err(e) => self.error = Some(e),
+                        }
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.open = false;
+            self.error = None;
+        }
+    }
+}
+
+/// Reads and checks a lesson file: its short name and text, or what is wrong (the line and
+/// field of a mistake), so the dialog stays open with the message.
+fn read_checked(file: &std::path::Path) -> Result<(String, String), String> {
+    let text = crate::cli::read_lesson_file(file)?;
+    let name = file
+        .file_stem()
+        .map_or("lesson".to_string(), |s| s.to_string_lossy().into_owned());
+    lesson::parse(&name, &text).map_err(|e| e.to_string())?;
+    Ok((name, text))
+}
