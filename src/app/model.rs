@@ -379,24 +379,36 @@ impl Model {
                 start: run.start.clone(),
                 optimizer: run.optimizer,
                 color: i,
-                batch: None,
+                batch: run.batch,
             })
             .collect();
         settings.optimizer = step.runs[0].optimizer;
+        if let FunctionSpec::Regression { data, standardize } = &step.function {
+            let lab = &mut settings.lab;
+            lab.data = data.clone();
+            lab.standardize = *standardize;
+            lab.epochs = step.epochs.unwrap_or(lab.epochs);
+            lab.seed = step.seed;
+            lab.mode = Self::mode_of(step.runs[0].batch);
+            if let Some(size) = step.runs[0].batch.filter(|&s| s > 1) {
+                lab.batch_size = size;
+            }
+        }
         settings.display.layout = match step.layout.as_deref() {
             Some("3d") => crate::cli::Layout::ThreeD,
             Some("both") => crate::cli::Layout::Both,
             Some(_) => crate::cli::Layout::TwoD,
             None => settings.display.layout,
         };
-        let display = &mut settings.display;
         for item in &step.show {
+            let display = &mut settings.display;
             match item.as_str() {
                 "tangent" => display.tangent = true,
                 "slices" => display.slices = true,
                 "critical" => display.critical = true,
                 "basins" => display.basins = true,
                 "arrows" => display.show_quiver = true,
+                "batch-contours" => settings.lab.show_batch_contours = true,
                 _ => {}
             }
         }

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use super::function::FunctionSpec;
 use super::objective::{Interval, Objective, parse_view};
 use super::optimizer::{OptimizerConfig, OptimizerKind};
+use super::regression::BatchSpec;
 use super::run::{Run, RunSpec, StopReason};
 
 /// The built-in lessons: (file name, TOML text), in the order the Lessons panel lists them.
-pub const BUILT_IN: [(&str, &str); 3] = [
+pub const BUILT_IN: [(&str, &str); 4] = [
     (
         "course-lab-1d",
         include_str!("../../assets/lessons/course-lab-1d.toml"),
@@ -27,6 +28,10 @@ pub const BUILT_IN: [(&str, &str); 3] = [
     (
         "seed-003-surfaces",
         include_str!("../../assets/lessons/seed-003-surfaces.toml"),
+    ),
+    (
+        "seeds-000-002-lines",
+        include_str!("../../assets/lessons/seeds-000-002-lines.toml"),
     ),
 ];
 
@@ -67,8 +72,12 @@ pub struct Step {
     pub show: Vec<String>,
     /// Whether setting the scene plays the runs (else they wait at their start).
     pub play: bool,
-    /// Iterations per run.
+    /// Iterations per run (steps for the regression lab: epochs times batches per epoch).
     pub iterations: u64,
+    /// The regression lab's passes over the data, if the function is the regression loss.
+    pub epochs: Option<u64>,
+    /// The seed of the lab's shuffles.
+    pub seed: u64,
     /// The runs, in order (run 1 first).
     pub runs: Vec<StepRun>,
     /// What the runs do.
@@ -82,6 +91,8 @@ pub struct StepRun {
     pub optimizer: OptimizerConfig,
     /// The start.
     pub start: Vec<f64>,
+    /// In the regression lab: points per step (`None`: all of them, batch descent).
+    pub batch: Option<usize>,
 }
 
 /// What a step says one of its runs does.
@@ -163,12 +174,19 @@ struct StepFile {
     title: String,
     text: String,
     function: String,
+    data: Option<String>,
+    #[serde(default)]
+    standardize: bool,
+    epochs: Option<u64>,
+    #[serde(default)]
+    seed: u64,
     view: Option<String>,
     layout: Option<String>,
     #[serde(default)]
     show: Vec<String>,
     #[serde(default = "yes")]
     play: bool,
+    #[serde(default)]
     iterations: u64,
     #[serde(rename = "run")]
     runs: Vec<RunFile>,
@@ -187,6 +205,7 @@ struct RunFile {
     beta1: Option<f64>,
     beta2: Option<f64>,
     clip: Option<f64>,
+    batch: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -214,8 +233,16 @@ fn first() -> usize {
 }
 
 /// What a step can turn on in the views: the tangent plane (3-D), the slices under the
-/// contour view, the critical points, the basins of attraction, the arrows of -grad f.
-pub const SHOWABLE: [&str; 5] = ["tangent", "slices", "critical", "basins", "arrows"];
+/// contour view, the critical points, the basins of attraction, the arrows of -grad f, the
+/// regression lab's contours of the next mini-batch's loss.
+pub const SHOWABLE: [&str; 6] = [
+    "tangent",
+    "slices",
+    "critical",
+    "basins",
+    "arrows",
+    "batch-contours",
+];
 
 /// How near a minimum counts as there when a claim does not say.
 pub const DEFAULT_WITHIN: f64 = 1e-3;
@@ -287,8 +314,22 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         field: format!("step {}, {field}", i + 1),
         message,
     };
-    let function = FunctionSpec::from_options(&step.function, None, None, false)
-        .map_err(|e| at("function", e.to_string()))?;
+    let function =
+        FunctionSpec::from_options(&step.function, None, step.data.as_deref(), step.standardize)
+            .map_err(|e| at("function", e.to_string()))?;
+    let regression = function.is_regression();
+    if !regression && (step.epochs.is_some() || step.data.is_some()) {
+        return Err(at(
+            "epochs",
+            "data and epochs are for function = \"regression\"".to_string(),
+        ));
+    }
+    if regression && !step.epochs.is_some_and(|e| (1..=10_000).contains(&e)) {
+        return Err(at(
+            "epochs",
+            "the regression lab needs epochs = 1 to 10000".to_string(),
+        ));
+    }
     let dim = function.dim();
     let view = step
         .view
@@ -307,7 +348,7 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             format!("'{bad}' is not one of {}", SHOWABLE.join(", ")),
         ));
     }
-    if step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS {
+    if !regression && (step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS) {
         return Err(at(
             "iterations",
             format!("{} is not in 1..={MAX_STEP_ITERATIONS}", step.iterations),
@@ -347,9 +388,16 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                     format!("{dim} finite number(s) for {}", step.function),
                 ));
             }
+            if run.batch.is_some() && !regression || run.batch == Some(0) {
+                return Err(at(
+                    &field("batch"),
+                    "a batch size >= 1, for function = \"regression\" only".to_string(),
+                ));
+            }
             Ok(StepRun {
                 optimizer,
                 start: run.start,
+                batch: run.batch,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -403,6 +451,8 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         show: step.show,
         play: step.play,
         iterations: step.iterations,
+        epochs: step.epochs,
+        seed: step.seed,
         runs,
         expect,
     })
@@ -455,7 +505,7 @@ pub struct Verdict {
 /// Runs `step`'s runs with the engine and checks each of its claims.
 pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
     let function = step.function.build().map_err(|e| e.to_string())?;
-    let objective = function.objective;
+    let objective = function.objective.clone();
     let known = objective.info().minima.len();
     step.expect
         .iter()
@@ -469,15 +519,29 @@ pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
                 ));
             }
             let setup = &step.runs[claim.run - 1];
-            let mut run = Run::new(
-                objective.clone(),
-                RunSpec {
-                    optimizer: setup.optimizer,
-                    start: setup.start.clone(),
-                    max_iters: step.iterations,
-                    tol: 0.0,
-                },
-            )
+            let batch = setup.batch.map(|size| BatchSpec {
+                size,
+                seed: step.seed,
+            });
+            let iterations = match (&function.data, step.epochs) {
+                (Some(data), Some(epochs)) => {
+                    let per_epoch = batch.map_or(1, |b| b.steps_per_epoch(data.len()));
+                    epochs * per_epoch as u64
+                }
+                _ => step.iterations,
+            };
+            let spec = RunSpec {
+                optimizer: setup.optimizer,
+                start: setup.start.clone(),
+                max_iters: iterations,
+                tol: 0.0,
+            };
+            let mut run = match (&function.data, batch) {
+                (Some(data), Some(batch)) => {
+                    Run::with_batches(objective.clone(), spec, data.clone(), batch)
+                }
+                _ => Run::new(objective.clone(), spec),
+            }
             .map_err(|e| e.to_string())?;
             let stop = run.finish_all();
             Ok(judge(&objective, claim, &run, stop))
