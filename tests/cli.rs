@@ -1230,3 +1230,41 @@ fn basins_label_starts_outside_the_domain_without_running_them() {
         }
     }
 }
+
+#[test]
+fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
+    let out = descent(&["lessons"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for name in [
+        "course-lab-1d,10,",
+        "course-lab-2d,7,",
+        "seed-003-surfaces,6,",
+        "seeds-000-002-lines,6,",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert_usage_error(&["--lesson", "nope"], &["--lesson", "course-lab-1d"]);
+    assert_usage_error(&["--step", "2"], &["not provided: --lesson"]);
+    assert_usage_error(
+        &["--lesson", "course-lab-1d", "--step", "11"],
+        &["--step", "1..=10"],
+    );
+    assert_usage_error(
+        &["--lesson", "/no/such/file.toml"],
+        &["--lesson", "cannot open"],
+    );
+    let dir = std::env::temp_dir().join(format!("descent-lesson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "title = \"Bad\"\n\n[[step]]\ntitle = \"One\"\ntext = \"Look.\"\nfunction = \"bowl\"\niterations = 0\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n",
+    )
+    .unwrap();
+    assert_usage_error(
+        &["--lesson", file.to_str().unwrap()],
+        &["--lesson", "line 3, step 1, iterations"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1033,6 +1033,17 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 line.push(' ');
                 line.push_str(values.trim());
             }
+            // "the following required arguments were not provided:" lists them below.
+            if line.ends_with(':') {
+                let missing: Vec<&str> = rendered
+                    .lines()
+                    .skip(1)
+                    .map(str::trim)
+                    .take_while(|l| !l.is_empty())
+                    .collect();
+                line.push(' ');
+                line.push_str(&missing.join(", "));
+            }
             let _ = writeln!(err, "{line}");
             EXIT_USAGE
         }
