@@ -1813,3 +1813,62 @@ fn a_bad_lesson_is_refused_with_its_line_and_field() {
         "{notice}"
     );
 }
+
+/// File > Save scenario writes the setup to the typed path; File > Open scenario brings it
+/// back after a change; a path that cannot be read keeps the dialog open with the reason.
+#[test]
+fn scenarios_save_and_open_from_the_file_menu() {
+    let dir = std::env::temp_dir().join(format!("descent-app-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mine.json");
+    let mut h = harness(paused("three-wells"));
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Save scenario…").click();
+    h.run_steps(2);
+    h.get_by_label("File path").focus();
+    h.run_steps(1);
+    h.get_by_label("File path")
+        .type_text(path.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert!(
+        path.exists(),
+        "{:?} {:?}",
+        h.state().path_dialog,
+        h.state().model.notice
+    );
+    assert!(h.state().path_dialog.purpose.is_none());
+    let saved = h.state().model.sim.setups();
+
+    h.state_mut()
+        .apply([Action::SetFunction(FunctionSpec::parse("bowl").unwrap())]);
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open scenario…").click();
+    h.run_steps(2);
+    // The path typed before is still there; a wrong one first.
+    h.state_mut().path_dialog.path = dir.join("nope.json").display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .path_dialog
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("cannot open")
+    );
+    h.state_mut().path_dialog.path = path.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    assert!(h.state().path_dialog.purpose.is_none());
+    assert_eq!(h.state().model.objective().info().name, "three-wells");
+    assert_eq!(h.state().model.sim.setups(), saved);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

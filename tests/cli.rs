@@ -1268,3 +1268,35 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_bad_scenario_is_refused_before_the_window_opens() {
+    let dir = std::env::temp_dir().join(format!("descent-cli-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\n \"descent_scenario\": 1,\n").unwrap();
+    let other = dir.join("other.json");
+    std::fs::write(&other, "{\"iterations\": 3}").unwrap();
+    assert_usage_error(
+        &["--scenario", broken.to_str().unwrap()],
+        &["--scenario", "line 3"],
+    );
+    assert_usage_error(
+        &["--scenario", other.to_str().unwrap()],
+        &["--scenario", "not a descent scenario"],
+    );
+    assert_usage_error(
+        &["--scenario", "/no/such.json"],
+        &["--scenario", "cannot open"],
+    );
+    assert_usage_error(
+        &[
+            "--scenario",
+            other.to_str().unwrap(),
+            "--lesson",
+            "course-lab-1d",
+        ],
+        &["--scenario", "--lesson"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

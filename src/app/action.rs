@@ -116,6 +116,13 @@ pub enum Action {
     LessonStep(usize),
     /// Close the open lesson (the scene stays).
     CloseLesson,
+    /// Show a scenario read from a file; `skipped` names the fields it could not read.
+    OpenScenario {
+        /// The scenario's settings (the user's saved functions are kept).
+        settings: Box<super::settings::Settings>,
+        /// Fields skipped (unknown to this version, or unreadable).
+        skipped: Vec<String>,
+    },
 }
 
 impl Action {

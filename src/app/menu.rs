@@ -9,8 +9,8 @@ use super::model::Model;
 pub enum MenuRequest {
     /// Open a save dialog.
     Export(ExportKind),
-    /// Open the "Open lesson file…" dialog.
-    OpenLessonFile,
+    /// Show a path dialog.
+    Path(super::files::Purpose),
 }
 
 /// Draws the menu bar; returns actions and requests.
@@ -23,6 +23,23 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
             }
             if ui.button("Export paths (CSV)…").clicked() {
                 request = Some(MenuRequest::Export(ExportKind::PathsCsv));
+            }
+            ui.separator();
+            if ui
+                .button("Open scenario…")
+                .on_hover_text("A setup saved with Save scenario (or drop the file on the window)")
+                .clicked()
+            {
+                request = Some(MenuRequest::Path(super::files::Purpose::OpenScenario));
+            }
+            if ui
+                .button("Save scenario…")
+                .on_hover_text(
+                    "The function, view, layout, runs and display as a small file to hand out",
+                )
+                .clicked()
+            {
+                request = Some(MenuRequest::Path(super::files::Purpose::SaveScenario));
             }
             ui.separator();
             if ui.button("Quit").clicked() {
@@ -53,7 +70,7 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
             let mut open_file = false;
             super::lessons::lessons_menu_ui(ui, actions, &mut open_file);
             if open_file {
-                request = Some(MenuRequest::OpenLessonFile);
+                request = Some(MenuRequest::Path(super::files::Purpose::OpenLesson));
             }
         });
         ui.menu_button("Help", |ui| {

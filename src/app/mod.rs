@@ -15,6 +15,7 @@ pub mod clip;
 pub mod controls;
 pub mod export;
 pub mod field;
+pub mod files;
 pub mod jobs;
 pub mod lab;
 pub mod lessons;
@@ -23,6 +24,7 @@ pub mod model;
 pub mod persistence;
 pub mod plot_input;
 pub mod race;
+pub mod scenario;
 pub mod settings;
 pub mod simulation;
 pub mod step;
@@ -73,8 +75,8 @@ pub struct DescentApp {
     view3d: view3d::View3d,
     /// The race panel: lanes, tuning and the results table.
     pub race: race::RacePanel,
-    /// The "Open lesson file…" dialog.
-    pub open_lesson: lessons::OpenLessonDialog,
+    /// The typed-path dialog of the File and Lessons menus.
+    pub path_dialog: files::PathDialog,
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
@@ -98,6 +100,43 @@ impl Default for DescentApp {
 }
 
 impl DescentApp {
+    /// What the path dialog's choice does: read a lesson or a scenario (the action that
+    /// shows it), or write the scenario on screen (no action); the error keeps the dialog.
+    pub fn file_action(
+        &mut self,
+        purpose: files::Purpose,
+        path: &std::path::Path,
+    ) -> Result<Option<Action>, String> {
+        match purpose {
+            files::Purpose::OpenLesson => {
+                let text = crate::cli::read_lesson_file(path)?;
+                let name = path
+                    .file_stem()
+                    .map_or("lesson".to_string(), |s| s.to_string_lossy().into_owned());
+                crate::engine::lesson::parse(&name, &text).map_err(|e| e.to_string())?;
+                Ok(Some(Action::OpenLesson { name, text }))
+            }
+            files::Purpose::OpenScenario => {
+                let (settings, skipped) = scenario::read(path)?;
+                Ok(Some(Action::OpenScenario {
+                    settings: Box::new(settings),
+                    skipped,
+                }))
+            }
+            files::Purpose::SaveScenario => {
+                let mut settings = self.model.settings.clone();
+                settings.runs = self.model.sim.setups();
+                settings.speed = self.model.sim.speed;
+                scenario::write(path, &settings)?;
+                self.model.notice = Some(Notice::Info(format!(
+                    "scenario saved to {}",
+                    path.display()
+                )));
+                Ok(None)
+            }
+        }
+    }
+
     /// The app with `settings`; runs that do not fit the function are dropped with a notice.
     pub fn new(settings: Settings) -> Self {
         Self::with_model(Model::new(settings))
@@ -114,7 +153,7 @@ impl DescentApp {
             view2d: view2d::View2d::default(),
             view3d: view3d::View3d::default(),
             race: race::RacePanel::default(),
-            open_lesson: lessons::OpenLessonDialog::default(),
+            path_dialog: files::PathDialog::default(),
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
@@ -385,10 +424,38 @@ impl DescentApp {
                     lessons::lesson_panel_ui(&self.model, ui, &mut actions)
                 });
         }
-        if request == Some(menu::MenuRequest::OpenLessonFile) {
-            self.open_lesson.open = true;
+        if let Some(menu::MenuRequest::Path(purpose)) = request {
+            self.path_dialog.show(purpose);
         }
-        self.open_lesson.ui(&ctx, &mut actions);
+        if let Some((purpose, path)) = self.path_dialog.ui(&ctx) {
+            match self.file_action(purpose, &path) {
+                Ok(action) => {
+                    actions.extend(action);
+                    self.path_dialog.done();
+                }
+                Err(e) => self.path_dialog.failed(e),
+            }
+        }
+        if first_pass {
+            // A lesson (.toml) or a scenario dropped on the window opens.
+            for path in ctx.input(|i| {
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_path_buf())
+                    .collect::<Vec<_>>()
+            }) {
+                let purpose = if path.extension().is_some_and(|e| e == "toml") {
+                    files::Purpose::OpenLesson
+                } else {
+                    files::Purpose::OpenScenario
+                };
+                match self.file_action(purpose, &path) {
+                    Ok(action) => actions.extend(action),
+                    Err(e) => self.model.notice = Some(Notice::Error(e)),
+                }
+            }
+        }
         // Each tab keeps its own height: the step's tables need more room than the charts.
         let step_tab = self.model.settings.display.bottom == BottomTab::Step;
         egui::Panel::bottom(if step_tab { "step" } else { "charts" })
@@ -727,6 +794,18 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     app
                 }
             };
+            if let Some(scenario) = &request.scenario {
+                match scenario::from_text(&scenario.text) {
+                    Ok((settings, skipped)) => app.model.apply(Action::OpenScenario {
+                        settings: Box::new(settings),
+                        skipped,
+                    }),
+                    Err(e) => {
+                        app.model.notice =
+                            Some(Notice::Error(format!("{}: {e}", scenario.path.display())))
+                    }
+                }
+            }
             if let Some(lesson) = &request.lesson {
                 app.model.apply_all([
                     Action::OpenLesson {

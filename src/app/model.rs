@@ -349,6 +349,30 @@ impl Model {
             },
             Action::LessonStep(k) => self.enter_step(k),
             Action::CloseLesson => self.lesson = None,
+            Action::OpenScenario { settings, skipped } => self.open_scenario(*settings, &skipped),
+        }
+    }
+
+    /// Shows a scenario's setup, keeping the user's own saved functions.
+    fn open_scenario(&mut self, settings: Settings, skipped: &[String]) {
+        let mut snapshot = self.snapshot();
+        let saved = std::mem::take(&mut snapshot.settings.saved);
+        snapshot.settings = Settings { saved, ..settings }.sanitized();
+        snapshot.selected = 0;
+        snapshot.shown = 0;
+        snapshot.lab_data = None;
+        self.restore(snapshot);
+        self.apply_limits();
+        self.sim.restart();
+        if self.notice.is_none() {
+            self.notice = Some(if skipped.is_empty() {
+                Notice::Info("scenario opened".to_string())
+            } else {
+                Notice::Error(format!(
+                    "scenario opened; skipped what this version cannot read: {}",
+                    skipped.join(", ")
+                ))
+            });
         }
     }
 

@@ -57,6 +57,9 @@ pub struct Cli {
     /// The lesson's step to open at (from 1).
     #[arg(long, value_name = "K", requires = "lesson")]
     pub step: Option<usize>,
+    /// Open the window on a scenario saved with File > Save scenario.
+    #[arg(long, value_name = "FILE.json", conflicts_with = "lesson")]
+    pub scenario: Option<std::path::PathBuf>,
     /// Run options for the window.
     #[command(flatten)]
     pub window: RunArgs,
@@ -84,6 +87,8 @@ pub struct WindowRequest {
     pub layout: Option<Layout>,
     /// The lesson given with `--lesson`, checked: its name, its text and the step (from 0).
     pub lesson: Option<LessonRequest>,
+    /// The scenario given with `--scenario`.
+    pub scenario: Option<ScenarioRequest>,
 }
 
 /// A lesson to open the window on.
@@ -143,21 +148,62 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
 
 /// Reads a lesson file of at most [`MAX_LESSON_BYTES`].
 pub fn read_lesson_file(path: &std::path::Path) -> Result<String, String> {
+    read_text_file(path, MAX_LESSON_BYTES)
+}
+
+/// Reads a text file of at most `max` bytes; the message names the file.
+pub fn read_text_file(path: &std::path::Path, max: u64) -> Result<String, String> {
     use std::io::Read;
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_LESSON_BYTES + 1)
-        .read_to_string(&mut text)
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text.len() as u64 > MAX_LESSON_BYTES {
+    if bytes.len() as u64 > max {
         return Err(format!(
-            "{} is larger than a lesson can be ({} MiB)",
+            "{} is larger than {} KiB: not a file descent wrote",
             path.display(),
-            MAX_LESSON_BYTES >> 20
+            max >> 10
         ));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| format!("{} is not text (UTF-8)", path.display()))
+}
+
+/// The largest scenario file descent reads.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario file and checks that it is one (a JSON object with the
+/// `descent_scenario` mark); its fields are read when the window opens.
+pub fn scenario_request(path: &std::path::Path) -> Result<ScenarioRequest, String> {
+    let text = read_text_file(path, MAX_SCENARIO_BYTES).map_err(|e| format!("--scenario: {e}"))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(map)) if map.contains_key("descent_scenario") => {
+            Ok(ScenarioRequest {
+                path: path.to_path_buf(),
+                text,
+            })
+        }
+        Ok(_) => Err(format!(
+            "--scenario: {} is not a descent scenario (save one with File > Save scenario)",
+            path.display()
+        )),
+        Err(e) => Err(format!(
+            "--scenario: {}: line {}, column {}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )),
+    }
+}
+
+/// A scenario to open the window with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioRequest {
+    /// Where it was read from.
+    pub path: std::path::PathBuf,
+    /// Its text.
+    pub text: String,
 }
 
 /// The subcommands.
@@ -896,6 +942,24 @@ where
                     view: None,
                     layout: cli.layout,
                     lesson: Some(lesson),
+                    scenario: None,
+                })),
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    Action::Exit(EXIT_USAGE)
+                }
+            };
+        }
+        None if cli.scenario.is_some() => {
+            let path = cli.scenario.clone().unwrap_or_default();
+            return match scenario_request(&path) {
+                Ok(scenario) => Action::Window(Box::new(WindowRequest {
+                    runs: None,
+                    screenshot: cli.screenshot,
+                    view: None,
+                    layout: cli.layout,
+                    lesson: None,
+                    scenario: Some(scenario),
                 })),
                 Err(e) => {
                     let _ = writeln!(err, "error: {e}");
@@ -971,6 +1035,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
             view: None,
             layout: cli.layout,
             lesson: None,
+            scenario: None,
         }));
     }
     match cli.window.to_request() {
@@ -999,6 +1064,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
                 view,
                 layout: cli.layout,
                 lesson: None,
+                scenario: None,
             }))
         }
         Err(e) => {
@@ -1051,8 +1117,11 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 37] = [
+const VALUE_OPTIONS: [&str; 40] = [
     "--layout",
+    "--lesson",
+    "--step",
+    "--scenario",
     "--start",
     "--lr",
     "--iters",

@@ -1,0 +1,73 @@
+//! Scenarios: the whole setup on screen (function, view, layout, runs and their optimizers,
+//! the lab's data source, display settings) as a small JSON file to hand out, open again, or
+//! start descent with (`descent --scenario FILE`). The user's saved functions stay out of it.
+//! A file of an older or newer version loads what it can and names what it skipped.
+
+use std::path::Path;
+
+use super::persistence::StateFile;
+use super::settings::Settings;
+
+/// The key that marks a scenario file, with its format version.
+pub const MARK: &str = "descent_scenario";
+/// The format version written.
+pub const VERSION: u64 = 1;
+/// The largest scenario file descent reads.
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// The scenario of `settings`, as pretty JSON.
+pub fn to_text(settings: &Settings) -> String {
+    let settings = Settings {
+        saved: Vec::new(),
+        ..settings.clone()
+    };
+    let mut value = serde_json::to_value(&settings).unwrap_or_default();
+    if let serde_json::Value::Object(map) = &mut value {
+        map.remove("saved");
+        map.insert(MARK.to_string(), VERSION.into());
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// Reads a scenario: the settings and the fields skipped (unknown to this version, or not
+/// readable: they keep their defaults), or what is wrong with the file (with its line).
+pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+    let serde_json::Value::Object(mut map) = value else {
+        return Err("a scenario is a JSON object ({ ... })".to_string());
+    };
+    if map.remove(MARK).is_none() {
+        return Err(format!(
+            "not a descent scenario (no \"{MARK}\" field); save one with File > Save scenario"
+        ));
+    }
+    map.remove("saved");
+    let known = match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(defaults)) => defaults,
+        _ => serde_json::Map::new(),
+    };
+    let mut skipped: Vec<String> = map
+        .keys()
+        .filter(|k| !known.contains_key(*k))
+        .cloned()
+        .collect();
+    let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
+    skipped.extend(reset);
+    Ok((settings, skipped))
+}
+
+/// Reads a scenario file of at most [`MAX_BYTES`].
+pub fn read(path: &Path) -> Result<(Settings, Vec<String>), String> {
+    let text = crate::cli::read_text_file(path, MAX_BYTES)?;
+    from_text(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes the scenario of `settings` to `path` whole (a temporary file renamed into place).
+pub fn write(path: &Path, settings: &Settings) -> Result<(), String> {
+    StateFile {
+        path: path.to_path_buf(),
+    }
+    .save(&to_text(settings))
+    .map_err(|e| e.replace("the session", "the scenario"))
+}

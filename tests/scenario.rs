@@ -1,0 +1,120 @@
+//! Scenarios: the setup on screen round-trips through a file; a file of another version
+//! loads what it can and names what it skipped; a bad file says what and where.
+
+use descent::app::action::Action;
+use descent::app::files::Purpose;
+use descent::app::model::Notice;
+use descent::app::scenario;
+use descent::app::{DescentApp, Settings};
+use descent::engine::{FunctionSpec, OptimizerConfig, OptimizerKind};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("descent-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A setup with something changed everywhere a scenario covers.
+fn setup() -> DescentApp {
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply_all([
+        Action::SetFunction(FunctionSpec::parse("three-wells").unwrap()),
+        Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Nesterov, 0.05)),
+        Action::AddRun(vec![4.0, 0.5]),
+        Action::SetIterations(321),
+        Action::SaveFunction("not in the scenario".to_string()),
+    ]);
+    let mut display = app.model.settings.display;
+    display.basins = true;
+    display.contour_count = 7;
+    app.model.apply(Action::SetDisplay(display));
+    app
+}
+
+#[test]
+fn a_scenario_round_trips_through_save_and_open() {
+    let path = temp("round-trip.json");
+    let mut app = setup();
+    assert_eq!(app.file_action(Purpose::SaveScenario, &path), Ok(None));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"descent_scenario\": 1"), "{text}");
+    assert!(!text.contains("not in the scenario"));
+
+    let mut other = DescentApp::new(Settings::default()).without_persistence();
+    let action = other
+        .file_action(Purpose::OpenScenario, &path)
+        .unwrap()
+        .unwrap();
+    other.model.apply(action);
+    let (a, b) = (&app.model, &other.model);
+    assert_eq!(b.objective().info().name, "three-wells");
+    assert_eq!(b.sim.setups(), a.sim.setups());
+    assert_eq!(b.settings.iterations, 321);
+    assert_eq!(b.settings.display, a.settings.display);
+    assert_eq!(b.settings.optimizer, a.settings.optimizer);
+    assert!(matches!(&b.notice, Some(Notice::Info(m)) if m.contains("scenario opened")));
+    // Opening is one undo step.
+    other.model.apply(Action::Undo);
+    assert_eq!(other.model.objective().info().name, "bowl");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn another_versions_scenario_loads_what_it_can_and_names_what_it_skipped() {
+    let text = scenario::to_text(&setup().model.settings);
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let map = value.as_object_mut().unwrap();
+    map.insert("a_future_field".to_string(), serde_json::json!(true));
+    map.insert("iterations".to_string(), serde_json::json!("many"));
+    let (settings, skipped) = scenario::from_text(&value.to_string()).unwrap();
+    assert!(
+        skipped.contains(&"a_future_field".to_string()),
+        "{skipped:?}"
+    );
+    assert!(skipped.contains(&"iterations".to_string()), "{skipped:?}");
+    assert_eq!(settings.iterations, Settings::default().iterations);
+    assert_eq!(settings.display.contour_count, 7);
+
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    let notice = format!("{:?}", app.model.notice);
+    assert!(
+        notice.contains("skipped") && notice.contains("a_future_field"),
+        "{notice}"
+    );
+    assert_eq!(app.model.objective().info().name, "three-wells");
+}
+
+#[test]
+fn a_bad_scenario_file_says_what_and_where() {
+    let cases = [
+        (
+            "{\n  \"descent_scenario\": 1,\n  \"iterations\": \n}",
+            "line 4",
+        ),
+        ("[1, 2]", "JSON object"),
+        ("{\"iterations\": 5}", "not a descent scenario"),
+    ];
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    for (text, needle) in cases {
+        let path = temp("bad.json");
+        std::fs::write(&path, text).unwrap();
+        let error = app.file_action(Purpose::OpenScenario, &path).unwrap_err();
+        assert!(error.contains(needle), "{text}: {error}");
+    }
+    let error = app
+        .file_action(Purpose::OpenScenario, &temp("missing.json"))
+        .unwrap_err();
+    assert!(error.contains("cannot open"), "{error}");
+    let error = app
+        .file_action(
+            Purpose::SaveScenario,
+            std::path::Path::new("/proc/nope/x.json"),
+        )
+        .unwrap_err();
+    assert!(error.contains("could not save the scenario"), "{error}");
+    assert_eq!(app.model.objective().info().name, "bowl");
+}
