@@ -1769,11 +1769,11 @@ fn a_lesson_from_the_menu_sets_each_steps_scene() {
     };
     assert_eq!(scene(&h), expect(0));
     assert_eq!(h.state().model.lesson.as_ref().unwrap().step, 0);
-    h.get_by_label("Step 1 of 10: Baby steps downhill");
+    h.get_by_label("Step 1 of 11: Baby steps downhill");
     h.get_by_label("Next").click();
     h.run_steps(3);
     assert_eq!(scene(&h), expect(1));
-    h.get_by_label("Step 2 of 10: A larger rate: faster");
+    h.get_by_label("Step 2 of 11: A larger rate: faster");
     // The student changes the rate; Again brings the step back as written.
     let mut changed = h.state().model.settings.optimizer;
     changed.lr = 0.01;

@@ -1237,18 +1237,18 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
     assert!(out.status.success());
     let text = stdout(&out);
     for name in [
-        "course-lab-1d,10,",
+        "course-lab-1d,11,",
         "course-lab-2d,7,",
         "seed-003-surfaces,6,",
-        "seeds-000-002-lines,6,",
+        "seeds-000-002-lines,8,",
     ] {
         assert!(text.contains(name), "{text}");
     }
     assert_usage_error(&["--lesson", "nope"], &["--lesson", "course-lab-1d"]);
     assert_usage_error(&["--step", "2"], &["not provided: --lesson"]);
     assert_usage_error(
-        &["--lesson", "course-lab-1d", "--step", "11"],
-        &["--step", "1..=10"],
+        &["--lesson", "course-lab-1d", "--step", "12"],
+        &["--step", "1..=11"],
     );
     assert_usage_error(
         &["--lesson", "/no/such/file.toml"],
