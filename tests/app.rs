@@ -1872,3 +1872,71 @@ fn scenarios_save_and_open_from_the_file_menu() {
     assert_eq!(h.state().model.sim.setups(), saved);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// In the lab, dragging a point moves it and the least-squares line and the runs follow;
+/// a click adds a point, a right-click removes one; undo brings the data back step by step.
+#[test]
+fn the_labs_points_can_be_dragged_added_and_removed() {
+    let mut h = harness(paused("regression"));
+    h.run_steps(3);
+    let data = |h: &Harness<'_, DescentApp>| h.state().model.lab_data.clone().unwrap();
+    let best = |h: &Harness<'_, DescentApp>| h.state().model.lab_summary.as_ref().unwrap().best;
+    let before = data(&h);
+    let n = before.len();
+    let t = h
+        .state()
+        .scatter_transform()
+        .expect("the scatter was drawn");
+    // Drag point 0 far up: an outlier.
+    let (x0, y0) = (before.x[0], before.y[0]);
+    let from = t.position_from_point(&PlotPoint::new(x0, y0));
+    let to = t.position_from_point(&PlotPoint::new(x0, y0 + 6.0));
+    drag(&mut h, from, to);
+    h.run_steps(2);
+    let moved = data(&h);
+    assert_eq!(moved.len(), n);
+    assert!(
+        moved.y[0] > y0 + 3.0,
+        "point 0 at {} (was {y0})",
+        moved.y[0]
+    );
+    assert_ne!(best(&h), Some(before.stats().least_squares().unwrap()));
+    // The runs follow: the selected run's loss is the new data's.
+    let run_loss = h.state().model.sim.slots()[0]
+        .run
+        .objective()
+        .info()
+        .name
+        .clone();
+    assert_eq!(run_loss, h.state().model.objective().info().name);
+    // One drag is one undo step.
+    h.state_mut().apply([Action::Undo]);
+    h.run_steps(2);
+    assert_eq!(data(&h).y[0], y0);
+    // A click on empty space adds a point there; a right-click on it removes it.
+    let t = h.state().scatter_transform().unwrap();
+    let (ax, ay) = (x0 + 0.05, 2.0);
+    let at = t.position_from_point(&PlotPoint::new(ax, ay));
+    click_at(&mut h, at, Modifiers::NONE);
+    h.run_steps(2);
+    let added = data(&h);
+    assert_eq!(added.len(), n + 1);
+    assert!((added.x[n] - ax).abs() < 0.05 && (added.y[n] - ay).abs() < 0.2);
+    let t = h.state().scatter_transform().unwrap();
+    let at = t.position_from_point(&PlotPoint::new(added.x[n], added.y[n]));
+    h.hover_at(at);
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at,
+            button: PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    assert_eq!(data(&h).len(), n);
+    h.state_mut().apply([Action::Undo]);
+    h.run_steps(2);
+    assert_eq!(data(&h).len(), n + 1);
+}

@@ -116,12 +116,40 @@ pub enum Action {
     LessonStep(usize),
     /// Close the open lesson (the scene stays).
     CloseLesson,
+    /// Change one point of the regression lab's data: the landscape and every run follow.
+    EditData(DataEdit),
     /// Show a scenario read from a file; `skipped` names the fields it could not read.
     OpenScenario {
         /// The scenario's settings (the user's saved functions are kept).
         settings: Box<super::settings::Settings>,
         /// Fields skipped (unknown to this version, or unreadable).
         skipped: Vec<String>,
+    },
+}
+
+/// One change to the lab's data points.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DataEdit {
+    /// Move point `index` to (x, y).
+    Move {
+        /// The point.
+        index: usize,
+        /// Its new x.
+        x: f64,
+        /// Its new y.
+        y: f64,
+    },
+    /// Add a point at (x, y).
+    Add {
+        /// Its x.
+        x: f64,
+        /// Its y.
+        y: f64,
+    },
+    /// Remove point `index`.
+    Remove {
+        /// The point.
+        index: usize,
     },
 }
 
@@ -158,6 +186,8 @@ impl Action {
             Self::SetView(_) => Some(10),
             Self::RenameSaved(..) => Some(11),
             Self::SetBudget(_) => Some(12),
+            // A drag of a point is one undo step.
+            Self::EditData(DataEdit::Move { .. }) => Some(13),
             _ => None,
         }
     }

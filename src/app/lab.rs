@@ -7,7 +7,7 @@ use egui::{Color32, RichText, Slider};
 use egui_plot::{Line, LineStyle, Plot, PlotPoint, Points};
 use serde::{Deserialize, Serialize};
 
-use super::action::Action;
+use super::action::{Action, DataEdit};
 use super::model::Model;
 use super::{legend_name, run_color};
 use crate::engine::format::human;
@@ -107,16 +107,44 @@ pub struct LabSummary {
 /// The most points the scatter draws; larger sets are thinned evenly.
 const SCATTER_POINTS: usize = 5000;
 
-/// The scatter plot of the data, with its thinned points cached per data set.
+/// The scatter plot of the data, with its thinned points cached per data set, and the point
+/// being dragged.
 #[derive(Default)]
 pub struct Scatter {
     points: Option<(Arc<Dataset>, Vec<PlotPoint>)>,
+    /// Last frame's plot transform, to find the point under a press.
+    transform: Option<egui_plot::PlotTransform>,
+    /// The point being dragged.
+    dragging: Option<usize>,
+}
+
+/// Screen points within which a press takes a data point.
+const GRAB_RADIUS: f32 = 8.0;
+
+impl Scatter {
+    /// The data point (by index) nearest `pos` within [`GRAB_RADIUS`], if the points are
+    /// editable (drawn one for one).
+    fn point_at(&self, data: &Dataset, pos: egui::Pos2) -> Option<usize> {
+        let transform = self.transform.as_ref()?;
+        if data.len() > SCATTER_POINTS {
+            return None;
+        }
+        (0..data.len())
+            .map(|i| {
+                let p = transform.position_from_point(&PlotPoint::new(data.x[i], data.y[i]));
+                (i, p.distance(pos))
+            })
+            .filter(|(_, d)| *d <= GRAB_RADIUS)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
 }
 
 impl Scatter {
     /// The data, the least-squares line (dashed), each run's line at the shown iteration,
-    /// and the selected run's current mini-batch highlighted.
-    pub fn ui(&mut self, model: &Model, ui: &mut egui::Ui) {
+    /// and the selected run's current mini-batch highlighted. Drag a point to move it, click
+    /// to add one, right-click one to remove it (sets of up to 5,000 points).
+    pub fn ui(&mut self, model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let (Some(data), Some(summary)) = (&model.lab_data, &model.lab_summary) else {
             ui.label("No data: generate some or load a CSV file.");
             return;
@@ -145,11 +173,35 @@ impl Scatter {
             "x"
         };
         let points = points.as_slice();
-        super::plot_input::short_ticks(Plot::new("scatter").x_axis_label(x_label))
+        // A press on a point starts dragging it (the plot does not pan meanwhile).
+        let (pressed, down, released) = ui.input(|i| {
+            (
+                i.pointer.primary_pressed(),
+                i.pointer.primary_down(),
+                i.pointer.any_released(),
+            )
+        });
+        if pressed
+            && let Some(pos) = ui.input(|i| i.pointer.press_origin())
+            && ui.max_rect().contains(pos)
+        {
+            self.dragging = self.point_at(data, pos);
+        }
+        if released || !down {
+            self.dragging = None;
+        }
+        let dragging = self.dragging;
+        // The axes hold still while a point is dragged, so it stays under the pointer.
+        let frozen = dragging.and(self.transform.map(|t| *t.bounds()));
+        let response = super::plot_input::short_ticks(Plot::new("scatter").x_axis_label(x_label))
             .y_axis_label("y")
             .allow_boxed_zoom(false)
+            .allow_drag(dragging.is_none())
             .legend(egui_plot::Legend::default())
             .show(ui, move |plot_ui| {
+                if let Some(bounds) = frozen {
+                    plot_ui.set_plot_bounds(bounds);
+                }
                 plot_ui.add(
                     Points::new("data", points)
                         .radius(2.0)
@@ -189,7 +241,47 @@ impl Scatter {
                         plot_ui.add(Points::new("current batch", batch).radius(4.0).color(color));
                     }
                 }
+                if let Some(index) = dragging {
+                    plot_ui.add(
+                        Points::new("", vec![[data.x[index], data.y[index]]])
+                            .radius(5.0)
+                            .color(Color32::WHITE),
+                    );
+                }
+                plot_ui.pointer_coordinate()
             });
+        self.transform = Some(response.transform);
+        let pointer = response
+            .inner
+            .filter(|p| p.x.is_finite() && p.y.is_finite());
+        let editable = data.len() <= SCATTER_POINTS && !model.settings.lab.standardize;
+        if let (Some(index), Some(p)) = (dragging, pointer) {
+            let moved = (data.x[index], data.y[index]) != (p.x, p.y);
+            if moved && response.response.dragged() {
+                actions.push(Action::EditData(DataEdit::Move {
+                    index,
+                    x: p.x,
+                    y: p.y,
+                }));
+            }
+        } else if editable && let Some(pos) = response.response.interact_pointer_pos() {
+            let hit = self.point_at(data, pos);
+            if response.response.clicked()
+                && hit.is_none()
+                && let Some(p) = pointer
+            {
+                actions.push(Action::EditData(DataEdit::Add { x: p.x, y: p.y }));
+            } else if response.response.secondary_clicked()
+                && let Some(index) = hit
+            {
+                actions.push(Action::EditData(DataEdit::Remove { index }));
+            }
+        }
+    }
+
+    /// The scatter's plot transform of the last frame (tests click through it).
+    pub fn transform(&self) -> Option<egui_plot::PlotTransform> {
+        self.transform
     }
 }
 
@@ -294,6 +386,12 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     {
         actions.push(Action::SetStandardize(standardize));
     }
+    let edit_hint = if lab.standardize {
+        "Turn off Standardize x to edit the points."
+    } else {
+        "On the scatter: drag a point to move it, click to add one, right-click one to remove it."
+    };
+    ui.label(RichText::new(edit_hint).small());
 
     ui.strong("Training");
     ui.label(

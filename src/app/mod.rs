@@ -100,6 +100,11 @@ impl Default for DescentApp {
 }
 
 impl DescentApp {
+    /// The lab scatter's plot transform of the last frame, if it was drawn.
+    pub fn scatter_transform(&self) -> Option<egui_plot::PlotTransform> {
+        self.scatter.transform()
+    }
+
     /// What the path dialog's choice does: read a lesson or a scenario (the action that
     /// shows it), or write the scenario on screen (no action); the error keeps the dialog.
     pub fn file_action(
@@ -553,7 +558,7 @@ impl DescentApp {
                         let (top, bottom) = rect.split_top_bottom_at_fraction(0.5);
                         ui.scope_builder(
                             egui::UiBuilder::new().max_rect(top.shrink2(egui::vec2(0.0, 2.0))),
-                            |ui| self.scatter.ui(&self.model, ui),
+                            |ui| self.scatter.ui(&self.model, ui, &mut actions),
                         );
                         ui.scope_builder(
                             egui::UiBuilder::new().max_rect(bottom.shrink2(egui::vec2(0.0, 2.0))),
@@ -570,7 +575,7 @@ impl DescentApp {
                         next += 1;
                     } else {
                         if lab {
-                            self.scatter.ui(&self.model, &mut columns[0]);
+                            self.scatter.ui(&self.model, &mut columns[0], &mut actions);
                             next += 1;
                         }
                         if layout.has_2d() {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::action::Action;
+use super::action::{Action, DataEdit};
 use super::lab::{BatchMode, LabSummary};
 use super::settings::{
     MAX_BUDGET, MAX_SAVED, MAX_UI_ITERATIONS, SavedFunction, Settings, clean_name,
@@ -350,6 +350,54 @@ impl Model {
             Action::LessonStep(k) => self.enter_step(k),
             Action::CloseLesson => self.lesson = None,
             Action::OpenScenario { settings, skipped } => self.open_scenario(*settings, &skipped),
+            Action::EditData(edit) => self.edit_data(edit),
+        }
+    }
+
+    /// Moves, adds or removes one of the lab's points; the loss, its landscape and every run
+    /// are rebuilt on the edited data (undo brings the data before back).
+    fn edit_data(&mut self, edit: DataEdit) {
+        let Some(data) = self.lab_data.clone() else {
+            return;
+        };
+        if self.settings.lab.standardize {
+            self.notice = Some(Notice::Error(
+                "turn off \"Standardize x\" to edit the points".to_string(),
+            ));
+            return;
+        }
+        let (mut x, mut y) = (data.x.clone(), data.y.clone());
+        let finite = |a: f64, b: f64| a.is_finite() && b.is_finite();
+        match edit {
+            DataEdit::Move {
+                index,
+                x: nx,
+                y: ny,
+            } if index < x.len() && finite(nx, ny) => {
+                x[index] = nx;
+                y[index] = ny;
+            }
+            DataEdit::Add { x: nx, y: ny } if finite(nx, ny) => {
+                x.push(nx);
+                y.push(ny);
+            }
+            DataEdit::Remove { index } if index < x.len() => {
+                x.remove(index);
+                y.remove(index);
+            }
+            _ => return,
+        }
+        match Dataset::new(x, y) {
+            Ok(edited) => {
+                let runs = self.sim.setups();
+                let edited = Arc::new(edited);
+                // The edited points stand for the source from now on (Standardize included).
+                self.loaded = Some((self.settings.lab.data.clone(), edited.clone()));
+                self.set_lab_data(edited);
+                self.enter_lab_with(runs);
+                self.sim.restart();
+            }
+            Err(e) => self.notice = Some(Notice::Error(format!("the points: {e}"))),
         }
     }
 
