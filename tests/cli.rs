@@ -1300,3 +1300,75 @@ fn a_bad_scenario_is_refused_before_the_window_opens() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn gif_options_are_checked_before_the_window_opens() {
+    let run = ["--function", "bowl", "--start", "0,0"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        run.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    assert_usage_error(&with(&["--gif", "/tmp/out.png"]), &["--gif", ".gif"]);
+    assert_usage_error(
+        &with(&["--gif", "/tmp/x.gif", "--fps", "0"]),
+        &["--fps", "1..=50"],
+    );
+    assert_usage_error(
+        &with(&["--gif", "/tmp/x.gif", "--frames", "1"]),
+        &["--frames", "2..=600"],
+    );
+    assert_usage_error(
+        &with(&["--gif", "/tmp/x.gif", "--size", "big"]),
+        &["--size", "WxH"],
+    );
+    assert_usage_error(&with(&["--fps", "10"]), &["--gif"]);
+}
+
+/// `descent --gif` under a virtual display (xvfb-run, which CI installs) writes an animated
+/// GIF with the frames and size asked for, and leaves no temporary file.
+#[test]
+fn gif_records_the_animation_with_the_frames_and_size_asked_for() {
+    let xvfb = std::path::Path::new("/usr/bin/xvfb-run");
+    assert!(
+        xvfb.exists(),
+        "this test needs xvfb-run (apt-get install xvfb)"
+    );
+    let dir = std::env::temp_dir().join(format!("descent-gif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("descent.gif");
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let status = Command::new(xvfb)
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_descent"))
+        .args([
+            "--function",
+            "three-wells",
+            "--start",
+            "0.5,3",
+            "--lr",
+            "0.2",
+            "--iters",
+            "40",
+        ])
+        .args([
+            "--frames", "12", "--fps", "10", "--size", "320x240", "--gif",
+        ])
+        .arg(&out)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .expect("xvfb-run runs");
+    assert!(status.status.success(), "{}", stderr(&status));
+    let file = std::io::BufReader::new(std::fs::File::open(&out).unwrap());
+    let decoder = image::codecs::gif::GifDecoder::new(file).unwrap();
+    use image::AnimationDecoder;
+    let frames = decoder.into_frames().collect_frames().unwrap();
+    assert_eq!(frames.len(), 12);
+    for frame in &frames {
+        assert_eq!(frame.buffer().dimensions(), (320, 240));
+        assert_eq!(frame.delay().numer_denom_ms(), (100, 1));
+    }
+    // The first and the last frames differ: the runs moved.
+    assert_ne!(frames[0].buffer(), frames[11].buffer());
+    assert!(!dir.join("descent.gif.partial").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

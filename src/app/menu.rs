@@ -11,6 +11,8 @@ pub enum MenuRequest {
     Export(ExportKind),
     /// Show a path dialog.
     Path(super::files::Purpose),
+    /// Show the "Export animation" dialog.
+    Gif,
 }
 
 /// Draws the menu bar; returns actions and requests.
@@ -23,6 +25,13 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
             }
             if ui.button("Export paths (CSV)…").clicked() {
                 request = Some(MenuRequest::Export(ExportKind::PathsCsv));
+            }
+            if ui
+                .button("Export animation (GIF)…")
+                .on_hover_text("The animation from the first iteration to the last, for a slide")
+                .clicked()
+            {
+                request = Some(MenuRequest::Gif);
             }
             ui.separator();
             if ui

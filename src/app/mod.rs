@@ -9,6 +9,7 @@
 //! - `jobs.rs`: background work with cancellation; `clip.rs`: shapes cut to the view.
 
 pub mod action;
+pub mod animation;
 pub mod basins;
 pub mod charts;
 pub mod clip;
@@ -60,6 +61,9 @@ struct DataLoad {
     action: Action,
 }
 
+/// Where a job the command line waits for (`--screenshot`, `--gif`) reports its outcome.
+type Outcome = std::sync::Arc<std::sync::Mutex<Option<Result<(), String>>>>;
+
 /// The descent window.
 pub struct DescentApp {
     /// The state; changed only through [`Model::apply`].
@@ -77,6 +81,16 @@ pub struct DescentApp {
     pub race: race::RacePanel,
     /// The typed-path dialog of the File and Lessons menus.
     pub path_dialog: files::PathDialog,
+    /// The "Export animation" dialog.
+    pub gif_dialog: animation::GifDialog,
+    /// An animation being recorded.
+    recording: Option<animation::Recorder>,
+    /// A `--gif` request, started once the runs are computed.
+    pub pending_gif: Option<animation::GifRequest>,
+    /// Where the views were drawn last frame (what "the views" records).
+    views_rect: egui::Rect,
+    /// Where a `--gif` reports its outcome for the exit code.
+    gif_result: Option<Outcome>,
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
@@ -103,6 +117,88 @@ impl DescentApp {
     /// The lab scatter's plot transform of the last frame, if it was drawn.
     pub fn scatter_transform(&self) -> Option<egui_plot::PlotTransform> {
         self.scatter.transform()
+    }
+
+    /// The "Export animation" dialog, the recording in progress (a progress bar with a
+    /// Cancel button) and a `--gif` request waiting for the runs.
+    fn animation_ui(&mut self, ctx: &egui::Context, drawing_done: bool, actions: &mut Vec<Action>) {
+        let window = ctx.content_rect();
+        let aspect = if self.gif_dialog.views_only {
+            self.views_rect.size()
+        } else {
+            window.size()
+        };
+        if let Some(request) = self.gif_dialog.ui(ctx, [aspect.x, aspect.y]) {
+            self.start_recording(request, false);
+        }
+        if self.recording.is_none()
+            && self.pending_gif.is_some()
+            && self.progress.is_complete()
+            && drawing_done
+        {
+            let request = self.pending_gif.take().expect("checked just above");
+            self.start_recording(request, true);
+        }
+        let Some(recorder) = &mut self.recording else {
+            return;
+        };
+        let outcome = recorder.frame(ctx, self.views_rect, drawing_done, actions);
+        let (encoded, total, exit) = (recorder.encoded(), recorder.len(), recorder.exit_when_done);
+        let mut cancel = false;
+        // The progress stays out of the pictures: not drawn on a frame being taken, and
+        // over the controls when only the views are recorded.
+        if recorder.capturing_now() {
+            ctx.request_repaint();
+            return;
+        }
+        egui::Window::new("Recording the animation")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(12.0, -12.0))
+            .show(ctx, |ui| {
+                ui.add(
+                    egui::ProgressBar::new(encoded as f32 / total.max(1) as f32)
+                        .desired_width(260.0)
+                        .text(format!("{encoded} of {total} frames")),
+                );
+                cancel = ui.button("Cancel").clicked();
+            });
+        if cancel {
+            if let Some(recorder) = self.recording.take() {
+                recorder.cancel();
+            }
+            self.model.notice = Some(Notice::Info("animation export cancelled".to_string()));
+            return;
+        }
+        if let Some(outcome) = outcome {
+            self.recording = None;
+            if exit {
+                if let Err(e) = &outcome {
+                    eprintln!("error: --gif: {e}");
+                }
+                if let Some(slot) = &self.gif_result
+                    && let Ok(mut slot) = slot.lock()
+                {
+                    *slot = Some(outcome.clone().map(|_| ()));
+                }
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            self.model.notice = Some(match outcome {
+                Ok(path) => Notice::Info(format!("Saved {}", path.display())),
+                Err(e) => Notice::Error(e),
+            });
+        }
+    }
+
+    /// Starts recording `request` from the first iteration to the last.
+    pub fn start_recording(&mut self, request: animation::GifRequest, exit_when_done: bool) {
+        if let Some(old) = self.recording.take() {
+            old.cancel();
+        }
+        let last = self.model.sim.timeline_end();
+        let mut recorder = animation::Recorder::start(request, last, self.runner);
+        recorder.exit_when_done = exit_when_done;
+        self.recording = Some(recorder);
     }
 
     /// What the path dialog's choice does: read a lesson or a scenario (the action that
@@ -159,6 +255,11 @@ impl DescentApp {
             view3d: view3d::View3d::default(),
             race: race::RacePanel::default(),
             path_dialog: files::PathDialog::default(),
+            gif_dialog: animation::GifDialog::default(),
+            recording: None,
+            pending_gif: None,
+            views_rect: egui::Rect::NOTHING,
+            gif_result: None,
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
@@ -534,7 +635,7 @@ impl DescentApp {
             _ => None,
         };
         let critical = critical.as_ref().map(|points| points.as_slice());
-        egui::CentralPanel::default().show(ui, |ui| {
+        let central = egui::CentralPanel::default().show(ui, |ui| {
             let layout = self.model.settings.display.layout;
             if self.model.objective().dim() == 2 {
                 layout_bar(&self.model, ui, &mut actions);
@@ -605,8 +706,12 @@ impl DescentApp {
                 self.plot_transform = transform;
             }
         });
+        self.views_rect = central.response.rect;
         if let Some(menu::MenuRequest::Export(kind)) = request {
             self.export.open(kind);
+        }
+        if request == Some(menu::MenuRequest::Gif) {
+            self.gif_dialog.open = true;
         }
         // A `--screenshot` waits for the runs and for everything drawn in the background.
         let drawing_done = !self.view2d.is_pending()
@@ -621,6 +726,7 @@ impl DescentApp {
             self.runner,
             &ctx,
         );
+        self.animation_ui(&ctx, drawing_done, &mut actions);
 
         if first_pass && (dragging || was_preview) && dragging != was_preview {
             actions.push(Action::SetPreview(dragging));
@@ -649,6 +755,19 @@ impl DescentApp {
 impl eframe::App for DescentApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         DescentApp::ui(self, ui);
+    }
+
+    /// While an animation is recorded, or a `--screenshot` or `--gif` waits to be taken, the
+    /// pointer is taken away from the window: no hover label lands in the picture.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        let capturing =
+            self.recording.is_some() || self.pending_gif.is_some() || self.export.job.is_some();
+        if capturing {
+            raw_input.events.retain(|e| {
+                !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_))
+            });
+            raw_input.events.push(egui::Event::PointerGone);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -770,6 +889,7 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
     let job_result = std::sync::Arc::new(std::sync::Mutex::new(None));
     let job_result_in_app = job_result.clone();
     let screenshot = request.screenshot.clone();
+    let gif = request.gif.as_ref().map(|g| g.path.clone());
     let outcome = eframe::run_native(
         "descent",
         options,
@@ -823,6 +943,18 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     app.model.settings.display.layout = layout;
                 }
             }
+            if let Some(gif) = &request.gif {
+                app.pending_gif = Some(animation::GifRequest {
+                    path: gif.path.clone(),
+                    fps: gif.fps,
+                    frames: gif.frames,
+                    size: gif.size,
+                    views_only: true,
+                });
+                app.gif_result = Some(job_result_in_app.clone());
+                app.model.sim.speed = Speed::Instant;
+                app.model.sim.playing = true;
+            }
             if let Some(path) = &request.screenshot {
                 let mut job = export::ScreenshotJob::new(path.clone());
                 job.result = job_result_in_app;
@@ -838,6 +970,19 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
         return 1;
     }
     let result = job_result.lock().ok().and_then(|mut r| r.take());
+    if let Some(gif) = &gif {
+        return match result {
+            Some(Ok(())) => 0,
+            Some(Err(_)) => 1,
+            None => {
+                eprintln!(
+                    "error: the window closed before {} was saved",
+                    gif.display()
+                );
+                1
+            }
+        };
+    }
     match (screenshot, result) {
         (None, _) => 0,
         (Some(_), Some(Ok(()))) => 0,

@@ -57,6 +57,19 @@ pub struct Cli {
     /// The lesson's step to open at (from 1).
     #[arg(long, value_name = "K", requires = "lesson")]
     pub step: Option<usize>,
+    /// Record the window's animation, from the first iteration to the last, to an animated
+    /// GIF and exit (with a scenario, a lesson or run options; needs a display, e.g. xvfb-run).
+    #[arg(long, value_name = "OUT.gif")]
+    pub gif: Option<std::path::PathBuf>,
+    /// The GIF's frames per second (1 to 50).
+    #[arg(long, value_name = "N", requires = "gif", default_value_t = 15)]
+    pub fps: u32,
+    /// The GIF's number of frames (2 to 600), evenly spaced over the iterations.
+    #[arg(long, value_name = "K", requires = "gif", default_value_t = 60)]
+    pub frames: usize,
+    /// The GIF's size in pixels (default: the views as drawn).
+    #[arg(long, value_name = "WxH", requires = "gif")]
+    pub size: Option<String>,
     /// Open the window on a scenario saved with File > Save scenario.
     #[arg(long, value_name = "FILE.json", conflicts_with = "lesson")]
     pub scenario: Option<std::path::PathBuf>,
@@ -89,6 +102,53 @@ pub struct WindowRequest {
     pub lesson: Option<LessonRequest>,
     /// The scenario given with `--scenario`.
     pub scenario: Option<ScenarioRequest>,
+    /// The animation given with `--gif`, checked.
+    pub gif: Option<GifArgs>,
+}
+
+/// What `--gif` asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GifArgs {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Frames per second.
+    pub fps: u32,
+    /// Frames.
+    pub frames: usize,
+    /// Width and height in pixels, if given.
+    pub size: Option<[u32; 2]>,
+}
+
+/// Checks `--gif` and its options: the request, or one message naming the option.
+fn gif_args(cli: &Cli) -> Result<Option<GifArgs>, String> {
+    let Some(path) = &cli.gif else {
+        return Ok(None);
+    };
+    check_output_path(path, "gif").map_err(|e| format!("--gif: {e}"))?;
+    if !(1..=50).contains(&cli.fps) {
+        return Err(format!("--fps: {} is not in 1..=50", cli.fps));
+    }
+    if !(2..=600).contains(&cli.frames) {
+        return Err(format!("--frames: {} is not in 2..=600", cli.frames));
+    }
+    let size = match &cli.size {
+        None => None,
+        Some(text) => {
+            let parsed = text
+                .split_once(['x', 'X'])
+                .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]))
+                .filter(|[w, h]: &[u32; 2]| (16..=1920).contains(w) && (16..=1920).contains(h));
+            Some(parsed.ok_or_else(|| {
+                format!("--size: '{text}' is not WxH with each 16 to 1920, e.g. 640x400")
+            })?)
+        }
+    };
+    Ok(Some(GifArgs {
+        path: path.clone(),
+        fps: cli.fps,
+        frames: cli.frames,
+        size,
+    }))
 }
 
 /// A lesson to open the window on.
@@ -932,6 +992,13 @@ where
         let _ = writeln!(err, "error: --screenshot: {e}");
         return Action::Exit(EXIT_USAGE);
     }
+    let gif = match gif_args(&cli) {
+        Ok(gif) => gif,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Action::Exit(EXIT_USAGE);
+        }
+    };
     let result = match cli.command {
         None if cli.lesson.is_some() => {
             let name = cli.lesson.as_deref().unwrap_or_default();
@@ -943,6 +1010,7 @@ where
                     layout: cli.layout,
                     lesson: Some(lesson),
                     scenario: None,
+                    gif,
                 })),
                 Err(e) => {
                     let _ = writeln!(err, "error: {e}");
@@ -960,6 +1028,7 @@ where
                     layout: cli.layout,
                     lesson: None,
                     scenario: Some(scenario),
+                    gif,
                 })),
                 Err(e) => {
                     let _ = writeln!(err, "error: {e}");
@@ -970,7 +1039,7 @@ where
         None => {
             // `descent` alone, or with only `--layout`, restores the saved session.
             let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
-            return window_action(cli, bare, err);
+            return window_action(cli, bare, gif, err);
         }
         Some(Command::Functions) => write_functions(out),
         Some(Command::Lessons) => write_lessons(out),
@@ -1027,7 +1096,7 @@ where
 
 /// Opens the window: with the saved session when no option was given, else with the runs
 /// the options describe (checked like `descent run`'s).
-fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
+fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Write) -> Action {
     if bare {
         return Action::Window(Box::new(WindowRequest {
             runs: None,
@@ -1036,6 +1105,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
             layout: cli.layout,
             lesson: None,
             scenario: None,
+            gif,
         }));
     }
     match cli.window.to_request() {
@@ -1065,6 +1135,7 @@ fn window_action(cli: Cli, bare: bool, err: &mut impl Write) -> Action {
                 layout: cli.layout,
                 lesson: None,
                 scenario: None,
+                gif,
             }))
         }
         Err(e) => {
@@ -1117,7 +1188,11 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
 }
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
-const VALUE_OPTIONS: [&str; 40] = [
+const VALUE_OPTIONS: [&str; 44] = [
+    "--gif",
+    "--fps",
+    "--frames",
+    "--size",
     "--layout",
     "--lesson",
     "--step",
@@ -1174,11 +1249,16 @@ fn option_without_value(args: &[OsString]) -> Option<String> {
 
 /// Checks before the window opens that a PNG can be written at `path`.
 fn check_screenshot_path(path: &std::path::Path) -> Result<(), String> {
-    let is_png = path
+    check_output_path(path, "png")
+}
+
+/// Checks that `path` ends in `.extension` and can be written, without leaving a file.
+fn check_output_path(path: &std::path::Path, extension: &str) -> Result<(), String> {
+    let fits = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if !is_png {
-        return Err(format!("'{}' must end in .png", path.display()));
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension));
+    if !fits {
+        return Err(format!("'{}' must end in .{extension}", path.display()));
     }
     if path.is_dir() {
         return Err(format!("'{}' is a directory", path.display()));
