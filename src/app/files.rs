@@ -1,8 +1,15 @@
-//! The typed-path dialog of File > Open scenario, Save scenario and Lessons > Open lesson
-//! file. Native dialogs need a desktop portal that a class's machines (or CI) may lack; a
-//! path always works, and a file dropped on the window opens too.
+//! The file dialogs of File > Open scenario, Save scenario and Lessons > Open lesson file:
+//! the system's own (rfd, through the desktop portal) where there is one, else a typed path.
+//! The native dialog runs on a thread of its own, so no frame waits for it; when it comes
+//! back empty at once there is no dialog to show (no portal, as on CI or a bare X server) and
+//! the typed-path dialog opens instead. A file dropped on the window opens too.
 
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+/// A native dialog that answers sooner than this had no dialog to show.
+const NO_DIALOG: Duration = Duration::from_millis(400);
 
 /// What the dialog is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +38,13 @@ impl Purpose {
         }
     }
 
+    fn filter(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Self::OpenLesson => ("Lesson", &["toml"]),
+            Self::OpenScenario | Self::SaveScenario => ("Scenario", &["json"]),
+        }
+    }
+
     fn button(self) -> &'static str {
         match self {
             Self::SaveScenario => "Save",
@@ -40,7 +54,7 @@ impl Purpose {
 }
 
 /// The dialog's state: open or not, the path typed, the last error.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct PathDialog {
     /// What it is showing for, if it is showing.
     pub purpose: Option<Purpose>,
@@ -50,19 +64,63 @@ pub struct PathDialog {
     pub error: Option<String>,
     /// Whether the path field still has to take the keyboard focus.
     focus: bool,
+    /// A native dialog open on its thread: what for, its answer, and when it was opened.
+    native: Option<(Purpose, Receiver<Option<PathBuf>>, Instant)>,
 }
 
 impl PathDialog {
-    /// Shows the dialog for `purpose`.
+    /// Shows the dialog for `purpose`: the typed path.
     pub fn show(&mut self, purpose: Purpose) {
         self.purpose = Some(purpose);
         self.error = None;
         self.focus = true;
     }
 
+    /// Opens the system's dialog for `purpose` on a thread of its own; without one, the
+    /// typed-path dialog shows instead.
+    pub fn show_native(&mut self, purpose: Purpose) {
+        let (sender, receiver) = channel();
+        let (name, extensions) = purpose.filter();
+        let spawned = std::thread::Builder::new()
+            .name("descent-file-dialog".to_string())
+            .spawn(move || {
+                let dialog = rfd::FileDialog::new().add_filter(name, extensions);
+                let chosen = match purpose {
+                    Purpose::SaveScenario => dialog.set_file_name("scenario.json").save_file(),
+                    _ => dialog.pick_file(),
+                };
+                let _ = sender.send(chosen);
+            });
+        match spawned {
+            Ok(_) => self.native = Some((purpose, receiver, Instant::now())),
+            Err(_) => self.show(purpose),
+        }
+    }
+
     /// Draws the dialog while it shows; returns the purpose and path once the user confirms.
     /// The caller does the work and calls [`Self::failed`] or [`Self::done`].
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<(Purpose, PathBuf)> {
+        if let Some((purpose, receiver, opened)) = &self.native {
+            let (purpose, opened) = (*purpose, *opened);
+            match receiver.try_recv() {
+                Ok(Some(path)) => {
+                    self.native = None;
+                    self.path = path.display().to_string();
+                    return Some((purpose, path));
+                }
+                // Empty at once: no dialog could show; the typed path instead.
+                Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.native = None;
+                    if opened.elapsed() < NO_DIALOG {
+                        self.show(purpose);
+                    }
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(Duration::from_millis(100));
+                    return None;
+                }
+            }
+        }
         let purpose = self.purpose?;
         let mut chosen = None;
         let mut cancel = false;

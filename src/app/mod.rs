@@ -531,7 +531,11 @@ impl DescentApp {
                 });
         }
         if let Some(menu::MenuRequest::Path(purpose)) = request {
-            self.path_dialog.show(purpose);
+            // Tests (inline jobs) use the typed path: no system dialog in a test.
+            match self.runner {
+                jobs::Runner::Background => self.path_dialog.show_native(purpose),
+                jobs::Runner::Inline => self.path_dialog.show(purpose),
+            }
         }
         if let Some((purpose, path)) = self.path_dialog.ui(&ctx) {
             match self.file_action(purpose, &path) {
