@@ -31,8 +31,22 @@ pub struct GifRequest {
     pub frames: usize,
     /// The GIF's size in pixels; `None` keeps the captured size.
     pub size: Option<[u32; 2]>,
-    /// Record only the views (the plot and the 3-D view), not the whole window.
-    pub views_only: bool,
+    /// What part of the window to record.
+    pub region: Region,
+}
+
+/// The part of the window an animation records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Region {
+    /// The views: the plot and the 3-D view (and the lab's scatter), as laid out.
+    #[default]
+    Views,
+    /// The contour plot (or the curve of a function of one variable).
+    Plot,
+    /// The 3-D view.
+    Surface,
+    /// The whole window.
+    Window,
 }
 
 impl GifRequest {
@@ -127,6 +141,11 @@ impl Recorder {
         self.iterations.is_empty()
     }
 
+    /// The part of the window recorded.
+    pub fn region(&self) -> Region {
+        self.request.region
+    }
+
     /// Whether a picture is being taken of this frame (nothing extra should be drawn).
     pub fn capturing_now(&self) -> bool {
         self.taking
@@ -148,7 +167,7 @@ impl Recorder {
     pub fn frame(
         &mut self,
         ctx: &egui::Context,
-        views: egui::Rect,
+        crop: Option<egui::Rect>,
         drawing_done: bool,
         actions: &mut Vec<Action>,
     ) -> Option<Result<PathBuf, String>> {
@@ -171,10 +190,7 @@ impl Recorder {
                 self.waiting.store(true, Ordering::Release);
                 let waiting = self.waiting.clone();
                 let sender = self.frames.clone();
-                let crop = self
-                    .request
-                    .views_only
-                    .then(|| views * ctx.pixels_per_point());
+                let crop = crop.map(|rect| rect * ctx.pixels_per_point());
                 let repaint = ctx.clone();
                 ctx.request_screenshot(move |image| {
                     if let Some(sender) = sender {
@@ -284,7 +300,7 @@ mod tests {
             fps: 10,
             frames: 50,
             size: Some([320, 200]),
-            views_only: false,
+            region: Region::Window,
         };
         assert_eq!(ok.validate(), Ok(()));
         for (bad, field) in [
@@ -328,8 +344,9 @@ pub struct GifDialog {
     pub frames: usize,
     /// Width in pixels (0: as the window draws it).
     pub width: u32,
-    /// Only the views, not the whole window.
-    pub views_only: bool,
+    /// What to record.
+    pub region: Region,
+
     /// Why the last start was refused.
     pub error: Option<String>,
 }
@@ -342,16 +359,20 @@ impl Default for GifDialog {
             fps: 15,
             frames: 60,
             width: 640,
-            views_only: true,
+            region: Region::Views,
             error: None,
         }
     }
 }
 
 impl GifDialog {
-    /// Shows the dialog; returns the request when the user starts the export. `aspect` is
-    /// the height over the width of what would be recorded.
-    pub fn ui(&mut self, ctx: &egui::Context, aspect: [f32; 2]) -> Option<GifRequest> {
+    /// Shows the dialog; returns the request when the user starts the export. `size` gives
+    /// the size (in points) of what each region would record, for the GIF's height.
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        size: impl Fn(Region) -> egui::Vec2,
+    ) -> Option<GifRequest> {
         if !self.open {
             return None;
         }
@@ -370,8 +391,14 @@ impl GifDialog {
                     ui.end_row();
                     ui.label("What");
                     ui.horizontal(|ui| {
-                        ui.radio_value(&mut self.views_only, true, "the views");
-                        ui.radio_value(&mut self.views_only, false, "the whole window");
+                        for (region, name) in [
+                            (Region::Views, "the views"),
+                            (Region::Plot, "the plot"),
+                            (Region::Surface, "the 3-D view"),
+                            (Region::Window, "the whole window"),
+                        ] {
+                            ui.radio_value(&mut self.region, region, name);
+                        }
                     });
                     ui.end_row();
                     let label = ui.label("Frames");
@@ -394,16 +421,17 @@ impl GifDialog {
                 }
                 ui.horizontal(|ui| {
                     if ui.button("Record").clicked() {
+                        let shown = size(self.region);
                         let size = (self.width > 0).then(|| {
-                            let h = (self.width as f32 * aspect[1] / aspect[0].max(1.0)).round();
-                            [self.width, (h as u32).max(16)]
+                            let h = (self.width as f32 * shown.y / shown.x.max(1.0)).round();
+                            [self.width, (h as u32).clamp(16, MAX_WIDTH)]
                         });
                         let request = GifRequest {
                             path: PathBuf::from(self.path.trim()),
                             fps: self.fps,
                             frames: self.frames,
                             size,
-                            views_only: self.views_only,
+                            region: self.region,
                         };
                         match request.validate() {
                             Ok(()) => start = Some(request),

@@ -89,6 +89,9 @@ pub struct DescentApp {
     pub pending_gif: Option<animation::GifRequest>,
     /// Where the views were drawn last frame (what "the views" records).
     views_rect: egui::Rect,
+    /// Where the plot and the 3-D view were drawn last frame, if they were.
+    plot_rect: Option<egui::Rect>,
+    surface_rect: Option<egui::Rect>,
     /// Where a `--gif` reports its outcome for the exit code.
     gif_result: Option<Outcome>,
     view1d: view1d::View1d,
@@ -122,13 +125,23 @@ impl DescentApp {
     /// The "Export animation" dialog, the recording in progress (a progress bar with a
     /// Cancel button) and a `--gif` request waiting for the runs.
     fn animation_ui(&mut self, ctx: &egui::Context, drawing_done: bool, actions: &mut Vec<Action>) {
-        let window = ctx.content_rect();
-        let aspect = if self.gif_dialog.views_only {
-            self.views_rect.size()
-        } else {
-            window.size()
+        let sizes = [
+            animation::Region::Views,
+            animation::Region::Plot,
+            animation::Region::Surface,
+            animation::Region::Window,
+        ]
+        .map(|region| {
+            let rect = self.region_rect(region);
+            (region, rect.unwrap_or_else(|| ctx.content_rect()).size())
+        });
+        let size_of = |region| {
+            sizes
+                .iter()
+                .find(|(r, _)| *r == region)
+                .map_or(egui::Vec2::splat(1.0), |(_, size)| *size)
         };
-        if let Some(request) = self.gif_dialog.ui(ctx, [aspect.x, aspect.y]) {
+        if let Some(request) = self.gif_dialog.ui(ctx, size_of) {
             self.start_recording(request, false);
         }
         if self.recording.is_none()
@@ -139,10 +152,14 @@ impl DescentApp {
             let request = self.pending_gif.take().expect("checked just above");
             self.start_recording(request, true);
         }
+        let Some(region) = self.recording.as_ref().map(|r| r.region()) else {
+            return;
+        };
+        let crop = self.region_rect(region);
         let Some(recorder) = &mut self.recording else {
             return;
         };
-        let outcome = recorder.frame(ctx, self.views_rect, drawing_done, actions);
+        let outcome = recorder.frame(ctx, crop, drawing_done, actions);
         let (encoded, total, exit) = (recorder.encoded(), recorder.len(), recorder.exit_when_done);
         let mut cancel = false;
         // The progress stays out of the pictures: not drawn on a frame being taken, and
@@ -187,6 +204,18 @@ impl DescentApp {
                 Ok(path) => Notice::Info(format!("Saved {}", path.display())),
                 Err(e) => Notice::Error(e),
             });
+        }
+    }
+
+    /// The rectangle (in points) a region records; `None` for the whole window. A view not
+    /// on screen records the views.
+    fn region_rect(&self, region: animation::Region) -> Option<egui::Rect> {
+        use animation::Region;
+        match region {
+            Region::Window => None,
+            Region::Views => Some(self.views_rect),
+            Region::Plot => Some(self.plot_rect.unwrap_or(self.views_rect)),
+            Region::Surface => Some(self.surface_rect.unwrap_or(self.views_rect)),
         }
     }
 
@@ -259,6 +288,8 @@ impl DescentApp {
             recording: None,
             pending_gif: None,
             views_rect: egui::Rect::NOTHING,
+            plot_rect: None,
+            surface_rect: None,
             gif_result: None,
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
@@ -639,13 +670,16 @@ impl DescentApp {
             _ => None,
         };
         let critical = critical.as_ref().map(|points| points.as_slice());
+        let (mut plot_rect, mut surface_rect) = (None, None);
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let layout = self.model.settings.display.layout;
             if self.model.objective().dim() == 2 {
                 layout_bar(&self.model, ui, &mut actions);
             }
             let transform = if self.model.objective().dim() == 1 {
-                self.view1d.ui(&self.model, ui, &mut actions)
+                let transform = self.view1d.ui(&self.model, ui, &mut actions);
+                plot_rect = Some(ui.min_rect());
+                transform
             } else {
                 let lab = self.model.in_lab();
                 // The lab's scatter plot and the contour view share the first column when
@@ -675,6 +709,7 @@ impl DescentApp {
                                     ui,
                                     &mut actions,
                                 );
+                                plot_rect = Some(ui.min_rect());
                             },
                         );
                         next += 1;
@@ -691,6 +726,7 @@ impl DescentApp {
                                 &mut columns[next],
                                 &mut actions,
                             );
+                            plot_rect = Some(columns[next].min_rect());
                             next += 1;
                         }
                     }
@@ -702,6 +738,7 @@ impl DescentApp {
                             &mut columns[next],
                             &mut actions,
                         );
+                        surface_rect = Some(columns[next].min_rect());
                     }
                 });
                 transform
@@ -711,6 +748,7 @@ impl DescentApp {
             }
         });
         self.views_rect = central.response.rect;
+        (self.plot_rect, self.surface_rect) = (plot_rect, surface_rect);
         if let Some(menu::MenuRequest::Export(kind)) = request {
             self.export.open(kind);
         }
@@ -953,7 +991,7 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     fps: gif.fps,
                     frames: gif.frames,
                     size: gif.size,
-                    views_only: true,
+                    region: animation::Region::Views,
                 });
                 app.gif_result = Some(job_result_in_app.clone());
                 app.model.sim.speed = Speed::Instant;
