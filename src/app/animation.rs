@@ -33,6 +33,8 @@ pub struct GifRequest {
     pub size: Option<[u32; 2]>,
     /// What part of the window to record.
     pub region: Region,
+    /// The iterations to record, first and last (`None`: from 0 to the end).
+    pub range: Option<(usize, usize)>,
 }
 
 /// The part of the window an animation records.
@@ -75,12 +77,19 @@ impl GifRequest {
 /// The iteration each frame shows: `frames` iterations from 0 to `last`, evenly spaced, each
 /// once (fewer frames when there are fewer iterations).
 pub fn frame_iterations(last: usize, frames: usize) -> Vec<usize> {
-    let count = frames.min(last + 1).max(1);
+    frames_between(0, last, frames)
+}
+
+/// `frames` iterations from `first` to `last` (in either order), evenly spaced, each once.
+pub fn frames_between(first: usize, last: usize, frames: usize) -> Vec<usize> {
+    let (first, last) = (first.min(last), first.max(last));
+    let span = last - first;
+    let count = frames.min(span + 1).max(1);
     if count == 1 {
         return vec![last];
     }
     let mut out: Vec<usize> = (0..count)
-        .map(|i| ((i as f64 / (count - 1) as f64) * last as f64).round() as usize)
+        .map(|i| first + ((i as f64 / (count - 1) as f64) * span as f64).round() as usize)
         .collect();
     out.dedup();
     out
@@ -109,7 +118,8 @@ pub struct Recorder {
 impl Recorder {
     /// Starts recording `request` over iterations 0 to `last`, encoding on `runner`.
     pub fn start(request: GifRequest, last: usize, runner: Runner) -> Self {
-        let iterations = frame_iterations(last, request.frames);
+        let (from, to) = request.range.unwrap_or((0, last));
+        let iterations = frames_between(from.min(last), to.min(last), request.frames);
         let (sender, receiver) = sync_channel(4);
         let path = request.path.clone();
         let (fps, size, count) = (request.fps, request.size, iterations.len());
@@ -288,6 +298,8 @@ mod tests {
         assert_eq!(frame_iterations(100, 5), vec![0, 25, 50, 75, 100]);
         assert_eq!(frame_iterations(3, 10), vec![0, 1, 2, 3]);
         assert_eq!(frame_iterations(0, 10), vec![0]);
+        assert_eq!(frames_between(10, 20, 3), vec![10, 15, 20]);
+        assert_eq!(frames_between(20, 10, 3), vec![10, 15, 20]);
         let many = frame_iterations(999, 600);
         assert_eq!(many.len(), 600);
         assert_eq!((many[0], many[599]), (0, 999));
@@ -301,6 +313,7 @@ mod tests {
             frames: 50,
             size: Some([320, 200]),
             region: Region::Window,
+            range: None,
         };
         assert_eq!(ok.validate(), Ok(()));
         for (bad, field) in [
@@ -342,6 +355,10 @@ pub struct GifDialog {
     pub fps: u32,
     /// Frames.
     pub frames: usize,
+    /// The first and last iteration recorded (the last clamped to the end).
+    pub from: usize,
+    /// See `from`.
+    pub to: usize,
     /// Width in pixels (0: as the window draws it).
     pub width: u32,
     /// What to record.
@@ -358,6 +375,8 @@ impl Default for GifDialog {
             path: "descent.gif".to_string(),
             fps: 15,
             frames: 60,
+            from: 0,
+            to: usize::MAX,
             width: 640,
             region: Region::Views,
             error: None,
@@ -401,6 +420,30 @@ impl GifDialog {
                         }
                     });
                     ui.end_row();
+                    let label = ui.label("Iterations");
+                    ui.horizontal(|ui| {
+                        ui.add(egui::DragValue::new(&mut self.from).prefix("from "))
+                            .labelled_by(label.id);
+                        let to = ui
+                            .add(
+                                egui::DragValue::new(&mut self.to)
+                                    .prefix("to ")
+                                    .custom_formatter(|v, _| {
+                                        if v >= usize::MAX as f64 {
+                                            "the end".to_string()
+                                        } else {
+                                            format!("{v:.0}")
+                                        }
+                                    }),
+                            )
+                            .on_hover_text(
+                                "The last iteration recorded (beyond the runs' end: the end)",
+                            );
+                        to.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "to iteration")
+                        });
+                    });
+                    ui.end_row();
                     let label = ui.label("Frames");
                     ui.add(egui::DragValue::new(&mut self.frames).range(2..=MAX_FRAMES))
                         .labelled_by(label.id)
@@ -432,6 +475,7 @@ impl GifDialog {
                             frames: self.frames,
                             size,
                             region: self.region,
+                            range: Some((self.from, self.to)),
                         };
                         match request.validate() {
                             Ok(()) => start = Some(request),

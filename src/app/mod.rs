@@ -992,6 +992,7 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     frames: gif.frames,
                     size: gif.size,
                     region: animation::Region::Views,
+                    range: None,
                 });
                 app.gif_result = Some(job_result_in_app.clone());
                 app.model.sim.speed = Speed::Instant;
