@@ -153,3 +153,29 @@ fn a_claim_about_a_minimum_the_function_lacks_is_reported() {
     let error = check_step(&lesson.steps[0]).unwrap_err();
     assert!(error.contains("1 known minima"), "{error}");
 }
+
+/// The same lesson written as JSON reads the same, and a mistake in it names its line and
+/// field.
+#[test]
+fn a_lesson_can_be_json_too() {
+    let json = r#"{
+  "title": "A lesson",
+  "step": [
+    {
+      "title": "First",
+      "text": "Look.",
+      "function": "bowl",
+      "iterations": 50,
+      "run": [{ "lr": 0.1, "start": [0.0, 0.0] }],
+      "expect": [{ "outcome": "converges", "minimum": 1 }]
+    }
+  ]
+}"#;
+    let lesson = parse("mine", json).unwrap();
+    let toml = parse("mine", GOOD).unwrap();
+    assert_eq!(lesson.steps[0], toml.steps[0]);
+    let bad = json.replace("\"iterations\": 50", "\"iterations\": \"fifty\"");
+    let error = parse("mine", &bad).unwrap_err();
+    assert_eq!(error.line, Some(8), "{error}");
+    assert!(error.to_string().contains("iterations"), "{error}");
+}

@@ -40,7 +40,7 @@ impl Purpose {
 
     fn filter(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Self::OpenLesson => ("Lesson", &["toml"]),
+            Self::OpenLesson => ("Lesson", &["toml", "json"]),
             Self::OpenScenario | Self::SaveScenario => ("Scenario", &["json"]),
         }
     }

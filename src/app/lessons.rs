@@ -23,7 +23,7 @@ pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: 
     ui.separator();
     if ui
         .button("Open lesson file…")
-        .on_hover_text("A lesson of your own, written as a TOML file like those in assets/lessons")
+        .on_hover_text("A lesson of your own: a TOML (or JSON) file like those in assets/lessons")
         .clicked()
     {
         *open_file = true;

@@ -591,7 +591,14 @@ impl DescentApp {
                 } else {
                     files::Purpose::OpenScenario
                 };
-                match self.file_action(purpose, &path) {
+                // A JSON file that is not a scenario may be a lesson.
+                let result = match self.file_action(purpose, &path) {
+                    Err(e) if e.contains("not a descent scenario") => {
+                        self.file_action(files::Purpose::OpenLesson, &path)
+                    }
+                    other => other,
+                };
+                match result {
                     Ok(action) => actions.extend(action),
                     Err(e) => self.model.notice = Some(Notice::Error(e)),
                 }

@@ -51,7 +51,7 @@ pub struct Cli {
     #[arg(long, value_enum)]
     pub layout: Option<Layout>,
     /// Open the window on a lesson: a built-in one's name (`descent lessons` lists them) or
-    /// a lesson file (FILE.toml).
+    /// a lesson file (FILE.toml or FILE.json).
     #[arg(long, value_name = "NAME|FILE.toml")]
     pub lesson: Option<String>,
     /// The lesson's step to open at (from 1).
@@ -169,7 +169,7 @@ pub const MAX_LESSON_BYTES: u64 = 1 << 20;
 /// (from 1): the request, or a message for `--lesson` or `--step`.
 pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, String> {
     use crate::engine::lesson;
-    let (short, text) = if name.ends_with(".toml") {
+    let (short, text) = if name.ends_with(".toml") || name.ends_with(".json") {
         let path = std::path::Path::new(name);
         let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
         let short = path

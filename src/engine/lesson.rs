@@ -247,10 +247,46 @@ pub const SHOWABLE: [&str; 6] = [
 /// How near a minimum counts as there when a claim does not say.
 pub const DEFAULT_WITHIN: f64 = 1e-3;
 
-/// Reads a lesson named `name` from TOML `text`, checking every field: a clear message with
-/// the line and the field for the first mistake.
+/// Reads a lesson named `name` from `text`, TOML or (when it starts with `{`) JSON, checking
+/// every field: a clear message with the line and the field for the first mistake.
 pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
-    let file: LessonFile = toml::from_str(text).map_err(|e| {
+    let file: LessonFile = if text.trim_start().starts_with('{') {
+        parse_json(text)?
+    } else {
+        parse_toml(text)?
+    };
+    check(name, text, file)
+}
+
+/// A lesson written as JSON: the same fields, `step` an array of objects.
+fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
+    serde_json::from_str(text).map_err(|e| {
+        let line = e.line();
+        // The field is the key written on that line, where there is one.
+        let field = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .and_then(|l| l.split_once(':'))
+            .map(|(key, _)| key.trim().trim_matches('"'))
+            .filter(|key| !key.is_empty() && !key.contains(['{', '[', ' ']))
+            .unwrap_or("the file")
+            .to_string();
+        let message = e.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        LessonError {
+            line: Some(line),
+            field,
+            message,
+        }
+    })
+}
+
+fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
+    toml::from_str(text).map_err(|e| {
         let line = e.span().map(|span| line_of(text, span.start));
         // The field is the key written on that line, where there is one.
         let field = line
@@ -265,7 +301,11 @@ pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
             field,
             message: e.message().trim().to_string(),
         }
-    })?;
+    })
+}
+
+/// Checks a lesson read from `text` field by field.
+fn check(name: &str, text: &str, file: LessonFile) -> Result<Lesson, LessonError> {
     if file.steps.is_empty() {
         return Err(LessonError {
             line: None,
