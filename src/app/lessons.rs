@@ -7,10 +7,9 @@ use crate::engine::lesson::{self, BUILT_IN};
 
 /// The Lessons menu: the built-in lessons, and a lesson file.
 pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: &mut bool) {
-    for (name, text) in BUILT_IN {
-        let title = lesson::parse(name, text).map_or_else(|_| name.to_string(), |l| l.title);
+    for ((name, text), (_, title)) in BUILT_IN.iter().zip(lesson::built_in_titles()) {
         if ui
-            .button(&title)
+            .button(title)
             .on_hover_text(format!("descent --lesson {name}"))
             .clicked()
         {

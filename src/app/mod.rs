@@ -240,10 +240,9 @@ impl DescentApp {
         match purpose {
             files::Purpose::OpenLesson => {
                 let text = crate::cli::read_lesson_file(path)?;
-                let name = path
-                    .file_stem()
-                    .map_or("lesson".to_string(), |s| s.to_string_lossy().into_owned());
-                crate::engine::lesson::parse(&name, &text).map_err(|e| e.to_string())?;
+                let name = crate::cli::lesson_name(path);
+                crate::engine::lesson::parse(&name, &text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some(Action::OpenLesson { name, text }))
             }
             files::Purpose::OpenScenario => {

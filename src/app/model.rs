@@ -406,12 +406,7 @@ impl Model {
         let mut snapshot = self.snapshot();
         let saved = std::mem::take(&mut snapshot.settings.saved);
         snapshot.settings = Settings { saved, ..settings }.sanitized();
-        snapshot.selected = 0;
-        snapshot.shown = 0;
-        snapshot.lab_data = None;
-        self.restore(snapshot);
-        self.apply_limits();
-        self.sim.restart();
+        self.show_scene(snapshot);
         if self.notice.is_none() {
             self.notice = Some(if skipped.is_empty() {
                 Notice::Info("scenario opened".to_string())
@@ -484,13 +479,20 @@ impl Model {
                 _ => {}
             }
         }
+        self.show_scene(snapshot);
+        self.sim.playing = step.play;
+    }
+
+    /// Shows the settings of `snapshot` as a new scene (a scenario, a lesson step): its
+    /// function, view and runs from the first run and iteration 0, the data read anew from
+    /// its source, and plays it.
+    fn show_scene(&mut self, mut snapshot: Snapshot) {
         snapshot.selected = 0;
         snapshot.shown = 0;
         snapshot.lab_data = None;
         self.restore(snapshot);
         self.apply_limits();
         self.sim.restart();
-        self.sim.playing = step.play;
     }
 
     /// Stores raw data for `source`, read or generated elsewhere (a background job), so that

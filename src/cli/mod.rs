@@ -172,10 +172,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
     let (short, text) = if name.ends_with(".toml") || name.ends_with(".json") {
         let path = std::path::Path::new(name);
         let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
-        let short = path
-            .file_stem()
-            .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
-        (short, text)
+        (lesson_name(path), text)
     } else {
         let (short, text) = lesson::BUILT_IN
             .iter()
@@ -204,6 +201,12 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
         text,
         step,
     })
+}
+
+/// A lesson file's short name: its file name without the extension.
+pub fn lesson_name(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map_or("lesson".to_string(), |s| s.to_string_lossy().into_owned())
 }
 
 /// Reads a lesson file of at most [`MAX_LESSON_BYTES`].

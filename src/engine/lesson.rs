@@ -515,6 +515,20 @@ fn paragraphs(text: &str) -> String {
     out
 }
 
+/// The built-in lessons' names and titles, read once.
+pub fn built_in_titles() -> &'static [(&'static str, String)] {
+    static TITLES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    TITLES.get_or_init(|| {
+        BUILT_IN
+            .iter()
+            .map(|(name, text)| {
+                let title = parse(name, text).map_or_else(|_| name.to_string(), |l| l.title);
+                (*name, title)
+            })
+            .collect()
+    })
+}
+
 /// The built-in lesson called `name`.
 pub fn built_in(name: &str) -> Result<Lesson, LessonError> {
     let (name, text) = BUILT_IN
