@@ -155,7 +155,7 @@ fn regression(c: &mut Criterion) {
     c.bench_function("regression_landscape_512x512_from_statistics", |b| {
         b.iter(|| Grid::sample(objective.as_ref(), view[0], view[1], black_box(512), 512));
     });
-    let batch = BatchSpec { size: 64, seed: 1 };
+    let batch = BatchSpec::shuffled(64, 1);
     let run_spec = RunSpec {
         optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.01),
         start: vec![0.0, 0.0],

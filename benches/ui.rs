@@ -145,6 +145,7 @@ fn frames(c: &mut Criterion) {
         Action::SetLabTraining {
             epochs: 10_000,
             seed: 0,
+            shuffle: true,
         },
         Action::SetSpeed(Speed::Instant),
     ]);

@@ -717,6 +717,31 @@ fn mini_batch_and_stochastic_modes_take_steps_per_batch() {
 }
 
 #[test]
+fn unticking_shuffle_takes_the_points_in_order() {
+    let mut h = harness(lab());
+    h.run_steps(2);
+    h.get_by_label("Stochastic").click();
+    h.run_steps(2);
+    let spec = h.state().model.sim.slots()[0].run.batch_spec().unwrap();
+    assert!(spec.shuffle, "runs reshuffle by default");
+    h.get_by_label("Shuffle each epoch").click();
+    h.run_steps(2);
+    assert!(!h.state().model.settings.lab.shuffle);
+    let spec = h.state().model.sim.slots()[0].run.batch_spec().unwrap();
+    assert!(!spec.shuffle, "the run was rebuilt in order");
+    let order: Vec<u32> = (1..=3)
+        .flat_map(|k| descent::engine::regression::batch_at(100, spec, k))
+        .collect();
+    assert_eq!(order, [0, 1, 2]);
+    h.state_mut().apply([Action::Undo]);
+    h.run_steps(2);
+    assert!(
+        h.state().model.settings.lab.shuffle,
+        "undo brings the shuffle back"
+    );
+}
+
+#[test]
 fn a_bad_csv_keeps_the_current_data() {
     let dir = std::env::temp_dir().join(format!("descent-lab-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -1240,7 +1240,7 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
         "course-lab-1d,11,",
         "course-lab-2d,7,",
         "seed-003-surfaces,6,",
-        "seeds-000-002-lines,8,",
+        "seeds-000-002-lines,10,",
     ] {
         assert!(text.contains(name), "{text}");
     }
@@ -1371,4 +1371,47 @@ fn gif_records_the_animation_with_the_frames_and_size_asked_for() {
     assert_ne!(frames[0].buffer(), frames[11].buffer());
     assert!(!dir.join("descent.gif.partial").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn in_order_runs_seed_002s_stochastic_descent() {
+    let data = "gen:a=5,b=40,sigma=0,n=100,lo=-50,hi=49,even=true";
+    let args = [
+        "run",
+        "--function",
+        "regression",
+        "--data",
+        data,
+        "--batch-size",
+        "1",
+        "--lr",
+        "0.001",
+        "--epochs",
+        "100",
+        "--start",
+        "0,0",
+    ];
+    let in_order = descent(&[&args[..], &["--in-order"]].concat());
+    assert!(in_order.status.success(), "{}", stderr(&in_order));
+    let out = stdout(&in_order);
+    let last: Vec<f64> = out
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(2)
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        (last[0] - 5.0).abs() < 0.1 && (last[1] - 40.0).abs() < 0.1,
+        "{last:?}"
+    );
+    let shuffled = descent(&args);
+    let out = stdout(&shuffled);
+    assert!(
+        out.lines().count() < 10_002,
+        "shuffled, it diverges before the end"
+    );
+    assert_usage_error(&["run", "--in-order"], &["--in-order", "regression"]);
 }

@@ -219,7 +219,7 @@ fn a_mini_batch_step_follows_the_drawn_batch() {
         max_iters: 12,
         tol: 0.0,
     };
-    let batch = BatchSpec { size: 5, seed: 3 };
+    let batch = BatchSpec::shuffled(5, 3);
     let mut run = Run::with_batches(objective, spec, data, batch).unwrap();
     run.finish_all();
     for k in 0..run.iterations() {

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 fn fit(data: &Arc<Dataset>, lr: f64, epochs: usize, batch: Option<usize>, start: [f64; 2]) -> Run {
     let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(data));
     let size = batch.unwrap_or(data.len());
-    let spec = BatchSpec { size, seed: 7 };
+    let spec = BatchSpec::shuffled(size, 7);
     let run_spec = RunSpec {
         optimizer: OptimizerConfig::new(OptimizerKind::Gd, lr),
         start: start.to_vec(),
@@ -176,7 +176,7 @@ fn mini_batches_are_deterministic_for_a_seed_and_cover_each_epoch() {
     assert_eq!(a.iterations(), 5 * 7, "ceil(100 / 16) = 7 steps per epoch");
     assert_eq!(a.drawn_values().len(), a.iterations());
     // Each epoch visits every point once; epochs differ.
-    let spec = BatchSpec { size: 16, seed: 7 };
+    let spec = BatchSpec::shuffled(16, 7);
     let mut seen: Vec<u32> = (1..=7).flat_map(|step| batch_at(100, spec, step)).collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..100).collect::<Vec<u32>>());
@@ -402,4 +402,58 @@ fn large_batches_summed_on_every_core_give_the_data_sets_statistics() {
     }
     // The same batch twice gives the same bits.
     assert_eq!(data.stats_of(&all), parallel);
+}
+
+#[test]
+fn in_order_stochastic_descent_is_seed_002s_loop() {
+    // Seed 002's notebook: theta steps through y = 40x + 5 at x = -50..49 one point at a
+    // time, in order, every epoch: grad = (2 e, 2 e x) with e = w0 + w1 x - y.
+    let data = Arc::new(
+        DataSpec::parse("a=5,b=40,sigma=0,n=100,lo=-50,hi=49,even=true")
+            .unwrap()
+            .generate()
+            .unwrap(),
+    );
+    let spec = BatchSpec {
+        size: 1,
+        seed: 7,
+        shuffle: false,
+    };
+    let order: Vec<u32> = (1..=200).flat_map(|k| batch_at(100, spec, k)).collect();
+    let expected: Vec<u32> = (0..100).chain(0..100).collect();
+    assert_eq!(
+        order, expected,
+        "every epoch visits the points in their order"
+    );
+    let objective: Arc<dyn Objective> = Arc::new(LossObjective::new(&data));
+    let run_spec = RunSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.001),
+        start: vec![0.0, 0.0],
+        max_iters: 100 * 100,
+        tol: 0.0,
+    };
+    let mut run = Run::with_batches(objective, run_spec, data.clone(), spec).unwrap();
+    run.finish_all();
+    let (mut w0, mut w1) = (0.0f64, 0.0f64);
+    for k in 1..=run.iterations() {
+        let i = (k - 1) % 100;
+        let (x, y) = (data.x[i], data.y[i]);
+        let e = w0 + w1 * x - y;
+        w0 -= 0.001 * (2.0 * e);
+        w1 -= 0.001 * (2.0 * e * x);
+        let p = run.path().point(k);
+        assert!(
+            (p[0] - w0).abs() <= 1e-9 * w0.abs().max(1.0)
+                && (p[1] - w1).abs() <= 1e-9 * w1.abs().max(1.0),
+            "step {k}: {p:?} vs ({w0}, {w1})"
+        );
+    }
+    // The notebook's checks: 39.9 < slope < 40.1 and 4.9 < intercept < 5.1.
+    assert!(
+        (39.9..40.1).contains(&w1) && (4.9..5.1).contains(&w0),
+        "{w0}, {w1}"
+    );
+    // Shuffled, the same steps in other orders blow up.
+    let shuffled = fit(&data, 0.001, 100, Some(1), [0.0, 0.0]);
+    assert_eq!(shuffled.stop_reason(), Some(StopReason::Diverged));
 }

@@ -118,3 +118,52 @@ fn a_bad_scenario_file_says_what_and_where() {
     assert!(error.contains("could not save the scenario"), "{error}");
     assert_eq!(app.model.objective().info().name, "bowl");
 }
+
+#[test]
+fn edited_lab_points_travel_in_the_scenario() {
+    use descent::app::action::DataEdit;
+    let path = temp("edited.json");
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply_all([
+        Action::SetFunction(FunctionSpec::parse("regression --data seed001").unwrap()),
+        Action::EditData(DataEdit::Move {
+            index: 0,
+            x: 0.1,
+            y: 40.0,
+        }),
+        Action::EditData(DataEdit::Add { x: 1.9, y: 0.5 }),
+    ]);
+    let edited = app.model.lab_data.clone().unwrap();
+    assert_eq!((edited.x[0], edited.y[0]), (0.1, 40.0));
+    assert_eq!(edited.len(), 101);
+    assert_eq!(app.file_action(Purpose::SaveScenario, &path), Ok(None));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("points:0.1,40;")
+    );
+
+    let mut other = DescentApp::new(Settings::default()).without_persistence();
+    let action = other
+        .file_action(Purpose::OpenScenario, &path)
+        .unwrap()
+        .unwrap();
+    other.model.apply(action);
+    let opened = other.model.lab_data.clone().expect("the lab is open");
+    assert_eq!(opened.x, edited.x, "every x, bit for bit");
+    assert_eq!(opened.y, edited.y);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_bad_points_source_names_the_point() {
+    use descent::engine::function::DataSource;
+    let error = DataSource::parse("points:0,1;2,x;3,4")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("point 2 is '2,x'"), "{error}");
+    let error = DataSource::parse("points:1,1;1,2").unwrap_err().to_string();
+    assert!(error.contains("all x values are equal"), "{error}");
+    let source = DataSource::parse("points:0,1;2,3.5;-1e-300,7").unwrap();
+    assert_eq!(source.to_string(), "points:0,1;2,3.5;-1e-300,7");
+}

@@ -75,12 +75,14 @@ pub enum Action {
         /// Points per mini-batch.
         size: usize,
     },
-    /// Passes over the data and the shuffles' seed, for every lab run.
+    /// Passes over the data, the shuffles' seed and whether to shuffle, for every lab run.
     SetLabTraining {
         /// Passes over the data.
         epochs: u64,
         /// Seed of the shuffles.
         seed: u64,
+        /// Reshuffle every epoch (else the points' own order).
+        shuffle: bool,
     },
     /// Draw the current batch's own loss contours, or not.
     SetBatchContours(bool),

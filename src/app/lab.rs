@@ -45,6 +45,8 @@ pub struct LabSettings {
     pub epochs: u64,
     /// Seed of the shuffles.
     pub seed: u64,
+    /// Reshuffle the points every epoch (else take them in their own order).
+    pub shuffle: bool,
     /// Draw the current mini-batch's own loss contours on the landscape.
     pub show_batch_contours: bool,
 }
@@ -60,6 +62,7 @@ impl Default for LabSettings {
             batch_size: 20,
             epochs: 100,
             seed: 0,
+            shuffle: true,
             show_batch_contours: false,
         }
     }
@@ -432,16 +435,28 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
             size: batch_size,
         });
     }
-    let (mut epochs, mut seed) = (lab.epochs, lab.seed);
+    let (mut epochs, mut seed, mut shuffle) = (lab.epochs, lab.seed, lab.shuffle);
     ui.add(
         Slider::new(&mut epochs, 1..=10_000)
             .logarithmic(true)
             .text("Epochs"),
     );
-    ui.add(egui::DragValue::new(&mut seed).prefix("shuffle seed "))
-        .on_hover_text("Shuffle seed");
-    if (epochs, seed) != (lab.epochs, lab.seed) {
-        actions.push(Action::SetLabTraining { epochs, seed });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut shuffle, "Shuffle each epoch")
+            .on_hover_text(
+                "Mini-batch and stochastic runs visit the points in a new random order every \
+             epoch. Off: in the data's own order, as seed 002's notebook does; at a large \
+             rate the order alone can decide between converging and blowing up.",
+            );
+        ui.add_enabled(shuffle, egui::DragValue::new(&mut seed).prefix("seed "))
+            .on_hover_text("Shuffle seed: the same seed gives the same batches");
+    });
+    if (epochs, seed, shuffle) != (lab.epochs, lab.seed, lab.shuffle) {
+        actions.push(Action::SetLabTraining {
+            epochs,
+            seed,
+            shuffle,
+        });
     }
     let mut contours = lab.show_batch_contours;
     if ui

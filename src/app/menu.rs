@@ -50,6 +50,13 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
             {
                 request = Some(MenuRequest::Path(super::files::Purpose::SaveScenario));
             }
+            if ui
+                .button("Open lesson…")
+                .on_hover_text("A lesson file of your own (TOML or JSON), as in Lessons")
+                .clicked()
+            {
+                request = Some(MenuRequest::Path(super::files::Purpose::OpenLesson));
+            }
             ui.separator();
             if ui.button("Quit").clicked() {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);

@@ -310,7 +310,11 @@ impl Model {
                 let batch = self.settings.lab.batch_for_new_runs();
                 self.update_selected(|setup| setup.batch = batch);
             }
-            Action::SetLabTraining { epochs, seed } => self.set_lab_training(epochs, seed),
+            Action::SetLabTraining {
+                epochs,
+                seed,
+                shuffle,
+            } => self.set_lab_training(epochs, seed, shuffle),
             Action::SetBatchContours(on) => self.settings.lab.show_batch_contours = on,
             Action::EditGenerator(spec) => self.settings.lab.spec = spec,
             Action::EditCsvPath(path) => self.settings.lab.csv_path = path,
@@ -391,8 +395,12 @@ impl Model {
             Ok(edited) => {
                 let runs = self.sim.setups();
                 let edited = Arc::new(edited);
-                // The edited points stand for the source from now on (Standardize included).
-                self.loaded = Some((self.settings.lab.data.clone(), edited.clone()));
+                // The edited points are the source from now on, saved with the session and
+                // in scenarios.
+                let source = DataSource::Points(edited.clone());
+                self.settings.lab.data = source.clone();
+                self.settings.function = self.settings.lab_function();
+                self.loaded = Some((source, edited.clone()));
                 self.set_lab_data(edited);
                 self.enter_lab_with(runs);
                 self.sim.restart();
@@ -453,9 +461,13 @@ impl Model {
         if let FunctionSpec::Regression { data, standardize } = &step.function {
             let lab = &mut settings.lab;
             lab.data = data.clone();
+            if let DataSource::Generated(spec) = data {
+                lab.spec = *spec;
+            }
             lab.standardize = *standardize;
             lab.epochs = step.epochs.unwrap_or(lab.epochs);
             lab.seed = step.seed;
+            lab.shuffle = step.shuffle;
             lab.mode = Self::mode_of(step.runs[0].batch);
             if let Some(size) = step.runs[0].batch.filter(|&s| s > 1) {
                 lab.batch_size = size;
@@ -503,7 +515,7 @@ impl Model {
 
     /// Whether data for `source` is at hand without reading a file.
     pub fn has_data_for(&self, source: &DataSource) -> bool {
-        matches!(source, DataSource::Generated(_))
+        matches!(source, DataSource::Generated(_) | DataSource::Points(_))
             || self.loaded.as_ref().is_some_and(|(s, _)| s == source)
     }
 
@@ -780,6 +792,7 @@ impl Model {
             data,
             seed: self.settings.lab.seed,
             epochs: self.settings.lab.epochs,
+            shuffle: self.settings.lab.shuffle,
         }));
         let iterations = self.sim.lab().map_or(1, |lab| lab.steps(None));
         let errors =
@@ -797,14 +810,17 @@ impl Model {
         }
     }
 
-    /// Changes epochs and the shuffles' seed: the runs are rebuilt, the data stays.
-    fn set_lab_training(&mut self, epochs: u64, seed: u64) {
+    /// Changes epochs, the shuffles' seed and whether to shuffle: the runs are rebuilt, the
+    /// data stays.
+    fn set_lab_training(&mut self, epochs: u64, seed: u64, shuffle: bool) {
         self.settings.lab.epochs = epochs.clamp(1, 10_000);
         self.settings.lab.seed = seed;
+        self.settings.lab.shuffle = shuffle;
         if let Some(lab) = self.sim.lab().cloned() {
             self.sim.set_lab(Some(LabRuns {
                 epochs: self.settings.lab.epochs,
                 seed,
+                shuffle,
                 ..lab
             }));
             let result = self.sim.rebuild();

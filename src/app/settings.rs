@@ -337,12 +337,14 @@ fn lab_from_request(request: &crate::cli::RunRequest) -> LabSettings {
         Some(b) if b.size == 1 => (lab::BatchMode::Stochastic, 20, b.seed),
         Some(b) => (lab::BatchMode::MiniBatch, b.size, b.seed),
     };
+    let shuffle = request.batch.is_none_or(|b| b.shuffle);
     let per_epoch = request.batch.map_or(1, |b| b.steps_per_epoch(n)) as u64;
     let steps = request.specs.first().map_or(100, |s| s.max_iters);
     let mut lab = LabSettings {
         mode,
         batch_size: size,
         seed,
+        shuffle,
         epochs: (steps / per_epoch).max(1),
         ..LabSettings::default()
     };
@@ -352,6 +354,7 @@ fn lab_from_request(request: &crate::cli::RunRequest) -> LabSettings {
         match data {
             DataSource::Generated(spec) => lab.spec = *spec,
             DataSource::Csv(path) => lab.csv_path = path.display().to_string(),
+            DataSource::Points(_) => {}
         }
     }
     lab

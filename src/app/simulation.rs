@@ -216,6 +216,8 @@ pub struct LabRuns {
     pub seed: u64,
     /// Passes over the data each run makes.
     pub epochs: u64,
+    /// Reshuffle every epoch (else take the points in their own order).
+    pub shuffle: bool,
 }
 
 impl LabRuns {
@@ -225,6 +227,7 @@ impl LabRuns {
         batch.filter(|b| *b < n).map(|size| BatchSpec {
             size: size.max(1),
             seed: self.seed,
+            shuffle: self.shuffle,
         })
     }
 

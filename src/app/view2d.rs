@@ -36,6 +36,9 @@ use crate::engine::{Interval, Objective};
 /// Contour polylines ready to draw.
 type ContourLines = Vec<Vec<PlotPoint>>;
 
+/// The narrowest contour view that shows the runs' legend, in points.
+const LEGEND_MIN_WIDTH: f32 = 240.0;
+
 /// What the 2-D view caches between frames.
 #[derive(Default)]
 pub struct View2d {
@@ -184,11 +187,14 @@ impl View2d {
             plot = plot.data_aspect(1.0);
         }
         let fit = user_view.is_none();
+        // A legend wider than the plot would spill over its neighbours (the lab's scatter).
+        if ui.available_width() >= LEGEND_MIN_WIDTH {
+            plot = plot.legend(egui_plot::Legend::default());
+        }
         let plot = super::plot_input::short_ticks(plot)
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)
-            .legend(egui_plot::Legend::default())
             .x_axis_label(info.param_names[0].clone())
             .y_axis_label(info.param_names[1].clone())
             .default_x_bounds(home.0.lo, home.0.hi)

@@ -455,6 +455,10 @@ pub struct RunArgs {
     /// Regression: rescale x to mean 0 and standard deviation 1 before fitting.
     #[arg(long)]
     pub standardize: bool,
+    /// Regression: take the points in their own order every epoch instead of reshuffling
+    /// them (seed 002's stochastic descent).
+    #[arg(long)]
+    pub in_order: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
@@ -509,6 +513,7 @@ impl RunArgs {
             let stray = [
                 ("--batch-size", self.batch_size.is_some()),
                 ("--epochs", self.epochs.is_some()),
+                ("--in-order", self.in_order),
             ];
             if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
                 return Err(UsageError(format!(
@@ -617,6 +622,7 @@ impl RunArgs {
         let batch = BatchSpec {
             size: size as usize,
             seed,
+            shuffle: !self.in_order,
         };
         let steps = epochs.saturating_mul(batch.steps_per_epoch(n) as i64);
         if epochs < 1 || steps > MAX_ITERATIONS as i64 {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::error::EngineError;
 use super::expr::{Expr, TypedFunction};
+use super::format::exact;
 use super::objective::Objective;
 use super::presets::{PRESET_NAMES, PresetKind};
 use super::regression::{DataError, DataSpec, Dataset, LossObjective, read_csv_file};
@@ -26,11 +27,21 @@ pub enum DataSource {
     Generated(DataSpec),
     /// Read from a CSV file of two columns.
     Csv(PathBuf),
+    /// Points given one by one (`points:x,y;x,y;...`): the lab's points after the user
+    /// edited them, so edits are saved with the session and in scenarios.
+    Points(Arc<Dataset>),
 }
 
+/// The most points a `points:` source holds: edits are made by hand, a point at a time.
+pub const MAX_LISTED_POINTS: usize = 5_000;
+
 impl DataSource {
-    /// Reads `seed000`, `seed001`, `seed002`, `gen:a=4,b=3,...` or a file path.
+    /// Reads `seed000`, `seed001`, `seed002`, `gen:a=4,b=3,...`, `points:x,y;x,y;...` or a
+    /// file path.
     pub fn parse(text: &str) -> Result<Self, DataError> {
+        if let Some(list) = text.strip_prefix("points:") {
+            return parse_points(list).map(|data| Self::Points(Arc::new(data)));
+        }
         if let Some(spec) = DataSpec::preset(text) {
             return Ok(Self::Generated(spec));
         }
@@ -49,6 +60,7 @@ impl DataSource {
     pub fn load(&self) -> Result<Dataset, DataError> {
         match self {
             Self::Generated(spec) => spec.generate(),
+            Self::Points(data) => Ok(Dataset::clone(data)),
             Self::Csv(path) => read_csv_file(path).map_err(|e| match e {
                 DataError::File(_) => e,
                 other => DataError::File(format!("{}: {other}", path.display())),
@@ -69,8 +81,46 @@ impl fmt::Display for DataSource {
                 write!(f, "gen:{}", spec.to_text())
             }
             Self::Csv(path) => f.write_str(&path.display().to_string()),
+            Self::Points(data) => {
+                f.write_str("points:")?;
+                for (i, (x, y)) in data.x.iter().zip(&data.y).enumerate() {
+                    let sep = if i == 0 { "" } else { ";" };
+                    write!(f, "{sep}{},{}", exact(*x), exact(*y))?;
+                }
+                Ok(())
+            }
         }
     }
+}
+
+/// Reads `x,y;x,y;...`, naming the point that is wrong.
+fn parse_points(list: &str) -> Result<Dataset, DataError> {
+    let items: Vec<&str> = list.split(';').collect();
+    if items.len() > MAX_LISTED_POINTS {
+        return Err(DataError::Spec(format!(
+            "points: at most {MAX_LISTED_POINTS} points, got {}",
+            items.len()
+        )));
+    }
+    let (mut x, mut y) = (
+        Vec::with_capacity(items.len()),
+        Vec::with_capacity(items.len()),
+    );
+    for (i, item) in items.iter().enumerate() {
+        let pair = item.split_once(',').and_then(|(a, b)| {
+            Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+        });
+        let Some((a, b)) = pair else {
+            return Err(DataError::Spec(format!(
+                "points: point {} is '{}', expected x,y (points are separated by ';')",
+                i + 1,
+                item.trim()
+            )));
+        };
+        x.push(a);
+        y.push(b);
+    }
+    Dataset::new(x, y).map_err(|e| DataError::Spec(format!("points: {e}")))
 }
 
 impl serde::Serialize for DataSource {

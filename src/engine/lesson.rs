@@ -78,6 +78,8 @@ pub struct Step {
     pub epochs: Option<u64>,
     /// The seed of the lab's shuffles.
     pub seed: u64,
+    /// Whether the lab reshuffles its points every epoch (else it takes them in order).
+    pub shuffle: bool,
     /// The runs, in order (run 1 first).
     pub runs: Vec<StepRun>,
     /// What the runs do.
@@ -180,6 +182,8 @@ struct StepFile {
     epochs: Option<u64>,
     #[serde(default)]
     seed: u64,
+    #[serde(default = "yes")]
+    shuffle: bool,
     view: Option<String>,
     layout: Option<String>,
     #[serde(default)]
@@ -364,6 +368,12 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             "data and epochs are for function = \"regression\"".to_string(),
         ));
     }
+    if !regression && !step.shuffle {
+        return Err(at(
+            "shuffle",
+            "shuffle is for function = \"regression\"".to_string(),
+        ));
+    }
     if regression && !step.epochs.is_some_and(|e| (1..=10_000).contains(&e)) {
         return Err(at(
             "epochs",
@@ -493,6 +503,7 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         iterations: step.iterations,
         epochs: step.epochs,
         seed: step.seed,
+        shuffle: step.shuffle,
         runs,
         expect,
     })
@@ -576,6 +587,7 @@ pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
             let batch = setup.batch.map(|size| BatchSpec {
                 size,
                 seed: step.seed,
+                shuffle: step.shuffle,
             });
             let iterations = match (&function.data, step.epochs) {
                 (Some(data), Some(epochs)) => {

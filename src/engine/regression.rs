@@ -349,7 +349,8 @@ impl Objective for LossObjective {
 }
 
 /// How a run samples its gradient: mini-batches of `size` points, reshuffled every epoch
-/// with an RNG seeded from `seed` and the epoch. `size` equal to n is batch descent, 1 is
+/// with an RNG seeded from `seed` and the epoch, or taken in the data's own order when
+/// `shuffle` is off (as seed 002's notebook does). `size` equal to n is batch descent, 1 is
 /// stochastic descent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchSpec {
@@ -357,12 +358,38 @@ pub struct BatchSpec {
     pub size: usize,
     /// The shuffles' seed.
     pub seed: u64,
+    /// Reshuffle every epoch (`true`) or visit the points in order.
+    #[serde(default = "shuffled")]
+    pub shuffle: bool,
+}
+
+fn shuffled() -> bool {
+    true
 }
 
 impl BatchSpec {
+    /// Mini-batches of `size` points, reshuffled every epoch from `seed`.
+    pub fn shuffled(size: usize, seed: u64) -> Self {
+        Self {
+            size,
+            seed,
+            shuffle: true,
+        }
+    }
+
     /// Steps per epoch over `n` points: ceil(n / size), the last batch taking the rest.
     pub fn steps_per_epoch(&self, n: usize) -> usize {
         n.div_ceil(self.size.max(1))
+    }
+
+    /// The order in which epoch `epoch` visits `n` points: a seeded shuffle, or the
+    /// points' own order.
+    pub fn permutation(&self, n: usize, epoch: u64) -> Permutation {
+        if self.shuffle {
+            epoch_permutation(n, self.seed, epoch)
+        } else {
+            Permutation::identity(n)
+        }
     }
 }
 
@@ -377,6 +404,7 @@ pub struct Permutation {
     half_bits: u32,
     mask: u64,
     keys: [u64; 3],
+    shuffled: bool,
 }
 
 /// SplitMix64's finalizer: a fast, well-mixing bijection on u64.
@@ -402,6 +430,15 @@ impl Permutation {
             half_bits,
             mask: (1u64 << half_bits) - 1,
             keys,
+            shuffled: true,
+        }
+    }
+
+    /// The identity on 0..`n`: the points in their own order.
+    pub fn identity(n: usize) -> Self {
+        Self {
+            shuffled: false,
+            ..Self::new(n, 0)
         }
     }
 
@@ -421,6 +458,9 @@ impl Permutation {
     /// The point visited at position `i` (< n).
     #[inline]
     pub fn at(&self, i: usize) -> usize {
+        if !self.shuffled {
+            return i;
+        }
         let mut v = self.encrypt(i as u64);
         while v >= self.n {
             v = self.encrypt(v);
@@ -448,7 +488,7 @@ pub fn batch_at(n: usize, spec: BatchSpec, step: usize) -> impl Iterator<Item = 
     let per_epoch = spec.steps_per_epoch(n).max(1);
     let index = step.saturating_sub(1);
     let (epoch, k) = (index / per_epoch, index % per_epoch);
-    let permutation = epoch_permutation(n, spec.seed, epoch as u64);
+    let permutation = spec.permutation(n, epoch as u64);
     let start = (k * size).min(n);
     (start..(start + size).min(n)).map(move |i| permutation.at(i) as u32)
 }
@@ -470,7 +510,7 @@ impl Batches {
     /// Batches over `data`, starting at epoch 0.
     pub fn new(data: Arc<Dataset>, spec: BatchSpec) -> Self {
         Self {
-            permutation: epoch_permutation(data.len(), spec.seed, 0),
+            permutation: spec.permutation(data.len(), 0),
             indices: Vec::with_capacity(spec.size.min(data.len())),
             data,
             spec,
@@ -485,7 +525,7 @@ impl Batches {
         let n = self.data.len();
         if self.position >= n {
             self.epoch += 1;
-            self.permutation = epoch_permutation(n, self.spec.seed, self.epoch);
+            self.permutation = self.spec.permutation(n, self.epoch);
             self.position = 0;
         }
         let end = (self.position + self.spec.size.max(1)).min(n);
