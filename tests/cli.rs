@@ -1240,7 +1240,7 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
         "course-lab-1d,11,",
         "course-lab-2d,7,",
         "seed-003-surfaces,6,",
-        "seeds-000-002-lines,10,",
+        "seeds-000-002-lines,11,",
     ] {
         assert!(text.contains(name), "{text}");
     }
