@@ -414,7 +414,12 @@ impl Model {
         let mut snapshot = self.snapshot();
         let saved = std::mem::take(&mut snapshot.settings.saved);
         snapshot.settings = Settings { saved, ..settings }.sanitized();
-        self.show_scene(snapshot);
+        if let Err(e) = self.show_scene(snapshot) {
+            self.notice = Some(Notice::Error(format!(
+                "the scenario cannot be shown, nothing changed: {e}"
+            )));
+            return;
+        }
         if self.notice.is_none() {
             self.notice = Some(if skipped.is_empty() {
                 Notice::Info("scenario opened".to_string())
@@ -491,20 +496,38 @@ impl Model {
                 _ => {}
             }
         }
-        self.show_scene(snapshot);
-        self.sim.playing = step.play;
+        match self.show_scene(snapshot) {
+            Ok(()) => self.sim.playing = step.play,
+            Err(e) => {
+                self.notice = Some(Notice::Error(format!(
+                    "step {} cannot be shown: {e}",
+                    k + 1
+                )))
+            }
+        }
     }
 
     /// Shows the settings of `snapshot` as a new scene (a scenario, a lesson step): its
     /// function, view and runs from the first run and iteration 0, the data read anew from
-    /// its source, and plays it.
-    fn show_scene(&mut self, mut snapshot: Snapshot) {
+    /// its source, and plays it. If it cannot be shown (its data file is gone), the state
+    /// stays as it was.
+    fn show_scene(&mut self, mut snapshot: Snapshot) -> Result<(), String> {
         snapshot.selected = 0;
         snapshot.shown = 0;
         snapshot.lab_data = None;
-        self.restore(snapshot);
+        let before = self.snapshot();
+        if let Err(e) = self.restore(snapshot) {
+            let _ = self.restore(before);
+            return Err(e);
+        }
+        if self.sim.slots().is_empty() {
+            // A scene written without runs (a hand-made scenario) gets the default run.
+            let setup = self.default_setup();
+            let _ = self.sim.add_run(setup);
+        }
         self.apply_limits();
         self.sim.restart();
+        Ok(())
     }
 
     /// Stores raw data for `source`, read or generated elsewhere (a background job), so that
@@ -531,7 +554,9 @@ impl Model {
         }
     }
 
-    fn restore(&mut self, snapshot: Snapshot) {
+    /// Puts the state of `snapshot` back; an error (a data file that is gone) leaves the
+    /// settings of `snapshot` with the previous function shown.
+    fn restore(&mut self, snapshot: Snapshot) -> Result<(), String> {
         let Snapshot {
             mut settings,
             selected,
@@ -539,6 +564,7 @@ impl Model {
             lab_data,
         } = snapshot;
         let runs = std::mem::take(&mut settings.runs);
+        let no_runs = runs.is_empty();
         let function = settings.function.clone();
         let _ = self.sim.set_equal_budget(settings.budget);
         self.settings = settings;
@@ -550,12 +576,15 @@ impl Model {
             }
             _ => self.show_function(&function, runs),
         };
-        if let Err(e) = result {
-            self.notice = Some(Notice::Error(e));
+        if result.is_ok() && no_runs {
+            // A state without runs (after Clear runs) comes back without runs, not with the
+            // default run a fresh function gets.
+            self.sim.clear();
         }
         self.refresh_formula_error();
         self.sim.selected = selected.min(self.sim.slots().len().saturating_sub(1));
         self.sim.scrub_to(shown);
+        result
     }
 
     /// Undo (`back`) or redo: restores the top of one stack, saving the present on the other.
@@ -566,7 +595,9 @@ impl Model {
         let (from, to) = if back { (undo, redo) } else { (redo, undo) };
         if let Some(snapshot) = from.pop() {
             to.push(now);
-            self.restore(snapshot);
+            if let Err(e) = self.restore(snapshot) {
+                self.notice = Some(Notice::Error(e));
+            }
         }
     }
 
