@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use descent::app::DescentApp;
 use descent::app::action::{Action, DataEdit};
 use descent::app::lab::BatchMode;
 use descent::app::model::Model;
@@ -20,16 +21,31 @@ use descent::engine::presets::PRESET_NAMES;
 use descent::engine::regression::DataSpec;
 use descent::engine::schedule::{Schedule, ScheduleKind};
 use descent::engine::{FunctionSpec, Interval, OptimizerConfig, OptimizerKind};
+use egui_kittest::Harness;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// Sequences per run of the property: `DESCENT_PROPTEST_CASES`, else 10,000.
 fn cases() -> u32 {
-    std::env::var("DESCENT_PROPTEST_CASES")
+    env_count("DESCENT_PROPTEST_CASES", 10_000)
+}
+
+/// Sequences driven through the window: `DESCENT_PROPTEST_FRAME_CASES`, else 60.
+fn frame_cases() -> u32 {
+    env_count("DESCENT_PROPTEST_FRAME_CASES", 60)
+}
+
+fn env_count(name: &str, default: u32) -> u32 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+        .unwrap_or(default)
 }
+
+/// The most vertices one frame may hand to the GPU once tessellated: a swarm of 1,000 runs
+/// with every overlay on stays far below it (random sequences stay under 150,000); the
+/// exp-log tangent that once crashed the window was a shape millions of points long.
+const MAX_FRAME_VERTICES: usize = 1_000_000;
 
 /// Numbers a user can type or a slider can reach, extremes first.
 fn number() -> impl Strategy<Value = f64> {
@@ -518,13 +534,13 @@ fn with_large_stack(test: impl FnOnce() + Send + 'static) {
 
 /// The runner: `DESCENT_PROPTEST_SEED` picks the sequences (0 by default, so CI is
 /// repeatable).
-fn runner() -> TestRunner {
+fn runner(cases: u32) -> TestRunner {
     let seed = std::env::var("DESCENT_PROPTEST_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0u64);
     TestRunner::new(Config {
-        cases: cases(),
+        cases,
         max_shrink_iters: 2_000,
         failure_persistence: None,
         rng_seed: RngSeed::Fixed(seed),
@@ -535,8 +551,54 @@ fn runner() -> TestRunner {
 #[test]
 fn no_sequence_of_actions_breaks_the_model() {
     with_large_stack(|| {
-        runner()
+        runner(cases())
             .run(&prop::collection::vec(action(), 1..10), replay)
+            .unwrap();
+    });
+}
+
+/// Vertices of the last frame once tessellated, as egui would hand them to the GPU.
+fn tessellated_vertices(h: &Harness<'_, DescentApp>) -> usize {
+    let output = h.output();
+    h.ctx
+        .tessellate(output.shapes.clone(), output.pixels_per_point)
+        .iter()
+        .map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+            egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum()
+}
+
+/// Applies `actions` to the window's app, drawing two frames after each one.
+fn replay_in_window(actions: Vec<Action>) -> Result<(), TestCaseError> {
+    let app = DescentApp::new(Settings::default())
+        .without_persistence()
+        .with_inline_jobs();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut DescentApp| app.ui(ui), app);
+    h.step();
+    for action in actions {
+        h.state_mut().model.apply(action.clone());
+        for _ in 0..2 {
+            h.step();
+            let vertices = tessellated_vertices(&h);
+            prop_assert!(
+                vertices < MAX_FRAME_VERTICES,
+                "{vertices} vertices after {action:?}"
+            );
+        }
+        check_drawable(&h.state().model)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn random_sequences_in_the_window_draw_bounded_frames() {
+    with_large_stack(|| {
+        runner(frame_cases())
+            .run(&prop::collection::vec(action(), 1..6), replay_in_window)
             .unwrap();
     });
 }
