@@ -602,3 +602,41 @@ fn random_sequences_in_the_window_draw_bounded_frames() {
             .unwrap();
     });
 }
+
+// What the property found, kept as regression tests.
+
+#[test]
+fn undo_and_redo_of_clear_runs_are_exact() {
+    let mut model = Model::new(Settings::default());
+    let before = state(&model);
+    model.apply(Action::ClearRuns);
+    let after = state(&model);
+    assert!(model.sim.slots().is_empty());
+    model.apply(Action::Undo);
+    assert_eq!(state(&model), before);
+    model.apply(Action::Redo);
+    assert_eq!(
+        state(&model),
+        after,
+        "redo brings back no runs, not a default run"
+    );
+}
+
+#[test]
+fn a_scenario_whose_data_file_is_gone_changes_nothing() {
+    let mut model = Model::new(Settings::default());
+    let before = state(&model);
+    model.apply(Action::OpenScenario {
+        settings: Box::new(Settings {
+            function: FunctionSpec::parse("regression --data /nonexistent/points.csv").unwrap(),
+            ..Settings::default()
+        }),
+        skipped: Vec::new(),
+    });
+    assert_eq!(state(&model), before);
+    let notice = format!("{:?}", model.notice);
+    assert!(
+        notice.contains("nothing changed") && notice.contains("points.csv"),
+        "{notice}"
+    );
+}

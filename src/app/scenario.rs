@@ -47,10 +47,11 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         Ok(serde_json::Value::Object(defaults)) => defaults,
         _ => serde_json::Map::new(),
     };
+    // Names as a one-line notice can show them, whatever characters the file used.
     let mut skipped: Vec<String> = map
         .keys()
         .filter(|k| !known.contains_key(*k))
-        .cloned()
+        .map(|k| crate::engine::format::one_line(k))
         .collect();
     let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
     skipped.extend(reset);

@@ -980,6 +980,98 @@ pub fn write_optimizers(out: &mut impl Write) -> io::Result<()> {
     )
 }
 
+/// What a command line asks for, checked but not yet done.
+pub enum Plan {
+    /// Open the window.
+    Window(Box<WindowRequest>),
+    /// `descent functions`.
+    Functions,
+    /// `descent lessons`.
+    Lessons,
+    /// `descent optimizers`.
+    Optimizers,
+    /// `descent critical`: the objective and the view to search.
+    Critical(Arc<dyn Objective>, Vec<crate::engine::Interval>),
+    /// `descent race`.
+    Race(Box<race::RaceRequest>),
+    /// `descent basins`.
+    Basins(Box<basins::BasinsRequest>),
+    /// `descent sweep`.
+    Sweep(Box<basins::SweepRequest>),
+    /// `descent run`.
+    Run(Box<RunRequest>),
+}
+
+/// Parses and checks `args` without doing any of the work: the plan, or the exit code
+/// after help or the version was written to `out`, or one `error:` line to `err`.
+pub fn plan_cli(
+    args: &[OsString],
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<Plan, i32> {
+    let usage = |err: &mut dyn Write, message: &dyn std::fmt::Display| {
+        let _ = writeln!(err, "error: {message}");
+        EXIT_USAGE
+    };
+    if let Some(message) = option_without_value(args) {
+        return Err(usage(err, &message));
+    }
+    let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, out, err))?;
+    if let Some(path) = &cli.screenshot
+        && let Err(e) = check_screenshot_path(path)
+    {
+        return Err(usage(err, &format!("--screenshot: {e}")));
+    }
+    let gif = gif_args(&cli).map_err(|e| usage(err, &e))?;
+    let window = |lesson, scenario, screenshot, layout, gif| {
+        Plan::Window(Box::new(WindowRequest {
+            runs: None,
+            screenshot,
+            view: None,
+            layout,
+            lesson,
+            scenario,
+            gif,
+        }))
+    };
+    Ok(match cli.command {
+        None if cli.lesson.is_some() => {
+            let name = cli.lesson.as_deref().unwrap_or_default();
+            let lesson = lesson_request(name, cli.step).map_err(|e| usage(err, &e))?;
+            window(Some(lesson), None, cli.screenshot, cli.layout, gif)
+        }
+        None if cli.scenario.is_some() => {
+            let path = cli.scenario.clone().unwrap_or_default();
+            let scenario = scenario_request(&path).map_err(|e| usage(err, &e))?;
+            window(None, Some(scenario), cli.screenshot, cli.layout, gif)
+        }
+        None => {
+            // `descent` alone, or with only `--layout`, restores the saved session.
+            let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
+            return window_plan(cli, bare, gif, err);
+        }
+        Some(Command::Functions) => Plan::Functions,
+        Some(Command::Lessons) => Plan::Lessons,
+        Some(Command::Optimizers) => Plan::Optimizers,
+        Some(Command::Critical(args)) => {
+            let (objective, view) = args.to_request().map_err(|e| usage(err, &e))?;
+            Plan::Critical(objective, view)
+        }
+        Some(Command::Race(args)) => {
+            Plan::Race(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
+        }
+        Some(Command::Basins(args)) => {
+            Plan::Basins(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
+        }
+        Some(Command::Sweep(args)) => {
+            Plan::Sweep(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
+        }
+        Some(Command::Run(args)) => {
+            Plan::Run(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
+        }
+    })
+}
+
 /// Parses `args` and runs the command, writing to `out` and `err`; returns the exit code.
 pub fn run_cli<I, T>(args: I, out: &mut impl Write, err: &mut impl Write) -> Action
 where
@@ -987,110 +1079,20 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    if let Some(message) = option_without_value(&args) {
-        let _ = writeln!(err, "error: {message}");
-        return Action::Exit(EXIT_USAGE);
-    }
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(e) => return Action::Exit(report_clap_error(&e, out, err)),
+    let plan = match plan_cli(&args, out, err) {
+        Ok(plan) => plan,
+        Err(code) => return Action::Exit(code),
     };
-    if let Some(path) = &cli.screenshot
-        && let Err(e) = check_screenshot_path(path)
-    {
-        let _ = writeln!(err, "error: --screenshot: {e}");
-        return Action::Exit(EXIT_USAGE);
-    }
-    let gif = match gif_args(&cli) {
-        Ok(gif) => gif,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return Action::Exit(EXIT_USAGE);
-        }
-    };
-    let result = match cli.command {
-        None if cli.lesson.is_some() => {
-            let name = cli.lesson.as_deref().unwrap_or_default();
-            return match lesson_request(name, cli.step) {
-                Ok(lesson) => Action::Window(Box::new(WindowRequest {
-                    runs: None,
-                    screenshot: cli.screenshot,
-                    view: None,
-                    layout: cli.layout,
-                    lesson: Some(lesson),
-                    scenario: None,
-                    gif,
-                })),
-                Err(e) => {
-                    let _ = writeln!(err, "error: {e}");
-                    Action::Exit(EXIT_USAGE)
-                }
-            };
-        }
-        None if cli.scenario.is_some() => {
-            let path = cli.scenario.clone().unwrap_or_default();
-            return match scenario_request(&path) {
-                Ok(scenario) => Action::Window(Box::new(WindowRequest {
-                    runs: None,
-                    screenshot: cli.screenshot,
-                    view: None,
-                    layout: cli.layout,
-                    lesson: None,
-                    scenario: Some(scenario),
-                    gif,
-                })),
-                Err(e) => {
-                    let _ = writeln!(err, "error: {e}");
-                    Action::Exit(EXIT_USAGE)
-                }
-            };
-        }
-        None => {
-            // `descent` alone, or with only `--layout`, restores the saved session.
-            let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
-            return window_action(cli, bare, gif, err);
-        }
-        Some(Command::Functions) => write_functions(out),
-        Some(Command::Lessons) => write_lessons(out),
-        Some(Command::Optimizers) => write_optimizers(out),
-        Some(Command::Critical(args)) => match args.to_request() {
-            Ok((objective, view)) => write_critical(out, objective.as_ref(), &view),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Action::Exit(EXIT_USAGE);
-            }
-        },
-        Some(Command::Race(args)) => match args.to_request() {
-            Ok(request) => race::write_race(out, &request),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Action::Exit(EXIT_USAGE);
-            }
-        },
-        Some(Command::Basins(args)) => match args.to_request() {
-            Ok(request) => basins::write_basins(out, &request),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Action::Exit(EXIT_USAGE);
-            }
-        },
-        Some(Command::Sweep(args)) => match args.to_request() {
-            Ok(request) => basins::write_sweep(out, &request),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Action::Exit(EXIT_USAGE);
-            }
-        },
-        Some(Command::Run(args)) => {
-            let request = match args.to_request() {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = writeln!(err, "error: {e}");
-                    return Action::Exit(EXIT_USAGE);
-                }
-            };
-            write_runs(out, &request)
-        }
+    let result = match plan {
+        Plan::Window(request) => return Action::Window(request),
+        Plan::Functions => write_functions(out),
+        Plan::Lessons => write_lessons(out),
+        Plan::Optimizers => write_optimizers(out),
+        Plan::Critical(objective, view) => write_critical(out, objective.as_ref(), &view),
+        Plan::Race(request) => race::write_race(out, &request),
+        Plan::Basins(request) => basins::write_basins(out, &request),
+        Plan::Sweep(request) => basins::write_sweep(out, &request),
+        Plan::Run(request) => write_runs(out, &request),
     };
     Action::Exit(match result.and_then(|()| out.flush()) {
         Ok(()) => 0,
@@ -1105,9 +1107,14 @@ where
 
 /// Opens the window: with the saved session when no option was given, else with the runs
 /// the options describe (checked like `descent run`'s).
-fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Write) -> Action {
+fn window_plan(
+    cli: Cli,
+    bare: bool,
+    gif: Option<GifArgs>,
+    err: &mut impl Write,
+) -> Result<Plan, i32> {
     if bare {
-        return Action::Window(Box::new(WindowRequest {
+        return Ok(Plan::Window(Box::new(WindowRequest {
             runs: None,
             screenshot: None,
             view: None,
@@ -1115,7 +1122,7 @@ fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Writ
             lesson: None,
             scenario: None,
             gif,
-        }));
+        })));
     }
     match cli.window.to_request() {
         Ok(request) if request.function.spec.dim() > 2 => {
@@ -1124,7 +1131,7 @@ fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Writ
                 "error: --function: {} is n-dimensional and has no window view; use `descent run`",
                 request.function.spec.name()
             );
-            Action::Exit(EXIT_USAGE)
+            Err(EXIT_USAGE)
         }
         Ok(request) => {
             let view = match &cli.view {
@@ -1133,11 +1140,11 @@ fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Writ
                     Ok(view) => Some(view),
                     Err(e) => {
                         let _ = writeln!(err, "error: --view: {e}");
-                        return Action::Exit(EXIT_USAGE);
+                        return Err(EXIT_USAGE);
                     }
                 },
             };
-            Action::Window(Box::new(WindowRequest {
+            Ok(Plan::Window(Box::new(WindowRequest {
                 runs: Some(request),
                 screenshot: cli.screenshot,
                 view,
@@ -1145,11 +1152,11 @@ fn window_action(cli: Cli, bare: bool, gif: Option<GifArgs>, err: &mut impl Writ
                 lesson: None,
                 scenario: None,
                 gif,
-            }))
+            })))
         }
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            Action::Exit(EXIT_USAGE)
+            Err(EXIT_USAGE)
         }
     }
 }

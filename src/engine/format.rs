@@ -182,3 +182,17 @@ mod tests {
         assert_eq!(exact(3.0), "3");
     }
 }
+
+/// `text` on one line: line breaks and other control characters escaped, as in a message
+/// that quotes what the user wrote.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::format::one_line;
 use super::function::FunctionSpec;
 use super::objective::{Interval, Objective, parse_view};
 use super::optimizer::{OptimizerConfig, OptimizerKind};
@@ -150,9 +151,10 @@ pub struct LessonError {
 
 impl fmt::Display for LessonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (field, message) = (one_line(&self.field), one_line(&self.message));
         match self.line {
-            Some(line) => write!(f, "line {line}, {}: {}", self.field, self.message),
-            None => write!(f, "{}: {}", self.field, self.message),
+            Some(line) => write!(f, "line {line}, {field}: {message}"),
+            None => write!(f, "{field}: {message}"),
         }
     }
 }

@@ -925,11 +925,14 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
 }
 
 /// A field cut to a length that fits in one message line.
+/// A field as it can be quoted in a one-line message: at most 40 characters, with line
+/// breaks and other control characters escaped (a quoted field may hold them).
 fn shorten(field: &str) -> String {
+    let shown = super::format::one_line(&field.chars().take(40).collect::<String>());
     if field.chars().count() > 40 {
-        format!("{}…", field.chars().take(40).collect::<String>())
+        format!("{shown}…")
     } else {
-        field.to_string()
+        shown
     }
 }
 
