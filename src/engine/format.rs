@@ -118,6 +118,20 @@ fn trim_mantissa(text: &str) -> String {
     format!("{mantissa}{exponent}")
 }
 
+/// `text` on one line: line breaks and other control characters escaped, as in a message
+/// that quotes what the user wrote.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,18 +195,4 @@ mod tests {
         assert_eq!(exact(0.5), "0.5");
         assert_eq!(exact(3.0), "3");
     }
-}
-
-/// `text` on one line: line breaks and other control characters escaped, as in a message
-/// that quotes what the user wrote.
-pub fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
