@@ -640,3 +640,51 @@ fn a_scenario_whose_data_file_is_gone_changes_nothing() {
         "{notice}"
     );
 }
+
+#[test]
+fn a_run_of_ten_million_iterations_ends_exactly_where_the_engine_does() {
+    let mut model = Model::new(Settings {
+        function: FunctionSpec::parse("three-wells").unwrap(),
+        ..Settings::default()
+    });
+    model.apply_all([
+        Action::SetOptimizer(OptimizerConfig::new(OptimizerKind::Gd, 0.01)),
+        Action::SetStart(vec![1.0, 3.0]),
+        Action::SetIterations(10_000_000),
+        Action::SetSpeed(Speed::Instant),
+    ]);
+    if !model.sim.playing {
+        model.apply(Action::TogglePlay);
+    }
+    while !model.sim.advance(0.0, Duration::from_secs(1)).is_complete() {}
+    let run = &model.sim.slots()[0].run;
+    let mut engine = descent::engine::Run::new(
+        descent::engine::preset("three-wells", None).unwrap(),
+        descent::engine::RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.01),
+            start: vec![1.0, 3.0],
+            max_iters: 10_000_000,
+            tol: 0.0,
+        },
+    )
+    .unwrap();
+    let stop = engine.finish_all();
+    assert_eq!(run.iterations(), 10_000_000);
+    assert_eq!(run.stop_reason(), Some(stop));
+    let bits = |p: &[f64]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(run.path().last_point()),
+        bits(engine.path().last_point())
+    );
+    assert_eq!(
+        run.path().last_value().to_bits(),
+        engine.path().last_value().to_bits()
+    );
+    // The path on screen keeps a bounded sample of the ten million iterates.
+    assert_eq!(
+        run.path().len(),
+        10_000_001,
+        "iterate 0 and ten million more"
+    );
+    assert!(run.path().values().len() <= descent::app::simulation::PATH_CAP);
+}

@@ -248,9 +248,7 @@ pub fn encode(
     context: &JobContext,
 ) -> Result<PathBuf, String> {
     let fail = |e: &dyn std::fmt::Display| format!("could not save {}: {e}", path.display());
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    let partial = path.with_file_name(name);
+    let partial = crate::files::partial_path(path);
     let result = (|| {
         let file = std::fs::File::create(&partial).map_err(|e| fail(&e))?;
         let mut encoder = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 10);

@@ -261,9 +261,12 @@ pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
     let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
     let buffer = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
         .ok_or_else(|| format!("could not save {}: the screenshot is empty", path.display()))?;
-    buffer
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| format!("could not save {}: {e}", path.display()))
+    crate::files::write_atomically(path, |out| {
+        buffer
+            .write_to(out, image::ImageFormat::Png)
+            .map_err(std::io::Error::other)
+    })
+    .map_err(|e| format!("could not save {}: {e}", path.display()))
 }
 
 /// Steps every run to its end, writing its rows as they are computed (the command line's
@@ -276,7 +279,7 @@ pub fn write_paths_csv(
     context: &JobContext,
 ) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("could not save {}: {e}", path.display());
-    let partial = path.with_extension("csv.partial");
+    let partial = crate::files::partial_path(path);
     let file = std::fs::File::create(&partial).map_err(fail)?;
     let mut out = Counting {
         inner: std::io::BufWriter::new(file),

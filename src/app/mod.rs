@@ -944,9 +944,6 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
         Box::new(move |cc| {
             let mut app = match &request.runs {
                 Some(runs) => {
-                    if runs.specs.iter().any(|s| s.max_iters > MAX_UI_ITERATIONS) {
-                        eprintln!("note: the window caps iterations at {MAX_UI_ITERATIONS}");
-                    }
                     let mut settings = Settings {
                         view: request.view.clone(),
                         ..Settings::from_request(runs)

@@ -237,7 +237,7 @@ impl Model {
             Action::SetIterations(iterations) => {
                 if iterations > MAX_UI_ITERATIONS {
                     self.notice = Some(Notice::Error(format!(
-                        "iterations are capped at {MAX_UI_ITERATIONS} in the window (the command line takes up to 10,000,000)"
+                        "iterations: at most {MAX_UI_ITERATIONS}, got {iterations}"
                     )));
                 }
                 self.settings.iterations = iterations.clamp(1, MAX_UI_ITERATIONS);

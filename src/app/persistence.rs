@@ -2,7 +2,7 @@
 //! checked, so a save that fails is reported (eframe's storage writes in the background and
 //! swallows errors). Reading is field by field ([`super::Settings::from_state_text`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Where the session is saved.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,17 +33,9 @@ impl StateFile {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
-        let partial = partial_path(&self.path);
-        std::fs::write(&partial, text).map_err(fail)?;
-        std::fs::rename(&partial, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            fail(e)
+        crate::files::write_atomically(&self.path, |out| {
+            std::io::Write::write_all(out, text.as_bytes())
         })
+        .map_err(fail)
     }
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    path.with_file_name(name)
 }

@@ -12,8 +12,9 @@ use crate::engine::function::DataSource;
 use crate::engine::objective::check_view;
 use crate::engine::{FunctionSpec, Interval, OptimizerConfig, OptimizerKind};
 
-/// The most iterations the controls accept.
-pub const MAX_UI_ITERATIONS: u64 = 1_000_000;
+/// The most iterations the controls accept: the engine's limit, as on the command line
+/// (paths on screen keep a bounded sample of their iterates, so memory stays bounded).
+pub const MAX_UI_ITERATIONS: u64 = crate::engine::run::MAX_ITERATIONS;
 
 /// The largest equal budget the window accepts, in gradient evaluations.
 pub const MAX_BUDGET: u64 = 1_000_000_000;

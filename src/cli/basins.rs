@@ -256,13 +256,15 @@ pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result
     )
     .expect("not cancelled");
     match (&request.format, &request.output) {
-        (BasinFormat::Png, Some(path)) => basin_image(&map)
-            .save(path)
-            .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display()))),
+        (BasinFormat::Png, Some(path)) => crate::files::write_atomically(path, |out| {
+            basin_image(&map)
+                .write_to(out, image::ImageFormat::Png)
+                .map_err(io::Error::other)
+        })
+        .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display()))),
         (BasinFormat::Csv, Some(path)) => {
-            let mut file = io::BufWriter::new(std::fs::File::create(path)?);
-            write_basin_csv(&mut file, &request.spec, &map)?;
-            file.flush()
+            crate::files::write_atomically(path, |out| write_basin_csv(out, &request.spec, &map))
+                .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
         }
         _ => write_basin_csv(out, &request.spec, &map),
     }
