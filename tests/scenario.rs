@@ -28,6 +28,8 @@ fn setup() -> DescentApp {
     display.basins = true;
     display.contour_count = 7;
     app.model.apply(Action::SetDisplay(display));
+    app.model
+        .apply(Action::SetSpeed(descent::app::simulation::Speed::Instant));
     app
 }
 
@@ -52,6 +54,7 @@ fn a_scenario_round_trips_through_save_and_open() {
     assert_eq!(b.settings.iterations, 321);
     assert_eq!(b.settings.display, a.settings.display);
     assert_eq!(b.settings.optimizer, a.settings.optimizer);
+    assert_eq!(b.sim.speed, a.sim.speed, "the animation speed travels too");
     assert!(matches!(&b.notice, Some(Notice::Info(m)) if m.contains("scenario opened")));
     // Opening is one undo step.
     other.model.apply(Action::Undo);

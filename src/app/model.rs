@@ -413,6 +413,7 @@ impl Model {
     fn open_scenario(&mut self, settings: Settings, skipped: &[String]) {
         let mut snapshot = self.snapshot();
         let saved = std::mem::take(&mut snapshot.settings.saved);
+        let speed = settings.speed;
         snapshot.settings = Settings { saved, ..settings }.sanitized();
         if let Err(e) = self.show_scene(snapshot) {
             self.notice = Some(Notice::Error(format!(
@@ -420,6 +421,7 @@ impl Model {
             )));
             return;
         }
+        self.sim.speed = speed;
         if self.notice.is_none() {
             self.notice = Some(if skipped.is_empty() {
                 Notice::Info("scenario opened".to_string())
