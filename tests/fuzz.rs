@@ -373,3 +373,17 @@ fn a_scenario_key_with_a_line_break_is_named_on_one_line() {
     let (_, skipped) = scenario::from_text(text).unwrap();
     assert_eq!(skipped, ["ru\\ns"]);
 }
+
+#[test]
+fn a_race_from_a_start_of_the_wrong_dimension_is_refused_not_a_panic() {
+    for start in ["0", "1,2,3"] {
+        let args: Vec<OsString> = ["descent", "race", "--start", start]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert!(matches!(plan_cli(&args, &mut out, &mut err), Err(2)));
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.starts_with("error: --start: start has"), "{err}");
+    }
+}

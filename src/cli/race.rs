@@ -99,6 +99,15 @@ impl RaceArgs {
             Some(text) => parse_point(text)?,
             None => info.default_start.clone(),
         };
+        // A bad start (dimension, domain) is refused before a rate is suggested from it.
+        crate::engine::RunSpec {
+            optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.1),
+            start: start.clone(),
+            max_iters: 1,
+            tol: 0.0,
+        }
+        .validate(objective.as_ref())
+        .map_err(|e| UsageError(format!("--start: {e}")))?;
         let kinds: Vec<OptimizerKind> = match &self.optimizers {
             None => OptimizerKind::ALL.to_vec(),
             Some(list) => list
