@@ -445,7 +445,9 @@ fn check_drawable(model: &Model) -> Result<(), TestCaseError> {
         let samples = path.points().len();
         for j in [0, samples / 2, samples.saturating_sub(1)] {
             prop_assert!(
-                path.points().nth(j).is_some_and(|p| p.iter().all(|v| v.is_finite())),
+                path.points()
+                    .nth(j)
+                    .is_some_and(|p| p.iter().all(|v| v.is_finite())),
                 "run {i}, sample {j} of {samples}"
             );
         }

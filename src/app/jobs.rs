@@ -231,6 +231,24 @@ mod tests {
     }
 
     #[test]
+    fn dropping_a_cache_stops_its_job() {
+        // What closing the window does to every view's job: the app and its caches are
+        // dropped, and a worker that checks its flag stops.
+        let mut cached: Cached<u32, u32> = Cached::default();
+        let (stopped, told) = std::sync::mpsc::channel::<()>();
+        cached.request(Runner::Background, &1, move |ctx| {
+            while !ctx.is_cancelled() {
+                std::thread::yield_now();
+            }
+            let _ = stopped.send(());
+            1
+        });
+        drop(cached);
+        told.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the worker saw the cancel flag and stopped");
+    }
+
+    #[test]
     fn inline_jobs_finish_at_once() {
         let mut cached: Cached<u32, u32> = Cached::default();
         assert!(cached.request(Runner::Inline, &3, |_| 30));
