@@ -1415,3 +1415,33 @@ fn in_order_runs_seed_002s_stochastic_descent() {
     );
     assert_usage_error(&["run", "--in-order"], &["--in-order", "regression"]);
 }
+
+#[test]
+fn options_a_lesson_or_scenario_would_ignore_are_refused() {
+    assert_usage_error(
+        &["--lesson", "course-lab-1d", "--lr", "0"],
+        &["--lr: not used with --lesson"],
+    );
+    assert_usage_error(
+        &["--scenario", "s.json", "-f", "bowl"],
+        &["-f: not used with --scenario"],
+    );
+    assert_usage_error(
+        &["run", "--schedule", "cosine", "--eta-min", "1.5"],
+        &["--eta-min", "at most the learning rate"],
+    );
+    assert_usage_error(&["run", "--clip", "1e309"], &["--clip", "finite"]);
+    assert_usage_error(&["basins", "--grid", "-1"], &["--grid"]);
+    assert_usage_error(
+        &[
+            "basins",
+            "--grid",
+            "8",
+            "--iters",
+            "5",
+            "--output",
+            "/nonexistent/dir/map.csv",
+        ],
+        &["--output", "cannot write"],
+    );
+}

@@ -130,6 +130,40 @@ fn a_bad_lesson_names_its_line_and_field() {
             vec!["outcome", "wins"],
         ),
         (
+            "a hyperparameter the optimizer does not use",
+            GOOD.replacen("lr = 0.1", "lr = 0.1\nmomentum = 0.5", 1),
+            Some(3),
+            vec!["step 1, run 1, momentum", "gd does not use it"],
+        ),
+        (
+            "a start outside the domain",
+            GOOD.replacen("function = \"bowl\"", "function = \"exp-log\"", 1)
+                .replacen("start = [0.0, 0.0]", "start = [-1.0]", 1),
+            Some(3),
+            vec!["step 1, run 1, start", "outside the domain"],
+        ),
+        (
+            "iterations for the regression lab",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"regression\"\ndata = \"seed001\"\nepochs = 10",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, iterations", "set epochs instead"],
+        ),
+        (
+            "more steps than a run may take",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"gen:n=1000000\"\nepochs = 10000",
+                1,
+            )
+            .replacen("lr = 0.1", "lr = 0.1\nbatch = 1", 1),
+            Some(3),
+            vec!["step 1, run 1, batch", "at most 10000000"],
+        ),
+        (
             "no steps",
             "title = \"Empty\"\nstep = []\n".to_string(),
             None,
@@ -148,10 +182,13 @@ fn a_bad_lesson_names_its_line_and_field() {
 
 #[test]
 fn a_claim_about_a_minimum_the_function_lacks_is_reported() {
+    // Refused when the file is read, with the line and the field.
     let text = GOOD.replacen("minimum = 1", "minimum = 4", 1);
-    let lesson = parse("mine", &text).unwrap();
-    let error = check_step(&lesson.steps[0]).unwrap_err();
-    assert!(error.contains("1 known minima"), "{error}");
+    let error = parse("mine", &text).unwrap_err().to_string();
+    assert!(
+        error.contains("expect 1, minimum") && error.contains("1 known minima, not 4"),
+        "{error}"
+    );
 }
 
 /// The same lesson written as JSON reads the same, and a mistake in it names its line and

@@ -966,10 +966,20 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
             };
             if let Some(scenario) = &request.scenario {
                 match scenario::from_text(&scenario.text) {
-                    Ok((settings, skipped)) => app.model.apply(Action::OpenScenario {
-                        settings: Box::new(settings),
-                        skipped,
-                    }),
+                    Ok((settings, skipped)) => {
+                        if !skipped.is_empty() {
+                            // Also on the terminal: a --gif or --screenshot shows the rest.
+                            eprintln!(
+                                "note: {}: skipped what this version cannot read: {}",
+                                scenario.path.display(),
+                                skipped.join(", ")
+                            );
+                        }
+                        app.model.apply(Action::OpenScenario {
+                            settings: Box::new(settings),
+                            skipped,
+                        })
+                    }
                     Err(e) => {
                         app.model.notice =
                             Some(Notice::Error(format!("{}: {e}", scenario.path.display())))

@@ -154,7 +154,12 @@ pub struct BasinsArgs {
     #[arg(long, default_value = "0.1", allow_hyphen_values = true)]
     pub lr: String,
     /// Starts across and down: W or WxH (default 128; at most 4096 each way).
-    #[arg(long, default_value = "128", value_name = "W[xH]")]
+    #[arg(
+        long,
+        default_value = "128",
+        value_name = "W[xH]",
+        allow_hyphen_values = true
+    )]
     pub grid: String,
     /// The starts' box: XMIN,XMAX,YMIN,YMAX (default the function's own view).
     #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
@@ -205,6 +210,15 @@ impl BasinsArgs {
             return Err(UsageError(
                 "--format png: name the file with --output FILE.png".to_string(),
             ));
+        }
+        // A path that cannot be written is refused before the map is computed.
+        if let Some(path) = &self.output {
+            let extension = match self.format {
+                BasinFormat::Png => "png",
+                BasinFormat::Csv => "csv",
+            };
+            super::check_output_path(path, extension)
+                .map_err(|e| UsageError(format!("--output: {e}")))?;
         }
         let minima = minima_for(objective.as_ref(), &view);
         Ok(BasinsRequest {

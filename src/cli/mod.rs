@@ -55,17 +55,34 @@ pub struct Cli {
     #[arg(long, value_name = "NAME|FILE.toml")]
     pub lesson: Option<String>,
     /// The lesson's step to open at (from 1).
-    #[arg(long, value_name = "K", requires = "lesson")]
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "lesson",
+        allow_hyphen_values = true
+    )]
     pub step: Option<usize>,
     /// Record the window's animation, from the first iteration to the last, to an animated
     /// GIF and exit (with a scenario, a lesson or run options; needs a display, e.g. xvfb-run).
     #[arg(long, value_name = "OUT.gif")]
     pub gif: Option<std::path::PathBuf>,
     /// The GIF's frames per second (1 to 50).
-    #[arg(long, value_name = "N", requires = "gif", default_value_t = 15)]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "gif",
+        default_value_t = 15,
+        allow_hyphen_values = true
+    )]
     pub fps: u32,
     /// The GIF's number of frames (2 to 600), evenly spaced over the iterations.
-    #[arg(long, value_name = "K", requires = "gif", default_value_t = 60)]
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "gif",
+        default_value_t = 60,
+        allow_hyphen_values = true
+    )]
     pub frames: usize,
     /// The GIF's size in pixels (default: the views as drawn).
     #[arg(long, value_name = "WxH", requires = "gif")]
@@ -179,7 +196,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
             .find(|(n, _)| *n == name)
             .ok_or_else(|| {
                 format!(
-                    "--lesson: no lesson '{name}'; built-in lessons: {} (or give a FILE.toml)",
+                    "--lesson: no lesson '{name}'; built-in lessons: {} (or give a FILE.toml or FILE.json)",
                     lesson::BUILT_IN.map(|(n, _)| n).join(", ")
                 )
             })?;
@@ -1034,6 +1051,16 @@ pub fn plan_cli(
             gif,
         }))
     };
+    if cli.command.is_none() && (cli.lesson.is_some() || cli.scenario.is_some()) {
+        let what = if cli.lesson.is_some() {
+            "--lesson (the lesson sets the function, the view and the runs)"
+        } else {
+            "--scenario (the scenario sets the function, the view and the runs)"
+        };
+        if let Some(flag) = run_option_given(args) {
+            return Err(usage(err, &format!("{flag}: not used with {what}")));
+        }
+    }
     Ok(match cli.command {
         None if cli.lesson.is_some() => {
             let name = cli.lesson.as_deref().unwrap_or_default();
@@ -1069,6 +1096,28 @@ pub fn plan_cli(
         Some(Command::Run(args)) => {
             Plan::Run(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
         }
+    })
+}
+
+/// The first option in `args` that sets the function, the view or the runs (which a lesson
+/// or a scenario sets itself), if any.
+fn run_option_given(args: &[OsString]) -> Option<String> {
+    const WINDOW_OPTIONS: [&str; 9] = [
+        "--screenshot",
+        "--layout",
+        "--lesson",
+        "--step",
+        "--gif",
+        "--fps",
+        "--frames",
+        "--size",
+        "--scenario",
+    ];
+    args.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_str()?;
+        let name = arg.split('=').next().unwrap_or(arg);
+        let option = arg.starts_with('-') && arg.parse::<f64>().is_err();
+        (option && !WINDOW_OPTIONS.contains(&name)).then(|| name.to_string())
     })
 }
 
@@ -1269,7 +1318,7 @@ fn check_screenshot_path(path: &std::path::Path) -> Result<(), String> {
 }
 
 /// Checks that `path` ends in `.extension` and can be written, without leaving a file.
-fn check_output_path(path: &std::path::Path, extension: &str) -> Result<(), String> {
+pub(crate) fn check_output_path(path: &std::path::Path, extension: &str) -> Result<(), String> {
     let fits = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case(extension));

@@ -400,6 +400,12 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             format!("'{bad}' is not one of {}", SHOWABLE.join(", ")),
         ));
     }
+    if regression && step.iterations != 0 {
+        return Err(at(
+            "iterations",
+            "the regression lab counts epochs: set epochs instead".to_string(),
+        ));
+    }
     if !regression && (step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS) {
         return Err(at(
             "iterations",
@@ -427,6 +433,9 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 ("beta2", run.beta2),
             ] {
                 if let Some(v) = value {
+                    if !kind.hyperparameters().iter().any(|h| h.flag == flag) {
+                        return Err(at(&field(flag), format!("{} does not use it", kind.name())));
+                    }
                     optimizer.set(flag, v);
                 }
             }
@@ -439,6 +448,18 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                     &field("start"),
                     format!("{dim} finite number(s) for {}", step.function),
                 ));
+            }
+            // The domain and the bounds on a start (the regression's data are read when the
+            // step is shown).
+            if !regression && let Ok(built) = function.build() {
+                RunSpec {
+                    optimizer,
+                    start: run.start.clone(),
+                    max_iters: 1,
+                    tol: 0.0,
+                }
+                .validate(built.objective.as_ref())
+                .map_err(|e| at(&field("start"), e.to_string()))?;
             }
             if run.batch.is_some() && !regression || run.batch == Some(0) {
                 return Err(at(
@@ -453,6 +474,46 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let step_function = function.to_string();
+    let known_minima = if regression {
+        None
+    } else {
+        function
+            .build()
+            .ok()
+            .map(|f| f.objective.info().minima.len())
+    };
+    // The lab's data size when it is known before the data are read: the step budget and
+    // the batch sizes are checked here.
+    let points = match &function {
+        FunctionSpec::Regression { data, .. } => match data {
+            super::function::DataSource::Generated(spec) => Some(spec.n),
+            super::function::DataSource::Points(data) => Some(data.len()),
+            super::function::DataSource::Csv(_) => None,
+        },
+        _ => None,
+    };
+    if let (Some(n), Some(epochs)) = (points, step.epochs) {
+        for (r, run) in runs.iter().enumerate() {
+            let size = run.batch.unwrap_or(n);
+            if size > n {
+                return Err(at(
+                    &format!("run {}, batch", r + 1),
+                    format!("{size} is more than the data's {n} points"),
+                ));
+            }
+            let steps = epochs.saturating_mul(n.div_ceil(size.max(1)) as u64);
+            if steps > super::run::MAX_ITERATIONS {
+                return Err(at(
+                    &format!("run {}, batch", r + 1),
+                    format!(
+                        "{epochs} epochs of batches of {size} over {n} points are {steps} steps; at most {}",
+                        super::run::MAX_ITERATIONS
+                    ),
+                ));
+            }
+        }
+    }
     let expect = step
         .expects
         .into_iter()
@@ -483,6 +544,25 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             let within = claim.within.unwrap_or(DEFAULT_WITHIN);
             if !(within.is_finite() && within > 0.0) {
                 return Err(at(&field("within"), "a number > 0".to_string()));
+            }
+            if let (Some(i), Some(known)) = (claim.minimum, known_minima)
+                && !(1..=known).contains(&i)
+            {
+                return Err(at(
+                    &field("minimum"),
+                    format!("{step_function} has {known} known minima, not {i}"),
+                ));
+            }
+            if let Some(by) = claim.by
+                && (by == 0 || (!regression && by > step.iterations))
+            {
+                return Err(at(
+                    &field("by"),
+                    format!(
+                        "{by} is not an iteration of the step (1..={})",
+                        step.iterations
+                    ),
+                ));
             }
             Ok(Claim {
                 run: claim.run,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
 use super::objective::Objective;
-use super::schedule::Schedule;
+use super::schedule::{Schedule, ScheduleKind};
 
 /// Which update rule a run follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -443,9 +443,9 @@ impl OptimizerConfig {
             return bad("eps", eps, "a finite number > 0");
         }
         if let Some(clip) = self.clip
-            && (clip <= 0.0 || clip.is_nan())
+            && !(clip.is_finite() && clip > 0.0)
         {
-            return bad("clip", clip, "a number > 0");
+            return bad("clip", clip, "a finite number > 0");
         }
         let decay = self.weight_decay();
         if !(decay.is_finite() && decay >= 0.0) {
@@ -463,7 +463,16 @@ impl OptimizerConfig {
         {
             return bad("grad-noise", noise.sigma, "a finite number >= 0");
         }
-        self.schedule.validate()
+        self.schedule.validate()?;
+        if self.schedule.kind == ScheduleKind::Cosine && self.schedule.eta_min > self.lr {
+            // The floor above the rate would make the "annealed" rate climb.
+            return bad(
+                "eta-min",
+                self.schedule.eta_min,
+                "at most the learning rate",
+            );
+        }
+        Ok(())
     }
 }
 
