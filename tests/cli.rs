@@ -1445,3 +1445,33 @@ fn options_a_lesson_or_scenario_would_ignore_are_refused() {
         &["--output", "cannot write"],
     );
 }
+
+#[test]
+fn a_race_refuses_what_none_of_its_optimizers_reads() {
+    assert_usage_error(
+        &["race", "--optimizers", "gd", "--momentum", "0.5"],
+        &["--momentum: gd does not use it", "momentum, nesterov"],
+    );
+    assert_usage_error(&["race", "--optimizers", "gd,gd"], &["gd is named twice"]);
+    assert_usage_error(&["race", "--seed", "3"], &["--seed", "--grad-noise"]);
+    assert_usage_error(
+        &[
+            "run",
+            "--seed",
+            "18446744073709551615",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+        ],
+        &["--seed", "too large"],
+    );
+    assert_usage_error(
+        &["basins", "--view", "-1e308,1e308,-1,1"],
+        &["got -1e308 to 1e308"],
+    );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "seed003"],
+        &["seed003", "seed000, seed001, seed002"],
+    );
+}

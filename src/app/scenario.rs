@@ -32,8 +32,8 @@ pub fn to_text(settings: &Settings) -> String {
 /// Reads a scenario: the settings and the fields skipped (unknown to this version, or not
 /// readable: they keep their defaults), or what is wrong with the file (with its line).
 pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| crate::engine::format::json_error(&e))?;
     let serde_json::Value::Object(mut map) = value else {
         return Err("a scenario is a JSON object ({ ... })".to_string());
     };

@@ -82,6 +82,29 @@ impl HyperArgs {
         .filter_map(|(flag, value)| Some((flag, value.as_deref()?)))
     }
 
+    /// Checks that every hyperparameter given is read by one of `kinds` (the optimizers of
+    /// a race): a flag none of them reads would be silently ignored.
+    pub fn check_read_by(&self, kinds: &[OptimizerKind]) -> Result<(), UsageError> {
+        let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        for (flag, _) in self.given() {
+            if !kinds
+                .iter()
+                .any(|k| k.hyperparameters().iter().any(|h| h.flag == flag))
+            {
+                let mut error = not_read(kinds[0], flag);
+                error.0 = error.0.replacen(kinds[0].name(), &names.join(", "), 1);
+                return Err(error);
+            }
+        }
+        if self.amsgrad && !kinds.iter().any(|k| k.reads_amsgrad()) {
+            return Err(UsageError(format!(
+                "--amsgrad: {} do not use it; it applies to adam, adamw",
+                names.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Sets `config`'s hyperparameters, schedule and noise from the flags. When `strict`,
     /// a hyperparameter the optimizer does not read is an error; otherwise (a race of
     /// several optimizers) it goes to those that read it.

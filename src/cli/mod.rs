@@ -269,10 +269,9 @@ pub fn scenario_request(path: &std::path::Path) -> Result<ScenarioRequest, Strin
             path.display()
         )),
         Err(e) => Err(format!(
-            "--scenario: {}: line {}, column {}: {e}",
+            "--scenario: {}: {}",
             path.display(),
-            e.line(),
-            e.column()
+            crate::engine::format::json_error(&e)
         )),
     }
 }
@@ -671,7 +670,15 @@ fn parse_count(flag: &str, s: &str) -> Result<i64, UsageError> {
                 .map(|v| v as i64)
                 .ok_or(())
         })
-        .map_err(|_| UsageError(format!("{flag}: '{s}' is not a whole number")))
+        .map_err(|_| {
+            let huge =
+                t.parse::<i128>().is_ok() || t.parse::<f64>().is_ok_and(|v| v.abs() >= 9.0e15);
+            if huge {
+                UsageError(format!("{flag}: '{s}' is too large (at most {})", i64::MAX))
+            } else {
+                UsageError(format!("{flag}: '{s}' is not a whole number"))
+            }
+        })
 }
 
 /// Parses `X[,Y,...]`: finite numbers separated by commas.

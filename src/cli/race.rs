@@ -121,6 +121,22 @@ impl RaceArgs {
         if kinds.is_empty() {
             return Err(UsageError("--optimizers: name at least one".to_string()));
         }
+        if let Some(twice) = kinds
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| kinds[..i].contains(k).then_some(k))
+        {
+            return Err(UsageError(format!(
+                "--optimizers: {} is named twice",
+                twice.name()
+            )));
+        }
+        self.hyper.check_read_by(&kinds)?;
+        if self.seed.is_some() && self.hyper.grad_noise.is_none() {
+            return Err(UsageError(
+                "--seed: seeds --grad-noise, which is not given".to_string(),
+            ));
+        }
         let mut given: Vec<(OptimizerKind, f64)> = Vec::new();
         for item in &self.lr_for {
             let (name, lr) = item.split_once('=').ok_or_else(|| {

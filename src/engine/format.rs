@@ -118,6 +118,16 @@ fn trim_mantissa(text: &str) -> String {
     format!("{mantissa}{exponent}")
 }
 
+/// A JSON reader's error as "line L, column C: what", its position said once (serde_json
+/// ends its own message with " at line L column C").
+pub fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let what = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(what, _)| what);
+    format!("line {}, column {}: {what}", e.line(), e.column())
+}
+
 /// `text` on one line: line breaks and other control characters escaped, as in a message
 /// that quotes what the user wrote.
 pub fn one_line(text: &str) -> String {

@@ -74,19 +74,20 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
 pub fn check_view(view: &[Interval]) -> Result<(), String> {
     for (axis, range) in ["x", "y"].iter().zip(view) {
         let Interval { lo, hi } = *range;
+        let (lo_text, hi_text) = (super::format::human(lo), super::format::human(hi));
         if !(lo.is_finite() && hi.is_finite()) || lo.abs() > MAX_VIEW || hi.abs() > MAX_VIEW {
             return Err(format!(
-                "the {axis} range must lie within -1e12 and 1e12, got {lo} to {hi}"
+                "the {axis} range must lie within -1e12 and 1e12, got {lo_text} to {hi_text}"
             ));
         }
         if hi <= lo {
             return Err(format!(
-                "the {axis} range must increase (min < max), got {lo} to {hi}"
+                "the {axis} range must increase (min < max), got {lo_text} to {hi_text}"
             ));
         }
         if hi - lo < 1e-9 * (1.0 + lo.abs().max(hi.abs())) {
             return Err(format!(
-                "the {axis} range {lo} to {hi} is too narrow to draw"
+                "the {axis} range {lo_text} to {hi_text} is too narrow to draw"
             ));
         }
     }

@@ -803,8 +803,14 @@ pub const MAX_LINE_BYTES: usize = 4096;
 /// Reads two numeric columns from a file (see [`read_csv`]), refusing files that are too
 /// large, binary, or have absurdly long lines before holding much of them in memory.
 pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| DataError::File(format!("cannot read '{}': {e}", path.display())))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            " (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002)"
+        } else {
+            ""
+        };
+        DataError::File(format!("cannot read '{}': {e}{hint}", path.display()))
+    })?;
     if let Ok(meta) = file.metadata() {
         if meta.is_dir() {
             return Err(DataError::File(format!(
