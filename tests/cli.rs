@@ -1475,3 +1475,26 @@ fn a_race_refuses_what_none_of_its_optimizers_reads() {
         &["seed003", "seed000, seed001, seed002"],
     );
 }
+
+#[test]
+fn a_long_formula_or_a_binary_file_gets_a_short_message_naming_it() {
+    let formula = "x+".repeat(60_000) + "(";
+    let o = descent(&["run", "-f", &formula]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.len() < 400 && err.contains('…'),
+        "{} bytes: {err}",
+        err.len()
+    );
+    let dir = std::env::temp_dir().join(format!("descent-cli-utf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.csv");
+    std::fs::write(&path, b"\xff\xfe1,2\n3,4\n").unwrap();
+    let name = path.display().to_string();
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", &name],
+        &[&name, "UTF-8"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -317,10 +317,13 @@ impl FunctionSpec {
                 ));
             }
             Err(e) => {
-                return Err(FunctionError::new(
-                    "--function",
-                    format!("'{}': {e}", text.trim()),
-                ));
+                // A long formula is quoted by its start: the error marks the place.
+                let text = text.trim();
+                let mut shown: String = text.chars().take(60).collect();
+                if text.chars().count() > 60 {
+                    shown.push('…');
+                }
+                return Err(FunctionError::new("--function", format!("'{shown}': {e}")));
             }
         };
         for (flag, given) in [

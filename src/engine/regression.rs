@@ -827,7 +827,11 @@ pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
             )));
         }
     }
-    read_csv(std::io::BufReader::new(file))
+    // Errors about the file as a whole name it; those about a row are named by the caller.
+    read_csv(std::io::BufReader::new(file)).map_err(|e| match e {
+        DataError::File(message) => DataError::File(format!("{}: {message}", path.display())),
+        other => other,
+    })
 }
 
 /// Reads two numeric columns from CSV text (see [`read_csv`]).
