@@ -162,3 +162,25 @@ fn rastrigin_has_a_minimum_at_every_whole_point() {
         .unwrap();
     assert!(near(best, 0.0, 0.0, 1e-9) && best.value.abs() < 1e-12);
 }
+
+#[test]
+fn a_badly_scaled_function_shows_no_false_critical_point() {
+    // Found by a tester: the steep x direction hid y's gradient, and (0, -0.98) was shown
+    // as critical. Each component of the gradient is now judged against its own curvature.
+    for formula in ["1e10*x^2+y^2", "x^2+1e10*y^2", "1e8*(x-0.3)^2+(y+0.2)^2"] {
+        let function = TypedFunction::new(Expr::parse(formula).unwrap());
+        let view = [
+            descent::engine::Interval::new(-1.0, 1.0),
+            descent::engine::Interval::new(-1.0, 1.0),
+        ];
+        for p in find(&function, &view, &AtomicBool::new(false)) {
+            let mut g = vec![0.0; 2];
+            function.value_and_gradient(&p.point, &mut g);
+            assert!(
+                g[0].abs() < 1e-3 && g[1].abs() < 1e-3,
+                "{formula}: {:?} has gradient {g:?}",
+                p.point
+            );
+        }
+    }
+}

@@ -132,15 +132,16 @@ fn newton(objective: &dyn Objective, seed: &[f64], view: &[Interval]) -> Option<
     if !inside || !second.value.is_finite() {
         return None;
     }
-    // Accept when the gradient is negligible against the curvature times the view's size
-    // (the size of gradient this function has around here).
-    let curvature = second
-        .hessian
-        .iter()
-        .fold(0.0f64, |m, h| m.max(h.abs()))
-        .max(1e-300);
-    if norm(&second.gradient) > 1e-7 * curvature * diagonal.max(1e-300) + 1e-12 {
-        return None;
+    // Accept when each component of the gradient is negligible against the curvature along
+    // it times the view's size (the size of gradient this function has around here), so a
+    // steep direction cannot hide a shallow one's gradient (1e10 x^2 + y^2).
+    let h = second.hessian.as_slice();
+    let d = p.len();
+    for (i, g) in second.gradient.iter().enumerate() {
+        let curvature = (0..d).map(|j| h[i * d + j].abs()).sum::<f64>().max(1e-300);
+        if g.abs() > 1e-7 * curvature * diagonal.max(1e-300) + 1e-12 {
+            return None;
+        }
     }
     let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
     Some(CriticalPoint {
