@@ -1498,3 +1498,24 @@ fn a_long_formula_or_a_binary_file_gets_a_short_message_naming_it() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_last_of_a_testers_findings_get_clear_lines() {
+    for command in ["basins", "sweep", "race"] {
+        assert_usage_error(
+            &[command, "-f", "regression"],
+            &["--function: regression is fitted with `descent run"],
+        );
+    }
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "gen:a=1,a=2"],
+        &["a is given twice"],
+    );
+    let path = std::env::temp_dir().join(format!("descent-array-{}.json", std::process::id()));
+    std::fs::write(&path, "[1, 2, 3]").unwrap();
+    assert_usage_error(
+        &["--lesson", path.to_str().unwrap()],
+        &["a lesson in JSON is an object"],
+    );
+    std::fs::remove_file(&path).unwrap();
+}

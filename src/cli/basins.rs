@@ -92,6 +92,17 @@ struct Descent {
     tol: f64,
 }
 
+/// The regression lab's loss needs data, which these commands do not take.
+pub(crate) fn no_regression(function: &str) -> Result<(), UsageError> {
+    if function.trim() == crate::engine::function::REGRESSION {
+        return Err(UsageError(
+            "--function: regression is fitted with `descent run --function regression --data ...` or in the window's lab, not here"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
 impl DescentArgs {
     fn check(
         &self,
@@ -99,6 +110,7 @@ impl DescentArgs {
         default_iters: &str,
         default_tol: &str,
     ) -> Result<Descent, UsageError> {
+        no_regression(&self.function)?;
         let spec = FunctionSpec::from_options(&self.function, None, None, false)
             .map_err(|e| UsageError(e.to_string()))?;
         let objective = spec

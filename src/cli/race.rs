@@ -88,6 +88,7 @@ pub struct RaceRequest {
 impl RaceArgs {
     /// Checks every argument and builds the race.
     pub fn to_request(&self) -> Result<RaceRequest, UsageError> {
+        super::basins::no_regression(&self.function)?;
         let spec = FunctionSpec::from_options(&self.function, None, None, false)
             .map_err(|e| UsageError(e.to_string()))?;
         let objective = spec

@@ -256,7 +256,20 @@ pub const DEFAULT_WITHIN: f64 = 1e-3;
 /// Reads a lesson named `name` from `text`, TOML or (when it starts with `{`) JSON, checking
 /// every field: a clear message with the line and the field for the first mistake.
 pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
-    let file: LessonFile = if text.trim_start().starts_with('{') {
+    // JSON starts with an object (or, wrongly, an array of values); TOML's tables start
+    // with a name in brackets.
+    let start = text.trim_start();
+    let toml_table =
+        start.starts_with("[[") || start.starts_with("[step") || start.starts_with("[ ");
+    if start.starts_with('[') && !toml_table {
+        return Err(LessonError {
+            line: Some(1),
+            field: "the file".to_string(),
+            message: "a lesson in JSON is an object: { \"title\": ..., \"step\": [...] }"
+                .to_string(),
+        });
+    }
+    let file: LessonFile = if start.starts_with('{') {
         parse_json(text)?
     } else {
         parse_toml(text)?

@@ -679,10 +679,15 @@ impl DataSpec {
     /// seed 001's values.
     pub fn parse(text: &str) -> Result<Self, DataError> {
         let mut spec = Self::seed001();
+        let mut seen: Vec<&str> = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| DataError::Spec(format!("'{part}' is not key=value")))?;
+            if seen.contains(&key.trim()) {
+                return Err(DataError::Spec(format!("{} is given twice", key.trim())));
+            }
+            seen.push(key.trim());
             let number = || {
                 value
                     .trim()
