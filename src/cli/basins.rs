@@ -10,8 +10,8 @@ use clap::{Args, ValueEnum};
 use super::hyper::HyperArgs;
 use super::{UsageError, parse_count, parse_number, parse_point};
 use crate::engine::basins::{
-    BasinMap, BasinSpec, DIVERGED, SweepRow, basins, divergence_threshold, log_space, minima_for,
-    sweep,
+    BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_rows, divergence_threshold, log_space,
+    minima_for, sweep,
 };
 use crate::engine::format::exact;
 use crate::engine::optimizer::OptimizerConfig;
@@ -272,44 +272,76 @@ fn parse_grid(text: &str) -> Result<(usize, usize), UsageError> {
     }
 }
 
-/// Computes the map and writes it as the request says.
-pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
-    let map = basins(
+/// Rows computed and written at a time, so a large map never sits in memory whole.
+const BAND_ROWS: usize = 64;
+
+/// The bands of rows of `spec`'s map, bottom first.
+fn bands(spec: &BasinSpec) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..spec.height)
+        .step_by(BAND_ROWS)
+        .map(|j| j..(j + BAND_ROWS).min(spec.height))
+}
+
+/// Rows `rows` of the request's map (never cancelled).
+fn band(request: &BasinsRequest, rows: std::ops::Range<usize>) -> Vec<(i32, Ending)> {
+    basin_rows(
         request.objective.as_ref(),
         &request.spec,
         &request.minima,
+        rows,
         &AtomicBool::new(false),
     )
-    .expect("not cancelled");
+    .expect("not cancelled")
+}
+
+/// Computes the map and writes it as the request says, a band of rows at a time: the CSV
+/// holds no more than a band in memory, the PNG a label and a count per start.
+pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
     match (&request.format, &request.output) {
-        (BasinFormat::Png, Some(path)) => crate::files::write_atomically(path, |out| {
-            basin_image(&map)
-                .write_to(out, image::ImageFormat::Png)
-                .map_err(io::Error::other)
-        })
-        .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display()))),
+        (BasinFormat::Png, Some(path)) => {
+            let spec = &request.spec;
+            let cells = spec.width * spec.height;
+            let (mut labels, mut iterations) =
+                (Vec::with_capacity(cells), Vec::with_capacity(cells));
+            for rows in bands(spec) {
+                for (label, ending) in band(request, rows) {
+                    labels.push(label);
+                    iterations.push(ending.iterations);
+                }
+            }
+            let bytes = colors(spec.width, spec.height, &labels, &iterations).concat();
+            drop((labels, iterations));
+            let image = image::RgbImage::from_raw(spec.width as u32, spec.height as u32, bytes)
+                .expect("one pixel per start");
+            crate::files::write_atomically(path, |out| {
+                image
+                    .write_to(out, image::ImageFormat::Png)
+                    .map_err(io::Error::other)
+            })
+            .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
+        }
         (BasinFormat::Csv, Some(path)) => {
-            crate::files::write_atomically(path, |out| write_basin_csv(out, &request.spec, &map))
+            crate::files::write_atomically(path, |out| write_basin_csv(out, request))
                 .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
         }
-        _ => write_basin_csv(out, &request.spec, &map),
+        _ => write_basin_csv(out, request),
     }
 }
 
 /// `x,y,label,iterations,final_value`, one row per start from the bottom row up.
-fn write_basin_csv(out: &mut impl Write, spec: &BasinSpec, map: &BasinMap) -> io::Result<()> {
+fn write_basin_csv(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
+    let spec = &request.spec;
     writeln!(out, "x,y,label,iterations,final_value")?;
-    for j in 0..map.height {
-        for i in 0..map.width {
-            let k = j * map.width + i;
-            let [x, y] = BasinMap::start(spec, i, j);
-            let ending = map.endings[k];
+    for rows in bands(spec) {
+        let first = rows.start;
+        for (k, (label, ending)) in band(request, rows).into_iter().enumerate() {
+            let [x, y] = BasinMap::start(spec, k % spec.width, first + k / spec.width);
             writeln!(
                 out,
                 "{},{},{},{},{}",
                 exact(x),
                 exact(y),
-                map.labels[k],
+                label,
                 ending.iterations,
                 exact(ending.value)
             )?;
@@ -321,19 +353,19 @@ fn write_basin_csv(out: &mut impl Write, spec: &BasinSpec, map: &BasinMap) -> io
 /// The map's colors, one per start, top row (the largest y) first: each start's minimum's
 /// color, darker the more iterations it needed. The PNG and the window's overlay both use it.
 pub fn basin_pixels(map: &BasinMap) -> Vec<[u8; 3]> {
-    let most = map
-        .endings
-        .iter()
-        .map(|e| e.iterations)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    (0..map.height)
+    let iterations: Vec<u32> = map.endings.iter().map(|e| e.iterations).collect();
+    colors(map.width, map.height, &map.labels, &iterations)
+}
+
+/// The colors of [`basin_pixels`] from each start's label and iterations (bottom row first).
+fn colors(width: usize, height: usize, labels: &[i32], iterations: &[u32]) -> Vec<[u8; 3]> {
+    let most = iterations.iter().copied().max().unwrap_or(1).max(1);
+    (0..height)
         .rev()
-        .flat_map(|j| (0..map.width).map(move |i| j * map.width + i))
+        .flat_map(|j| (0..width).map(move |i| j * width + i))
         .map(|k| {
-            let shade = 1.0 - 0.5 * f64::from(map.endings[k].iterations) / f64::from(most);
-            basin_color(map.labels[k]).map(|v| (f64::from(v) * shade).round() as u8)
+            let shade = 1.0 - 0.5 * f64::from(iterations[k]) / f64::from(most);
+            basin_color(labels[k]).map(|v| (f64::from(v) * shade).round() as u8)
         })
         .collect()
 }

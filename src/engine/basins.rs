@@ -230,12 +230,33 @@ pub fn basins(
     minima: &[Vec<f64>],
     cancel: &AtomicBool,
 ) -> Option<BasinMap> {
+    let cells = basin_rows(objective, spec, minima, 0..spec.height, cancel)?;
+    let (labels, endings) = cells.into_iter().unzip();
+    Some(BasinMap {
+        width: spec.width,
+        height: spec.height,
+        minima: minima.to_vec(),
+        labels,
+        endings,
+    })
+}
+
+/// Rows `rows` (from the bottom) of the basin map of `spec`, each start's label and ending,
+/// row by row: the same cells [`basins`] gives, for writing a large map a band at a time.
+/// `None` if `cancel` was set before it finished.
+pub fn basin_rows(
+    objective: &dyn Objective,
+    spec: &BasinSpec,
+    minima: &[Vec<f64>],
+    rows: std::ops::Range<usize>,
+    cancel: &AtomicBool,
+) -> Option<Vec<(i32, Ending)>> {
     let radius = capture_radius(&spec.view);
     let label = |ending: &Ending, point: &[f64]| match ending.stop {
         StopReason::Diverged | StopReason::LeftDomain => DIVERGED,
         _ => label_of(point, minima, radius),
     };
-    let rows: Vec<Option<Vec<(i32, Ending)>>> = (0..spec.height)
+    let rows: Vec<Option<Vec<(i32, Ending)>>> = rows
         .into_par_iter()
         .map_init(
             || (Descender::new(2), Vec::new(), Vec::new()),
@@ -278,21 +299,11 @@ pub fn basins(
             },
         )
         .collect();
-    let mut labels = Vec::with_capacity(spec.width * spec.height);
-    let mut endings = Vec::with_capacity(spec.width * spec.height);
+    let mut cells = Vec::with_capacity(rows.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
     for row in rows {
-        for (label, ending) in row? {
-            labels.push(label);
-            endings.push(ending);
-        }
+        cells.extend(row?);
     }
-    Some(BasinMap {
-        width: spec.width,
-        height: spec.height,
-        minima: minima.to_vec(),
-        labels,
-        endings,
-    })
+    Some(cells)
 }
 
 /// `count` learning rates spaced evenly in log scale from `lo` to `hi` (both included).
