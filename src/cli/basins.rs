@@ -309,7 +309,7 @@ pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result
                     iterations.push(ending.iterations);
                 }
             }
-            let bytes = colors(spec.width, spec.height, &labels, &iterations).concat();
+            let bytes = colors(spec.width, spec.height, &labels, &iterations).into_flattened();
             drop((labels, iterations));
             let image = image::RgbImage::from_raw(spec.width as u32, spec.height as u32, bytes)
                 .expect("one pixel per start");
