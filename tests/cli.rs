@@ -1310,17 +1310,25 @@ fn gif_options_are_checked_before_the_window_opens() {
     assert_usage_error(&with(&["--gif", "/tmp/out.png"]), &["--gif", ".gif"]);
     assert_usage_error(
         &with(&["--gif", "/tmp/x.gif", "--fps", "0"]),
-        &["--fps", "1..=50"],
+        &["--fps", "from 1 to 50"],
     );
     assert_usage_error(
         &with(&["--gif", "/tmp/x.gif", "--frames", "1"]),
-        &["--frames", "2..=600"],
+        &["--frames", "from 2 to 600"],
     );
     assert_usage_error(
         &with(&["--gif", "/tmp/x.gif", "--size", "big"]),
         &["--size", "WxH"],
     );
+    assert_usage_error(
+        &with(&["--gif", "/tmp/x.gif", "--fps", "1.5"]),
+        &["--fps", "whole number"],
+    );
     assert_usage_error(&with(&["--fps", "10"]), &["--gif"]);
+    assert_usage_error(
+        &with(&["--gif", "/tmp/x.gif", "--screenshot", "/tmp/x.png"]),
+        &["--gif", "--screenshot"],
+    );
 }
 
 /// `descent --gif` under a virtual display (xvfb-run, which CI installs) writes an animated
@@ -1518,4 +1526,80 @@ fn the_last_of_a_testers_findings_get_clear_lines() {
         &["a lesson in JSON is an object"],
     );
     std::fs::remove_file(&path).unwrap();
+}
+
+/// What a tester trying to break descent found unclear, each now refused with a line that
+/// names the input, what is wrong and what is allowed.
+#[test]
+fn tester_findings_get_clear_one_line_refusals() {
+    let bad_utf8 = std::env::temp_dir().join(format!("descent-utf8-{}.csv", std::process::id()));
+    std::fs::write(&bad_utf8, b"x,y\n1,\xff\n").unwrap();
+    let bad_utf8 = bad_utf8.to_str().unwrap().to_string();
+    let dashes = "-".repeat(250);
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec![
+                "race",
+                "-f",
+                "bowl",
+                "--optimizers",
+                "adam,gd",
+                "--lr-for",
+                "adam=0.1",
+                "--lr-for",
+                "adam=0.2",
+            ],
+            vec!["--lr-for", "adam", "twice"],
+        ),
+        (
+            vec!["run", "-f", "regression", "--data", "gen:a=4,,b=3"],
+            vec!["--data", "empty item"],
+        ),
+        (
+            vec!["run", "-f", &dashes],
+            vec!["--function", "unknown function", "…"],
+        ),
+        (vec!["run", "-f", "1/0"], vec!["--function", "constant inf"]),
+        (
+            vec!["run", "-f", "1e309*x"],
+            vec!["--function", "1e309", "largest number"],
+        ),
+        (
+            vec!["basins", "-f", "bowl", "--grid", "10x"],
+            vec!["--grid", "'10x'", "WxH", "256x128"],
+        ),
+        (
+            vec![
+                "basins", "-f", "bowl", "--format", "png", "--output", ".png",
+            ],
+            vec!["--output", "no name before .png"],
+        ),
+        (vec!["run", "--lr", ""], vec!["--lr", "not a number", "> 0"]),
+        (
+            vec!["run", "--iters", "1.5"],
+            vec!["--iters", "whole number from 1 to 10000000"],
+        ),
+        (
+            vec!["sweep", "-f", "bowl", "--count", "1.5"],
+            vec!["--count", "from 2 to"],
+        ),
+        (
+            vec!["run", "-f", "regression", "--data", "gen:n=-5"],
+            vec!["--data", "n:", "from 2 to"],
+        ),
+        (
+            vec!["run", "-f", "regression", "--data", &bad_utf8],
+            vec!["--data", "line 2", "not UTF-8"],
+        ),
+        (
+            vec!["--lesson", "course-lab-1d", "--step", "-1"],
+            vec!["--step", "whole number >= 1"],
+        ),
+    ];
+    for (args, needles) in &cases {
+        assert_usage_error(args, needles);
+    }
+    // A name typed with a stray space is the name.
+    let o = descent(&["run", "-f", " bowl", "--iters", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -164,6 +164,64 @@ fn a_bad_lesson_names_its_line_and_field() {
             vec!["step 1, run 1, batch", "at most 10000000"],
         ),
         (
+            "a data file that is not there",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"/no/such/points.csv\"\nepochs = 10",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, data", "/no/such/points.csv", "cannot read"],
+        ),
+        (
+            "a data file that is a directory",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"/tmp\"\nepochs = 10",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, data", "directory"],
+        ),
+        (
+            "a device as the data file",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"/dev/zero\"\nepochs = 10",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, data", "not a regular file"],
+        ),
+        (
+            "iterations = 0 for the regression lab",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"seed001\"\nepochs = 10\niterations = 0",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, iterations", "set epochs instead"],
+        ),
+        (
+            "no iterations",
+            GOOD.replacen("iterations = 50\n", "", 1),
+            Some(3),
+            vec!["step 1, iterations", "missing", "1 to"],
+        ),
+        (
+            "a start with the wrong number of values names them",
+            GOOD.replacen("start = [0.0, 0.0]", "start = [1.5, 2.5, 3.5]", 1),
+            Some(3),
+            vec!["[1.5, 2.5, 3.5]", "2 finite"],
+        ),
+        (
+            "a within that is not a distance names it",
+            GOOD.replacen("minimum = 1", "minimum = 1\nwithin = -2.0", 1),
+            Some(3),
+            vec!["within", "-2", "> 0"],
+        ),
+        (
             "no steps",
             "title = \"Empty\"\nstep = []\n".to_string(),
             None,

@@ -100,6 +100,15 @@ fn a_bad_scenario_file_says_what_and_where() {
         ),
         ("[1, 2]", "JSON object"),
         ("{\"iterations\": 5}", "not a descent scenario"),
+        (
+            "{\"descent_scenario\": 1, \"function\": \"nosuch\", \"runs\": \"x\"}",
+            "function: unknown function 'nosuch'",
+        ),
+        ("descent_scenario", "not valid JSON"),
+        (
+            "{\"descent_scenario\": 1, \"iterations\": 1e999}",
+            "numbers are at most",
+        ),
     ];
     let mut app = DescentApp::new(Settings::default()).without_persistence();
     for (text, needle) in cases {

@@ -53,7 +53,18 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         .filter(|k| !known.contains_key(*k))
         .map(|k| crate::engine::format::one_line(k))
         .collect();
+    let function = map.get("function").cloned();
     let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
+    // Without its function a scenario would show another: refuse it rather than skip it.
+    if reset.iter().any(|k| k == "function")
+        && let Some(function) = function
+    {
+        let why = match serde_json::from_value::<crate::engine::FunctionSpec>(function) {
+            Err(e) => crate::engine::format::one_line(&e.to_string()),
+            Ok(_) => "it does not fit this version's settings".to_string(),
+        };
+        return Err(format!("function: {why}"));
+    }
     skipped.extend(reset);
     Ok((settings, skipped))
 }

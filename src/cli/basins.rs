@@ -253,7 +253,11 @@ impl BasinsArgs {
 /// `W` or `WxH`, each 1 to [`MAX_GRID`].
 fn parse_grid(text: &str) -> Result<(usize, usize), UsageError> {
     let side = |s: &str| -> Result<usize, UsageError> {
-        let n = parse_count("--grid", s)?;
+        let n = parse_count("--grid", s).map_err(|_| {
+            UsageError(format!(
+                "--grid: '{text}' is not W or WxH with whole numbers from 1 to {MAX_GRID}, e.g. 256 or 256x128"
+            ))
+        })?;
         usize::try_from(n)
             .ok()
             .filter(|n| (1..=MAX_GRID).contains(n))

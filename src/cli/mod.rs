@@ -59,12 +59,13 @@ pub struct Cli {
         long,
         value_name = "K",
         requires = "lesson",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = |s: &str| whole_arg(s, 1, usize::MAX as u64).map(|n| n as usize)
     )]
     pub step: Option<usize>,
     /// Record the window's animation, from the first iteration to the last, to an animated
     /// GIF and exit (with a scenario, a lesson or run options; needs a display, e.g. xvfb-run).
-    #[arg(long, value_name = "OUT.gif")]
+    #[arg(long, value_name = "OUT.gif", conflicts_with = "screenshot")]
     pub gif: Option<std::path::PathBuf>,
     /// The GIF's frames per second (1 to 50).
     #[arg(
@@ -72,7 +73,8 @@ pub struct Cli {
         value_name = "N",
         requires = "gif",
         default_value_t = 15,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = |s: &str| whole_arg(s, 1, 50).map(|n| n as u32)
     )]
     pub fps: u32,
     /// The GIF's number of frames (2 to 600), evenly spaced over the iterations.
@@ -81,7 +83,8 @@ pub struct Cli {
         value_name = "K",
         requires = "gif",
         default_value_t = 60,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = |s: &str| whole_arg(s, 2, 600).map(|n| n as usize)
     )]
     pub frames: usize,
     /// The GIF's size in pixels (default: the views as drawn).
@@ -142,12 +145,6 @@ fn gif_args(cli: &Cli) -> Result<Option<GifArgs>, String> {
         return Ok(None);
     };
     check_output_path(path, "gif").map_err(|e| format!("--gif: {e}"))?;
-    if !(1..=50).contains(&cli.fps) {
-        return Err(format!("--fps: {} is not in 1..=50", cli.fps));
-    }
-    if !(2..=600).contains(&cli.frames) {
-        return Err(format!("--frames: {} is not in 2..=600", cli.frames));
-    }
     let size = match &cli.size {
         None => None,
         Some(text) => {
@@ -651,11 +648,43 @@ impl RunArgs {
     }
 }
 
+/// What a numeric option allows, said when a value is not a number at all.
+fn allowed(flag: &str) -> String {
+    match flag {
+        "--lr" | "--lr-for" => "a finite number > 0, e.g. 0.1".to_string(),
+        "--lr-min" | "--lr-max" => "a finite number > 0, e.g. 0.001".to_string(),
+        "--tol" => "a finite number >= 0, e.g. 1e-6".to_string(),
+        "--momentum" | "--alpha" | "--beta1" | "--beta2" | "--rho" => {
+            "a number in [0, 1), e.g. 0.9".to_string()
+        }
+        "--eps" | "--clip" => "a finite number > 0, e.g. 1e-8 or 1".to_string(),
+        "--weight-decay" | "--momentum-decay" | "--grad-noise" | "--eta-min" => {
+            "a finite number >= 0, e.g. 0.01".to_string()
+        }
+        "--gamma" => "a number in (0, 1], e.g. 0.5".to_string(),
+        "--iters" => format!("a whole number from 1 to {MAX_ITERATIONS}"),
+        "--seed" => "a whole number >= 0, e.g. 7".to_string(),
+        "--batch-size" => "a whole number from 1 to the number of points".to_string(),
+        "--epochs" => "a whole number >= 1, e.g. 100".to_string(),
+        "--grid" => format!(
+            "W or WxH, each a whole number from 1 to {}, e.g. 256 or 256x128",
+            basins::MAX_GRID
+        ),
+        "--count" => format!("a whole number from 2 to {}", basins::MAX_SWEEP),
+        "--budget" | "--step-size" | "--t-max" => "a whole number >= 1".to_string(),
+        "--warmup" => "a whole number >= 0".to_string(),
+        _ => "a number".to_string(),
+    }
+}
+
 /// Parses a finite-or-not float as typed; range checks come later.
 fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
-    s.trim()
-        .parse::<f64>()
-        .map_err(|_| UsageError(format!("{flag}: '{s}' is not a number")))
+    s.trim().parse::<f64>().map_err(|_| {
+        UsageError(format!(
+            "{flag}: '{s}' is not a number; expected {}",
+            allowed(flag)
+        ))
+    })
 }
 
 /// Parses a whole number as typed, negative values included, for range checks later.
@@ -673,12 +702,27 @@ fn parse_count(flag: &str, s: &str) -> Result<i64, UsageError> {
         .map_err(|_| {
             let huge =
                 t.parse::<i128>().is_ok() || t.parse::<f64>().is_ok_and(|v| v.abs() >= 9.0e15);
-            if huge {
-                UsageError(format!("{flag}: '{s}' is too large (at most {})", i64::MAX))
+            let what = if huge {
+                "is too large"
             } else {
-                UsageError(format!("{flag}: '{s}' is not a whole number"))
-            }
+                "is not a whole number"
+            };
+            UsageError(format!("{flag}: '{s}' {what}; expected {}", allowed(flag)))
         })
+}
+
+/// Clap's parser for whole-number options with a range: the message says what is allowed.
+fn whole_arg(s: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    let range = if hi == usize::MAX as u64 {
+        format!("a whole number >= {lo}")
+    } else {
+        format!("a whole number from {lo} to {hi}")
+    };
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| format!("expected {range}"))
 }
 
 /// Parses `X[,Y,...]`: finite numbers separated by commas.
@@ -1330,7 +1374,22 @@ pub(crate) fn check_output_path(path: &std::path::Path, extension: &str) -> Resu
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case(extension));
     if !fits {
-        return Err(format!("'{}' must end in .{extension}", path.display()));
+        // `.png` alone is a hidden file with no extension: say the name is missing.
+        let bare = path.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .eq_ignore_ascii_case(&format!(".{extension}"))
+        });
+        return Err(if bare {
+            format!(
+                "'{}' has no name before .{extension}, e.g. out.{extension}",
+                path.display()
+            )
+        } else {
+            format!(
+                "'{}' must end in .{extension}, e.g. out.{extension}",
+                path.display()
+            )
+        });
     }
     if path.is_dir() {
         return Err(format!("'{}' is a directory", path.display()));

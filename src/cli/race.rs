@@ -151,6 +151,12 @@ impl RaceArgs {
                     kind.name()
                 )));
             }
+            if given.iter().any(|(k, _)| *k == kind) {
+                return Err(UsageError(format!(
+                    "--lr-for: {} is given twice; give each optimizer's rate once",
+                    kind.name()
+                )));
+            }
             given.push((kind, parse_number("--lr-for", lr)?));
         }
         let iters = parse_count("--iters", self.iters.as_deref().unwrap_or("100"))?;

@@ -208,12 +208,25 @@ impl Expr {
             });
         }
         let stack_size = stack_size(&parser.ops);
-        Ok(Self {
+        let expr = Self {
             text: text.trim().to_string(),
             uses_y: parser.uses_y,
             ops: parser.ops,
             stack_size,
-        })
+        };
+        // A formula without x or y has one value: if it is not finite, no start can work.
+        if !expr.ops.iter().any(|op| matches!(op, Op::X | Op::Y)) {
+            let value: f64 = expr.eval(0.0, 0.0);
+            if !value.is_finite() {
+                return Err(ExprError::at(
+                    0,
+                    format!(
+                        "the formula is the constant {value}, not finite anywhere: use x (and y)"
+                    ),
+                ));
+            }
+        }
+        Ok(expr)
     }
 
     /// The formula as typed (trimmed).
@@ -503,6 +516,12 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             let value: f64 = text
                 .parse()
                 .map_err(|_| ExprError::at(start, format!("'{text}' is not a number")))?;
+            if value.is_infinite() {
+                return Err(ExprError::at(
+                    start,
+                    format!("'{text}' is beyond the largest number, about 1.8e308"),
+                ));
+            }
             tokens.push(Token {
                 kind: Kind::Number(value),
                 start,

@@ -125,7 +125,18 @@ pub fn json_error(e: &serde_json::Error) -> String {
     let what = message
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |(what, _)| what);
-    format!("line {}, column {}: {what}", e.line(), e.column())
+    let hint = match what {
+        "number out of range" => " (numbers are at most about 1.8e308)",
+        _ => "",
+    };
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!(
+            "not valid JSON: line {}, column {}: {what}{hint}",
+            e.line(),
+            e.column()
+        ),
+        _ => format!("line {}, column {}: {what}{hint}", e.line(), e.column()),
+    }
 }
 
 /// `text` on one line: line breaks and other control characters escaped, as in a message

@@ -244,6 +244,8 @@ impl FunctionSpec {
         data: Option<&str>,
         standardize: bool,
     ) -> Result<Self, FunctionError> {
+        // " bowl" is a name typed with a stray space, not a formula.
+        let function = function.trim();
         if function == REGRESSION {
             if dim.is_some() {
                 return Err(FunctionError::new(
@@ -308,7 +310,7 @@ impl FunctionSpec {
                 return Err(FunctionError::new(
                     "--function",
                     EngineError::UnknownFunction {
-                        name: text.to_string(),
+                        name: shortened(text),
                         valid: format!(
                             "{}, {REGRESSION} (with --data), or a formula such as \"x^2 + 3*y^2\"",
                             PRESET_NAMES.join(", ")
@@ -317,12 +319,7 @@ impl FunctionSpec {
                 ));
             }
             Err(e) => {
-                // A long formula is quoted by its start: the error marks the place.
-                let text = text.trim();
-                let mut shown: String = text.chars().take(60).collect();
-                if text.chars().count() > 60 {
-                    shown.push('…');
-                }
+                let shown = shortened(text);
                 return Err(FunctionError::new("--function", format!("'{shown}': {e}")));
             }
         };
@@ -476,6 +473,16 @@ impl<'de> serde::Deserialize<'de> for FunctionSpec {
 }
 
 /// Quotes a token that holds spaces or quotes, so [`tokenize`] reads it back whole.
+/// A long formula or name is quoted by its start (errors mark the place by character).
+fn shortened(text: &str) -> String {
+    let text = text.trim();
+    let mut shown: String = text.chars().take(60).collect();
+    if text.chars().count() > 60 {
+        shown.push('…');
+    }
+    shown
+}
+
 fn quote(token: &str) -> String {
     if !token.is_empty()
         && !token

@@ -193,7 +193,7 @@ struct StepFile {
     #[serde(default = "yes")]
     play: bool,
     #[serde(default)]
-    iterations: u64,
+    iterations: Option<u64>,
     #[serde(rename = "run")]
     runs: Vec<RunFile>,
     #[serde(default, rename = "expect")]
@@ -291,15 +291,23 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             .unwrap_or("the file")
             .to_string();
         let message = e.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        let syntax = matches!(
+            e.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        );
         LessonError {
             line: Some(line),
-            field,
-            message,
+            field: if syntax {
+                "the file".to_string()
+            } else {
+                field
+            },
+            message: if syntax {
+                format!("not valid JSON, column {}: {message}", e.column())
+            } else {
+                message.to_string()
+            },
         }
     })
 }
@@ -413,16 +421,20 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             format!("'{bad}' is not one of {}", SHOWABLE.join(", ")),
         ));
     }
-    if regression && step.iterations != 0 {
+    if regression && step.iterations.is_some() {
         return Err(at(
             "iterations",
             "the regression lab counts epochs: set epochs instead".to_string(),
         ));
     }
-    if !regression && (step.iterations == 0 || step.iterations > MAX_STEP_ITERATIONS) {
+    let iterations = step.iterations.unwrap_or(0);
+    if !regression && !(1..=MAX_STEP_ITERATIONS).contains(&iterations) {
+        let given = step
+            .iterations
+            .map_or("missing".to_string(), |n| format!("{n} is not allowed"));
         return Err(at(
             "iterations",
-            format!("{} is not in 1..={MAX_STEP_ITERATIONS}", step.iterations),
+            format!("{given}; set iterations = 1 to {MAX_STEP_ITERATIONS}"),
         ));
     }
     if step.runs.is_empty() || step.runs.len() > MAX_STEP_RUNS {
@@ -457,9 +469,14 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 .validate()
                 .map_err(|e| at(&field("optimizer"), e.to_string()))?;
             if run.start.len() != dim || run.start.iter().any(|v| !v.is_finite()) {
+                let given: Vec<String> = run.start.iter().map(|v| format!("{v}")).collect();
                 return Err(at(
                     &field("start"),
-                    format!("{dim} finite number(s) for {}", step.function),
+                    format!(
+                        "[{}] is not {dim} finite number(s), as {} needs",
+                        given.join(", "),
+                        step.function
+                    ),
                 ));
             }
             // The domain and the bounds on a start (the regression's data are read when the
@@ -477,7 +494,10 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             if run.batch.is_some() && !regression || run.batch == Some(0) {
                 return Err(at(
                     &field("batch"),
-                    "a batch size >= 1, for function = \"regression\" only".to_string(),
+                    format!(
+                        "{} is not allowed; a batch size >= 1, for function = \"regression\" only",
+                        run.batch.unwrap_or(0)
+                    ),
                 ));
             }
             Ok(StepRun {
@@ -502,7 +522,20 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         FunctionSpec::Regression { data, .. } => match data {
             super::function::DataSource::Generated(spec) => Some(spec.n),
             super::function::DataSource::Points(data) => Some(data.len()),
-            super::function::DataSource::Csv(_) => None,
+            // A data file is read now, so a missing or broken file is reported with the
+            // lesson rather than when its step is shown. Only regular files are read: a pipe
+            // or a device could block.
+            super::function::DataSource::Csv(path) => {
+                let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+                if special {
+                    return Err(at(
+                        "data",
+                        format!("'{}' is not a regular file", path.display()),
+                    ));
+                }
+                let loaded = data.load().map_err(|e| at("data", e.to_string()))?;
+                Some(loaded.len())
+            }
         },
         _ => None,
     };
@@ -556,7 +589,10 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             }
             let within = claim.within.unwrap_or(DEFAULT_WITHIN);
             if !(within.is_finite() && within > 0.0) {
-                return Err(at(&field("within"), "a number > 0".to_string()));
+                return Err(at(
+                    &field("within"),
+                    format!("{within} is not allowed; a finite number > 0, e.g. 0.001"),
+                ));
             }
             if let (Some(i), Some(known)) = (claim.minimum, known_minima)
                 && !(1..=known).contains(&i)
@@ -567,14 +603,11 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 ));
             }
             if let Some(by) = claim.by
-                && (by == 0 || (!regression && by > step.iterations))
+                && (by == 0 || (!regression && by > iterations))
             {
                 return Err(at(
                     &field("by"),
-                    format!(
-                        "{by} is not an iteration of the step (1..={})",
-                        step.iterations
-                    ),
+                    format!("{by} is not an iteration of the step (1..={iterations})"),
                 ));
             }
             Ok(Claim {
@@ -595,7 +628,7 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         layout: step.layout,
         show: step.show,
         play: step.play,
-        iterations: step.iterations,
+        iterations,
         epochs: step.epochs,
         seed: step.seed,
         shuffle: step.shuffle,

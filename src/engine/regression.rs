@@ -680,7 +680,13 @@ impl DataSpec {
     pub fn parse(text: &str) -> Result<Self, DataError> {
         let mut spec = Self::seed001();
         let mut seen: Vec<&str> = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parts = text.split(',').map(str::trim);
+        for part in parts.filter(|_| !text.trim().is_empty()) {
+            if part.is_empty() {
+                return Err(DataError::Spec(format!(
+                    "'{text}' has an empty item; write key=value items separated by single commas"
+                )));
+            }
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| DataError::Spec(format!("'{part}' is not key=value")))?;
@@ -702,7 +708,9 @@ impl DataSpec {
                 "hi" => spec.hi = number()?,
                 "n" => {
                     spec.n = value.trim().parse().map_err(|_| {
-                        DataError::Spec(format!("n: '{value}' is not a whole number"))
+                        DataError::Spec(format!(
+                            "n: '{value}' is not a whole number from 2 to {MAX_POINTS}"
+                        ))
                     })?
                 }
                 "seed" => {
@@ -889,6 +897,11 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             .read_record(&mut record)
             .map_err(|e| match e.kind() {
                 csv::ErrorKind::Io(io) => io_error(std::io::Error::new(io.kind(), io.to_string())),
+                csv::ErrorKind::Utf8 { pos, err } => DataError::File(format!(
+                    "line {}, column {}: not UTF-8 text; save the file as UTF-8 (or plain ASCII)",
+                    pos.as_ref().map_or(0, |p| p.line()),
+                    err.field() + 1
+                )),
                 _ => DataError::File(e.to_string()),
             })?;
         if !more {
