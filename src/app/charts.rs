@@ -130,7 +130,7 @@ impl Charts {
                 let runs = model.sim.slots().len();
                 // A swarm's charts show the selected run only.
                 let swarm = runs > super::model::SWARM;
-                let lines: Vec<(String, egui::Color32, Vec<[f64; 2]>)> = model
+                let lines: Vec<(String, usize, Vec<[f64; 2]>)> = model
                     .sim
                     .slots()
                     .iter()
@@ -151,11 +151,7 @@ impl Charts {
                                 y.is_finite().then_some([x, y.clamp(-1e300, 1e300)])
                             })
                             .collect();
-                        (
-                            legend_name(i, slot, runs),
-                            run_color(slot.setup.color),
-                            points,
-                        )
+                        (legend_name(i, slot, runs), slot.setup.color, points)
                     })
                     .collect();
                 let (lo, hi) = lines
@@ -184,8 +180,13 @@ impl Charts {
                     plot = plot.include_y(lo - pad).include_y(hi + pad);
                 }
                 plot.show(ui, |plot_ui| {
-                    for (name, color, points) in lines {
-                        plot_ui.line(Line::new(name, points).color(color).width(1.5));
+                    for (name, palette, points) in lines {
+                        plot_ui.line(
+                            Line::new(name, points)
+                                .color(run_color(palette))
+                                .style(super::run_line_style(palette))
+                                .width(1.5),
+                        );
                     }
                     let marker = match (series, model.sim.selected_slot()) {
                         (Series::EpochLoss(n), Some(slot)) => {

@@ -127,12 +127,71 @@ impl ColorScale {
         }
     }
 
+    /// The labelled ticks of the scale, as (position in [0, 1], label), bottom first.
+    /// A linear scale has ticks at nice numbers (1, 2 or 5 times a power of ten), about
+    /// `count` of them; an end within rounding of a tick (the bowl's 3e-5 next to 0) gets
+    /// the tick, so such a value reads 0. A log scale labels its decades, `min + 10^k`,
+    /// with the bottom labelled by `min` itself.
+    pub fn ticks(&self, count: usize) -> Vec<(f64, String)> {
+        let span = self.max - self.min;
+        if !(span.is_finite() && span > 0.0) {
+            return vec![(0.5, crate::engine::format::short(self.min))];
+        }
+        let slack = span * 1e-3;
+        if self.log {
+            let off = self.offset();
+            let first = off.log10().ceil() as i32;
+            let last = (span + off).log10().floor() as i32;
+            // Every decade, or every other one (and so on) when there are many.
+            let every = ((last - first + 1) as usize).div_ceil(count.max(2)).max(1) as i32;
+            let mut ticks = vec![(0.0, bottom_label(self.min, slack))];
+            for k in (first..=last).filter(|k| (k - first) % every == 0) {
+                let decade = 10f64.powi(k);
+                let value = self.min + decade;
+                let Some(t) = self.fraction(value) else {
+                    continue;
+                };
+                // Skip a decade crowding the bottom label.
+                if t < 0.06 {
+                    continue;
+                }
+                // Near 0 the decades are the values; elsewhere they are offsets from min.
+                let label = if self.min.abs() <= slack {
+                    crate::engine::format::short(decade)
+                } else {
+                    crate::engine::format::short(value)
+                };
+                ticks.push((t, label));
+            }
+            return ticks;
+        }
+        let step = super::plot_input::step_125(span / count.max(1) as f64);
+        let first = ((self.min - slack) / step).ceil() as i64;
+        let last = ((self.max + slack) / step).floor() as i64;
+        (first..=last.min(first + 50))
+            .map(|i| {
+                let v = i as f64 * step;
+                let t = ((v - self.min) / span).clamp(0.0, 1.0);
+                (t, crate::engine::format::tick(v, step))
+            })
+            .collect()
+    }
+
     /// `n` contour levels spread evenly over the scale (in log space for a log scale),
     /// excluding the extremes.
     pub fn levels(&self, n: usize) -> Vec<f64> {
         (1..=n)
             .map(|i| self.value_at(i as f64 / (n + 1) as f64))
             .collect()
+    }
+}
+
+/// The label of a log scale's lowest value: 0 when it is within rounding of 0.
+fn bottom_label(min: f64, slack: f64) -> String {
+    if min.abs() <= slack {
+        "0".to_string()
+    } else {
+        crate::engine::format::short(min)
     }
 }
 

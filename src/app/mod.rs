@@ -859,21 +859,41 @@ fn layout_bar(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     });
 }
 
-/// The colors runs are drawn in, chosen to stand out on every colormap.
+/// The colors runs are drawn in: the Okabe-Ito palette, made to stay distinguishable with
+/// every common color-vision deficiency, with white in place of its black (paths are drawn
+/// over dark heatmaps) and its blue lightened for the same reason.
 pub const RUN_COLORS: [egui::Color32; 8] = [
-    egui::Color32::from_rgb(255, 77, 77),
-    egui::Color32::from_rgb(255, 255, 255),
-    egui::Color32::from_rgb(255, 159, 28),
-    egui::Color32::from_rgb(0, 229, 255),
-    egui::Color32::from_rgb(255, 77, 255),
-    egui::Color32::from_rgb(182, 255, 0),
-    egui::Color32::from_rgb(255, 215, 0),
-    egui::Color32::from_rgb(255, 143, 163),
+    egui::Color32::from_rgb(230, 159, 0),   // orange
+    egui::Color32::from_rgb(86, 180, 233),  // sky blue
+    egui::Color32::from_rgb(255, 255, 255), // white
+    egui::Color32::from_rgb(0, 158, 115),   // bluish green
+    egui::Color32::from_rgb(240, 228, 66),  // yellow
+    egui::Color32::from_rgb(213, 94, 0),    // vermillion
+    egui::Color32::from_rgb(204, 121, 167), // reddish purple
+    egui::Color32::from_rgb(60, 150, 230),  // blue
 ];
 
 /// The color of palette entry `i`.
 pub fn run_color(i: usize) -> egui::Color32 {
     RUN_COLORS[i % RUN_COLORS.len()]
+}
+
+/// The marker of palette entry `i`: a second cue beside the color, so runs stay apart in
+/// print and for every reader.
+pub fn run_marker(i: usize) -> egui_plot::MarkerShape {
+    use egui_plot::MarkerShape::*;
+    const MARKERS: [egui_plot::MarkerShape; 8] =
+        [Circle, Diamond, Up, Down, Asterisk, Cross, Plus, Left];
+    MARKERS[i % MARKERS.len()]
+}
+
+/// The line style of palette entry `i` in the charts: solid, dashed, dotted in turn.
+pub fn run_line_style(i: usize) -> egui_plot::LineStyle {
+    match i % 3 {
+        0 => egui_plot::LineStyle::Solid,
+        1 => egui_plot::LineStyle::dashed_loose(),
+        _ => egui_plot::LineStyle::dotted_dense(),
+    }
 }
 
 /// The most runs the plots name in their legends; with more, the run list is the legend.

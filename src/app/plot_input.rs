@@ -28,7 +28,25 @@ pub fn tick_steps(input: GridInput) -> [f64; 3] {
     if !base.is_finite() || base == 0.0 {
         return [1.0, 2.0, 5.0];
     }
-    [step_125(base), step_125(base * 3.0), step_125(base * 10.0)]
+    // Each step a whole multiple of the one before, so the labelled ticks are evenly
+    // spaced (0, 2, 4, not 0, 2, 5).
+    let fine = step_125(base);
+    let mid = nested_step(fine, base * 3.0);
+    [fine, mid, nested_step(mid, base * 10.0)]
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `v` and a whole
+/// multiple of `step` (itself such a number).
+fn nested_step(step: f64, v: f64) -> f64 {
+    let mut candidate = step_125(v.max(step));
+    for _ in 0..8 {
+        let ratio = candidate / step;
+        if (ratio - ratio.round()).abs() < 1e-9 {
+            return candidate;
+        }
+        candidate = step_125(candidate * 1.000_001);
+    }
+    candidate
 }
 
 /// The smallest of 1, 2 or 5 times a power of ten that is at least `v` (positive).

@@ -230,6 +230,7 @@ fn iterate_items(
                 .filter(|p| region.contains(*p))
                 .collect::<Vec<_>>(),
         )
+        .shape(super::run_marker(slot.setup.color))
         .color(color)
         .radius(3.5)
         .allow_hover(false),
@@ -237,6 +238,7 @@ fn iterate_items(
     let current = on_curve(k);
     plot_ui.add(
         Points::new(legend_name(index, slot, runs), vec![current])
+            .shape(super::run_marker(slot.setup.color))
             .radius(if selected { 7.0 } else { 5.5 })
             .color(color)
             .allow_hover(false),

@@ -849,6 +849,13 @@ fn path_items<'a>(
         }
     }
     let before = thin.line_before(k);
+    // A dark halo under the path keeps every palette color readable on every colormap.
+    let halo = |line: Line<'a>| -> Line<'a> {
+        line.color(Color32::from_black_alpha(150))
+            .width(if selected { 4.5 } else { 3.5 })
+            .allow_hover(false)
+    };
+    polyline(plot_ui, "", before, inside, region, halo);
     polyline(
         plot_ui,
         &legend_name(index, slot, runs),
@@ -861,8 +868,10 @@ fn path_items<'a>(
     if let Some((a, b)) = region.clip_segment(link[0], link[1]) {
         plot_ui.line(strong(Line::new("", vec![a, b])));
     }
+    let marker = super::run_marker(slot.setup.color);
     plot_ui.add(
         Points::new("", thin.dots_to(k))
+            .shape(marker)
             .color(color)
             .radius(2.5)
             .allow_hover(false),
@@ -889,6 +898,14 @@ fn path_items<'a>(
     }
     plot_ui.add(
         Points::new("", vec![current])
+            .shape(marker)
+            .radius(if selected { 8.0 } else { 6.5 })
+            .color(Color32::from_black_alpha(150))
+            .allow_hover(false),
+    );
+    plot_ui.add(
+        Points::new("", vec![current])
+            .shape(marker)
             .radius(if selected { 6.5 } else { 5.0 })
             .color(color)
             .allow_hover(false),
@@ -1136,7 +1153,7 @@ fn light_path_items<'a>(
     region.contains(current).then_some(current)
 }
 
-/// A vertical color bar with five value labels.
+/// A vertical color bar with ticks at nice values (decades on a log scale).
 pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super::field::Colormap) {
     let Some(scale) = scale else {
         ui.label("no finite values in view");
@@ -1171,13 +1188,22 @@ pub fn colorbar_ui(ui: &mut egui::Ui, scale: Option<ColorScale>, colormap: super
         ui.visuals().widgets.noninteractive.fg_stroke,
         egui::StrokeKind::Outside,
     );
-    for i in 0..=4 {
-        let t = i as f64 / 4.0;
+    // About one label per 60 points of bar, at nice numbers.
+    let count = ((bar.height() / 60.0) as usize).clamp(2, 8);
+    let stroke = ui.visuals().widgets.noninteractive.fg_stroke;
+    for (t, label) in scale.ticks(count) {
         let yy = bar.bottom() - t as f32 * bar.height();
+        painter.line_segment(
+            [
+                egui::pos2(bar.right(), yy),
+                egui::pos2(bar.right() + 3.0, yy),
+            ],
+            stroke,
+        );
         painter.text(
-            egui::pos2(bar.right() + 4.0, yy),
+            egui::pos2(bar.right() + 5.0, yy),
             egui::Align2::LEFT_CENTER,
-            short(scale.value_at(t)),
+            label,
             egui::FontId::proportional(11.0),
             ui.visuals().text_color(),
         );

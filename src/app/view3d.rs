@@ -21,7 +21,7 @@ use super::model::Model;
 use super::plot_input::{ClickGuard, click_modifiers, step_125 as nice_step};
 use super::run_color;
 use crate::engine::critical::{CriticalKind, CriticalPoint};
-use crate::engine::format::{human, short, tick};
+use crate::engine::format::{short, tick};
 use crate::engine::{Grid, Interval, Objective};
 
 /// Vertices per side of the surface mesh.
@@ -1060,32 +1060,15 @@ fn axes_shapes(projection: &Projection, scene: &Scene, names: &[String], weak: C
         stroke,
     ));
     let z = scene.z;
-    let ticks: Vec<(f64, f64)> = if z.log {
-        (0..=4)
-            .map(|i| {
-                let t = i as f64 / 4.0;
-                (t, scene.value_at(t))
-            })
-            .collect()
-    } else {
-        let step = nice_step((z.max - z.min) / 5.0);
-        let first = (z.min / step).ceil() as i64;
-        let last = (z.max / step).floor() as i64;
-        (first..=last.min(first + 20))
-            .map(|i| {
-                let v = i as f64 * step;
-                ((v - z.min) / (z.max - z.min), v)
-            })
-            .collect()
-    };
-    for (t, value) in ticks {
+    // The floor's tick would sit on the x and y axes' labels at the corner.
+    for (t, label) in z.ticks(5).into_iter().filter(|(t, _)| *t > 0.05) {
         let h = (2.0 * t as f32 - 1.0) * HEIGHT;
         let pos = at(corner[0], corner[1], h);
         behind.push(Shape::line_segment([pos, pos - vec2(5.0, 0.0)], stroke));
         labels.push(Label(
             pos - vec2(8.0, 0.0),
             Align2::RIGHT_CENTER,
-            if z.log { short(value) } else { human(value) },
+            label,
             font.clone(),
         ));
     }
