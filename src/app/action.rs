@@ -50,6 +50,9 @@ pub enum Action {
     SetBudget(Option<u64>),
     /// Animation speed.
     SetSpeed(Speed),
+    /// The theme and the text size (not undone: they are how the window looks, not what
+    /// it shows).
+    SetAppearance(super::settings::Appearance),
     /// Start or stop the animation.
     TogglePlay,
     /// Pause and show one more iteration.
@@ -166,6 +169,7 @@ impl Action {
                 | Self::ScrubTo(_)
                 | Self::SetPreview(_)
                 | Self::SetSpeed(_)
+                | Self::SetAppearance(_)
                 | Self::Undo
                 | Self::Redo
                 | Self::CloseLesson

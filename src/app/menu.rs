@@ -1,4 +1,5 @@
-//! The menu bar: File (export, quit), Edit (undo, redo), Lessons, Help.
+//! The menu bar: File (export, quit), Edit (undo, redo), Lessons, View (theme, text size),
+//! Help.
 
 use super::action::Action;
 use super::export::ExportKind;
@@ -13,6 +14,8 @@ pub enum MenuRequest {
     Path(super::files::Purpose),
     /// Show the "Export animation" dialog.
     Gif,
+    /// Open a help window.
+    Help(super::help::HelpPage),
 }
 
 /// Draws the menu bar; returns actions and requests.
@@ -89,12 +92,22 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
                 request = Some(MenuRequest::Path(super::files::Purpose::OpenLesson));
             }
         });
+        ui.menu_button("View", |ui| view_menu_ui(model, ui, actions));
         ui.menu_button("Help", |ui| {
-            ui.label("Click the plot: set the start of the selected run.");
-            ui.label("Shift+click: add a run from that point.");
-            ui.label("Drag: pan.  Scroll: zoom.  Double-click: reset the view.");
-            ui.label("Space: play / pause.  Right arrow: one step.  R: reset.");
-            ui.label("Ctrl+Z: undo.  Ctrl+Shift+Z: redo.");
+            if ui
+                .add(egui::Button::new("Keys and mouse…").shortcut_text("F1"))
+                .on_hover_text("Every shortcut and gesture of the window")
+                .clicked()
+            {
+                request = Some(MenuRequest::Help(super::help::HelpPage::Keys));
+            }
+            if ui
+                .button("About descent…")
+                .on_hover_text("Version, license and how to cite")
+                .clicked()
+            {
+                request = Some(MenuRequest::Help(super::help::HelpPage::About));
+            }
         });
         ui.separator();
         let info = model.objective().info();
@@ -106,4 +119,64 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
         ui.label(egui::RichText::new(title).strong());
     });
     request
+}
+
+/// Theme and text size.
+fn view_menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    use super::settings::{Appearance, Theme, ZOOM_RANGE};
+    let appearance = model.settings.appearance;
+    let mut theme = appearance.theme;
+    ui.label("Theme");
+    for (choice, name, tip) in [
+        (
+            Theme::System,
+            "Follow the system",
+            "Light or dark as the system is set",
+        ),
+        (Theme::Light, "Light", "Dark text on a light background"),
+        (Theme::Dark, "Dark", "Light text on a dark background"),
+    ] {
+        ui.radio_value(&mut theme, choice, name).on_hover_text(tip);
+    }
+    if theme != appearance.theme {
+        actions.push(Action::SetAppearance(Appearance {
+            theme,
+            ..appearance
+        }));
+    }
+    ui.separator();
+    ui.label(format!("Text size: {:.0} %", appearance.zoom * 100.0));
+    let zoom = |z: f32| {
+        Action::SetAppearance(Appearance {
+            zoom: ((z * 10.0).round() / 10.0).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1),
+            ..appearance
+        })
+    };
+    let larger = ui
+        .add_enabled(
+            appearance.zoom < ZOOM_RANGE.1,
+            egui::Button::new("Larger").shortcut_text("Ctrl +"),
+        )
+        .on_hover_text("Makes text and controls larger");
+    if larger.clicked() {
+        actions.push(zoom(appearance.zoom + 0.1));
+    }
+    let smaller = ui
+        .add_enabled(
+            appearance.zoom > ZOOM_RANGE.0,
+            egui::Button::new("Smaller").shortcut_text("Ctrl -"),
+        )
+        .on_hover_text("Makes text and controls smaller");
+    if smaller.clicked() {
+        actions.push(zoom(appearance.zoom - 0.1));
+    }
+    let normal = ui
+        .add_enabled(
+            appearance.zoom != 1.0,
+            egui::Button::new("Normal size").shortcut_text("Ctrl 0"),
+        )
+        .on_hover_text("The system's own text size");
+    if normal.clicked() {
+        actions.push(zoom(1.0));
+    }
 }

@@ -17,6 +17,7 @@ pub mod controls;
 pub mod export;
 pub mod field;
 pub mod files;
+pub mod help;
 pub mod jobs;
 pub mod lab;
 pub mod lessons;
@@ -103,6 +104,10 @@ pub struct DescentApp {
     sweep: sweep::SweepView,
     scatter: lab::Scatter,
     export: export::Export,
+    /// The open help window.
+    pub help: Option<help::HelpPage>,
+    /// The theme and zoom last given to egui, to notice Ctrl + and Ctrl - (egui's own).
+    applied_appearance: Option<settings::Appearance>,
     data_load: Option<DataLoad>,
     /// Persist settings on exit (off for `--screenshot`).
     persist: bool,
@@ -297,6 +302,8 @@ impl DescentApp {
             sweep: sweep::SweepView::default(),
             scatter: lab::Scatter::default(),
             export: export::Export::default(),
+            help: None,
+            applied_appearance: None,
             data_load: None,
             persist: true,
             state_file: None,
@@ -479,6 +486,33 @@ impl DescentApp {
         }
     }
 
+    /// Gives egui the theme and zoom of the settings when they changed, and records a zoom
+    /// changed with egui's own Ctrl + and Ctrl - in the settings.
+    fn sync_appearance(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let wanted = self.model.settings.appearance;
+        match self.applied_appearance {
+            Some(applied) if applied == wanted => {
+                let zoom = ctx.zoom_factor();
+                if (zoom - applied.zoom).abs() > 1e-3 {
+                    let changed = settings::Appearance { zoom, ..wanted };
+                    self.applied_appearance = Some(changed);
+                    actions.push(Action::SetAppearance(changed));
+                }
+            }
+            _ => {
+                ctx.set_theme(match wanted.theme {
+                    settings::Theme::System => egui::ThemePreference::System,
+                    settings::Theme::Light => egui::ThemePreference::Light,
+                    settings::Theme::Dark => egui::ThemePreference::Dark,
+                });
+                if (ctx.zoom_factor() - wanted.zoom).abs() > 1e-3 {
+                    ctx.set_zoom_factor(wanted.zoom);
+                }
+                self.applied_appearance = Some(wanted);
+            }
+        }
+    }
+
     /// Space plays and pauses, Right arrow steps, R resets, Ctrl+Z undoes and Ctrl+Shift+Z
     /// (or Ctrl+Y) redoes; not while typing in a field.
     fn key_actions(&self, ctx: &egui::Context) -> Vec<Action> {
@@ -517,7 +551,11 @@ impl DescentApp {
         let mut actions = Vec::new();
         if first_pass {
             self.poll_data_load();
+            self.sync_appearance(&ctx, &mut actions);
             actions.extend(self.key_actions(&ctx));
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
+                self.help = Some(help::HelpPage::Keys);
+            }
             let dt = ctx.input(|i| i.stable_dt).min(0.1) as f64;
             self.progress = self.model.sim.advance(dt, FRAME_BUDGET);
         }
@@ -758,6 +796,10 @@ impl DescentApp {
         if let Some(menu::MenuRequest::Export(kind)) = request {
             self.export.open(kind);
         }
+        if let Some(menu::MenuRequest::Help(page)) = request {
+            self.help = Some(page);
+        }
+        help::help_ui(&ctx, &mut self.help);
         if request == Some(menu::MenuRequest::Gif) {
             self.gif_dialog.open = true;
         }

@@ -267,6 +267,9 @@ impl Model {
                 }
                 self.apply_limits();
             }
+            Action::SetAppearance(appearance) => {
+                self.settings.appearance = appearance.sanitized();
+            }
             Action::SetSpeed(speed) => {
                 let speed = match speed {
                     super::simulation::Speed::PerSecond(rate) if rate.is_finite() => {
@@ -414,7 +417,13 @@ impl Model {
         let mut snapshot = self.snapshot();
         let saved = std::mem::take(&mut snapshot.settings.saved);
         let speed = settings.speed;
-        snapshot.settings = Settings { saved, ..settings }.sanitized();
+        let appearance = snapshot.settings.appearance;
+        snapshot.settings = Settings {
+            saved,
+            appearance,
+            ..settings
+        }
+        .sanitized();
         if let Err(e) = self.show_scene(snapshot) {
             self.notice = Some(Notice::Error(format!(
                 "the scenario cannot be shown, nothing changed: {e}"
@@ -569,6 +578,8 @@ impl Model {
         let no_runs = runs.is_empty();
         let function = settings.function.clone();
         let _ = self.sim.set_equal_budget(settings.budget);
+        // How the window looks is not part of what undo restores.
+        settings.appearance = self.settings.appearance;
         self.settings = settings;
         let result = match lab_data {
             Some(data) if function.is_regression() => {

@@ -12,15 +12,19 @@ use crate::engine::format::{human, tick};
 /// 1, 2 or 5 times a power of ten, so an axis always has several labels (every plot of the
 /// app uses this).
 pub fn short_ticks(plot: Plot<'_>) -> Plot<'_> {
-    plot.x_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
-        .y_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
-        .x_grid_spacer(uniform_grid_spacer(tick_steps))
-        .y_grid_spacer(uniform_grid_spacer(tick_steps))
+    // egui_plot hides x labels closer than 60 points; a label is never drawn over its
+    // neighbour (it also checks the text's width), so a narrow plot can keep more of them.
+    plot.custom_x_axes(vec![
+        egui_plot::AxisHints::new_x().label_spacing(34.0..=48.0),
+    ])
+    .x_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+    .y_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+    .x_grid_spacer(uniform_grid_spacer(tick_steps))
+    .y_grid_spacer(uniform_grid_spacer(tick_steps))
 }
 
-/// The three grid steps of an axis: the finest lines about 8 points apart, then about 24,
-/// then about 80, where egui_plot has room to label every x tick (it labels x ticks at
-/// least 60 points apart, y ticks 20). The default steps grow tenfold, which can leave an
+/// The three grid steps of an axis: the finest lines about 8 points apart, then about 36,
+/// then about 80; labels go on the steps at least 34 points apart (x) or 20 (y). The default steps grow tenfold, which can leave an
 /// axis with a single label.
 pub fn tick_steps(input: GridInput) -> [f64; 3] {
     // `base_step_size` is the value spanned by 8 points.
@@ -31,7 +35,7 @@ pub fn tick_steps(input: GridInput) -> [f64; 3] {
     // Each step a whole multiple of the one before, so the labelled ticks are evenly
     // spaced (0, 2, 4, not 0, 2, 5).
     let fine = step_125(base);
-    let mid = nested_step(fine, base * 3.0);
+    let mid = nested_step(fine, base * 4.5);
     [fine, mid, nested_step(mid, base * 10.0)]
 }
 

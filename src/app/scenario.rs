@@ -24,6 +24,7 @@ pub fn to_text(settings: &Settings) -> String {
     let mut value = serde_json::to_value(&settings).unwrap_or_default();
     if let serde_json::Value::Object(map) = &mut value {
         map.remove("saved");
+        map.remove("appearance");
         map.insert(MARK.to_string(), VERSION.into());
     }
     serde_json::to_string_pretty(&value).unwrap_or_default()
@@ -43,6 +44,7 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         ));
     }
     map.remove("saved");
+    map.remove("appearance");
     let known = match serde_json::to_value(Settings::default()) {
         Ok(serde_json::Value::Object(defaults)) => defaults,
         _ => serde_json::Map::new(),

@@ -139,6 +139,54 @@ pub struct Settings {
     pub formula: String,
     /// The user's own functions, by name.
     pub saved: Vec<SavedFunction>,
+    /// Light or dark, and the text size: the user's, kept out of scenarios.
+    pub appearance: Appearance,
+}
+
+/// Light, dark, or as the system says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Theme {
+    /// Follow the system's setting.
+    #[default]
+    System,
+    /// Light background.
+    Light,
+    /// Dark background.
+    Dark,
+}
+
+/// How the window looks to this user.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Appearance {
+    /// The theme.
+    pub theme: Theme,
+    /// The text and widget scale on top of the system's (Ctrl + and Ctrl - change it).
+    pub zoom: f32,
+}
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Self {
+            theme: Theme::System,
+            zoom: 1.0,
+        }
+    }
+}
+
+/// The smallest and largest zoom, as egui allows with Ctrl + and Ctrl -.
+pub const ZOOM_RANGE: (f32, f32) = (0.5, 3.0);
+
+impl Appearance {
+    /// The appearance with its zoom in range (a hand-edited state file may hold anything).
+    pub fn sanitized(self) -> Self {
+        let zoom = if self.zoom.is_finite() {
+            self.zoom.clamp(ZOOM_RANGE.0, ZOOM_RANGE.1)
+        } else {
+            1.0
+        };
+        Self { zoom, ..self }
+    }
 }
 
 /// The most functions the user can keep.
@@ -179,6 +227,7 @@ impl Default for Settings {
             view: None,
             formula: String::new(),
             saved: Vec::new(),
+            appearance: Appearance::default(),
         }
     }
 }
@@ -227,6 +276,7 @@ impl Settings {
         }
         self.display = self.display.sanitized();
         self.lab = self.lab.sanitized();
+        self.appearance = self.appearance.sanitized();
         if let FunctionSpec::Regression { data, standardize } = &self.function {
             self.lab.data = data.clone();
             self.lab.standardize = *standardize;

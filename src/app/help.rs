@@ -1,0 +1,138 @@
+//! The Help menu's windows: every shortcut and gesture, and what descent is.
+
+/// Which help window is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpPage {
+    /// Help > Keys and mouse.
+    Keys,
+    /// Help > About descent.
+    About,
+}
+
+/// Every gesture and shortcut of the window, as (where, what you do, what it does). The
+/// README's "Mouse and keys" table lists the same rows (a test checks it).
+pub const KEYS: &[(&str, &str, &str)] = &[
+    (
+        "contour view",
+        "click",
+        "sets the start of the selected run and replays it",
+    ),
+    (
+        "contour view",
+        "Shift+click",
+        "adds a run from that point, in a new color",
+    ),
+    ("contour view", "drag", "pans"),
+    ("contour view", "scroll", "zooms"),
+    (
+        "contour view",
+        "double-click",
+        "resets the view to the view box",
+    ),
+    ("contour view", "hover", "shows x, y, f and |grad f|"),
+    (
+        "3-D view",
+        "click",
+        "sets the start on the surface (Shift+click adds a run)",
+    ),
+    ("3-D view", "drag", "turns the surface"),
+    ("3-D view", "scroll", "zooms"),
+    ("3-D view", "double-click", "resets the camera"),
+    (
+        "lab scatter",
+        "drag a point",
+        "moves it; the fit, the landscape and the runs follow",
+    ),
+    (
+        "lab scatter",
+        "click / right-click",
+        "adds a point / removes the point",
+    ),
+    ("charts", "click a sweep", "sets that learning rate"),
+    (
+        "window",
+        "drop a file",
+        "opens a lesson (.toml, .json) or a scenario",
+    ),
+    ("keys", "Space", "play / pause"),
+    ("keys", "Right arrow", "one iteration"),
+    ("keys", "R", "replay from iteration 0"),
+    ("keys", "Ctrl+Z", "undo the last change"),
+    ("keys", "Ctrl+Shift+Z, Ctrl+Y", "redo"),
+    (
+        "keys",
+        "Ctrl +, Ctrl -, Ctrl 0",
+        "larger text, smaller text, normal size",
+    ),
+    ("keys", "F1", "this list"),
+];
+
+/// How to cite descent.
+pub const CITATION: &str = concat!(
+    "descent: gradient descent you can see and touch, version ",
+    env!("CARGO_PKG_VERSION"),
+    ", 2026."
+);
+
+/// Draws the open help window, if any; closing it clears `page`.
+pub fn help_ui(ctx: &egui::Context, page: &mut Option<HelpPage>) {
+    let Some(shown) = *page else {
+        return;
+    };
+    let mut open = true;
+    let title = match shown {
+        HelpPage::Keys => "Keys and mouse",
+        HelpPage::About => "About descent",
+    };
+    egui::Window::new(title)
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .default_pos(ctx.content_rect().center() - egui::vec2(220.0, 200.0))
+        .show(ctx, |ui| match shown {
+            HelpPage::Keys => keys_ui(ui),
+            HelpPage::About => about_ui(ui),
+        });
+    if !open {
+        *page = None;
+    }
+}
+
+fn keys_ui(ui: &mut egui::Ui) {
+    egui::Grid::new("keys")
+        .striped(true)
+        .num_columns(3)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            ui.strong("where");
+            ui.strong("you do");
+            ui.strong("it does");
+            ui.end_row();
+            for (place, gesture, effect) in KEYS {
+                ui.weak(*place);
+                ui.label(egui::RichText::new(*gesture).monospace());
+                ui.label(*effect);
+                ui.end_row();
+            }
+        });
+    ui.add_space(6.0);
+    ui.weak("Hover any control to learn what it does and the idea behind it.");
+}
+
+fn about_ui(ui: &mut egui::Ui) {
+    ui.heading(format!("descent {}", env!("CARGO_PKG_VERSION")));
+    ui.label("Gradient descent you can see and touch: pick a function, click where to start, and watch optimizers converge, zig-zag or blow up.");
+    ui.add_space(6.0);
+    ui.label(format!("License: {}", env!("CARGO_PKG_LICENSE")));
+    ui.label("Built with Rust, egui and egui_plot.");
+    ui.add_space(6.0);
+    ui.strong("How to cite");
+    ui.label(egui::RichText::new(CITATION).monospace());
+    if ui
+        .button("Copy the citation")
+        .on_hover_text("Puts the line above on the clipboard")
+        .clicked()
+    {
+        ui.ctx().copy_text(CITATION.to_string());
+    }
+}
