@@ -11,6 +11,7 @@ use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame, RgbaImage};
 
 use super::action::Action;
+use super::help::Explain;
 use super::jobs::{Job, JobContext, Runner};
 
 /// The most frames an animation may have.
@@ -404,7 +405,8 @@ impl GifDialog {
                 egui::Grid::new("gif").num_columns(2).show(ui, |ui| {
                     let label = ui.label("File");
                     ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(240.0))
-                        .labelled_by(label.id);
+                        .labelled_by(label.id)
+                        .explain("Where to write the GIF (a path ending in .gif)");
                     ui.end_row();
                     ui.label("What");
                     ui.horizontal(|ui| {
@@ -414,14 +416,16 @@ impl GifDialog {
                             (Region::Surface, "the 3-D view"),
                             (Region::Window, "the whole window"),
                         ] {
-                            ui.radio_value(&mut self.region, region, name);
+                            ui.radio_value(&mut self.region, region, name)
+                                .explain(format!("Record {name}"));
                         }
                     });
                     ui.end_row();
                     let label = ui.label("Iterations");
                     ui.horizontal(|ui| {
                         ui.add(egui::DragValue::new(&mut self.from).prefix("from "))
-                            .labelled_by(label.id);
+                            .labelled_by(label.id)
+                            .explain("The first iteration recorded");
                         let to = ui
                             .add(
                                 egui::DragValue::new(&mut self.to)
@@ -434,7 +438,7 @@ impl GifDialog {
                                         }
                                     }),
                             )
-                            .on_hover_text(
+                            .explain(
                                 "The last iteration recorded (beyond the runs' end: the end)",
                             );
                         to.widget_info(|| {
@@ -445,23 +449,28 @@ impl GifDialog {
                     let label = ui.label("Frames");
                     ui.add(egui::DragValue::new(&mut self.frames).range(2..=MAX_FRAMES))
                         .labelled_by(label.id)
-                        .on_hover_text("Iterations from the first to the last, evenly spaced");
+                        .explain("Iterations from the first to the last, evenly spaced");
                     ui.end_row();
                     let label = ui.label("Frames per second");
                     ui.add(egui::DragValue::new(&mut self.fps).range(1..=MAX_FPS))
-                        .labelled_by(label.id);
+                        .labelled_by(label.id)
+                        .explain("How fast the GIF plays");
                     ui.end_row();
                     let label = ui.label("Width (pixels)");
                     ui.add(egui::DragValue::new(&mut self.width).range(0..=MAX_WIDTH))
                         .labelled_by(label.id)
-                        .on_hover_text("0 keeps the size the window draws; the height follows");
+                        .explain("0 keeps the size the window draws; the height follows");
                     ui.end_row();
                 });
                 if let Some(e) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("Record").clicked() {
+                    if ui
+                        .button("Record")
+                        .explain("Play the iterations frame by frame and write the GIF; the window shows the progress")
+                        .clicked()
+                    {
                         let shown = size(self.region);
                         let size = (self.width > 0).then(|| {
                             let h = (self.width as f32 * shown.y / shown.x.max(1.0)).round();
@@ -480,7 +489,7 @@ impl GifDialog {
                             Err(e) => self.error = Some(e),
                         }
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button("Cancel").explain("Close without recording").clicked() {
                         self.open = false;
                     }
                 });

@@ -4,6 +4,7 @@
 use egui_plot::{Line, Plot, VLine};
 
 use super::action::Action;
+use super::help::Explain;
 use super::model::Model;
 use super::simulation::RunSlot;
 use super::{legend_name, run_color};
@@ -98,7 +99,7 @@ pub fn log_switch(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     let mut log = model.settings.chart_log;
     if ui
         .checkbox(&mut log, "Log scale")
-        .on_hover_text("Plot log10 of f - f* (f* the lowest value known) and of |grad f|")
+        .explain("Plot log10 of f - f* (f* the lowest value known) and of |grad f|")
         .changed()
     {
         actions.push(Action::SetChartLog(log));

@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Slider, SliderClamping};
 
 use super::action::Action;
 use super::field::Colormap;
+use super::help::Explain;
 use super::model::{MAX_RUNS, Model, Notice};
 use super::settings::{FIRST_FORMULA, MAX_UI_ITERATIONS};
 use super::simulation::{Curvature, Progress, RunSlot, Speed};
@@ -97,7 +98,7 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 let yours = typed && saved_shown.is_none();
                 if ui
                     .selectable_label(yours, YOURS)
-                    .on_hover_text("type f(x, y), or f(x) for a curve")
+                    .explain("type f(x, y), or f(x) for a curve")
                     .clicked()
                 {
                     pick = Some(Pick::Yours);
@@ -105,7 +106,7 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 for (i, saved) in model.settings.saved.iter().enumerate() {
                     if ui
                         .selectable_label(saved_shown == Some(i), &saved.name)
-                        .on_hover_text(&saved.formula)
+                        .explain(&saved.formula)
                         .clicked()
                     {
                         pick = Some(Pick::Saved(i));
@@ -113,6 +114,7 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 }
             })
             .response
+            .explain("The function to descend: a preset, your own formula, or the loss of a straight line fitted to points (regression)")
             .labelled_by(label.id);
     });
     match pick {
@@ -167,7 +169,7 @@ fn formula_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                     .desired_width(f32::INFINITY),
             )
             .labelled_by(label.id)
-            .on_hover_text(
+            .explain(
                 "+ - * / ^ (or **), parentheses, x and y; sin cos tan asin acos atan atan2 sinh \
                  cosh tanh exp ln log log10 log2 sqrt cbrt abs min max; pi and e",
             );
@@ -252,11 +254,12 @@ fn saved_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 .hint_text("e.g. my bowl")
                 .desired_width(150.0),
         )
-        .labelled_by(label.id);
+        .labelled_by(label.id)
+        .explain("The name the function menu will list it under");
         let can_save = model.formula_error.is_none() && !name.trim().is_empty();
         if ui
             .add_enabled(can_save, egui::Button::new("Save function"))
-            .on_hover_text("keep it in the function menu (a name already used is replaced)")
+            .explain("keep it in the function menu (a name already used is replaced)")
             .clicked()
         {
             actions.push(Action::SaveFunction(name.clone()));
@@ -275,18 +278,23 @@ fn saved_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                     let mut name = function.name.clone();
                     if ui
                         .add(egui::TextEdit::singleline(&mut name).desired_width(110.0))
-                        .on_hover_text(format!("f = {}", function.formula))
+                        .explain(format!("f = {}", function.formula))
                         .changed()
                     {
                         actions.push(Action::RenameSaved(i, name));
                     }
                     if ui
                         .add_enabled(shown != Some(i), egui::Button::new("Open"))
+                        .explain("Show this function")
                         .clicked()
                     {
                         actions.push(Action::OpenSaved(i));
                     }
-                    if ui.button("Remove").clicked() {
+                    if ui
+                        .button("Remove")
+                        .explain("Forget this function (Ctrl+Z brings it back)")
+                        .clicked()
+                    {
                         actions.push(Action::RemoveSaved(i));
                     }
                     ui.label(RichText::new(&function.formula).monospace().small().weak());
@@ -304,13 +312,25 @@ fn playback_ui(
     let sim = &model.sim;
     ui.horizontal(|ui| {
         let play = if sim.playing { "Pause" } else { "Play" };
-        if ui.button(play).on_hover_text("Space").clicked() {
+        if ui
+            .button(play)
+            .explain("Play or pause the animation of every run (Space)")
+            .clicked()
+        {
             actions.push(Action::TogglePlay);
         }
-        if ui.button("Step").on_hover_text("Right arrow").clicked() {
+        if ui
+            .button("Step")
+            .explain("Pause and show one more iteration (Right arrow)")
+            .clicked()
+        {
             actions.push(Action::Step);
         }
-        if ui.button("Reset").on_hover_text("R").clicked() {
+        if ui
+            .button("Reset")
+            .explain("Replay every run from iteration 0 (R)")
+            .clicked()
+        {
             actions.push(Action::Reset);
         }
     });
@@ -331,8 +351,12 @@ fn playback_ui(
                     .suffix(" it/s")
                     .text("Speed"),
             )
+            .explain("How many iterations the animation shows per second")
             .changed();
-        speed_changed |= ui.checkbox(&mut instant, "Instant").changed();
+        speed_changed |= ui
+            .checkbox(&mut instant, "Instant")
+            .explain("No animation: every run jumps to its last iteration")
+            .changed();
     });
     if speed_changed {
         actions.push(Action::SetSpeed(if instant {
@@ -344,11 +368,13 @@ fn playback_ui(
 
     let end = sim.timeline_end();
     let mut k = sim.shown();
-    let scrub = ui.add(
-        Slider::new(&mut k, 0..=end.max(1))
-            .text("Iteration")
-            .clamping(SliderClamping::Always),
-    );
+    let scrub = ui
+        .add(
+            Slider::new(&mut k, 0..=end.max(1))
+                .text("Iteration")
+                .clamping(SliderClamping::Always),
+        )
+        .explain("The iteration every view shows: drag to scrub back and forth through the runs");
     if scrub.changed() {
         actions.push(Action::ScrubTo(k));
     }
@@ -375,7 +401,9 @@ fn playback_ui(
                 .clamping(SliderClamping::Never)
                 .text("Iterations"),
         )
-        .on_hover_text(format!("Up to {MAX_UI_ITERATIONS} when typed"));
+        .explain(format!(
+            "How many steps each run takes at most (up to {MAX_UI_ITERATIONS} when typed)"
+        ));
     if it.changed() {
         actions.push(Action::SetIterations(iterations));
     }
@@ -383,7 +411,10 @@ fn playback_ui(
     let mut tol = model.settings.tolerance;
     let mut tol_changed = false;
     ui.horizontal(|ui| {
-        tol_changed |= ui.checkbox(&mut enabled, "Stop at |grad f| <").changed();
+        tol_changed |= ui
+            .checkbox(&mut enabled, "Stop at |grad f| <")
+            .explain(TOLERANCE)
+            .changed();
         tol_changed |= ui
             .add_enabled(
                 enabled,
@@ -392,6 +423,7 @@ fn playback_ui(
                     .custom_formatter(|v, _| format!("{v:.0e}"))
                     .text("Tolerance"),
             )
+            .explain(TOLERANCE)
             .changed();
     });
     if tol_changed {
@@ -423,7 +455,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                 }
             })
             .response
-            .on_hover_text(config.kind.rule())
+            .explain(config.kind.rule())
             .labelled_by(label.id);
     });
     ui.label(RichText::new(config.kind.rule()).small().weak());
@@ -433,6 +465,9 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .clamping(SliderClamping::Never)
             .custom_formatter(|v, _| human(v))
             .text("Learning rate"),
+    )
+    .explain(
+        "The step size lr: each step moves lr times the gradient. Too small crawls; too large zig-zags or blows up (on a bowl, beyond 2/L, L its largest curvature).",
     );
     dragging |= lr.dragged();
     for spec in config.kind.hyperparameters() {
@@ -444,11 +479,12 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                 .logarithmic(true)
                 .custom_formatter(|v, _| format!("{v:.0e}"));
         }
-        let response = ui.add(slider).on_hover_text(format!(
-            "{} ({}), default {}",
+        let response = ui.add(slider).explain(format!(
+            "{} ({}), default {}. {}",
             spec.name,
             spec.label,
-            human(spec.default)
+            human(spec.default),
+            super::help::hyperparameter_idea(spec.flag)
         ));
         if response.changed() {
             config.set(spec.flag, value);
@@ -456,7 +492,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         dragging |= response.dragged();
     }
     if config.kind.reads_amsgrad() {
-        ui.checkbox(&mut config.amsgrad, "AMSGrad").on_hover_text(
+        ui.checkbox(&mut config.amsgrad, "AMSGrad").explain(
             "Divide by the largest second moment so far, so the step size never grows back",
         );
     }
@@ -468,28 +504,32 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             seed: 0,
         });
         ui.checkbox(&mut noisy, "Gradient noise")
-            .on_hover_text("Add seeded Gaussian noise to every gradient: stochastic descent wanders around the minimum");
+            .explain("Add seeded Gaussian noise to every gradient: stochastic descent wanders around the minimum");
         let r = ui.add_enabled(
             noisy,
             Slider::new(&mut noise.sigma, 1e-3..=100.0)
                 .logarithmic(true)
                 .custom_formatter(|v, _| human(v))
                 .text("sigma"),
-        );
+        )
+        .explain("The noise's standard deviation, added to each component of the gradient");
         dragging |= r.dragged();
-        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).prefix("seed "));
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).prefix("seed "))
+            .explain("The noise's seed: the same seed gives the same noisy run");
         config.noise = noisy.then_some(noise);
     });
     ui.horizontal(|ui| {
         let mut clip = config.clip.is_some();
         let mut c = config.clip.unwrap_or(1.0);
-        ui.checkbox(&mut clip, "Clip gradient");
-        let r = ui.add_enabled(
-            clip,
-            Slider::new(&mut c, 1e-3..=1e4)
-                .logarithmic(true)
-                .text("Clip at"),
-        );
+        ui.checkbox(&mut clip, "Clip gradient").explain(CLIPPING);
+        let r = ui
+            .add_enabled(
+                clip,
+                Slider::new(&mut c, 1e-3..=1e4)
+                    .logarithmic(true)
+                    .text("Clip at"),
+            )
+            .explain(CLIPPING);
         dragging |= r.dragged();
         config.clip = clip.then_some(c);
     });
@@ -504,7 +544,9 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                     .speed(0.01)
                     .prefix(format!("{name} = ")),
             )
-            .on_hover_text(format!("Start {name}"));
+            .explain(format!(
+                "Where the run starts: {name} (or click the plot). Drag or type a number."
+            ));
         }
     });
     if config != before {
@@ -528,26 +570,30 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             .show_ui(ui, |ui| {
                 for kind in ScheduleKind::ALL {
                     ui.selectable_value(&mut schedule.kind, kind, kind.name())
-                        .on_hover_text(kind.formula());
+                        .explain(kind.formula());
                 }
             })
             .response
-            .on_hover_text("How the learning rate changes with the step k (PyTorch's schedulers)")
+            .explain("How the learning rate changes with the step k (PyTorch's schedulers)")
             .labelled_by(label.id);
     });
     match schedule.kind {
         ScheduleKind::Constant => {}
         ScheduleKind::Step | ScheduleKind::Exponential => {
             if schedule.kind == ScheduleKind::Step {
-                let r = ui.add(
-                    Slider::new(&mut schedule.step_size, 1..=1000)
-                        .logarithmic(true)
-                        .text("Step size"),
-                );
+                let r = ui
+                    .add(
+                        Slider::new(&mut schedule.step_size, 1..=1000)
+                            .logarithmic(true)
+                            .text("Step size"),
+                    )
+                    .explain("Every this many steps the rate is multiplied by gamma");
                 dragging |= r.dragged();
             }
             let mut gamma = schedule.gamma();
-            let r = ui.add(Slider::new(&mut gamma, 0.01..=1.0).text("Gamma"));
+            let r = ui
+                .add(Slider::new(&mut gamma, 0.01..=1.0).text("Gamma"))
+                .explain("The factor the rate is multiplied by (each step size, or every step)");
             if r.changed() {
                 schedule.gamma = Some(gamma);
             }
@@ -558,13 +604,16 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 Slider::new(&mut schedule.t_max, 1..=10_000)
                     .logarithmic(true)
                     .text("t_max"),
-            );
+            )
+            .explain("The cosine schedule's period: the rate falls from lr to eta_min over t_max steps");
             dragging |= r.dragged();
-            let r = ui.add(
-                Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
-                    .custom_formatter(|v, _| human(v))
-                    .text("eta_min"),
-            );
+            let r = ui
+                .add(
+                    Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
+                        .custom_formatter(|v, _| human(v))
+                        .text("eta_min"),
+                )
+                .explain("The smallest rate the cosine schedule reaches");
             dragging |= r.dragged();
         }
     }
@@ -574,7 +623,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 .logarithmic(true)
                 .text("Warm-up steps"),
         )
-        .on_hover_text("Multiply the rate by min(1, (k + 1) / warm-up)");
+        .explain("Warm-up: start with small steps and grow to the full rate, multiplying it by min(1, (k + 1) / warm-up); it keeps the first, noisiest steps from throwing the run away");
     dragging |= r.dragged();
     if !schedule.is_constant() {
         let (schedule, lr) = (*schedule, config.lr);
@@ -592,7 +641,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 plot_ui.line(egui_plot::Line::new("lr", points));
             })
             .response
-            .on_hover_text(format!(
+            .explain(format!(
                 "learning rate of the first 200 steps: {}",
                 schedule.describe()
             ));
@@ -606,7 +655,11 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             "Runs ({} of at most {MAX_RUNS})",
             model.sim.slots().len()
         ));
-        if ui.button("Clear runs").clicked() {
+        if ui
+            .button("Clear runs")
+            .explain("Remove every run (Ctrl+Z brings them back)")
+            .clicked()
+        {
             actions.push(Action::ClearRuns);
         }
     });
@@ -630,6 +683,12 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     }
 }
 
+/// The tooltip of the tolerance.
+const TOLERANCE: &str = "Tolerance: stop a run once |grad f| is this small. At a minimum the gradient is 0, so a tiny gradient means the run has (nearly) arrived.";
+
+/// The tooltip of gradient clipping.
+const CLIPPING: &str = "Gradient clipping: a gradient longer than this is scaled down to this length, so one steep spot cannot throw the run far away.";
+
 const WARNING_COLOR: Color32 = Color32::from_rgb(255, 110, 90);
 
 /// "Scatter N starts": a swarm of runs from seeded uniform starts in the view. The count and
@@ -641,7 +700,7 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let room = MAX_RUNS.saturating_sub(model.sim.slots().len());
         let clicked = ui
             .add_enabled(room > 0, egui::Button::new("Scatter"))
-            .on_hover_text(
+            .explain(
                 "Add runs from starts drawn uniformly in the view, each with the selected run's settings, to watch a cloud descend and split between the minima",
             )
             .clicked();
@@ -649,8 +708,10 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             egui::DragValue::new(&mut count)
                 .range(1..=MAX_RUNS)
                 .suffix(" starts"),
-        );
-        ui.add(egui::DragValue::new(&mut seed).prefix("seed "));
+        )
+        .explain("How many starts Scatter adds");
+        ui.add(egui::DragValue::new(&mut seed).prefix("seed "))
+            .explain("The seed of the starts: the same seed scatters the same starts");
         if clicked {
             actions.push(Action::Scatter { count, seed });
             seed = seed.wrapping_add(1);
@@ -804,6 +865,7 @@ fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                     let title = format!("{}{mode}", run_name(i, slot));
                     if ui
                         .selectable_label(i == model.sim.selected, title)
+                        .explain("Select this run: the settings above, the charts and the step panel are its")
                         .clicked()
                     {
                         actions.push(Action::SelectRun(i));
@@ -821,7 +883,7 @@ fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                     });
                     let remove = ui
                         .add(egui::Button::new("Remove").small())
-                        .on_hover_text(format!("Remove run {}", i + 1));
+                        .explain(format!("Remove run {}", i + 1));
                     // Each Remove button has its own accessible name.
                     let remove_label = format!("Remove run {}", i + 1);
                     remove.widget_info(|| {
@@ -860,53 +922,60 @@ fn display_ui(
                 }
             })
             .response
+            .explain("The colors of f, low to high; viridis and cividis read well for color-blind eyes and in grayscale")
             .labelled_by(label.id);
     });
-    ui.checkbox(&mut display.log_color, "Log color scale");
+    ui.checkbox(&mut display.log_color, "Log color scale")
+        .explain("Color by the logarithm of f above its minimum in view: shows the floor of a deep valley (Rosenbrock) that a linear scale paints one color");
     ui.horizontal(|ui| {
-        ui.checkbox(&mut display.show_contours, "Contours");
+        ui.checkbox(&mut display.show_contours, "Contours").explain(
+            "Level lines: f is the same all along each line; the gradient is perpendicular to them",
+        );
         ui.add_enabled(
             display.show_contours,
             Slider::new(&mut display.contour_count, 1..=40).text("Contour lines"),
-        );
+        )
+        .explain("How many level lines");
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut display.show_quiver, "Arrows of -grad f");
+        ui.checkbox(&mut display.show_quiver, "Arrows of -grad f")
+            .explain("At each point, the direction of steepest descent, -grad f, and its size: where gradient descent would step");
         ui.add_enabled(
             display.show_quiver,
             Slider::new(&mut display.quiver_density, 4..=50).text("Arrow density"),
-        );
+        )
+        .explain("Arrows per row");
     });
     ui.checkbox(&mut display.critical, "Critical points")
-        .on_hover_text("minima, maxima and saddles in the view box: where the gradient is zero");
+        .explain("minima, maxima and saddles in the view box: where the gradient is zero");
     if display.layout.has_2d() {
         ui.checkbox(&mut display.slices, "Slices under the contour view")
-            .on_hover_text(
-                "f(x, b) and f(a, y) through the selected run's point, with their tangents",
-            );
+            .explain("f(x, b) and f(a, y) through the selected run's point, with their tangents");
     }
     if display.layout.has_2d() && model.objective().dim() == 2 {
-        ui.checkbox(&mut display.internals, "Arrows of the step").on_hover_text(
+        ui.checkbox(&mut display.internals, "Arrows of the step").explain(
             "At the selected run's point: -grad f, -g as the optimizer saw it (noise, clipping), \
              the momentum buffer or first moment, the per-axis scale sqrt(v), and the step taken",
         );
         if !model.in_lab() {
             ui.checkbox(&mut display.basins, "Basins of attraction")
-                .on_hover_text(
+                .explain(
                     "Color every start in view by the minimum the selected run's optimizer, \
                      learning rate and iterations (at most 1,000) reach from it; gray: diverges. \
                      Hover to see where a start ends.",
                 );
         }
         ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
-            .on_hover_text(
+            .explain(
                 "The Hessian's eigenvectors at the selected run's point, each as long as its \
                  eigenvalue (green curving up, red down), and where a full Newton step lands",
             );
     }
     if display.layout.has_3d() {
-        ui.checkbox(&mut display.surface_grid, "Grid lines on the surface");
-        ui.checkbox(&mut display.tangent, "Tangent plane and slices (3-D)");
+        ui.checkbox(&mut display.surface_grid, "Grid lines on the surface")
+            .explain("Lines of constant x and of constant y on the 3-D surface, to read its shape");
+        ui.checkbox(&mut display.tangent, "Tangent plane and slices (3-D)")
+            .explain("At the selected run's point: the plane that touches the surface there, whose tilt is the gradient, and the two slices through the point with their slopes df/dx and df/dy");
         z_range_ui(&mut display, shown_z, ui);
     }
     if display != before {
@@ -923,9 +992,7 @@ fn z_range_ui(
     let mut automatic = display.z_range.is_none();
     ui.horizontal(|ui| {
         ui.checkbox(&mut automatic, "Automatic f range (3-D)")
-            .on_hover_text(
-                "from the smallest value in view to a top that ignores a few huge values",
-            );
+            .explain("from the smallest value in view to a top that ignores a few huge values");
     });
     if automatic {
         display.z_range = None;
@@ -945,6 +1012,7 @@ fn z_range_ui(
 fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
     ui.horizontal(|ui| {
         let label = ui.label(label);
+        let tip = "The range shown: drag the number or type one; the plot's drag and scroll change it too";
         let speed = (range.width() * 0.005).max(1e-6);
         let hi = range.hi;
         ui.add(
@@ -953,6 +1021,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
                 .range(-MAX_VIEW..=hi)
                 .custom_formatter(|v, _| human(v)),
         )
+        .explain(tip)
         .labelled_by(label.id);
         let to = ui.label("to");
         let lo = range.lo;
@@ -962,6 +1031,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
                 .range(lo..=MAX_VIEW)
                 .custom_formatter(|v, _| human(v)),
         )
+        .explain(tip)
         .labelled_by(to.id);
     });
 }
@@ -979,7 +1049,7 @@ fn view_box_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 model.settings.view.is_some(),
                 egui::Button::new("Function's own view"),
             )
-            .on_hover_text("the view box the function comes with")
+            .explain("the view box the function comes with")
             .clicked()
         {
             actions.push(Action::SetView(None));

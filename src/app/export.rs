@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
+use super::help::Explain;
 use super::jobs::{Job, JobContext, Runner};
 use super::model::{Model, Notice};
 use super::simulation::Progress;
@@ -123,13 +124,18 @@ impl Export {
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {
                     let label = ui.label("File");
-                    let r = ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0));
+                    let r = ui
+                        .add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0))
+                        .explain("Where to write the file: a path, absolute or from the folder descent started in");
                     let r = r.labelled_by(label.id);
                     save |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 });
                 ui.horizontal(|ui| {
-                    save |= ui.button("Save").clicked();
-                    if ui.button("Cancel").clicked() {
+                    save |= ui
+                        .button("Save")
+                        .explain("Write the file (a whole file or nothing: it is written beside and renamed)")
+                        .clicked();
+                    if ui.button("Cancel").explain("Close without saving").clicked() {
                         self.dialog = None;
                     }
                 });
@@ -198,7 +204,10 @@ impl Export {
                                 .desired_width(260.0)
                                 .text(format!("{done} of at most {total} rows")),
                         );
-                        cancel = ui.button("Cancel export").clicked();
+                        cancel = ui
+                            .button("Cancel export")
+                            .explain("Stop; no file is left behind")
+                            .clicked();
                     });
                 if cancel {
                     job.cancel();

@@ -5,6 +5,8 @@
 //! the typed-path dialog opens instead. A file dropped on the window opens too.
 
 use std::path::PathBuf;
+
+use super::help::Explain;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -130,11 +132,13 @@ impl PathDialog {
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
                 ui.label("Path of the file:");
-                let field = ui.add(
-                    egui::TextEdit::singleline(&mut self.path)
-                        .desired_width(380.0)
-                        .hint_text(purpose.hint()),
-                );
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.path)
+                            .desired_width(380.0)
+                            .hint_text(purpose.hint()),
+                    )
+                    .explain("The file's path, absolute or from the folder descent started in");
                 field.widget_info(|| {
                     egui::WidgetInfo::labeled(egui::Role::TextInput, true, "File path")
                 });
@@ -147,10 +151,14 @@ impl PathDialog {
                 }
                 ui.horizontal(|ui| {
                     let path = self.path.trim();
-                    if (ui.button(purpose.button()).clicked() || enter) && !path.is_empty() {
+                    let go = ui
+                        .button(purpose.button())
+                        .explain("Go ahead with this path (or press Enter)")
+                        .clicked();
+                    if (go || enter) && !path.is_empty() {
                         chosen = Some((purpose, PathBuf::from(path)));
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button("Cancel").explain("Close this dialog").clicked() {
                         cancel = true;
                     }
                 });

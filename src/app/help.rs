@@ -136,3 +136,49 @@ fn about_ui(ui: &mut egui::Ui) {
         ui.ctx().copy_text(CITATION.to_string());
     }
 }
+
+/// A tooltip that shows whether the control is enabled or not: what it does and the idea
+/// behind it.
+pub trait Explain {
+    /// Adds the tooltip.
+    fn explain(self, text: impl Into<egui::WidgetText>) -> Self;
+}
+
+impl Explain for egui::Response {
+    fn explain(self, text: impl Into<egui::WidgetText>) -> Self {
+        let text = text.into();
+        self.on_hover_text(text.clone())
+            .on_disabled_hover_text(text)
+    }
+}
+
+/// What a hyperparameter does and the idea behind it, by its command-line flag.
+pub fn hyperparameter_idea(flag: &str) -> &'static str {
+    match flag {
+        "momentum" => {
+            "Momentum: each step keeps this fraction of the previous one, like a ball rolling downhill. It speeds up along a valley and damps the zig-zag across it."
+        }
+        "beta1" => {
+            "The first moment m: a running average of the gradients (Adam's momentum). It starts at 0, so early averages are too small; Adam divides by 1 - beta1^t to correct that bias."
+        }
+        "beta2" => {
+            "The second moment v: a running average of squared gradients. Dividing by sqrt(v) gives each coordinate its own step size; like m it is bias-corrected, by 1 - beta2^t."
+        }
+        "alpha" => {
+            "How slowly RMSProp forgets: its running average of squared gradients scales each coordinate's step, so steep directions take smaller steps."
+        }
+        "rho" => {
+            "How slowly Adadelta forgets: the decay of its averages of squared gradients and of squared steps, whose ratio sets the step with no learning rate to tune."
+        }
+        "eps" => {
+            "Added under the square root so a coordinate whose gradients were about 0 does not get a huge step."
+        }
+        "weight-decay" => {
+            "Pulls the parameters toward 0 at every step (L2 regularization); AdamW applies it apart from the gradient's scaling."
+        }
+        "momentum-decay" => {
+            "NAdam's psi: how the momentum coefficient mu_t warms up over the first steps."
+        }
+        _ => "A setting of this optimizer's update rule.",
+    }
+}

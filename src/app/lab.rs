@@ -8,6 +8,7 @@ use egui_plot::{Line, LineStyle, Plot, PlotPoint, Points};
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, DataEdit};
+use super::help::Explain;
 use super::model::Model;
 use super::{legend_name, run_color};
 use crate::engine::format::human;
@@ -302,7 +303,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
             let current = lab.data == DataSource::Generated(spec);
             if ui
                 .selectable_label(current, name)
-                .on_hover_text(format!(
+                .explain(format!(
                     "y = {} + {} x + N(0, {}^2), {} points on [{}, {}]",
                     spec.a, spec.b, spec.sigma, spec.n, spec.lo, spec.hi
                 ))
@@ -317,10 +318,10 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     egui::Grid::new("generator").num_columns(4).show(ui, |ui| {
         ui.label("a");
         ui.add(egui::DragValue::new(&mut spec.a).speed(0.1))
-            .on_hover_text("Intercept a");
+            .explain("Intercept a");
         ui.label("b");
         ui.add(egui::DragValue::new(&mut spec.b).speed(0.1))
-            .on_hover_text("Slope b");
+            .explain("Slope b");
         ui.end_row();
         ui.label("sigma");
         ui.add(
@@ -328,28 +329,34 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
                 .speed(0.05)
                 .range(0.0..=1e6),
         )
-        .on_hover_text("Noise sigma");
+        .explain("Noise sigma");
         ui.label("n");
         ui.add(egui::DragValue::new(&mut spec.n).range(2..=1_000_000))
-            .on_hover_text("Points n");
+            .explain("Points n");
         ui.end_row();
         ui.label("lo");
         ui.add(egui::DragValue::new(&mut spec.lo).speed(0.1))
-            .on_hover_text("Smallest x");
+            .explain("Smallest x");
         ui.label("hi");
         ui.add(egui::DragValue::new(&mut spec.hi).speed(0.1))
-            .on_hover_text("Largest x");
+            .explain("Largest x");
         ui.end_row();
         ui.label("seed");
         ui.add(egui::DragValue::new(&mut spec.seed))
-            .on_hover_text("Data seed");
-        ui.checkbox(&mut spec.even, "Even x");
+            .explain("Data seed");
+        ui.checkbox(&mut spec.even, "Even x").explain(
+            "x evenly spaced from lo to hi (as seed 002's notebook), instead of drawn at random",
+        );
         ui.end_row();
     });
     if spec != lab.spec {
         actions.push(Action::EditGenerator(spec));
     }
-    if ui.button("Generate").clicked() {
+    if ui
+        .button("Generate")
+        .explain("Draw new points y = a + b x + noise with the numbers above")
+        .clicked()
+    {
         actions.push(Action::SetLabData(DataSource::Generated(spec)));
     }
     let mut path = lab.csv_path.clone();
@@ -361,12 +368,14 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
                     .desired_width(150.0)
                     .hint_text("points.csv"),
             )
+            .explain("A CSV file of two columns, x and y (a header row and # comments are fine)")
             .labelled_by(label.id);
         if edit.changed() {
             actions.push(Action::EditCsvPath(path.clone()));
         }
         if ui
             .add_enabled(!loading, egui::Button::new("Load CSV"))
+            .explain("Read the points from the CSV file")
             .clicked()
         {
             match DataSource::parse(path.trim()) {
@@ -384,7 +393,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let mut standardize = lab.standardize;
     if ui
         .checkbox(&mut standardize, "Standardize x")
-        .on_hover_text("Rescale x to mean 0, standard deviation 1: one learning rate then suits both parameters")
+        .explain("Rescale x to mean 0, standard deviation 1: one learning rate then suits both parameters")
         .changed()
     {
         actions.push(Action::SetStandardize(standardize));
@@ -418,16 +427,20 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     .clamp(1, n.max(2));
     let mut batch_size = before_size;
     ui.horizontal(|ui| {
-        ui.radio_value(&mut mode, BatchMode::Batch, "Batch");
-        ui.radio_value(&mut mode, BatchMode::MiniBatch, "Mini-batch");
-        ui.radio_value(&mut mode, BatchMode::Stochastic, "Stochastic");
+        ui.radio_value(&mut mode, BatchMode::Batch, "Batch")
+            .explain("Batch: every step uses the gradient of the loss over all the points; smooth and exact, one step per epoch");
+        ui.radio_value(&mut mode, BatchMode::MiniBatch, "Mini-batch")
+            .explain("Mini-batch: every step uses a few points (the batch size); the gradient is noisy but cheap, many steps per epoch");
+        ui.radio_value(&mut mode, BatchMode::Stochastic, "Stochastic")
+            .explain("Stochastic (SGD): every step uses one point; the noisiest path, as many steps per epoch as points");
     });
     if mode == BatchMode::MiniBatch {
         ui.add(
             Slider::new(&mut batch_size, 1..=n.max(2))
                 .logarithmic(true)
                 .text("Batch size"),
-        );
+        )
+        .explain("Points per step: larger batches give a truer gradient, smaller ones more steps per epoch");
     }
     if (mode, batch_size) != (before_mode, before_size) {
         actions.push(Action::SetBatch {
@@ -440,16 +453,16 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         Slider::new(&mut epochs, 1..=10_000)
             .logarithmic(true)
             .text("Epochs"),
-    );
+    )
+    .explain("Passes over the data: each epoch every point is used once");
     ui.horizontal(|ui| {
-        ui.checkbox(&mut shuffle, "Shuffle each epoch")
-            .on_hover_text(
-                "Mini-batch and stochastic runs visit the points in a new random order every \
+        ui.checkbox(&mut shuffle, "Shuffle each epoch").explain(
+            "Mini-batch and stochastic runs visit the points in a new random order every \
              epoch. Off: in the data's own order, as seed 002's notebook does; at a large \
              rate the order alone can decide between converging and blowing up.",
-            );
+        );
         ui.add_enabled(shuffle, egui::DragValue::new(&mut seed).prefix("seed "))
-            .on_hover_text("Shuffle seed: the same seed gives the same batches");
+            .explain("Shuffle seed: the same seed gives the same batches");
     });
     if (epochs, seed, shuffle) != (lab.epochs, lab.seed, lab.shuffle) {
         actions.push(Action::SetLabTraining {
@@ -461,6 +474,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let mut contours = lab.show_batch_contours;
     if ui
         .checkbox(&mut contours, "Contours of the current batch's loss")
+        .explain("The loss of only the points in the current batch: its minimum moves from batch to batch, which is why mini-batch paths wander")
         .changed()
     {
         actions.push(Action::SetBatchContours(contours));

@@ -2,6 +2,7 @@
 //! go on to the next.
 
 use super::action::Action;
+use super::help::Explain;
 use super::model::{LessonState, Model};
 use crate::engine::lesson::{self, BUILT_IN};
 
@@ -10,7 +11,7 @@ pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: 
     for ((name, text), (_, title)) in BUILT_IN.iter().zip(lesson::built_in_titles()) {
         if ui
             .button(title)
-            .on_hover_text(format!("descent --lesson {name}"))
+            .explain(format!("descent --lesson {name}"))
             .clicked()
         {
             actions.push(Action::OpenLesson {
@@ -22,7 +23,7 @@ pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: 
     ui.separator();
     if ui
         .button("Open lesson file…")
-        .on_hover_text("A lesson of your own: a TOML (or JSON) file like those in assets/lessons")
+        .explain("A lesson of your own: a TOML (or JSON) file like those in assets/lessons")
         .clicked()
     {
         *open_file = true;
@@ -51,21 +52,21 @@ pub fn lesson_panel_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Actio
     ui.horizontal(|ui| {
         if ui
             .add_enabled(k > 0, egui::Button::new("Previous"))
-            .on_hover_text("The scene of the step before")
+            .explain("The scene of the step before")
             .clicked()
         {
             actions.push(Action::LessonStep(k - 1));
         }
         if ui
             .button("Again")
-            .on_hover_text("Set this step's scene again, as written, and play it")
+            .explain("Set this step's scene again, as written, and play it")
             .clicked()
         {
             actions.push(Action::LessonStep(k));
         }
         if ui
             .add_enabled(k + 1 < count, egui::Button::new("Next"))
-            .on_hover_text("The scene of the next step")
+            .explain("The scene of the next step")
             .clicked()
         {
             actions.push(Action::LessonStep(k + 1));
@@ -79,6 +80,7 @@ pub fn lesson_panel_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Actio
             for (i, s) in lesson.steps.iter().enumerate() {
                 if ui
                     .selectable_label(i == k, format!("{}. {}", i + 1, s.title))
+                    .explain("Go to this step: its function, runs and view")
                     .clicked()
                 {
                     actions.push(Action::LessonStep(i));
@@ -88,7 +90,7 @@ pub fn lesson_panel_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Actio
     ui.separator();
     if ui
         .button("Close lesson")
-        .on_hover_text("Hide this panel; the scene stays")
+        .explain("Hide this panel; the scene stays")
         .clicked()
     {
         actions.push(Action::CloseLesson);

@@ -3,6 +3,7 @@
 
 use super::action::Action;
 use super::export::ExportKind;
+use super::help::Explain;
 use super::model::Model;
 
 /// What the menu asks for besides state changes.
@@ -22,16 +23,24 @@ pub enum MenuRequest {
 pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> Option<MenuRequest> {
     let mut request = None;
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| {
-            if ui.button("Save screenshot (PNG)…").clicked() {
+        let file = ui.menu_button("File", |ui| {
+            if ui
+                .button("Save screenshot (PNG)…")
+                .explain("The whole window as a PNG picture")
+                .clicked()
+            {
                 request = Some(MenuRequest::Export(ExportKind::Screenshot));
             }
-            if ui.button("Export paths (CSV)…").clicked() {
+            if ui
+                .button("Export paths (CSV)…")
+                .explain("Every run's iterates as CSV: iteration, run, coordinates, f and |grad f|")
+                .clicked()
+            {
                 request = Some(MenuRequest::Export(ExportKind::PathsCsv));
             }
             if ui
                 .button("Export animation (GIF)…")
-                .on_hover_text("The animation from the first iteration to the last, for a slide")
+                .explain("The animation from the first iteration to the last, for a slide")
                 .clicked()
             {
                 request = Some(MenuRequest::Gif);
@@ -39,39 +48,43 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
             ui.separator();
             if ui
                 .button("Open scenario…")
-                .on_hover_text("A setup saved with Save scenario (or drop the file on the window)")
+                .explain("A setup saved with Save scenario (or drop the file on the window)")
                 .clicked()
             {
                 request = Some(MenuRequest::Path(super::files::Purpose::OpenScenario));
             }
             if ui
                 .button("Save scenario…")
-                .on_hover_text(
-                    "The function, view, layout, runs and display as a small file to hand out",
-                )
+                .explain("The function, view, layout, runs and display as a small file to hand out")
                 .clicked()
             {
                 request = Some(MenuRequest::Path(super::files::Purpose::SaveScenario));
             }
             if ui
                 .button("Open lesson…")
-                .on_hover_text("A lesson file of your own (TOML or JSON), as in Lessons")
+                .explain("A lesson file of your own (TOML or JSON), as in Lessons")
                 .clicked()
             {
                 request = Some(MenuRequest::Path(super::files::Purpose::OpenLesson));
             }
             ui.separator();
-            if ui.button("Quit").clicked() {
+            if ui
+                .button("Quit")
+                .explain("Close descent; the session is saved and comes back next time")
+                .clicked()
+            {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
             }
         });
-        ui.menu_button("Edit", |ui| {
+        file.response
+            .explain("Screenshots, exports, scenarios, lesson files, quit");
+        let edit = ui.menu_button("Edit", |ui| {
             let undo = ui
                 .add_enabled(
                     model.can_undo(),
                     egui::Button::new("Undo").shortcut_text("Ctrl+Z"),
                 )
-                .on_hover_text("Take back the last change");
+                .explain("Take back the last change");
             if undo.clicked() {
                 actions.push(Action::Undo);
             }
@@ -80,35 +93,43 @@ pub fn menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> O
                     model.can_redo(),
                     egui::Button::new("Redo").shortcut_text("Ctrl+Shift+Z"),
                 )
-                .on_hover_text("Apply again the change taken back");
+                .explain("Apply again the change taken back");
             if redo.clicked() {
                 actions.push(Action::Redo);
             }
         });
-        ui.menu_button("Lessons", |ui| {
+        edit.response.explain("Undo and redo every change");
+        let lessons = ui.menu_button("Lessons", |ui| {
             let mut open_file = false;
             super::lessons::lessons_menu_ui(ui, actions, &mut open_file);
             if open_file {
                 request = Some(MenuRequest::Path(super::files::Purpose::OpenLesson));
             }
         });
-        ui.menu_button("View", |ui| view_menu_ui(model, ui, actions));
-        ui.menu_button("Help", |ui| {
+        lessons
+            .response
+            .explain("Guided lessons made from the course notebooks, step by step");
+        ui.menu_button("View", |ui| view_menu_ui(model, ui, actions))
+            .response
+            .explain("Light or dark theme, and the text size");
+        let help = ui.menu_button("Help", |ui| {
             if ui
                 .add(egui::Button::new("Keys and mouse…").shortcut_text("F1"))
-                .on_hover_text("Every shortcut and gesture of the window")
+                .explain("Every shortcut and gesture of the window")
                 .clicked()
             {
                 request = Some(MenuRequest::Help(super::help::HelpPage::Keys));
             }
             if ui
                 .button("About descent…")
-                .on_hover_text("Version, license and how to cite")
+                .explain("Version, license and how to cite")
                 .clicked()
             {
                 request = Some(MenuRequest::Help(super::help::HelpPage::About));
             }
         });
+        help.response
+            .explain("Every shortcut and gesture; about descent");
         ui.separator();
         let info = model.objective().info();
         let title = if info.name == info.formula {
@@ -136,7 +157,7 @@ fn view_menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         (Theme::Light, "Light", "Dark text on a light background"),
         (Theme::Dark, "Dark", "Light text on a dark background"),
     ] {
-        ui.radio_value(&mut theme, choice, name).on_hover_text(tip);
+        ui.radio_value(&mut theme, choice, name).explain(tip);
     }
     if theme != appearance.theme {
         actions.push(Action::SetAppearance(Appearance {
@@ -157,7 +178,7 @@ fn view_menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             appearance.zoom < ZOOM_RANGE.1,
             egui::Button::new("Larger").shortcut_text("Ctrl +"),
         )
-        .on_hover_text("Makes text and controls larger");
+        .explain("Makes text and controls larger");
     if larger.clicked() {
         actions.push(zoom(appearance.zoom + 0.1));
     }
@@ -166,7 +187,7 @@ fn view_menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             appearance.zoom > ZOOM_RANGE.0,
             egui::Button::new("Smaller").shortcut_text("Ctrl -"),
         )
-        .on_hover_text("Makes text and controls smaller");
+        .explain("Makes text and controls smaller");
     if smaller.clicked() {
         actions.push(zoom(appearance.zoom - 0.1));
     }
@@ -175,7 +196,7 @@ fn view_menu_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             appearance.zoom != 1.0,
             egui::Button::new("Normal size").shortcut_text("Ctrl 0"),
         )
-        .on_hover_text("The system's own text size");
+        .explain("The system's own text size");
     if normal.clicked() {
         actions.push(zoom(1.0));
     }

@@ -35,6 +35,7 @@ pub mod view1d;
 pub mod view2d;
 pub mod view3d;
 
+use help::Explain;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -676,7 +677,7 @@ impl DescentApp {
                         }
                         let clicked = ui
                             .selectable_label(display.bottom == tab, label)
-                            .on_hover_text(hint)
+                            .explain(hint)
                             .clicked();
                         if clicked && display.bottom != tab {
                             display.bottom = tab;
@@ -887,8 +888,18 @@ fn layout_bar(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.label("View");
         for layout in settings::Layout::ALL {
+            let tip = match layout {
+                settings::Layout::TwoD => {
+                    "The contour view: f as colors and level lines, seen from above, with arrows of -grad f"
+                }
+                settings::Layout::ThreeD => {
+                    "The surface of f in 3-D with the tangent plane at the selected run's point"
+                }
+                settings::Layout::Both => "The contour view and the 3-D surface side by side",
+            };
             if ui
                 .selectable_label(display.layout == layout, layout.label())
+                .explain(tip)
                 .clicked()
                 && display.layout != layout
             {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use egui::RichText;
 
 use super::action::Action;
+use super::help::Explain;
 use super::jobs::{Cached, Runner};
 use super::model::Model;
 use crate::engine::format::human;
@@ -152,7 +153,8 @@ impl RacePanel {
                 );
                 egui::Grid::new("race_lanes").num_columns(2).show(ui, |ui| {
                     for lane in &mut self.lanes {
-                        ui.checkbox(&mut lane.enabled, lane.kind.label());
+                        ui.checkbox(&mut lane.enabled, lane.kind.label())
+                            .explain(format!("Race {}: {}", lane.kind.label(), lane.kind.rule()));
                         let speed = lane.lr * 0.01;
                         ui.add(
                             egui::DragValue::new(&mut lane.lr)
@@ -161,7 +163,7 @@ impl RacePanel {
                                 .custom_formatter(|v, _| human(v))
                                 .prefix("lr "),
                         )
-                        .on_hover_text(lane.kind.rule());
+                        .explain(lane.kind.rule());
                         ui.end_row();
                     }
                 });
@@ -172,7 +174,7 @@ impl RacePanel {
                         self.budget = b;
                     }
                     let hint = "Every run stops once its evaluations cost this many gradients: each gradient counts 1, each trial value of the line search 1, each Hessian one per parameter";
-                    let toggled = ui.checkbox(&mut on, "Equal budget").on_hover_text(hint).changed();
+                    let toggled = ui.checkbox(&mut on, "Equal budget").explain(hint).changed();
                     let edited = ui
                         .add(
                             egui::DragValue::new(&mut self.budget)
@@ -180,7 +182,7 @@ impl RacePanel {
                                 .speed(1.0)
                                 .suffix(" grad evals"),
                         )
-                        .on_hover_text(hint)
+                        .explain(hint)
                         .changed();
                     if toggled || (edited && on) {
                         actions.push(Action::SetBudget(on.then_some(self.budget)));
@@ -190,7 +192,7 @@ impl RacePanel {
                     let lanes = self.configs(model);
                     if ui
                         .add_enabled(!lanes.is_empty(), egui::Button::new("Race"))
-                        .on_hover_text("Replace the runs by one run per checked optimizer")
+                        .explain("Replace the runs by one run per checked optimizer")
                         .clicked()
                     {
                         actions.push(Action::Race(lanes));
@@ -199,14 +201,18 @@ impl RacePanel {
                     let tuning = self.tune.is_pending();
                     if ui
                         .add_enabled(!tuning, egui::Button::new(if tuning { "Tuning..." } else { "Tune" }))
-                        .on_hover_text(
+                        .explain(
                             "Try 61 rates from 1e-5 to 10 for each optimizer and keep the one that ends lowest within the iterations, never one that diverged",
                         )
                         .clicked()
                     {
                         self.start_tuning(model, runner);
                     }
-                    if ui.button("Results").clicked() {
+                    if ui
+                        .button("Results")
+                        .explain("A table of each raced run: iterations to converge, gradient evaluations, final f and where it ended")
+                        .clicked()
+                    {
                         self.results_open = !self.results_open;
                     }
                 });

@@ -10,6 +10,7 @@ use egui::{Color32, FontId, TextFormat};
 use egui_plot::{Line as PlotLine, MarkerShape, Plot, Points};
 
 use super::action::Action;
+use super::help::Explain;
 use super::jobs::{Cached, Runner};
 use super::model::Model;
 use super::run_color;
@@ -178,13 +179,13 @@ impl StepView {
             ui.horizontal_wrapped(|ui| {
                 let changed = ui
                     .checkbox(&mut display.internals, "Arrows of the step")
-                    .on_hover_text(
+                    .explain(
                         "At the current point: -g as computed and as clipped, the step taken, \
                      the momentum or first moment, and the per-axis scale sqrt(v)",
                     )
                     .changed()
                     | ui.checkbox(&mut display.curvature, "Curvature axes and Newton's step")
-                        .on_hover_text(
+                        .explain(
                             "The Hessian's eigenvectors, each as long as its eigenvalue, and \
                          where a full Newton step would land",
                         )
