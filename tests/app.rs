@@ -933,9 +933,9 @@ fn a_start_next_to_a_pole_draws_a_small_frame() {
 
 /// Opens a menu of the menu bar by hovering and clicking it.
 fn open_menu(h: &mut Harness<'_, DescentApp>, name: &str) {
-    h.get_by_label(name).hover();
+    h.get_by_role_and_label(Role::Button, name).hover();
     h.run_steps(1);
-    h.get_by_label(name).click();
+    h.get_by_role_and_label(Role::Button, name).click();
     h.run_steps(2);
 }
 
@@ -1964,4 +1964,112 @@ fn the_labs_points_can_be_dragged_added_and_removed() {
     h.state_mut().apply([Action::Undo]);
     h.run_steps(2);
     assert_eq!(data(&h).len(), n + 1);
+}
+
+#[test]
+fn snapshot_exp_log_curve_and_charts() {
+    snapshot("exp-log", "curve_exp_log");
+}
+
+#[test]
+fn a_first_start_opens_the_course_labs_first_experiment_with_an_invitation() {
+    // No saved state: neither a state file nor eframe's storage.
+    let mut h = harness(DescentApp::from_storage(None).without_persistence());
+    h.run_steps(4);
+    let model = &h.state().model;
+    assert_eq!(model.settings.function.name(), "exp-log");
+    assert_eq!(model.sim.setups()[0].start, vec![1.6]);
+    assert_eq!(model.sim.setups()[0].optimizer.lr, 0.1);
+    assert!(
+        matches!(&model.notice, Some(descent::app::Notice::Info(t)) if t.contains("Click the plot")),
+        "{:?}",
+        model.notice
+    );
+    // The lesson panel is open on its first step, and the invitation is on screen.
+    h.get_by_label_contains("Step 1 of 11: Baby steps downhill");
+    h.get_by_label_contains("Welcome! Click the plot");
+    // A saved session opens as it was left, without the invitation.
+    let storage = MemoryStorage::default();
+    let mut app = DescentApp::new(Settings::default());
+    let mut storage = storage;
+    eframe::App::save(&mut app, &mut storage);
+    let again = DescentApp::from_storage(Some(&storage));
+    assert_eq!(again.model.settings.function.name(), "bowl");
+    assert!(again.model.notice.is_none());
+}
+
+#[test]
+fn the_theme_and_text_size_follow_the_view_menu_and_ctrl_plus_and_are_kept() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    open_menu(&mut h, "View");
+    h.get_by_role_and_label(Role::RadioButton, "Light").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().model.settings.appearance.theme,
+        descent::app::settings::Theme::Light
+    );
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // Ctrl + is egui's own zoom: the settings follow it.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Plus);
+    h.run_steps(3);
+    let zoom = h.state().model.settings.appearance.zoom;
+    assert!((zoom - 1.1).abs() < 1e-6, "{zoom}");
+    // Not an undo step, and not part of a scenario.
+    h.state_mut()
+        .model
+        .apply(Action::SetFunction(spec("sauna")));
+    h.state_mut().model.apply(Action::Undo);
+    h.run_steps(2);
+    assert_eq!(h.state().model.settings.function.name(), "bowl");
+    assert!((h.state().model.settings.appearance.zoom - 1.1).abs() < 1e-6);
+    let scenario = descent::app::scenario::to_text(&h.state().model.settings);
+    assert!(!scenario.contains("appearance"), "{scenario}");
+    // Kept with the session.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let restored = DescentApp::from_storage(Some(&storage));
+    assert_eq!(
+        restored.model.settings.appearance,
+        h.state().model.settings.appearance
+    );
+    // A hand-edited zoom is brought into range.
+    h.state_mut()
+        .model
+        .apply(Action::SetAppearance(descent::app::settings::Appearance {
+            zoom: f32::NAN,
+            ..Default::default()
+        }));
+    assert_eq!(h.state().model.settings.appearance.zoom, 1.0);
+}
+
+#[test]
+fn f1_and_the_help_menu_open_the_keys_and_the_about_window() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    h.key_press(egui::Key::F1);
+    h.run_steps(2);
+    h.get_by_label("Keys and mouse");
+    for (_, gesture, effect) in descent::app::help::KEYS {
+        assert!(h.query_all_by_label(gesture).next().is_some(), "{gesture}");
+        assert!(h.query_all_by_label(effect).next().is_some(), "{effect}");
+    }
+    open_menu(&mut h, "Help");
+    h.get_by_label("About descent…").click();
+    h.run_steps(3);
+    h.get_by_label(&format!("descent {}", env!("CARGO_PKG_VERSION")));
+    h.get_by_label_contains("License: MIT OR Apache-2.0");
+    h.get_by_label(descent::app::help::CITATION);
+}
+
+#[test]
+fn the_readme_lists_every_key_and_gesture_of_the_help_window() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (place, gesture, effect) in descent::app::help::KEYS {
+        let row = format!("| {place} | {gesture} | {} |", effect.replace('|', "\\|"));
+        assert!(readme.contains(&row), "README lacks the row: {row}");
+    }
 }

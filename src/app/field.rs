@@ -469,6 +469,49 @@ mod tests {
     use crate::engine::preset;
 
     #[test]
+    fn a_linear_color_bar_has_nice_ticks_and_reads_0_at_a_minimum_within_rounding() {
+        // The bowl's grid never hits (1, 2) exactly: its smallest value is 3.4e-5.
+        let scale = ColorScale {
+            min: 3.433e-5,
+            max: 25.09,
+            log: false,
+        };
+        let ticks = scale.ticks(6);
+        let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["0", "5", "10", "15", "20", "25"]);
+        assert_eq!(ticks[0].0, 0.0);
+        assert!(ticks.windows(2).all(|w| w[0].0 < w[1].0));
+        // A bar far from 0 keeps its own numbers, and never labels a value outside it.
+        let scale = ColorScale {
+            min: 6.28,
+            max: 9.71,
+            log: false,
+        };
+        let labels: Vec<String> = scale.ticks(7).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["6.5", "7", "7.5", "8", "8.5", "9", "9.5"]);
+    }
+
+    #[test]
+    fn a_log_color_bar_labels_its_decades() {
+        let scale = ColorScale {
+            min: 0.0,
+            max: 2500.0,
+            log: true,
+        };
+        let labels: Vec<String> = scale.ticks(6).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["0", "1", "10", "100", "1000"]);
+        // Many decades: every other one, still in order.
+        let scale = ColorScale {
+            min: 0.0,
+            max: 1e12,
+            log: true,
+        };
+        let ticks = scale.ticks(4);
+        assert!(ticks.len() <= 6, "{ticks:?}");
+        assert!(ticks.windows(2).all(|w| w[0].0 < w[1].0), "{ticks:?}");
+    }
+
+    #[test]
     fn value_at_inverts_fraction_on_both_scales() {
         for log in [false, true] {
             let scale = ColorScale {

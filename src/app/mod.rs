@@ -330,8 +330,28 @@ impl DescentApp {
     pub fn from_storage(storage: Option<&dyn eframe::Storage>) -> Self {
         match storage.and_then(|s| s.get_string(eframe::APP_KEY)) {
             Some(text) => Self::from_state_text(&text),
-            None => Self::default(),
+            None => Self::first_start(),
         }
+    }
+
+    /// The window on a first start (no saved session): the course lab's first experiment,
+    /// its lesson open beside it, and a line that says what to do.
+    pub fn first_start() -> Self {
+        let mut app = Self::default();
+        if let Some((name, text)) = crate::engine::lesson::BUILT_IN
+            .iter()
+            .find(|(name, _)| *name == FIRST_LESSON)
+        {
+            app.model.apply_all([
+                Action::OpenLesson {
+                    name: name.to_string(),
+                    text: text.to_string(),
+                },
+                Action::LessonStep(0),
+            ]);
+        }
+        app.model.notice = Some(Notice::Info(WELCOME.to_string()));
+        app
     }
 
     fn from_state_text(text: &str) -> Self {
@@ -911,6 +931,12 @@ fn layout_bar(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         }
     });
 }
+
+/// The lesson a first start opens: the course lab's first experiment.
+pub const FIRST_LESSON: &str = "course-lab-1d";
+
+/// The line a first start greets with.
+pub const WELCOME: &str = "Welcome! Click the plot to start a run there, or press Play. The lesson on the right (and the Lessons menu) goes step by step; hover any control to learn what it does.";
 
 /// The colors runs are drawn in: the Okabe-Ito palette, made to stay distinguishable with
 /// every common color-vision deficiency, with white in place of its black (paths are drawn

@@ -230,7 +230,29 @@ mod tests {
             bounds: (-6.0, 6.0),
             base_step_size: 12.0 / 700.0 * 8.0,
         });
-        assert_eq!((fine, mid, label), (0.2, 0.5, 2.0));
+        assert_eq!((fine, mid, label), (0.2, 1.0, 2.0));
         assert!(label * 700.0 / 12.0 >= 80.0, "labels fit between ticks");
+    }
+
+    #[test]
+    fn each_grid_step_is_a_whole_multiple_of_the_finer_one() {
+        // Labelled ticks are then evenly spaced: 0, 2, 4, never 0, 2, 5.
+        for exponent in -30..30 {
+            for mantissa in [1.0, 1.3, 2.2, 3.7, 4.9, 6.1, 8.8] {
+                let base = mantissa * 10f64.powi(exponent);
+                let steps = tick_steps(GridInput {
+                    bounds: (0.0, 1.0),
+                    base_step_size: base,
+                });
+                assert!(steps[0] >= base * (1.0 - 1e-12), "{base}: {steps:?}");
+                for pair in steps.windows(2) {
+                    let ratio = pair[1] / pair[0];
+                    assert!(
+                        ratio >= 1.0 && (ratio - ratio.round()).abs() < 1e-9,
+                        "{base}: {steps:?}"
+                    );
+                }
+            }
+        }
     }
 }
