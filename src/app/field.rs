@@ -483,7 +483,7 @@ mod tests {
         assert!(ticks.windows(2).all(|w| w[0].0 < w[1].0));
         // A bar far from 0 keeps its own numbers, and never labels a value outside it.
         let scale = ColorScale {
-            min: 6.28,
+            min: 6.25,
             max: 9.71,
             log: false,
         };
