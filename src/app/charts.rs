@@ -29,13 +29,13 @@ impl Series {
     fn titles(self, log: bool) -> (&'static str, &'static str) {
         match (self, log) {
             (Series::Value, false) => ("f(x_k)", "iteration k"),
-            (Series::Value, true) => ("log10(f - f*)", "iteration k"),
+            (Series::Value, true) => ("f - f* (log scale)", "iteration k"),
             (Series::GradNorm, false) => ("|grad f(x_k)|", "iteration k"),
-            (Series::GradNorm, true) => ("log10 |grad f(x_k)|", "iteration k"),
+            (Series::GradNorm, true) => ("|grad f(x_k)| (log scale)", "iteration k"),
             (Series::StepLoss, false) => ("loss of the step's batch", "step"),
-            (Series::StepLoss, true) => ("log10(batch loss - f*)", "step"),
+            (Series::StepLoss, true) => ("batch loss - f* (log scale)", "step"),
             (Series::EpochLoss(_), false) => ("full-data loss", "epoch"),
-            (Series::EpochLoss(_), true) => ("log10(full loss - f*)", "epoch"),
+            (Series::EpochLoss(_), true) => ("full loss - f* (log scale)", "epoch"),
         }
     }
 
@@ -167,6 +167,9 @@ impl Charts {
                     .y_axis_label(title)
                     .legend(egui_plot::Legend::default())
                     .allow_boxed_zoom(false);
+                if log {
+                    plot = super::plot_input::log_y(plot);
+                }
                 // The x axis starts at 0 and spans at least one step, even for one point.
                 let x_end = lines
                     .iter()

@@ -23,6 +23,33 @@ pub fn short_ticks(plot: Plot<'_>) -> Plot<'_> {
     .y_grid_spacer(uniform_grid_spacer(tick_steps))
 }
 
+/// An x axis that holds log10 of a quantity: ticks on whole decades, labelled with the
+/// quantity itself (0.001, 0.01, 0.1, 1, 10, 1e3), so a log scale reads in decades.
+pub fn log_x(plot: Plot<'_>) -> Plot<'_> {
+    plot.x_axis_formatter(|mark, _| decade(mark.value))
+        .x_grid_spacer(uniform_grid_spacer(decade_steps))
+}
+
+/// A y axis that holds log10 of a quantity, as [`log_x`].
+pub fn log_y(plot: Plot<'_>) -> Plot<'_> {
+    plot.y_axis_formatter(|mark, _| decade(mark.value))
+        .y_grid_spacer(uniform_grid_spacer(decade_steps))
+}
+
+/// The quantity at a whole decade `v` = log10 of it, e.g. `0.01` at -2 and `1e6` at 6.
+pub fn decade(v: f64) -> String {
+    let k = v.round();
+    if (v - k).abs() > 1e-6 || !k.is_finite() {
+        return String::new();
+    }
+    crate::engine::format::short(10f64.powi(k.clamp(-320.0, 320.0) as i32))
+}
+
+/// Grid steps of a log axis: whole decades, every decade when there is room.
+fn decade_steps(input: GridInput) -> [f64; 3] {
+    tick_steps(input).map(|step| step.max(1.0))
+}
+
 /// The three grid steps of an axis: the finest lines about 8 points apart, then about 36,
 /// then about 80; labels go on the steps at least 34 points apart (x) or 20 (y). The default steps grow tenfold, which can leave an
 /// axis with a single label.

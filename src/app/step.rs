@@ -448,10 +448,10 @@ fn phi_plot(ui: &mut egui::Ui, insight: &StepInsight, phi: &Phi, height: f32) {
     }
     let x_lo = samples.first().map_or(-1.0, |p| p[0]);
     let x_hi = x(phi.s_max);
-    super::plot_input::short_ticks(Plot::new("phi"))
+    super::plot_input::log_x(super::plot_input::short_ticks(Plot::new("phi")))
         .height(height)
         .legend(egui_plot::Legend::default().position(egui_plot::Corner::RightBottom))
-        .x_axis_label("log10 of the step size s")
+        .x_axis_label("step size s (log scale)")
         .y_axis_label("phi(s) = f(p - s g)")
         .include_x(x_lo)
         .include_x(x_hi)

@@ -239,9 +239,10 @@ impl SweepView {
                     key.iters as f64
                 };
                 let blown: Vec<[f64; 2]> = bad.iter().map(|r| [x(r), top]).collect();
-                let response = super::plot_input::short_ticks(Plot::new(id).width(width))
+                let plot = super::plot_input::short_ticks(Plot::new(id).width(width));
+                let response = super::plot_input::log_x(plot)
                     .height(height)
-                    .x_axis_label("log10 of the learning rate")
+                    .x_axis_label("learning rate (log scale)")
                     .y_axis_label(title)
                     .allow_boxed_zoom(false)
                     .allow_drag(false)
@@ -340,35 +341,37 @@ impl SweepView {
         let center = PlotPoint::new(0.5 * (x0 + x1), 0.5 * (y0 + y1));
         let size = egui::vec2((x1 - x0 + dx) as f32, (y1 - y0 + dy) as f32);
         let texture_id = texture.id();
-        super::plot_input::short_ticks(Plot::new("sweep_map").width(width))
-            .height(height)
-            .x_axis_label("log10 of the learning rate")
-            .y_axis_label(map.flag)
-            .allow_boxed_zoom(false)
-            .allow_drag(false)
-            .allow_scroll(false)
-            .allow_zoom(false)
-            .include_x(x0 - dx / 2.0)
-            .include_x(x1 + dx / 2.0)
-            .include_y(y0 - dy / 2.0)
-            .include_y(y1 + dy / 2.0)
-            .show(ui, |plot_ui| {
-                plot_ui.add(PlotImage::new("", texture_id, center, size).allow_hover(false));
-                plot_ui.points(
-                    Points::new("this run", vec![[lr.log10(), value]])
-                        .shape(MarkerShape::Circle)
-                        .filled(false)
-                        .radius(6.0)
-                        .color(Color32::WHITE),
-                );
-                plot_ui
-                    .response()
-                    .clicked()
-                    .then(|| plot_ui.pointer_coordinate())
-                    .flatten()
-                    .map(|p| [p.x, p.y])
-            })
-            .inner
+        super::plot_input::log_x(super::plot_input::short_ticks(
+            Plot::new("sweep_map").width(width),
+        ))
+        .height(height)
+        .x_axis_label("learning rate (log scale)")
+        .y_axis_label(map.flag)
+        .allow_boxed_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .include_x(x0 - dx / 2.0)
+        .include_x(x1 + dx / 2.0)
+        .include_y(y0 - dy / 2.0)
+        .include_y(y1 + dy / 2.0)
+        .show(ui, |plot_ui| {
+            plot_ui.add(PlotImage::new("", texture_id, center, size).allow_hover(false));
+            plot_ui.points(
+                Points::new("this run", vec![[lr.log10(), value]])
+                    .shape(MarkerShape::Circle)
+                    .filled(false)
+                    .radius(6.0)
+                    .color(Color32::WHITE),
+            );
+            plot_ui
+                .response()
+                .clicked()
+                .then(|| plot_ui.pointer_coordinate())
+                .flatten()
+                .map(|p| [p.x, p.y])
+        })
+        .inner
     }
 }
 
