@@ -1557,7 +1557,7 @@ fn tester_findings_get_clear_one_line_refusals() {
         ),
         (
             vec!["run", "-f", &dashes],
-            vec!["--function", "unknown function", "…"],
+            vec!["--function", "…"],
         ),
         (vec!["run", "-f", "1/0"], vec!["--function", "constant inf"]),
         (
@@ -1601,5 +1601,59 @@ fn tester_findings_get_clear_one_line_refusals() {
     }
     // A name typed with a stray space is the name.
     let o = descent(&["run", "-f", " bowl", "--iters", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The tester's second pass: each of these is now one clear line naming the right input.
+#[test]
+fn second_tester_pass_findings_are_clear_refusals() {
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        // A line break in any value would make a two-line message.
+        (
+            vec!["run", "--data", "a\nb"],
+            vec!["argument 3", "line break"],
+        ),
+        (vec!["run", "-f", "x\u{7f}"], vec!["control character"]),
+        (
+            vec!["race", "--schedule", "cosine", "--eta-min", "0.5"],
+            vec!["--eta-min", "momentum", "suggested by the function's scale"],
+        ),
+        (
+            vec!["run", "-f", "1e309"],
+            vec!["--function", "largest number"],
+        ),
+        (
+            vec!["run", "-f", "x-"],
+            vec!["--function", "'x-'", "should come"],
+        ),
+        (vec!["run", "-f", "pi(x)"], vec!["not a function"]),
+        (vec!["run", "-f", "x²+y²"], vec!["x^2"]),
+        (vec!["run", "-f", "1e-400*x"], vec!["smallest number"]),
+        (
+            vec!["run", "-f", "sqrt(-1-x^2)"],
+            vec!["--function", "no --start was given", "--start 0.5"],
+        ),
+        (
+            vec![
+                "run",
+                "-f",
+                "regression",
+                "--data",
+                "seed001",
+                "--seed",
+                "3",
+            ],
+            vec!["--seed", "--batch-size"],
+        ),
+        (
+            vec!["run", "-f", "regression", "--data", "seed001", "--in-order"],
+            vec!["--in-order", "--batch-size"],
+        ),
+    ];
+    for (args, needles) in &cases {
+        assert_usage_error(args, needles);
+    }
+    // Warm-up 0 is none, as by default.
+    let o = descent(&["run", "--warmup", "0", "--iters", "2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -222,6 +222,58 @@ fn a_bad_lesson_names_its_line_and_field() {
             vec!["within", "-2", "> 0"],
         ),
         (
+            "no title",
+            GOOD.replacen("title = \"A lesson\"", "source = \"x\"", 1),
+            Some(1),
+            vec!["title", "missing field"],
+        ),
+        (
+            "a generator that draws too few points names data, not --data",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"gen:n=1\"\nepochs = 10",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, data", "gen:"],
+        ),
+        (
+            "a place for a run that diverges",
+            GOOD.replacen(
+                "outcome = \"converges\"\nminimum = 1",
+                "outcome = \"diverges\"\nminimum = 1",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, expect 1, minimum", "ends nowhere"],
+        ),
+        (
+            "minimum 0",
+            GOOD.replacen("minimum = 1", "minimum = 0", 1),
+            Some(3),
+            vec!["minimum", "counted from 1"],
+        ),
+        (
+            "batch contours on a surface",
+            GOOD.replacen(
+                "iterations = 50\n",
+                "iterations = 50\nshow = [\"batch-contours\"]\n",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, show", "regression"],
+        ),
+        (
+            "a title longer than the panel",
+            GOOD.replacen(
+                "title = \"First\"",
+                &format!("title = \"{}\"", "a".repeat(300)),
+                1,
+            ),
+            Some(3),
+            vec!["step 1, title", "at most 200"],
+        ),
+        (
             "no steps",
             "title = \"Empty\"\nstep = []\n".to_string(),
             None,

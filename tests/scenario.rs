@@ -179,3 +179,36 @@ fn a_bad_points_source_names_the_point() {
     let source = DataSource::parse("points:0,1;2,3.5;-1e-300,7").unwrap();
     assert_eq!(source.to_string(), "points:0,1;2,3.5;-1e-300,7");
 }
+
+#[test]
+fn a_scenario_value_out_of_range_is_named_not_silently_replaced() {
+    let text = scenario::to_text(&setup().model.settings);
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let map = value.as_object_mut().unwrap();
+    map.insert("iterations".to_string(), serde_json::json!(0));
+    map.insert(
+        "view".to_string(),
+        serde_json::json!([{"lo": 5.0, "hi": 1.0}, {"lo": 0.0, "hi": 1.0}]),
+    );
+    let runs = map["runs"].clone();
+    let mut many = Vec::new();
+    for _ in 0..1001 {
+        many.push(runs[0].clone());
+    }
+    map.insert("runs".to_string(), serde_json::Value::Array(many));
+    let (settings, skipped) = scenario::from_text(&value.to_string()).unwrap();
+    for name in ["iterations (out of range)", "view (out of range)"] {
+        assert!(skipped.iter().any(|s| s == name), "{name}: {skipped:?}");
+    }
+    // More runs than the window holds: named too.
+    assert!(skipped.iter().any(|s| s.starts_with("runs")), "{skipped:?}");
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert!(app.model.sim.slots().len() <= 1000);
+    assert_eq!(app.model.settings.iterations, 1);
+    let notice = format!("{:?}", app.model.notice);
+    assert!(notice.contains("iterations (out of range)"), "{notice}");
+}

@@ -451,11 +451,20 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .selected_text(config.kind.label())
             .show_ui(ui, |ui| {
                 for kind in OptimizerKind::ALL {
-                    ui.selectable_value(&mut config.kind, kind, kind.label());
+                    ui.selectable_value(&mut config.kind, kind, kind.label())
+                        .explain(format!(
+                            "{}\n{}",
+                            super::help::optimizer_idea(kind),
+                            kind.rule()
+                        ));
                 }
             })
             .response
-            .explain(config.kind.rule())
+            .explain(format!(
+                "{}\n{}",
+                super::help::optimizer_idea(config.kind),
+                config.kind.rule()
+            ))
             .labelled_by(label.id);
     });
     ui.label(RichText::new(config.kind.rule()).small().weak());
@@ -753,7 +762,7 @@ pub fn divergence_hint(slot: &RunSlot, objective: &dyn Objective, view: &[Interv
             }
             hint
         }
-        _ => "Diverged: f curves downwards in every direction everywhere the path went, so descent runs away along the negative curvature whatever the learning rate; try another start.".to_string(),
+        _ => "Diverged: where the path went inside the view, f curves downwards in every direction, so no curvature holds the steps back; try a smaller learning rate or another start.".to_string(),
     }
 }
 

@@ -182,3 +182,47 @@ pub fn hyperparameter_idea(flag: &str) -> &'static str {
         _ => "A setting of this optimizer's update rule.",
     }
 }
+
+/// The idea behind an optimizer, in a sentence or two, for its tooltip.
+pub fn optimizer_idea(kind: crate::engine::OptimizerKind) -> &'static str {
+    use crate::engine::OptimizerKind::*;
+    match kind {
+        Gd => {
+            "Gradient descent: step against the gradient, p <- p - lr g. The plain method every other one refines."
+        }
+        Momentum => {
+            "Heavy ball: each step keeps a fraction of the previous one, so the run builds speed along a valley and damps the zig-zag across it."
+        }
+        Nesterov => {
+            "Momentum that looks ahead: the gradient is taken where the momentum is about to carry the point, so it corrects sooner."
+        }
+        Adagrad => {
+            "Each coordinate's step is divided by the root of the sum of all its squared gradients: steep coordinates slow down, and all steps shrink over time."
+        }
+        Rmsprop => {
+            "Like AdaGrad, but with a running average of squared gradients: old gradients are forgotten, so the steps do not die out."
+        }
+        Adadelta => {
+            "Scales each step by the ratio of running averages of past squared steps and squared gradients: the units match, and the learning rate matters little."
+        }
+        Adam => {
+            "Momentum (the first moment m) with RMSProp's per-coordinate scale (the second moment v), both corrected for starting at 0."
+        }
+        AdamW => {
+            "Adam with weight decay applied to the parameters directly, apart from the gradient's scaling."
+        }
+        Adamax => {
+            "Adam with the largest recent |g| in place of the root mean square: steadier when gradients spike."
+        }
+        NAdam => "Adam with Nesterov's look-ahead in its first moment.",
+        RAdam => {
+            "Adam that rectifies the second moment's variance: it steps like momentum until v is reliable, then like Adam."
+        }
+        Newton => {
+            "Steps to the minimum of the local quadratic model, p <- p - H^-1 g: very few steps near a minimum, but it needs the Hessian and is drawn to saddles too."
+        }
+        LineSearch => {
+            "Gradient descent that chooses each step: it halves s from lr until f drops enough (Armijo's test)."
+        }
+    }
+}

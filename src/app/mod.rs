@@ -49,7 +49,7 @@ use simulation::{Progress, Speed};
 use crate::engine::critical::CriticalPoint;
 use crate::engine::function::DataSource;
 use crate::engine::regression::Dataset;
-use crate::engine::{FunctionSpec, Interval};
+use crate::engine::{FunctionSpec, Interval, format};
 
 /// Wall time the optimizer may take per frame; longer computations finish over later frames.
 pub const FRAME_BUDGET: Duration = Duration::from_millis(6);
@@ -1037,6 +1037,10 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
     let job_result_in_app = job_result.clone();
     let screenshot = request.screenshot.clone();
     let gif = request.gif.as_ref().map(|g| g.path.clone());
+    // A scene (scenario or lesson) that could not be shown fails a --screenshot or --gif.
+    let scene_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scene_failed_in_app = scene_failed.clone();
+    let recording = screenshot.is_some() || gif.is_some();
     let outcome = eframe::run_native(
         "descent",
         options,
@@ -1060,6 +1064,10 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if let Some(layout) = request.layout {
                         app.model.settings.display.layout = layout;
                     }
+                    // A picture or an animation leaves the user's saved session alone.
+                    if recording {
+                        app = app.without_persistence();
+                    }
                     app
                 }
             };
@@ -1069,9 +1077,9 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                         if !skipped.is_empty() {
                             // Also on the terminal: a --gif or --screenshot shows the rest.
                             eprintln!(
-                                "note: {}: skipped what this version cannot read: {}",
+                                "note: {}: skipped (unknown or unreadable) or brought into range: {}",
                                 scenario.path.display(),
-                                skipped.join(", ")
+                                scenario::describe_skipped(&skipped)
                             );
                         }
                         app.model.apply(Action::OpenScenario {
@@ -1080,8 +1088,12 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                         })
                     }
                     Err(e) => {
-                        app.model.notice =
-                            Some(Notice::Error(format!("{}: {e}", scenario.path.display())))
+                        let message = format!("{}: {e}", scenario.path.display());
+                        if recording {
+                            eprintln!("error: --scenario: {}", format::one_line(&message));
+                            scene_failed_in_app.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        app.model.notice = Some(Notice::Error(message))
                     }
                 }
             }
@@ -1121,8 +1133,18 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
         }),
     );
     if let Err(e) = outcome {
-        eprintln!("error: could not open the window: {e}");
+        let e = e.to_string();
+        if e.contains("DISPLAY") {
+            eprintln!(
+                "error: could not open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); run it on a desktop, or under xvfb-run for --screenshot and --gif; the commands (descent run, race, basins, sweep, critical) need no display"
+            );
+        } else {
+            eprintln!("error: could not open the window: {}", format::one_line(&e));
+        }
         return 1;
+    }
+    if scene_failed.load(std::sync::atomic::Ordering::Relaxed) {
+        return crate::cli::EXIT_USAGE;
     }
     let result = job_result.lock().ok().and_then(|mut r| r.take());
     if let Some(gif) = &gif {

@@ -436,8 +436,8 @@ impl Model {
                 Notice::Info("scenario opened".to_string())
             } else {
                 Notice::Error(format!(
-                    "scenario opened; skipped what this version cannot read: {}",
-                    skipped.join(", ")
+                    "scenario opened; skipped (unknown or unreadable) or brought into range: {}",
+                    super::scenario::describe_skipped(skipped)
                 ))
             });
         }

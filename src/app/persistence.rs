@@ -19,9 +19,13 @@ impl StateFile {
         })
     }
 
-    /// The saved text, if the file exists and can be read.
+    /// The saved text, if the file exists and can be read. A file that is not text (a
+    /// damaged disk, an editor's mistake) still comes back, lossily decoded, so the window
+    /// says it could not be read rather than greet a new user.
     pub fn load(&self) -> Option<String> {
-        std::fs::read_to_string(&self.path).ok()
+        std::fs::read(&self.path)
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Writes `text` to a temporary file beside the state file and renames it over, so a

@@ -154,7 +154,11 @@ impl RacePanel {
                 egui::Grid::new("race_lanes").num_columns(2).show(ui, |ui| {
                     for lane in &mut self.lanes {
                         ui.checkbox(&mut lane.enabled, lane.kind.label())
-                            .explain(format!("Race {}: {}", lane.kind.label(), lane.kind.rule()));
+                            .explain(format!(
+                                "Race {}. {}",
+                                lane.kind.label(),
+                                super::help::optimizer_idea(lane.kind)
+                            ));
                         let speed = lane.lr * 0.01;
                         ui.add(
                             egui::DragValue::new(&mut lane.lr)

@@ -68,7 +68,36 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         return Err(format!("function: {why}"));
     }
     skipped.extend(reset);
+    // Values read but out of range are brought into it when the scene is shown: name them.
+    let read = serde_json::to_value(&settings).unwrap_or_default();
+    let kept = serde_json::to_value(settings.clone().sanitized()).unwrap_or_default();
+    if let (serde_json::Value::Object(read), serde_json::Value::Object(kept)) = (read, kept) {
+        skipped.extend(
+            read.iter()
+                .filter(|(key, value)| kept.get(*key) != Some(value))
+                .map(|(key, _)| format!("{key} (out of range)")),
+        );
+    }
     Ok((settings, skipped))
+}
+
+/// The skipped fields as one short line: at most ten names, each cut to 60 characters.
+pub fn describe_skipped(skipped: &[String]) -> String {
+    let mut names: Vec<String> = skipped
+        .iter()
+        .take(10)
+        .map(|name| {
+            let mut cut: String = name.chars().take(60).collect();
+            if name.chars().count() > 60 {
+                cut.push('…');
+            }
+            cut
+        })
+        .collect();
+    if skipped.len() > 10 {
+        names.push(format!("and {} more", skipped.len() - 10));
+    }
+    names.join(", ")
 }
 
 /// Reads a scenario file of at most [`MAX_BYTES`].

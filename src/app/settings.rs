@@ -277,6 +277,7 @@ impl Settings {
         self.display = self.display.sanitized();
         self.lab = self.lab.sanitized();
         self.appearance = self.appearance.sanitized();
+        self.runs.truncate(super::model::MAX_RUNS);
         if let FunctionSpec::Regression { data, standardize } = &self.function {
             self.lab.data = data.clone();
             self.lab.standardize = *standardize;

@@ -198,7 +198,11 @@ impl HyperArgs {
             schedule.eta_min = parse_number("--eta-min", text)?;
         }
         if let Some(text) = &self.warmup {
-            schedule.warmup = whole("--warmup", text)?;
+            // 0 steps of warm-up is none, the default.
+            let n = parse_count("--warmup", text)?;
+            schedule.warmup = u64::try_from(n).map_err(|_| {
+                UsageError(format!("--warmup: must be a whole number >= 0, got {n}"))
+            })?;
         }
         Ok(())
     }

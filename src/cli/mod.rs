@@ -586,12 +586,14 @@ impl RunArgs {
                     max_iters: iters as u64,
                     tol,
                 };
-                make_run(&function, &spec, batch, 2).map_err(|e| {
-                    let flag = match e {
-                        EngineError::TooManyParameters { .. } => "--optimizer",
-                        _ => "--start",
-                    };
-                    UsageError(format!("{flag}: {e}"))
+                make_run(&function, &spec, batch, 2).map_err(|e| match e {
+                    EngineError::TooManyParameters { .. } => UsageError(format!("--optimizer: {e}")),
+                    // No start was given: the function's own start is at fault.
+                    _ if self.start.is_empty() => UsageError(format!(
+                        "--function: {e}; no --start was given: give one where f is finite, e.g. --start {}",
+                        vec!["0.5"; function.objective.dim()].join(",")
+                    )),
+                    _ => UsageError(format!("--start: {e}")),
                 })?;
                 Ok(spec)
             })
@@ -632,6 +634,19 @@ impl RunArgs {
         }
         let epochs = parse_count("--epochs", self.epochs.as_deref().unwrap_or("100"))?;
         let seed = self.seed()?;
+        // Full batches are every point in order: nothing to shuffle or seed.
+        if size as usize == n && self.hyper.grad_noise.is_none() {
+            if self.seed.is_some() {
+                return Err(UsageError(
+                    "--seed: seeds the mini-batch shuffles, but every batch is all the points; give --batch-size below the number of points".to_string(),
+                ));
+            }
+            if self.in_order {
+                return Err(UsageError(
+                    "--in-order: keeps the mini-batches in the data's order, but every batch is all the points; give --batch-size below the number of points".to_string(),
+                ));
+            }
+        }
         let batch = BatchSpec {
             size: size as usize,
             seed,
@@ -1078,11 +1093,28 @@ pub fn plan_cli(
     err: &mut impl Write,
 ) -> Result<Plan, i32> {
     let usage = |err: &mut dyn Write, message: &dyn std::fmt::Display| {
+        let message = crate::engine::format::one_line(&message.to_string());
         let _ = writeln!(err, "error: {message}");
         EXIT_USAGE
     };
     if let Some(message) = option_without_value(args) {
         return Err(usage(err, &message));
+    }
+    // A value with a line break would make a two-line message and is never meant.
+    if let Some((i, arg)) = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.to_string_lossy().chars().any(char::is_control))
+    {
+        let shown = crate::engine::format::one_line(&arg.to_string_lossy());
+        let shown: String = shown.chars().take(80).collect();
+        return Err(usage(
+            err,
+            &format!(
+                "argument {i} ('{shown}') holds a line break or another control character; values are one line of text"
+            ),
+        ));
     }
     let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, out, err))?;
     if let Some(path) = &cli.screenshot
@@ -1255,7 +1287,11 @@ fn window_plan(
             })))
         }
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(
+                err,
+                "error: {}",
+                crate::engine::format::one_line(&e.to_string())
+            );
             Err(EXIT_USAGE)
         }
     }

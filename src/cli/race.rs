@@ -216,9 +216,23 @@ impl RaceArgs {
                 }
             };
             config.lr = lr;
-            config
-                .validate()
-                .map_err(|e| UsageError(format!("--lr-for: {}: {e}", kind.name())))?;
+            config.validate().map_err(|e| {
+                // The option at fault: the rate if it is the rate, else the one named.
+                let flag = match super::hyper::flag_of(&e).as_str() {
+                    "--lr" => "--lr-for".to_string(),
+                    flag => flag.to_string(),
+                };
+                let origin = match origins.last().copied() {
+                    Some("scale") => "suggested by the function's scale",
+                    Some("tuned") => "tuned",
+                    _ => "given",
+                };
+                UsageError(format!(
+                    "{flag}: {} (learning rate {}, {origin}): {e}",
+                    kind.name(),
+                    crate::engine::format::short(lr)
+                ))
+            })?;
             lanes.push(config);
         }
         let minima = crate::engine::basins::minima_for(objective.as_ref(), &view);

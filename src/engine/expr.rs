@@ -516,6 +516,14 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             let value: f64 = text
                 .parse()
                 .map_err(|_| ExprError::at(start, format!("'{text}' is not a number")))?;
+            // 1e-400 rounds to 0: refuse it rather than silently read 0.
+            let mantissa = text.split(['e', 'E']).next().unwrap_or("");
+            if value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+                return Err(ExprError::at(
+                    start,
+                    format!("'{text}' is below the smallest number, about 5e-324"),
+                ));
+            }
             if value.is_infinite() {
                 return Err(ExprError::at(
                     start,
@@ -871,7 +879,12 @@ fn unknown_name(token: &Token) -> ExprError {
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2 && *d < k.len())
         .min_by_key(|(d, _)| *d);
-    let message = if name.len() == 1 && name.chars().all(char::is_alphabetic) {
+    let message = if ["x", "y", "pi", "e"].contains(&name) {
+        // Known, but called like a function: pi(x).
+        format!("'{name}' is a variable or a constant, not a function: write {name}*(...)")
+    } else if name.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c)) {
+        format!("unknown name '{name}': write powers with ^, e.g. x^2")
+    } else if name.len() == 1 && name.chars().all(char::is_alphabetic) {
         format!("unknown variable '{name}': a formula uses x and y only")
     } else if let Some((_, k)) = nearest {
         format!("unknown name '{name}': did you mean '{k}'?")

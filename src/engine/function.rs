@@ -300,7 +300,9 @@ impl FunctionSpec {
         data: Option<&str>,
         standardize: bool,
     ) -> Result<Self, FunctionError> {
-        let word = !text.is_empty()
+        // A name starts with a letter: `1e309`, `x-` and `---` are formulas that do not read.
+        let word = text.chars().next().is_some_and(char::is_alphabetic)
+            && !text.ends_with(['-', '_'])
             && text
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '_');

@@ -40,6 +40,12 @@ pub const BUILT_IN: [(&str, &str); 4] = [
 pub const MAX_STEPS: usize = 200;
 /// The most runs one step may set.
 pub const MAX_STEP_RUNS: usize = 20;
+/// The longest step title, in characters: it heads the lesson panel.
+pub const MAX_TITLE: usize = 200;
+
+/// The longest step text, in characters.
+pub const MAX_TEXT: usize = 20_000;
+
 /// The most iterations a step may ask for.
 pub const MAX_STEP_ITERATIONS: u64 = 100_000;
 
@@ -296,6 +302,7 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             e.classify(),
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         );
+        let field = missing_field(message).unwrap_or(field);
         LessonError {
             line: Some(line),
             field: if syntax {
@@ -312,6 +319,12 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
     })
 }
 
+/// The field a "missing field `name`" message is about.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.split_once("missing field `")?.1;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
 fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
     toml::from_str(text).map_err(|e| {
         let line = e.span().map(|span| line_of(text, span.start));
@@ -323,10 +336,11 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
             .filter(|key| !key.is_empty() && !key.contains(['[', '"', ' ']))
             .unwrap_or("the file")
             .to_string();
+        let message = e.message().trim().to_string();
         LessonError {
             line,
-            field,
-            message: e.message().trim().to_string(),
+            field: missing_field(&message).unwrap_or(field),
+            message,
         }
     })
 }
@@ -338,6 +352,16 @@ fn check(name: &str, text: &str, file: LessonFile) -> Result<Lesson, LessonError
             line: None,
             field: "step".to_string(),
             message: "a lesson needs at least one [[step]]".to_string(),
+        });
+    }
+    if file.title.chars().count() > MAX_TITLE {
+        return Err(LessonError {
+            line: None,
+            field: "title".to_string(),
+            message: format!(
+                "{} characters; at most {MAX_TITLE}",
+                file.title.chars().count()
+            ),
         });
     }
     if file.steps.len() > MAX_STEPS {
@@ -383,7 +407,12 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
     };
     let function =
         FunctionSpec::from_options(&step.function, None, step.data.as_deref(), step.standardize)
-            .map_err(|e| at("function", e.to_string()))?;
+            .map_err(|e| {
+                // The lesson's field, not the command-line option, is named.
+                let field = e.flag.trim_start_matches("--");
+                let field = if field == "dim" { "function" } else { field };
+                at(field, e.message)
+            })?;
     let regression = function.is_regression();
     if !regression && (step.epochs.is_some() || step.data.is_some()) {
         return Err(at(
@@ -420,6 +449,21 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             "show",
             format!("'{bad}' is not one of {}", SHOWABLE.join(", ")),
         ));
+    }
+    if !regression && step.show.iter().any(|s| s == "batch-contours") {
+        return Err(at(
+            "show",
+            "batch-contours is for function = \"regression\"".to_string(),
+        ));
+    }
+    for (name, value, most) in [
+        ("title", &step.title, MAX_TITLE),
+        ("text", &step.text, MAX_TEXT),
+    ] {
+        let count = value.chars().count();
+        if count > most {
+            return Err(at(name, format!("{count} characters; at most {most}")));
+        }
     }
     if regression && step.iterations.is_some() {
         return Err(at(
@@ -577,9 +621,39 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 ));
             }
             if let Some(p) = &claim.at
-                && p.len() != dim
+                && (p.len() != dim || p.iter().any(|v| !v.is_finite()))
             {
-                return Err(at(&field("at"), format!("{dim} number(s)")));
+                let given: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
+                return Err(at(
+                    &field("at"),
+                    format!(
+                        "[{}] is not a point of {}: give {dim} finite number(s)",
+                        given.join(", "),
+                        step.function
+                    ),
+                ));
+            }
+            if claim.outcome == Outcome::Diverges {
+                for (name, given) in [
+                    ("at", claim.at.is_some()),
+                    ("minimum", claim.minimum.is_some()),
+                    ("within", claim.within.is_some()),
+                ] {
+                    if given {
+                        return Err(at(
+                            &field(name),
+                            "a run that diverges ends nowhere: give it for converges or falls-short"
+                                .to_string(),
+                        ));
+                    }
+                }
+            }
+            if claim.minimum == Some(0) {
+                return Err(at(
+                    &field("minimum"),
+                    "minima are counted from 1, in the order descent critical lists them"
+                        .to_string(),
+                ));
             }
             if claim.minimum.is_some() && claim.at.is_some() {
                 return Err(at(
