@@ -1555,10 +1555,7 @@ fn tester_findings_get_clear_one_line_refusals() {
             vec!["run", "-f", "regression", "--data", "gen:a=4,,b=3"],
             vec!["--data", "empty item"],
         ),
-        (
-            vec!["run", "-f", &dashes],
-            vec!["--function", "…"],
-        ),
+        (vec!["run", "-f", &dashes], vec!["--function", "…"]),
         (vec!["run", "-f", "1/0"], vec!["--function", "constant inf"]),
         (
             vec!["run", "-f", "1e309*x"],

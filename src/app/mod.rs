@@ -247,7 +247,10 @@ impl DescentApp {
             files::Purpose::OpenLesson => {
                 let text = crate::cli::read_lesson_file(path)?;
                 let name = crate::cli::lesson_name(path);
-                crate::engine::lesson::parse(&name, &text)
+                let json = path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+                crate::engine::lesson::parse_file(&name, json, &text)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some(Action::OpenLesson { name, text }))
             }

@@ -199,7 +199,8 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
             })?;
         (short.to_string(), text.to_string())
     };
-    let parsed = lesson::parse(&short, &text).map_err(|e| format!("--lesson: {short}: {e}"))?;
+    let parsed = lesson::parse_file(&short, name.ends_with(".json"), &text)
+        .map_err(|e| format!("--lesson: {short}: {e}"))?;
     let count = parsed.steps.len();
     let step = match step {
         None => 0,
@@ -1117,6 +1118,30 @@ pub fn plan_cli(
         ));
     }
     let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, out, err))?;
+    // clap lets `requires` pass when the required option conflicts with one given
+    // (--step with --scenario, --size with --screenshot): check them here.
+    let given = |name: &str| {
+        args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a == name || a.starts_with(&format!("{name}="))
+        })
+    };
+    if cli.step.is_some() && cli.lesson.is_none() {
+        return Err(usage(
+            err,
+            &"--step: picks a step of --lesson, which is not given",
+        ));
+    }
+    if cli.gif.is_none()
+        && let Some(flag) = ["--fps", "--frames", "--size"]
+            .into_iter()
+            .find(|flag| given(flag))
+    {
+        return Err(usage(
+            err,
+            &format!("{flag}: sets the animation of --gif, which is not given"),
+        ));
+    }
     if let Some(path) = &cli.screenshot
         && let Err(e) = check_screenshot_path(path)
     {

@@ -259,9 +259,27 @@ pub const SHOWABLE: [&str; 6] = [
 /// How near a minimum counts as there when a claim does not say.
 pub const DEFAULT_WITHIN: f64 = 1e-3;
 
+/// Reads a lesson file's text: as [`parse`], but a `.json` file must hold a JSON object
+/// (else TOML's messages would describe the mistake).
+pub fn parse_file(name: &str, json: bool, text: &str) -> Result<Lesson, LessonError> {
+    let start = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if json && !start.starts_with('{') {
+        return Err(LessonError {
+            line: Some(1),
+            field: "the file".to_string(),
+            message:
+                "a lesson in JSON is an object: { \"title\": ..., \"step\": [...] } (no comments)"
+                    .to_string(),
+        });
+    }
+    parse(name, text)
+}
+
 /// Reads a lesson named `name` from `text`, TOML or (when it starts with `{`) JSON, checking
 /// every field: a clear message with the line and the field for the first mistake.
 pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
+    // A byte-order mark some editors write is not part of the lesson.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // JSON starts with an object (or, wrongly, an array of values); TOML's tables start
     // with a name in brackets.
     let start = text.trim_start();
