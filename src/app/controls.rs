@@ -683,10 +683,14 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     run_list_ui(model, ui, actions);
     match &model.notice {
         Some(Notice::Error(text)) => {
-            ui.label(RichText::new(text.as_str()).color(WARNING_COLOR));
+            ui.label(RichText::new(text.as_str()).color(themed(ui, WARNING, (190, 40, 20))));
         }
         Some(Notice::Info(text)) => {
-            ui.label(RichText::new(text.as_str()).color(Color32::from_rgb(120, 200, 120)));
+            ui.label(RichText::new(text.as_str()).color(themed(
+                ui,
+                (120, 200, 120),
+                (25, 120, 40),
+            )));
         }
         None => {}
     }
@@ -698,7 +702,14 @@ const TOLERANCE: &str = "Tolerance: stop a run once |grad f| is this small. At a
 /// The tooltip of gradient clipping.
 const CLIPPING: &str = "Gradient clipping: a gradient longer than this is scaled down to this length, so one steep spot cannot throw the run far away.";
 
-const WARNING_COLOR: Color32 = Color32::from_rgb(255, 110, 90);
+/// The warnings' red on a dark background.
+const WARNING: (u8, u8, u8) = (255, 110, 90);
+
+/// A text color for the theme: `dark` on a dark background, `light` on a light one.
+fn themed(ui: &egui::Ui, dark: (u8, u8, u8), light: (u8, u8, u8)) -> Color32 {
+    let (r, g, b) = if ui.visuals().dark_mode { dark } else { light };
+    Color32::from_rgb(r, g, b)
+}
 
 /// "Scatter N starts": a swarm of runs from seeded uniform starts in the view. The count and
 /// seed are the view's own state; the seed moves on after each scatter.
@@ -821,7 +832,7 @@ fn selected_status_ui(model: &Model, ui: &mut egui::Ui) {
                     model.objective().as_ref(),
                     &model.view(),
                 ))
-                .color(WARNING_COLOR)
+                .color(themed(ui, WARNING, (190, 40, 20)))
                 .strong(),
             );
         }
@@ -831,19 +842,19 @@ fn selected_status_ui(model: &Model, ui: &mut egui::Ui) {
                     "The next step left the domain ({}). Try a smaller learning rate or another start.",
                     model.objective().info().domain
                 ))
-                .color(Color32::from_rgb(255, 170, 60)),
+                .color(themed(ui, (255, 170, 60), (175, 90, 0))),
             );
         }
         Some(StopReason::SingularHessian) => {
             ui.label(
                 RichText::new("Newton's method met a singular Hessian (a flat direction): try gradient descent here.")
-                    .color(Color32::from_rgb(255, 170, 60)),
+                    .color(themed(ui, (255, 170, 60), (175, 90, 0))),
             );
         }
         Some(StopReason::LineSearchFailed) => {
             ui.label(
                 RichText::new("The line search halved its step 50 times without enough decrease: the run stopped rather than step uphill.")
-                    .color(Color32::from_rgb(255, 170, 60)),
+                    .color(themed(ui, (255, 170, 60), (175, 90, 0))),
             );
         }
         _ => {}
@@ -887,7 +898,7 @@ fn run_list_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                             | StopReason::LeftDomain
                             | StopReason::SingularHessian
                             | StopReason::LineSearchFailed,
-                        ) => status.color(WARNING_COLOR),
+                        ) => status.color(themed(ui, WARNING, (190, 40, 20))),
                         _ => status,
                     });
                     let remove = ui
