@@ -818,9 +818,16 @@ pub const MAX_LINE_BYTES: usize = 4096;
 pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
     let file = std::fs::File::open(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            " (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002)"
+            // A relative path is read from the folder descent started in: say which.
+            let folder = match std::env::current_dir() {
+                Ok(dir) if path.is_relative() => format!(", looked for in {}", dir.display()),
+                _ => String::new(),
+            };
+            format!(
+                " (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002{folder})"
+            )
         } else {
-            ""
+            String::new()
         };
         DataError::File(format!("cannot read '{}': {e}{hint}", path.display()))
     })?;
