@@ -90,7 +90,14 @@ fn function_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             .show_ui(ui, |ui| {
                 for spec in picker_functions(model) {
                     let on = !typed && spec.name() == current.name();
-                    if ui.selectable_label(on, spec.name()).clicked() {
+                    let tip = match &spec {
+                        FunctionSpec::Preset { .. } => spec
+                            .build()
+                            .map(|f| format!("f = {}", f.objective.info().formula))
+                            .unwrap_or_default(),
+                        _ => "The loss of a straight line y = w0 + w1 x fitted to noisy points: the regression lab".to_string(),
+                    };
+                    if ui.selectable_label(on, spec.name()).explain(tip).clicked() {
                         pick = Some(Pick::Spec(spec));
                     }
                 }
