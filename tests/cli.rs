@@ -1245,7 +1245,7 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
         assert!(text.contains(name), "{text}");
     }
     assert_usage_error(&["--lesson", "nope"], &["--lesson", "course-lab-1d"]);
-    assert_usage_error(&["--step", "2"], &["not provided: --lesson"]);
+    assert_usage_error(&["--step", "2"], &["--step", "--lesson", "not given"]);
     assert_usage_error(
         &["--lesson", "course-lab-1d", "--step", "12"],
         &["--step", "1..=11"],

@@ -58,37 +58,32 @@ pub struct Cli {
     #[arg(
         long,
         value_name = "K",
-        requires = "lesson",
         allow_hyphen_values = true,
-        value_parser = |s: &str| whole_arg(s, 1, usize::MAX as u64).map(|n| n as usize)
+        value_parser = |s: &str| whole_arg(s, 1, None).map(|n| n as usize)
     )]
     pub step: Option<usize>,
     /// Record the window's animation, from the first iteration to the last, to an animated
     /// GIF and exit (with a scenario, a lesson or run options; needs a display, e.g. xvfb-run).
     #[arg(long, value_name = "OUT.gif", conflicts_with = "screenshot")]
     pub gif: Option<std::path::PathBuf>,
-    /// The GIF's frames per second (1 to 50).
+    /// The GIF's frames per second (1 to 50; default 15).
     #[arg(
         long,
         value_name = "N",
-        requires = "gif",
-        default_value_t = 15,
         allow_hyphen_values = true,
-        value_parser = |s: &str| whole_arg(s, 1, 50).map(|n| n as u32)
+        value_parser = |s: &str| whole_arg(s, 1, Some(50)).map(|n| n as u32)
     )]
-    pub fps: u32,
-    /// The GIF's number of frames (2 to 600), evenly spaced over the iterations.
+    pub fps: Option<u32>,
+    /// The GIF's number of frames (2 to 600; default 60), evenly spaced over the iterations.
     #[arg(
         long,
         value_name = "K",
-        requires = "gif",
-        default_value_t = 60,
         allow_hyphen_values = true,
-        value_parser = |s: &str| whole_arg(s, 2, 600).map(|n| n as usize)
+        value_parser = |s: &str| whole_arg(s, 2, Some(600)).map(|n| n as usize)
     )]
-    pub frames: usize,
+    pub frames: Option<usize>,
     /// The GIF's size in pixels (default: the views as drawn).
-    #[arg(long, value_name = "WxH", requires = "gif")]
+    #[arg(long, value_name = "WxH")]
     pub size: Option<String>,
     /// Open the window on a scenario saved with File > Save scenario.
     #[arg(long, value_name = "FILE.json", conflicts_with = "lesson")]
@@ -159,8 +154,8 @@ fn gif_args(cli: &Cli) -> Result<Option<GifArgs>, String> {
     };
     Ok(Some(GifArgs {
         path: path.clone(),
-        fps: cli.fps,
-        frames: cli.frames,
+        fps: cli.fps.unwrap_or(15),
+        frames: cli.frames.unwrap_or(60),
         size,
     }))
 }
@@ -728,16 +723,15 @@ fn parse_count(flag: &str, s: &str) -> Result<i64, UsageError> {
 }
 
 /// Clap's parser for whole-number options with a range: the message says what is allowed.
-fn whole_arg(s: &str, lo: u64, hi: u64) -> Result<u64, String> {
-    let range = if hi == usize::MAX as u64 {
-        format!("a whole number >= {lo}")
-    } else {
-        format!("a whole number from {lo} to {hi}")
+fn whole_arg(s: &str, lo: u64, hi: Option<u64>) -> Result<u64, String> {
+    let range = match hi {
+        None => format!("a whole number >= {lo}"),
+        Some(hi) => format!("a whole number from {lo} to {hi}"),
     };
     s.trim()
         .parse::<u64>()
         .ok()
-        .filter(|n| (lo..=hi).contains(n))
+        .filter(|n| *n >= lo && hi.is_none_or(|hi| *n <= hi))
         .ok_or_else(|| format!("expected {range}"))
 }
 
@@ -1118,14 +1112,8 @@ pub fn plan_cli(
         ));
     }
     let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, out, err))?;
-    // clap lets `requires` pass when the required option conflicts with one given
-    // (--step with --scenario, --size with --screenshot): check them here.
-    let given = |name: &str| {
-        args.iter().any(|a| {
-            let a = a.to_string_lossy();
-            a == name || a.starts_with(&format!("{name}="))
-        })
-    };
+    // Options of another option, checked here: clap's `requires` lets them pass when the
+    // option they need conflicts with one given (--step beside --scenario).
     if cli.step.is_some() && cli.lesson.is_none() {
         return Err(usage(
             err,
@@ -1133,9 +1121,13 @@ pub fn plan_cli(
         ));
     }
     if cli.gif.is_none()
-        && let Some(flag) = ["--fps", "--frames", "--size"]
-            .into_iter()
-            .find(|flag| given(flag))
+        && let Some(flag) = [
+            ("--fps", cli.fps.is_some()),
+            ("--frames", cli.frames.is_some()),
+            ("--size", cli.size.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
     {
         return Err(usage(
             err,

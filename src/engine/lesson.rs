@@ -584,9 +584,9 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         FunctionSpec::Regression { data, .. } => match data {
             super::function::DataSource::Generated(spec) => Some(spec.n),
             super::function::DataSource::Points(data) => Some(data.len()),
-            // A data file is read now, so a missing or broken file is reported with the
-            // lesson rather than when its step is shown. Only regular files are read: a pipe
-            // or a device could block.
+            // A missing file, a directory or a device is reported with the lesson; the
+            // file is read (in the background) when its step is shown, so a large one never
+            // holds up opening the lesson. A pipe or a device could block: refused.
             super::function::DataSource::Csv(path) => {
                 let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
                 if special {
@@ -595,8 +595,8 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                         format!("'{}' is not a regular file", path.display()),
                     ));
                 }
-                let loaded = data.load().map_err(|e| at("data", e.to_string()))?;
-                Some(loaded.len())
+                super::regression::open_data_file(path).map_err(|e| at("data", e.to_string()))?;
+                None
             }
         },
         _ => None,

@@ -816,6 +816,17 @@ pub const MAX_LINE_BYTES: usize = 4096;
 /// Reads two numeric columns from a file (see [`read_csv`]), refusing files that are too
 /// large, binary, or have absurdly long lines before holding much of them in memory.
 pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
+    let file = open_data_file(path)?;
+    // Errors about the file as a whole name it; those about a row are named by the caller.
+    read_csv(std::io::BufReader::new(file)).map_err(|e| match e {
+        DataError::File(message) => DataError::File(format!("{}: {message}", path.display())),
+        other => other,
+    })
+}
+
+/// Opens a data file, refusing a missing file (naming the folder a relative path is read
+/// from), a directory and a file over [`MAX_FILE_BYTES`]: the checks that need no reading.
+pub fn open_data_file(path: &std::path::Path) -> Result<std::fs::File, DataError> {
     let file = std::fs::File::open(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             // A relative path is read from the folder descent started in: say which.
@@ -847,11 +858,7 @@ pub fn read_csv_file(path: &std::path::Path) -> Result<Dataset, DataError> {
             )));
         }
     }
-    // Errors about the file as a whole name it; those about a row are named by the caller.
-    read_csv(std::io::BufReader::new(file)).map_err(|e| match e {
-        DataError::File(message) => DataError::File(format!("{}: {message}", path.display())),
-        other => other,
-    })
+    Ok(file)
 }
 
 /// Reads two numeric columns from CSV text (see [`read_csv`]).
