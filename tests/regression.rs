@@ -356,6 +356,31 @@ fn csv_dialects_quoting_bom_and_line_ends_are_read() {
 }
 
 #[test]
+fn a_quote_left_open_is_refused_with_the_line_it_opens_on() {
+    // The csv crate would take the rest of the file into the last field, and "7" parses.
+    for (text, line) in [
+        ("x,y\n1,2\n2,4\n3,\"7\n", 4),
+        ("x,y\n1,2\n2,4\n3,\"7", 4),
+        ("x,y\r\n1,2\r\n2,\"4\r\n", 3),
+    ] {
+        let err = parse_csv(text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("line {line}: a quote")) && err.contains("never closed"),
+            "{text:?}: {err}"
+        );
+    }
+    // Quotes in a comment, and a quoted line break closed on the next line, are fine.
+    for text in [
+        "# the \"raw data\n1,2\n2,4\n",
+        "\"x, \"\"in m\"\"\",y\n1,2\n2,4\n",
+        "x,y\n\"1\",\"2\"\n2,\"4\"\n",
+    ] {
+        let data = parse_csv(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(data.y, vec![2.0, 4.0], "{text:?}");
+    }
+}
+
+#[test]
 fn a_first_row_that_is_neither_header_nor_data_is_refused_with_its_line() {
     for text in ["1,abc\n2,4\n3,5\n", "x,1\n2,4\n3,5\n", "x,y,z\n2,4\n3,5\n"] {
         let err = parse_csv(text).unwrap_err();

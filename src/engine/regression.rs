@@ -876,6 +876,7 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
         inner: reader,
         total: 0,
         line: 0,
+        quotes: Quotes::new(),
     };
     // The first lines decide the separator; they are read again by the CSV reader.
     let mut head = Vec::new();
@@ -963,6 +964,12 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
         x.push(row[0]);
         y.push(row[1]);
     }
+    let (_, limited) = csv_reader.into_inner().into_inner();
+    if let Some(line) = limited.quotes.open_since {
+        return Err(DataError::File(format!(
+            "line {line}: a quote (\") opens there and is never closed; close it or remove it"
+        )));
+    }
     Dataset::new(x, y)
 }
 
@@ -1031,6 +1038,55 @@ struct Limited<R> {
     inner: R,
     total: u64,
     line: usize,
+    quotes: Quotes,
+}
+
+/// Follows the quotes of CSV text byte by byte, to tell whether the text ends inside a
+/// quoted field (the `csv` crate takes the rest of the file into that field without a word).
+#[derive(Clone, Copy, Debug, Default)]
+struct Quotes {
+    /// The 1-based line being read.
+    line: usize,
+    /// The line of the quote still open, if one is.
+    open_since: Option<usize>,
+    /// Inside a `#` comment line.
+    comment: bool,
+    /// At the first byte of a line.
+    line_start: bool,
+    /// The last byte was a CR (so an LF after it ends no other line).
+    after_cr: bool,
+}
+
+impl Quotes {
+    fn new() -> Self {
+        Self {
+            line: 1,
+            line_start: true,
+            ..Self::default()
+        }
+    }
+
+    fn feed(&mut self, b: u8) {
+        let line_end = b == b'\n' || b == b'\r';
+        if line_end && !(b == b'\n' && self.after_cr) {
+            self.line += 1;
+        }
+        self.after_cr = b == b'\r';
+        if self.comment {
+            self.comment = !line_end;
+            self.line_start = line_end;
+            return;
+        }
+        if self.open_since.is_none() && self.line_start && b == b'#' {
+            self.comment = true;
+        } else if b == b'"' {
+            self.open_since = match self.open_since {
+                Some(_) => None,
+                None => Some(self.line),
+            };
+        }
+        self.line_start = line_end && self.open_since.is_none();
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for Limited<R> {
@@ -1044,6 +1100,7 @@ impl<R: std::io::Read> std::io::Read for Limited<R> {
             )));
         }
         for &b in &buf[..n] {
+            self.quotes.feed(b);
             match b {
                 0 => {
                     return Err(std::io::Error::other(
