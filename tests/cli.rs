@@ -517,6 +517,26 @@ fn the_window_refuses_n_dimensional_functions() {
 }
 
 #[test]
+fn the_window_refuses_what_it_would_not_show() {
+    // A surface's layout for a curve, and an output format for a window that writes none.
+    assert_usage_error(
+        &["--function", "exp-log", "--layout", "3d"],
+        &["--layout", "exp-log is a curve"],
+    );
+    assert_usage_error(
+        &[
+            "--screenshot",
+            "x.png",
+            "--function",
+            "bowl",
+            "--format",
+            "json",
+        ],
+        &["--format", "descent run"],
+    );
+}
+
+#[test]
 fn options_that_do_not_apply_and_missing_values_are_named() {
     assert_usage_error(
         &["run", "--momentum", "0.5"],

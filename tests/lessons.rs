@@ -86,8 +86,9 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "optimizer = \"momentum\"\nlr = 0.1",
                 "optimizer = \"momentum\"\nlr = -1",
             ),
-            Some(15),
-            vec!["step 2, run 1, optimizer", "learning rate"],
+            // The key's own line, not the step's.
+            Some(22),
+            vec!["step 2, run 1, lr", "learning rate"],
         ),
         (
             "unknown optimizer",
@@ -272,6 +273,44 @@ fn a_bad_lesson_names_its_line_and_field() {
             ),
             Some(3),
             vec!["step 1, title", "at most 200"],
+        ),
+        (
+            "a clip of 0",
+            GOOD.replacen("lr = 0.1", "lr = 0.1\nclip = 0", 1),
+            Some(10),
+            vec!["step 1, run 1, clip", "> 0"],
+        ),
+        (
+            "a surface's view of a curve",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"exp-log\"\nlayout = \"3d\"",
+                1,
+            )
+            .replacen("start = [0.0, 0.0]", "start = [1.0]", 1),
+            Some(3),
+            vec!["step 1, layout", "curve"],
+        ),
+        (
+            "basins of a curve",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"exp-log\"\nshow = [\"basins\"]",
+                1,
+            )
+            .replacen("start = [0.0, 0.0]", "start = [1.0]", 1),
+            Some(3),
+            vec!["step 1, show", "'basins'", "curve"],
+        ),
+        (
+            "a shuffle seed where no run takes mini-batches",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"seed001\"\nepochs = 5\nseed = 3",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, seed", "set batch"],
         ),
         (
             "no steps",

@@ -212,3 +212,33 @@ fn a_scenario_value_out_of_range_is_named_not_silently_replaced() {
     let notice = format!("{:?}", app.model.notice);
     assert!(notice.contains("iterations (out of range)"), "{notice}");
 }
+
+#[test]
+fn a_regression_scenario_on_a_csv_file_opens_without_a_false_note() {
+    let path = temp("points.csv");
+    std::fs::write(&path, "x,y\n1,2\n2,3\n3,5\n").unwrap();
+    let text = format!(
+        "{{\"descent_scenario\": 1, \"function\": \"regression --data {}\"}}",
+        path.display()
+    );
+    let (settings, skipped) = scenario::from_text(&text).unwrap();
+    // The lab taking the function's data is no value brought into range.
+    assert!(skipped.is_empty(), "{skipped:?}");
+    // A lesson open beside it would describe another scene: it closes.
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenLesson {
+        name: "course-lab-1d".to_string(),
+        text: descent::engine::lesson::BUILT_IN[0].1.to_string(),
+    });
+    assert!(app.model.lesson.is_some());
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert!(app.model.lesson.is_none());
+    assert!(
+        matches!(&app.model.notice, Some(Notice::Info(m)) if m == "scenario opened"),
+        "{:?}",
+        app.model.notice
+    );
+}

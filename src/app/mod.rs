@@ -231,7 +231,15 @@ impl DescentApp {
             old.cancel();
         }
         let last = self.model.sim.timeline_end();
+        let asked = request.frames;
         let mut recorder = animation::Recorder::start(request, last, self.runner);
+        if exit_when_done && recorder.len() < asked {
+            // `descent --gif`: say why the animation is shorter than asked.
+            eprintln!(
+                "note: --frames {asked}: the runs end at iteration {last}, so the GIF has {} frames, one per iteration",
+                recorder.len()
+            );
+        }
         recorder.exit_when_done = exit_when_done;
         self.recording = Some(recorder);
     }
@@ -1088,7 +1096,18 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                         app.model.apply(Action::OpenScenario {
                             settings: Box::new(settings),
                             skipped,
-                        })
+                        });
+                        if let Some(Notice::Error(message)) = &app.model.notice
+                            && message.starts_with(model::SCENARIO_NOT_SHOWN)
+                            && recording
+                        {
+                            eprintln!(
+                                "error: --scenario: {}: {}",
+                                scenario.path.display(),
+                                format::one_line(message)
+                            );
+                            scene_failed_in_app.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
                     }
                     Err(e) => {
                         let message = format!("{}: {e}", scenario.path.display());
@@ -1111,6 +1130,11 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                 if let Some(layout) = request.layout {
                     app.model.settings.display.layout = layout;
                 }
+            }
+            if scene_failed_in_app.load(std::sync::atomic::Ordering::Relaxed) {
+                // Nothing to record: a picture of another scene would mislead.
+                cc.egui_ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                return Ok(Box::new(app));
             }
             if let Some(gif) = &request.gif {
                 app.pending_gif = Some(animation::GifRequest {

@@ -17,6 +17,9 @@ use crate::engine::regression::{Dataset, LossObjective};
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerConfig, PresetKind};
 
 /// The most runs the window holds at once (a swarm of scattered starts included).
+/// How the notice of a scenario that could not be shown begins.
+pub const SCENARIO_NOT_SHOWN: &str = "the scenario cannot be shown, nothing changed";
+
 pub const MAX_RUNS: usize = 1000;
 
 /// With more runs than this the views draw them lightly (a line and the current point) and
@@ -425,11 +428,11 @@ impl Model {
         }
         .sanitized();
         if let Err(e) = self.show_scene(snapshot) {
-            self.notice = Some(Notice::Error(format!(
-                "the scenario cannot be shown, nothing changed: {e}"
-            )));
+            self.notice = Some(Notice::Error(format!("{SCENARIO_NOT_SHOWN}: {e}")));
             return;
         }
+        // The scene is the scenario's now: a lesson's text beside it would describe another.
+        self.lesson = None;
         self.sim.speed = speed;
         if self.notice.is_none() {
             self.notice = Some(if skipped.is_empty() {

@@ -278,6 +278,11 @@ impl Settings {
         self.lab = self.lab.sanitized();
         self.appearance = self.appearance.sanitized();
         self.runs.truncate(super::model::MAX_RUNS);
+        self.with_lab_synced()
+    }
+
+    /// The lab's data source made the regression function's, when that is the function.
+    pub fn with_lab_synced(mut self) -> Self {
         if let FunctionSpec::Regression { data, standardize } = &self.function {
             self.lab.data = data.clone();
             self.lab.standardize = *standardize;

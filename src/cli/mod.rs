@@ -391,6 +391,15 @@ impl Layout {
     /// Every layout, in menu order.
     pub const ALL: [Layout; 3] = [Self::TwoD, Self::ThreeD, Self::Both];
 
+    /// The name `--layout` takes.
+    pub fn value_name(self) -> &'static str {
+        match self {
+            Self::TwoD => "2d",
+            Self::ThreeD => "3d",
+            Self::Both => "both",
+        }
+    }
+
     /// The name shown in the window.
     pub fn label(self) -> &'static str {
         match self {
@@ -1151,6 +1160,17 @@ pub fn plan_cli(
             gif,
         }))
     };
+    if cli.command.is_none()
+        && args.iter().any(|a| {
+            a.to_str()
+                .is_some_and(|a| a == "--format" || a.starts_with("--format="))
+        })
+    {
+        return Err(usage(
+            err,
+            &"--format: chooses the output of descent run; the window writes none (use --screenshot or --gif for a picture)",
+        ));
+    }
     if cli.command.is_none() && (cli.lesson.is_some() || cli.scenario.is_some()) {
         let what = if cli.lesson.is_some() {
             "--lesson (the lesson sets the function, the view and the runs)"
@@ -1278,6 +1298,18 @@ fn window_plan(
             let _ = writeln!(
                 err,
                 "error: --function: {} is n-dimensional and has no window view; use `descent run`",
+                request.function.spec.name()
+            );
+            Err(EXIT_USAGE)
+        }
+        Ok(request)
+            if request.function.spec.dim() == 1
+                && cli.layout.is_some_and(|l| l != Layout::TwoD) =>
+        {
+            let _ = writeln!(
+                err,
+                "error: --layout: {} shows a surface; {} is a curve f(x), drawn in one view: leave out --layout",
+                cli.layout.map_or("", |l| l.value_name()),
                 request.function.spec.name()
             );
             Err(EXIT_USAGE)

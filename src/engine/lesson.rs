@@ -417,10 +417,45 @@ fn step_line(text: &str, n: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// The line of `key = ...` in the `r`th (from 0) `[[step.run]]` of the `n`th step, if the
+/// file is TOML written a key per line.
+fn run_key_line(text: &str, n: usize, r: usize, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let step = step_line(text, n)?;
+    let mut runs = 0;
+    let mut in_run = false;
+    for (k, line) in lines.iter().enumerate().skip(step) {
+        let line = line.trim();
+        match line {
+            "[[step]]" => return None,
+            "[[step.run]]" => {
+                in_run = runs == r;
+                runs += 1;
+            }
+            _ if line.starts_with('[') => in_run = false,
+            _ if in_run
+                && line
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('=')) =>
+            {
+                return Some(k + 1);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> {
     let at = |field: &str, message: String| LessonError {
         line: step_line(text, i),
         field: format!("step {}, {field}", i + 1),
+        message,
+    };
+    // A run's key, with its own line when it can be found.
+    let at_run = |r: usize, key: &str, message: String| LessonError {
+        line: run_key_line(text, i, r, key).or_else(|| step_line(text, i)),
+        field: format!("step {}, run {}, {key}", i + 1, r + 1),
         message,
     };
     let function =
@@ -473,6 +508,27 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             "show",
             "batch-contours is for function = \"regression\"".to_string(),
         ));
+    }
+    // A curve is drawn with its tangent, in one view: the surface's views do not apply.
+    if dim == 1 {
+        if let Some(layout) = step.layout.as_deref().filter(|l| *l != "2d") {
+            return Err(at(
+                "layout",
+                format!(
+                    "'{layout}' shows a surface; {} is a curve f(x): remove layout or set \"2d\"",
+                    step.function
+                ),
+            ));
+        }
+        if let Some(bad) = step.show.iter().find(|s| *s != "tangent") {
+            return Err(at(
+                "show",
+                format!(
+                    "'{bad}' is for a function of x and y; {} is a curve f(x), drawn with its tangent",
+                    step.function
+                ),
+            ));
+        }
     }
     for (name, value, most) in [
         ("title", &step.title, MAX_TITLE),
@@ -527,9 +583,16 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 }
             }
             optimizer.clip = run.clip;
-            optimizer
-                .validate()
-                .map_err(|e| at(&field("optimizer"), e.to_string()))?;
+            optimizer.validate().map_err(|e| {
+                // The key that holds the value, not the optimizer, is named.
+                let key = match &e {
+                    crate::engine::EngineError::BadHyperparameter { name, .. } => {
+                        if *name == "learning rate" { "lr" } else { name }
+                    }
+                    _ => "optimizer",
+                };
+                at_run(r, key, e.to_string())
+            })?;
             if run.start.len() != dim || run.start.iter().any(|v| !v.is_finite()) {
                 let given: Vec<String> = run.start.iter().map(|v| format!("{v}")).collect();
                 return Err(at(
@@ -569,6 +632,21 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if regression && runs.iter().all(|run| run.batch.is_none()) {
+        let (key, what) = if step.seed != 0 {
+            ("seed", format!("seed = {}", step.seed))
+        } else {
+            ("shuffle", "shuffle = false".to_string())
+        };
+        if step.seed != 0 || !step.shuffle {
+            return Err(at(
+                key,
+                format!(
+                    "{what} sets the order of mini-batches, but every run takes all the points at once: set batch in a run, or remove {key}"
+                ),
+            ));
+        }
+    }
     let step_function = function.to_string();
     let known_minima = if regression {
         None
