@@ -1834,7 +1834,7 @@ fn a_bad_lesson_is_refused_with_its_line_and_field() {
     assert_eq!(model.objective().info().name, "three-wells");
     let notice = format!("{:?}", model.notice);
     assert!(
-        notice.contains("line 3, step 1, run 1, optimizer"),
+        notice.contains("line 9, step 1, run 1, lr"),
         "{notice}"
     );
 }

@@ -389,7 +389,7 @@ fn regression_options_are_checked() {
     );
     assert_usage_error(
         &["run", "-f", "regression", "--data", "gen:n=1"],
-        &["--data", "at least 2 points"],
+        &["--data", "at least 2 data points"],
     );
     assert_usage_error(
         &["run", "-f", "regression", "--data", "gen:sigma=x"],
@@ -1646,9 +1646,28 @@ fn second_tester_pass_findings_are_clear_refusals() {
         (vec!["run", "-f", "pi(x)"], vec!["not a function"]),
         (vec!["run", "-f", "x²+y²"], vec!["x^2"]),
         (vec!["run", "-f", "1e-400*x"], vec!["smallest number"]),
+        // Finite nowhere: no start to suggest, said so (not a start that fails too).
         (
             vec!["run", "-f", "sqrt(-1-x^2)"],
-            vec!["--function", "no --start was given", "--start 0.5"],
+            vec!["--function", "finite nowhere"],
+        ),
+        // Finite somewhere else in the view: a start there is suggested.
+        (
+            vec!["run", "-f", "ln(x-3)"],
+            vec!["--function", "no --start was given", "--start 3.5"],
+        ),
+        // Third pass: the rate a sweep is measured against, an --lr too small for f64,
+        // letters written together, and --tune with nothing to tune.
+        (
+            vec!["sweep", "--schedule", "cosine", "--eta-min", "0.001", "--lr-min", "0.0001"],
+            vec!["--eta-min", "--lr-min (0.0001)"],
+        ),
+        (vec!["run", "--lr", "1e-400"], vec!["--lr", "smallest number"]),
+        (vec!["run", "-f", "xy+1"], vec!["write x*y"]),
+        (vec!["run", "-f", "xy"], vec!["write x*y"]),
+        (
+            vec!["race", "--tune", "--lr-for", "gd=0.1", "--optimizers", "gd"],
+            vec!["--tune", "none is left"],
         ),
         (
             vec![
@@ -1673,4 +1692,19 @@ fn second_tester_pass_findings_are_clear_refusals() {
     // Warm-up 0 is none, as by default.
     let o = descent(&["run", "--warmup", "0", "--iters", "2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_csv_run_that_ends_early_says_why_on_stderr() {
+    let o = descent(&["run", "-f", "bowl", "--lr", "1.5", "--iters", "2000"]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("note: run 1 stopped at iteration 38: diverged"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // A run that takes all its iterations needs no note.
+    let o = descent(&["run", "-f", "bowl", "--iters", "5"]);
+    assert_eq!(stderr(&o), "");
 }

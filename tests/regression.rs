@@ -287,6 +287,13 @@ fn a_bad_csv_row_names_its_line_and_column() {
     );
     assert_eq!(parse_csv("x,y\n").unwrap_err(), DataError::TooFew(0));
     assert_eq!(parse_csv("1,2\n").unwrap_err(), DataError::TooFew(1));
+    // x values apart by less than the smallest normal number: no slope, said so.
+    let err = parse_csv("1e-320,1\n2e-320,2\n").unwrap_err();
+    assert!(matches!(err, DataError::NarrowX(_)), "{err}");
+    assert!(
+        err.to_string().contains("too little to fit a slope"),
+        "{err}"
+    );
     assert_eq!(
         parse_csv("1,2\n1,3\n").unwrap_err(),
         DataError::ConstantX(1.0)

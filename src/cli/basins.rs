@@ -13,7 +13,7 @@ use crate::engine::basins::{
     BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_rows, divergence_threshold, log_space,
     minima_for, sweep,
 };
-use crate::engine::format::exact;
+use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::run::MAX_ITERATIONS;
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerKind, objective};
@@ -439,7 +439,13 @@ impl SweepArgs {
             .ok()
             .filter(|n| (2..=MAX_SWEEP).contains(n))
             .ok_or_else(|| UsageError(format!("--count: must be 2 to {MAX_SWEEP}, got {count}")))?;
-        let descent = self.descent.check(lo, "1000", "0")?;
+        let descent = self.descent.check(lo, "1000", "0").map_err(|e| {
+            // A sweep has no --lr: its floor is measured against the smallest rate swept.
+            UsageError(e.0.replace(
+                "at most the learning rate",
+                &format!("at most --lr-min ({}), the smallest rate swept", human(lo)),
+            ))
+        })?;
         let start = match &self.start {
             Some(text) => parse_point(text)?,
             None => descent.objective.info().default_start.clone(),

@@ -23,7 +23,7 @@ use crate::engine::function::Function;
 use crate::engine::objective::parse_view;
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::regression::{BatchSpec, Dataset};
-use crate::engine::run::MAX_ITERATIONS;
+use crate::engine::run::{MAX_ITERATIONS, StopReason};
 use crate::engine::{
     EngineError, FunctionSpec, Objective, OptimizerKind, PresetKind, Run, RunSpec,
 };
@@ -594,10 +594,17 @@ impl RunArgs {
                 make_run(&function, &spec, batch, 2).map_err(|e| match e {
                     EngineError::TooManyParameters { .. } => UsageError(format!("--optimizer: {e}")),
                     // No start was given: the function's own start is at fault.
-                    _ if self.start.is_empty() => UsageError(format!(
-                        "--function: {e}; no --start was given: give one where f is finite, e.g. --start {}",
-                        vec!["0.5"; function.objective.dim()].join(",")
-                    )),
+                    _ if self.start.is_empty() => UsageError(
+                        match finite_point(function.objective.as_ref()) {
+                            Some(p) => format!(
+                                "--function: {e}; no --start was given: give one where f is finite, e.g. --start {}",
+                                p.iter().map(|v| human(*v)).collect::<Vec<_>>().join(",")
+                            ),
+                            None => format!(
+                                "--function: {e}, and f is finite nowhere on a grid over its view: check the formula"
+                            ),
+                        },
+                    ),
                     _ => UsageError(format!("--start: {e}")),
                 })?;
                 Ok(spec)
@@ -615,7 +622,7 @@ impl RunArgs {
     fn seed(&self) -> Result<u64, UsageError> {
         let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
         u64::try_from(seed)
-            .map_err(|_| UsageError(format!("--seed: must be a whole number >= 0, got {seed}")))
+            .map_err(|_| UsageError(format!("--seed: must be {}, got {seed}", allowed("--seed"))))
     }
 
     /// Steps and batches of a regression: epochs times steps per epoch.
@@ -683,7 +690,7 @@ fn allowed(flag: &str) -> String {
         }
         "--gamma" => "a number in (0, 1], e.g. 0.5".to_string(),
         "--iters" => format!("a whole number from 1 to {MAX_ITERATIONS}"),
-        "--seed" => "a whole number >= 0, e.g. 7".to_string(),
+        "--seed" => format!("a whole number from 0 to {}, e.g. 7", i64::MAX),
         "--batch-size" => "a whole number from 1 to the number of points".to_string(),
         "--epochs" => "a whole number >= 1, e.g. 100".to_string(),
         "--grid" => format!(
@@ -699,12 +706,22 @@ fn allowed(flag: &str) -> String {
 
 /// Parses a finite-or-not float as typed; range checks come later.
 fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
-    s.trim().parse::<f64>().map_err(|_| {
+    // `1_000` as in --iters; a number too small for f64 is not silently 0.
+    let t = s.trim().replace('_', "");
+    let v = t.parse::<f64>().map_err(|_| {
         UsageError(format!(
             "{flag}: '{s}' is not a number; expected {}",
             allowed(flag)
         ))
-    })
+    })?;
+    let mantissa = t.split(['e', 'E']).next().unwrap_or_default();
+    if v == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+        return Err(UsageError(format!(
+            "{flag}: '{s}' is below the smallest number (about 1e-308) and would be 0; expected {}",
+            allowed(flag)
+        )));
+    }
+    Ok(v)
 }
 
 /// Parses a whole number as typed, negative values included, for range checks later.
@@ -947,7 +964,11 @@ mod erased {
 }
 
 /// Streams every run of `request` in its format: no more than one run's state in memory.
-pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> {
+pub fn write_runs(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    request: &RunRequest,
+) -> io::Result<()> {
     let objective = request.objective().as_ref();
     let with_lr = request
         .specs
@@ -962,7 +983,21 @@ pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> 
         let mut run = make_run(&request.function, spec, request.batch, 2)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         match request.format {
-            Format::Csv => stream_csv_run(out, i + 1, &mut run, with_lr, None)?,
+            Format::Csv => {
+                stream_csv_run(out, i + 1, &mut run, with_lr, None)?;
+                // The rows do not say why they end early: one line does (JSON has the field).
+                if let Some(stop) = run.stop_reason()
+                    && stop != StopReason::MaxIterations
+                {
+                    let _ = writeln!(
+                        err,
+                        "note: run {} stopped at iteration {}: {}",
+                        i + 1,
+                        run.iterations(),
+                        stop_explained(stop)
+                    );
+                }
+            }
             Format::Json => {
                 stream_json_run(out, i + 1, &mut run)?;
                 writeln!(
@@ -977,6 +1012,44 @@ pub fn write_runs(out: &mut impl Write, request: &RunRequest) -> io::Result<()> 
         writeln!(out, "]")?;
     }
     Ok(())
+}
+
+/// A point of the view of `objective` (of one or two variables) where f and its gradient are
+/// finite and which lies in its domain, found on a 21-per-side grid; `None` if there is none.
+fn finite_point(objective: &dyn Objective) -> Option<Vec<f64>> {
+    let view = &objective.info().view;
+    if view.len() > 2 {
+        return None;
+    }
+    let at = |i: &crate::engine::Interval, k: usize| i.lo + (i.hi - i.lo) * k as f64 / 20.0;
+    let side = if view.len() == 2 { 21 } else { 1 };
+    (0..21 * side).find_map(|k| {
+        let p: Vec<f64> = view
+            .iter()
+            .enumerate()
+            .map(|(d, i)| at(i, if d == 0 { k % 21 } else { k / 21 }))
+            .collect();
+        let mut grad = vec![0.0; p.len()];
+        let value = objective.value_and_gradient(&p, &mut grad);
+        (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
+            .then_some(p)
+    })
+}
+
+/// A stop reason with what it means, for a note beside the rows.
+fn stop_explained(stop: StopReason) -> String {
+    let why = match stop {
+        StopReason::Converged => "|grad f| fell below --tol",
+        StopReason::Diverged => {
+            "f or its gradient stopped being finite, or the point went farther than 1e12"
+        }
+        StopReason::LeftDomain => "the next point lay outside the function's domain",
+        StopReason::SingularHessian => "Newton's method met a singular Hessian",
+        StopReason::LineSearchFailed => "no step of the line search decreased f enough",
+        StopReason::MaxIterations => "all the iterations were taken",
+        StopReason::Budget => "the evaluation budget was spent",
+    };
+    format!("{} ({why})", stop.name())
 }
 
 /// Prints the built-in lessons: name, steps and title.
@@ -1261,7 +1334,7 @@ where
         Plan::Race(request) => race::write_race(out, &request),
         Plan::Basins(request) => basins::write_basins(out, &request),
         Plan::Sweep(request) => basins::write_sweep(out, &request),
-        Plan::Run(request) => write_runs(out, &request),
+        Plan::Run(request) => write_runs(out, err, &request),
     };
     Action::Exit(match result.and_then(|()| out.flush()) {
         Ok(()) => 0,

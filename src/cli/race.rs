@@ -186,13 +186,22 @@ impl RaceArgs {
             }
         };
         let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
-        let seed = u64::try_from(seed)
-            .map_err(|_| UsageError(format!("--seed: must be a whole number >= 0, got {seed}")))?;
+        let seed = u64::try_from(seed).map_err(|_| {
+            UsageError(format!(
+                "--seed: must be {}, got {seed}",
+                super::allowed("--seed")
+            ))
+        })?;
         let view: Vec<Interval> = match &self.view {
             Some(text) => objective::parse_view(text, objective.dim())
                 .map_err(|e| UsageError(format!("--view: {e}")))?,
             None => info.view.clone(),
         };
+        if self.tune && kinds.iter().all(|k| given.iter().any(|(g, _)| g == k)) {
+            return Err(UsageError(
+                "--tune: every optimizer has its rate from --lr-for, so none is left to tune; drop --tune or an --lr-for".to_string(),
+            ));
+        }
         let max_iters = iters as u64;
         let mut lanes = Vec::with_capacity(kinds.len());
         let mut origins = Vec::with_capacity(kinds.len());

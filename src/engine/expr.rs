@@ -691,7 +691,11 @@ impl Parser<'_> {
                     let previous = &self.tokens[self.next - 1];
                     return Err(ExprError::at(
                         token.start,
-                        format!("a '*' is missing: write {}*{}", previous.text, token.text),
+                        format!(
+                            "a '*' is missing: write {}*{}",
+                            spelled_out(&previous.text),
+                            spelled_out(&token.text)
+                        ),
                     ));
                 }
                 _ => return Ok(()),
@@ -882,6 +886,9 @@ fn unknown_name(token: &Token) -> ExprError {
     let message = if ["x", "y", "pi", "e"].contains(&name) {
         // Known, but called like a function: pi(x).
         format!("'{name}' is a variable or a constant, not a function: write {name}*(...)")
+    } else if name.chars().all(|c| c == 'x' || c == 'y') {
+        // `xy` as written on paper.
+        format!("'{name}': a '*' is missing: write {}", spelled_out(name))
     } else if name.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c)) {
         format!("unknown name '{name}': write powers with ^, e.g. x^2")
     } else if name.len() == 1 && name.chars().all(char::is_alphabetic) {
@@ -892,6 +899,15 @@ fn unknown_name(token: &Token) -> ExprError {
         format!("unknown name '{name}'")
     };
     ExprError::at(token.start, message)
+}
+
+/// A run of the letters x and y (`xy`) as the product it stands for (`x*y`); other text as it is.
+fn spelled_out(text: &str) -> String {
+    if text.len() > 1 && text.chars().all(|c| c == 'x' || c == 'y') {
+        text.chars().map(String::from).collect::<Vec<_>>().join("*")
+    } else {
+        text.to_string()
+    }
 }
 
 /// Levenshtein distance, for suggestions.
@@ -950,6 +966,8 @@ mod tests {
         let cases = [
             ("", 0, "empty"),
             ("2x", 1, "write 2*x"),
+            ("xy+1", 0, "write x*y"),
+            ("2xy", 1, "write 2*x*y"),
             ("sni(x)", 0, "did you mean 'sin'"),
             ("x + z", 4, "x and y only"),
             ("(x + 1", 0, "never closed"),

@@ -118,6 +118,26 @@ fn trim_mantissa(text: &str) -> String {
     format!("{mantissa}{exponent}")
 }
 
+/// A reader's message with Rust's type names said in words: `expected u64` becomes
+/// `expected a whole number >= 0`.
+pub fn plain_types(message: &str) -> String {
+    let mut plain = message.replace(" as i128", "").replace(" as u128", "");
+    for (rust, words) in [
+        ("u64", "a whole number >= 0"),
+        ("u32", "a whole number >= 0"),
+        ("usize", "a whole number >= 0"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+        ("a sequence", "a list [...]"),
+        ("a map", "a table {...}"),
+    ] {
+        plain = plain.replace(&format!("expected {rust}"), &format!("expected {words}"));
+    }
+    plain
+}
+
 /// A JSON reader's error as "line L, column C: what", its position said once (serde_json
 /// ends its own message with " at line L column C").
 pub fn json_error(e: &serde_json::Error) -> String {
@@ -125,7 +145,8 @@ pub fn json_error(e: &serde_json::Error) -> String {
     let what = message
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |(what, _)| what);
-    let hint = match what {
+    let what = plain_types(what);
+    let hint = match what.as_str() {
         "number out of range" => " (numbers are at most about 1.8e308)",
         _ => "",
     };

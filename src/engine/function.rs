@@ -305,7 +305,10 @@ impl FunctionSpec {
             && !text.ends_with(['-', '_'])
             && text
                 .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            // `xy` and `x²` are formulas written as on paper: their own messages say how.
+            && !text.chars().all(|c| c == 'x' || c == 'y')
+            && !text.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c));
         let expr = match Expr::parse(text) {
             Ok(expr) => expr,
             Err(_) if word => {

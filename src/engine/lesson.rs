@@ -305,17 +305,20 @@ pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
 fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
     serde_json::from_str(text).map_err(|e| {
         let line = e.line();
-        // The field is the key written on that line, where there is one.
+        // The field is the last key written before the error's column on its line (a
+        // lesson written on one line has them all there).
         let field = text
             .lines()
             .nth(line.saturating_sub(1))
-            .and_then(|l| l.split_once(':'))
-            .map(|(key, _)| key.trim().trim_matches('"'))
+            .map(|l| &l[..l.floor_char_boundary(e.column())])
+            .and_then(|l| l.rsplit_once("\":").map(|(before, _)| before))
+            .and_then(|before| before.rsplit_once('"').map(|(_, key)| key))
             .filter(|key| !key.is_empty() && !key.contains(['{', '[', ' ']))
             .unwrap_or("the file")
             .to_string();
         let message = e.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message);
+        let message = &super::format::plain_types(message);
         let syntax = matches!(
             e.classify(),
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
@@ -337,9 +340,12 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
     })
 }
 
-/// The field a "missing field `name`" message is about.
+/// The field a "missing field `name`" or "unknown field `name`" message is about.
 fn missing_field(message: &str) -> Option<String> {
-    let rest = message.split_once("missing field `")?.1;
+    let rest = message
+        .split_once("missing field `")
+        .or_else(|| message.split_once("unknown field `"))?
+        .1;
     Some(rest.split_once('`')?.0.to_string())
 }
 
@@ -354,7 +360,7 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
             .filter(|key| !key.is_empty() && !key.contains(['[', '"', ' ']))
             .unwrap_or("the file")
             .to_string();
-        let message = e.message().trim().to_string();
+        let message = super::format::plain_types(e.message().trim());
         LessonError {
             line,
             field: missing_field(&message).unwrap_or(field),

@@ -34,7 +34,7 @@ pub enum DataError {
         reason: String,
     },
     /// Too few points to fit a line.
-    #[error("a line needs at least 2 points, got {0}")]
+    #[error("fitting a line needs at least 2 data points (rows of x, y), got {0}")]
     TooFew(usize),
     /// Too many points.
     #[error("at most {MAX_POINTS} points, got {0}")]
@@ -45,6 +45,14 @@ pub enum DataError {
     /// Every x is the same, so the slope is undetermined.
     #[error("all x values are equal ({}), so no slope can be fitted", human(*.0))]
     ConstantX(f64),
+    /// The x values differ, but by so little that their spread squared is below the
+    /// smallest normal number: no slope can be fitted.
+    #[error(
+        "the x values differ by too little to fit a slope (their variance, {}, is below {}); scale x up",
+        human(*.0),
+        human(f64::MIN_POSITIVE)
+    )]
+    NarrowX(f64),
     /// A generator setting is wrong.
     #[error("{0}")]
     Spec(String),
@@ -98,6 +106,9 @@ impl Dataset {
             return Err(DataError::NotFinite(
                 "the values are too large to square and sum".to_string(),
             ));
+        }
+        if s.vxx < f64::MIN_POSITIVE {
+            return Err(DataError::NarrowX(s.vxx));
         }
         Ok(data)
     }
