@@ -1833,10 +1833,7 @@ fn a_bad_lesson_is_refused_with_its_line_and_field() {
     assert!(model.lesson.is_none());
     assert_eq!(model.objective().info().name, "three-wells");
     let notice = format!("{:?}", model.notice);
-    assert!(
-        notice.contains("line 9, step 1, run 1, lr"),
-        "{notice}"
-    );
+    assert!(notice.contains("line 9, step 1, run 1, lr"), "{notice}");
 }
 
 /// File > Save scenario writes the setup to the typed path; File > Open scenario brings it

@@ -1659,10 +1659,21 @@ fn second_tester_pass_findings_are_clear_refusals() {
         // Third pass: the rate a sweep is measured against, an --lr too small for f64,
         // letters written together, and --tune with nothing to tune.
         (
-            vec!["sweep", "--schedule", "cosine", "--eta-min", "0.001", "--lr-min", "0.0001"],
+            vec![
+                "sweep",
+                "--schedule",
+                "cosine",
+                "--eta-min",
+                "0.001",
+                "--lr-min",
+                "0.0001",
+            ],
             vec!["--eta-min", "--lr-min (0.0001)"],
         ),
-        (vec!["run", "--lr", "1e-400"], vec!["--lr", "smallest number"]),
+        (
+            vec!["run", "--lr", "1e-400"],
+            vec!["--lr", "smallest number"],
+        ),
         (vec!["run", "-f", "xy+1"], vec!["write x*y"]),
         (vec!["run", "-f", "xy"], vec!["write x*y"]),
         (

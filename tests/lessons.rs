@@ -1,7 +1,7 @@
 //! Lessons: every built-in lesson reads, every step's runs do what its text claims, and a
 //! bad lesson file gets a message with its line and field.
 
-use descent::engine::lesson::{BUILT_IN, built_in, check_step, parse};
+use descent::engine::lesson::{BUILT_IN, built_in, check_claims, check_step, parse};
 
 #[test]
 fn every_built_in_step_does_what_its_text_claims() {
@@ -364,4 +364,26 @@ fn a_lesson_can_be_json_too() {
     let error = parse("mine", &bad).unwrap_err();
     assert_eq!(error.line, Some(8), "{error}");
     assert!(error.to_string().contains("iterations"), "{error}");
+}
+
+/// A user's lesson is checked when it opens: a claim its runs do not keep is refused with
+/// what the run did; the built-in lessons all pass.
+#[test]
+fn a_claim_the_runs_do_not_keep_is_refused_when_the_lesson_opens() {
+    for (name, _) in BUILT_IN {
+        let lesson = built_in(name).unwrap();
+        check_claims(&lesson).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let text = GOOD.replacen(
+        "outcome = \"converges\"\nminimum = 1",
+        "outcome = \"diverges\"",
+        1,
+    );
+    let lesson = parse("mine", &text).unwrap();
+    let error = check_claims(&lesson).unwrap_err().to_string();
+    assert!(
+        error.contains("step 1, expect 1")
+            && error.contains("says run 1 diverges, but run 1 stopped"),
+        "{error}"
+    );
 }

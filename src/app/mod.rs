@@ -259,6 +259,7 @@ impl DescentApp {
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("json"));
                 crate::engine::lesson::parse_file(&name, json, &text)
+                    .and_then(|lesson| crate::engine::lesson::check_claims(&lesson))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some(Action::OpenLesson { name, text }))
             }

@@ -195,6 +195,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
         (short.to_string(), text.to_string())
     };
     let parsed = lesson::parse_file(&short, name.ends_with(".json"), &text)
+        .and_then(|parsed| lesson::check_claims(&parsed).map(|()| parsed))
         .map_err(|e| format!("--lesson: {short}: {e}"))?;
     let count = parsed.steps.len();
     let step = match step {

@@ -871,6 +871,47 @@ pub struct Verdict {
     pub observed: String,
 }
 
+/// How many iterations, over all its claims, a lesson may take to be checked when it opens
+/// (a few tens of milliseconds); a step that needs more is left to the tests.
+pub const CLAIM_BUDGET: u64 = 2_000_000;
+
+/// Checks the claims of every step of `lesson` whose runs fit in [`CLAIM_BUDGET`] (the
+/// regression lab's steps on a CSV file, whose data are read later, are not checked): the
+/// first claim that does not hold is an error saying what the run did instead.
+pub fn check_claims(lesson: &Lesson) -> Result<(), LessonError> {
+    let mut spent = 0u64;
+    for (i, step) in lesson.steps.iter().enumerate() {
+        let cost = match &step.function {
+            FunctionSpec::Regression { data, .. } => match data {
+                super::function::DataSource::Csv(_) => continue,
+                _ => step.epochs.unwrap_or(0).saturating_mul(1000),
+            },
+            _ => step.iterations,
+        }
+        .saturating_mul(step.expect.len() as u64);
+        spent = spent.saturating_add(cost);
+        if step.expect.is_empty() || spent > CLAIM_BUDGET {
+            continue;
+        }
+        let verdicts = check_step(step).map_err(|message| LessonError {
+            line: None,
+            field: format!("step {}", i + 1),
+            message,
+        })?;
+        if let Some((c, verdict)) = verdicts.iter().enumerate().find(|(_, v)| !v.holds) {
+            return Err(LessonError {
+                line: None,
+                field: format!("step {}, expect {}", i + 1, c + 1),
+                message: format!(
+                    "the lesson says run {} {}, but {}",
+                    verdict.claim.run, verdict.claim.outcome, verdict.observed
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Runs `step`'s runs with the engine and checks each of its claims.
 pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
     let function = step.function.build().map_err(|e| e.to_string())?;
@@ -960,13 +1001,16 @@ fn judge(objective: &Arc<dyn Objective>, claim: &Claim, run: &Run, stop: StopRea
         Outcome::FallsShort => !blew_up && !there,
     };
     let observed = format!(
-        "run {} stopped ({stop}) after {} iterations at {:?}, f = {}{}",
+        "run {} stopped ({stop}) after {} iterations at {}, f = {}{}",
         claim.run,
         run.iterations(),
-        last,
-        path.last_value(),
-        off.map(|d| format!(", {d:.3e} from {:?}", target.unwrap_or_default()))
-            .unwrap_or_default()
+        super::format::point(&last),
+        super::format::human(path.last_value()),
+        off.map(|d| format!(
+            ", {d:.3e} from {}",
+            super::format::point(&target.unwrap_or_default())
+        ))
+        .unwrap_or_default()
     );
     Verdict {
         claim: claim.clone(),
