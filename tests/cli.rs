@@ -1674,6 +1674,18 @@ fn second_tester_pass_findings_are_clear_refusals() {
             vec!["run", "--lr", "1e-400"],
             vec!["--lr", "smallest number"],
         ),
+        (
+            vec!["run", "--view", "0,1"],
+            vec!["'--view'", "an option of the window"],
+        ),
+        (
+            vec!["--lesson", "src"],
+            vec!["--lesson", "'src' is a directory"],
+        ),
+        (
+            vec!["--scenario", "assets/lessons/course-lab-1d.toml"],
+            vec!["--scenario", "course-lab-1d.toml"],
+        ),
         (vec!["run", "-f", "xy+1"], vec!["write x*y"]),
         (vec!["run", "-f", "xy"], vec!["write x*y"]),
         (
@@ -1718,4 +1730,14 @@ fn a_csv_run_that_ends_early_says_why_on_stderr() {
     // A run that takes all its iterations needs no note.
     let o = descent(&["run", "-f", "bowl", "--iters", "5"]);
     assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_view_without_a_minimum_is_said_beside_the_labels() {
+    let o = descent(&[
+        "basins", "-f", "x^2+y^2", "--grid", "2", "--view", "1,2,1,2",
+    ]);
+    assert!(o.status.success());
+    assert!(stderr(&o).starts_with("note: no known minimum of f lies in the view"));
+    assert_eq!(stdout(&o).lines().filter(|l| l.contains(",-2,")).count(), 4);
 }

@@ -122,6 +122,9 @@ impl Default for DescentApp {
     }
 }
 
+/// How the notice of a saved state that could not be read in full begins.
+const STATE_NOT_READ: &str = "the saved state could not be read in full";
+
 impl DescentApp {
     /// The lab scatter's plot transform of the last frame, if it was drawn.
     pub fn scatter_transform(&self) -> Option<egui_plot::PlotTransform> {
@@ -333,6 +336,16 @@ impl DescentApp {
             Some(text) => Self::from_state_text(&text),
             None => Self::from_storage(storage),
         };
+        // Which file could not be read, so that it can be looked at.
+        if let Some(Notice::Error(message)) = &mut app.model.notice
+            && message.starts_with(STATE_NOT_READ)
+        {
+            *message = message.replacen(
+                STATE_NOT_READ,
+                &format!("{STATE_NOT_READ} ({})", file.path.display()),
+                1,
+            );
+        }
         app.state_file = Some(file);
         app
     }
@@ -371,7 +384,7 @@ impl DescentApp {
         let mut app = Self::new(settings);
         if !reset.is_empty() && app.model.notice.is_none() {
             app.model.notice = Some(Notice::Error(format!(
-                "the saved state could not be read in full; reset to defaults: {}",
+                "{STATE_NOT_READ}; reset to defaults: {}",
                 reset.join(", ")
             )));
         }

@@ -38,10 +38,24 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     let serde_json::Value::Object(mut map) = value else {
         return Err("a scenario is a JSON object ({ ... })".to_string());
     };
-    if map.remove(MARK).is_none() {
-        return Err(format!(
-            "not a descent scenario (no \"{MARK}\" field); save one with File > Save scenario"
-        ));
+    match map.remove(MARK) {
+        None if map.contains_key("step") => {
+            return Err(format!(
+                "not a descent scenario (no \"{MARK}\" field) but a lesson, it seems: open it with --lesson or Lessons > Open lesson"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "not a descent scenario (no \"{MARK}\" field); save one with File > Save scenario"
+            ));
+        }
+        Some(version) if !version.as_u64().is_some_and(|v| v >= 1) => {
+            return Err(format!(
+                "{MARK}: must be the format's version, a whole number such as {VERSION}, got {}",
+                crate::engine::format::one_line(&version.to_string())
+            ));
+        }
+        Some(_) => {}
     }
     map.remove("saved");
     map.remove("appearance");
@@ -62,7 +76,12 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         && let Some(function) = function
     {
         let why = match serde_json::from_value::<crate::engine::FunctionSpec>(function) {
-            Err(e) => crate::engine::format::one_line(&e.to_string()),
+            // The file's field is named, not the command-line options it reads like.
+            Err(e) => crate::engine::format::one_line(&e.to_string())
+                .replace("--function: ", "")
+                .replace("--function regression", "regression")
+                .replace("--dim: ", "--dim in the function: ")
+                .replace("--data: ", "--data in the function: "),
             Ok(_) => "it does not fit this version's settings".to_string(),
         };
         return Err(format!("function: {why}"));

@@ -314,10 +314,18 @@ impl Settings {
 
     /// Reads a state file field by field: a field that cannot be read keeps its default and
     /// is named in the returned list; text that is not a JSON object gives the defaults and
-    /// `["everything"]`.
+    /// `["everything (why)"]`.
     pub fn from_state_text(text: &str) -> (Self, Vec<String>) {
-        let Ok(serde_json::Value::Object(saved)) = serde_json::from_str(text) else {
-            return (Self::default(), vec!["everything".to_string()]);
+        let saved = match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(saved)) => saved,
+            Ok(_) => {
+                let why = "everything (the file is not a JSON object)";
+                return (Self::default(), vec![why.to_string()]);
+            }
+            Err(e) => {
+                let why = format!("everything ({})", crate::engine::format::json_error(&e));
+                return (Self::default(), vec![why]);
+            }
         };
         let serde_json::Value::Object(mut merged) =
             serde_json::to_value(Self::default()).unwrap_or_default()
@@ -477,9 +485,12 @@ mod tests {
         reset.sort();
         assert_eq!(reset, ["function", "optimizer"]);
         let (read, reset) = Settings::from_state_text("(ron: 1)");
+        assert_eq!(read, Settings::default());
         assert_eq!(
-            (read, reset),
-            (Settings::default(), vec!["everything".to_string()])
+            reset,
+            ["everything (not valid JSON: line 1, column 1: expected value)"]
         );
+        let (_, reset) = Settings::from_state_text("[1, 2]");
+        assert_eq!(reset, ["everything (the file is not a JSON object)"]);
     }
 }

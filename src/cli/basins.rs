@@ -300,7 +300,18 @@ fn band(request: &BasinsRequest, rows: std::ops::Range<usize>) -> Vec<(i32, Endi
 
 /// Computes the map and writes it as the request says, a band of rows at a time: the CSV
 /// holds no more than a band in memory, the PNG a label and a count per start.
-pub fn write_basins(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
+pub fn write_basins(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    request: &BasinsRequest,
+) -> io::Result<()> {
+    if request.minima.is_empty() {
+        // Every label would be -1 or -2 without a word on why.
+        let _ = writeln!(
+            err,
+            "note: no known minimum of f lies in the view, so every start is labelled -2 (ended near no minimum) or -1 (diverged); widen --view to take one in"
+        );
+    }
     match (&request.format, &request.output) {
         (BasinFormat::Png, Some(path)) => {
             let spec = &request.spec;

@@ -183,6 +183,18 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
         let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
         (lesson_name(path), text)
     } else {
+        let path = std::path::Path::new(name);
+        if !lesson::BUILT_IN.iter().any(|(n, _)| *n == name) && path.exists() {
+            let what = if path.is_dir() {
+                "a directory"
+            } else {
+                "a file"
+            };
+            return Err(format!(
+                "--lesson: '{name}' is {what}, not a lesson: give a built-in lesson's name ({}) or a FILE.toml or FILE.json",
+                lesson::BUILT_IN.map(|(n, _)| n).join(", ")
+            ));
+        }
         let (short, text) = lesson::BUILT_IN
             .iter()
             .find(|(n, _)| *n == name)
@@ -236,7 +248,7 @@ pub fn read_text_file(path: &std::path::Path, max: u64) -> Result<String, String
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() as u64 > max {
         return Err(format!(
-            "{} is larger than {} KiB: not a file descent wrote",
+            "{} is larger than {} KiB, the most descent reads of this kind of file",
             path.display(),
             max >> 10
         ));
@@ -252,12 +264,25 @@ pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 pub fn scenario_request(path: &std::path::Path) -> Result<ScenarioRequest, String> {
     let text = read_text_file(path, MAX_SCENARIO_BYTES).map_err(|e| format!("--scenario: {e}"))?;
     match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::Object(map)) if map.contains_key("descent_scenario") => {
-            Ok(ScenarioRequest {
+        Ok(serde_json::Value::Object(map)) => match map.get("descent_scenario") {
+            Some(version) if version.as_u64().is_some_and(|v| v >= 1) => Ok(ScenarioRequest {
                 path: path.to_path_buf(),
                 text,
-            })
-        }
+            }),
+            Some(version) => Err(format!(
+                "--scenario: {}: descent_scenario: must be the format's version, a whole number such as 1, got {}",
+                path.display(),
+                crate::engine::format::one_line(&version.to_string())
+            )),
+            None if map.contains_key("step") => Err(format!(
+                "--scenario: {} is a lesson, it seems, not a scenario (no \"descent_scenario\" field): open it with --lesson",
+                path.display()
+            )),
+            None => Err(format!(
+                "--scenario: {} is not a descent scenario (no \"descent_scenario\" field; save one with File > Save scenario)",
+                path.display()
+            )),
+        },
         Ok(_) => Err(format!(
             "--scenario: {} is not a descent scenario (save one with File > Save scenario)",
             path.display()
@@ -1332,8 +1357,8 @@ where
         Plan::Lessons => write_lessons(out),
         Plan::Optimizers => write_optimizers(out),
         Plan::Critical(objective, view) => write_critical(out, objective.as_ref(), &view),
-        Plan::Race(request) => race::write_race(out, &request),
-        Plan::Basins(request) => basins::write_basins(out, &request),
+        Plan::Race(request) => race::write_race(out, err, &request),
+        Plan::Basins(request) => basins::write_basins(out, err, &request),
         Plan::Sweep(request) => basins::write_sweep(out, &request),
         Plan::Run(request) => write_runs(out, err, &request),
     };
@@ -1456,11 +1481,35 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 line.push(' ');
                 line.push_str(&missing.join(", "));
             }
+            // A window option given to a command: say where it belongs.
+            if e.kind() == ErrorKind::UnknownArgument
+                && let Some(option) = WINDOW_ONLY
+                    .iter()
+                    .find(|o| line.contains(&format!("'{o}'")) || line.contains(&format!("'{o}=")))
+            {
+                line.push_str(&format!(
+                    "; {option} is an option of the window (descent {option} ...), not of this command"
+                ));
+            }
             let _ = writeln!(err, "{line}");
             EXIT_USAGE
         }
     }
 }
+
+/// The options of the window alone, which no command takes.
+const WINDOW_ONLY: [&str; 10] = [
+    "--screenshot",
+    "--view",
+    "--layout",
+    "--lesson",
+    "--step",
+    "--gif",
+    "--fps",
+    "--frames",
+    "--size",
+    "--scenario",
+];
 
 /// The options that take a value and accept values starting with `-` (negative numbers).
 const VALUE_OPTIONS: [&str; 44] = [

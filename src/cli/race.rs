@@ -306,7 +306,17 @@ fn cells(row: &RaceRow, origin: &str, short: bool) -> Vec<String> {
 }
 
 /// Runs the race and writes its table.
-pub fn write_race(out: &mut impl Write, request: &RaceRequest) -> io::Result<()> {
+pub fn write_race(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    request: &RaceRequest,
+) -> io::Result<()> {
+    if request.minima.is_empty() {
+        let _ = writeln!(
+            err,
+            "note: no known minimum of f lies in the view, so the distance to the minimum is left blank; widen --view to take one in"
+        );
+    }
     let rows = race(&request.objective, &request.spec, &request.minima)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     match request.format {

@@ -823,7 +823,7 @@ impl Parser<'_> {
                         format!("{name} is a function: write {name}(...)"),
                     ));
                 }
-                self.enter()?;
+                // A call nests one level, as a parenthesis does: its arguments count it.
                 let open = self.next;
                 self.next += 1;
                 let arguments = self.arguments(open)?;
@@ -842,7 +842,6 @@ impl Parser<'_> {
                     (None, Some(f)) => Op::Call2(f),
                     (None, None) => unreachable!("checked above"),
                 });
-                self.depth -= 1;
             }
         }
         Ok(())
@@ -985,6 +984,10 @@ mod tests {
             assert!(err.message.contains(needle), "{text:?}: {err}");
             assert!(err.position <= text.chars().count());
         }
+        // A call nests one level, as a parenthesis does.
+        let calls = |n: usize| format!("{}x{}", "exp(".repeat(n), ")".repeat(n));
+        assert!(Expr::parse(&calls(MAX_DEPTH - 1)).is_ok());
+        assert!(Expr::parse(&calls(MAX_DEPTH)).is_err());
         let deep = format!("{}x{}", "(".repeat(300), ")".repeat(300));
         let err = Expr::parse(&deep).unwrap_err();
         assert!(err.message.contains("deeper than 200"), "{err}");

@@ -470,7 +470,11 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
                 // The lesson's field, not the command-line option, is named.
                 let field = e.flag.trim_start_matches("--");
                 let field = if field == "dim" { "function" } else { field };
-                at(field, e.message)
+                at(
+                    field,
+                    e.message
+                        .replace("--function regression", "function = \"regression\""),
+                )
             })?;
     let regression = function.is_regression();
     if !regression && (step.epochs.is_some() || step.data.is_some()) {

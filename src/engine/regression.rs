@@ -735,7 +735,7 @@ impl DataSpec {
                         "false" | "0" | "no" => false,
                         other => {
                             return Err(DataError::Spec(format!(
-                                "even: '{other}' is not true or false"
+                                "even: '{other}' is not one of true, false, yes, no, 1, 0"
                             )));
                         }
                     }
@@ -958,7 +958,15 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             let value = number.ok_or_else(|| DataError::Row {
                 line,
                 column: column + 1,
-                reason: format!("'{}' is not a number", shorten(field)),
+                reason: if field.replace(',', ".").parse::<f64>().is_ok() {
+                    format!(
+                        "'{}' is not a number: write decimals with a point ({})",
+                        shorten(field),
+                        shorten(&field.replace(',', "."))
+                    )
+                } else {
+                    format!("'{}' is not a number", shorten(field))
+                },
             })?;
             if !value.is_finite() {
                 return Err(DataError::Row {
