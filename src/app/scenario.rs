@@ -49,7 +49,7 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
                 "not a descent scenario (no \"{MARK}\" field); save one with File > Save scenario"
             ));
         }
-        Some(version) if !version.as_u64().is_some_and(|v| v >= 1) => {
+        Some(version) if version.as_u64().is_none_or(|v| v < 1) => {
             return Err(format!(
                 "{MARK}: must be the format's version, a whole number such as {VERSION}, got {}",
                 crate::engine::format::one_line(&version.to_string())
