@@ -1827,6 +1827,7 @@ fn a_bad_lesson_is_refused_with_its_line_and_field() {
     h.state_mut().apply([Action::OpenLesson {
         name: "mine".to_string(),
         text: text.to_string(),
+        folder: None,
     }]);
     h.run_steps(2);
     let model = &h.state().model;

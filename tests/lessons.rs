@@ -387,3 +387,23 @@ fn a_claim_the_runs_do_not_keep_is_refused_when_the_lesson_opens() {
         "{error}"
     );
 }
+
+/// A lesson's data file is found beside the lesson, wherever descent was started from.
+#[test]
+fn a_relative_data_path_starts_from_the_lessons_folder() {
+    let folder = std::env::temp_dir().join(format!("descent-lesson-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("pts.csv"), "x,y\n1,2\n2,3\n3,5\n").unwrap();
+    let text = "title = \"t\"\n[[step]]\ntitle = \"a\"\ntext = \"b\"\nfunction = \"regression\"\ndata = \"pts.csv\"\nepochs = 5\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n";
+    let lesson = descent::engine::lesson::parse_in("mine", text, Some(&folder)).unwrap();
+    let function = lesson.steps[0].function.build().unwrap();
+    assert_eq!(function.data.unwrap().len(), 3);
+    // Without the folder the path starts from the current one, where there is no such file,
+    // and the message names the path it tried.
+    let error = parse("mine", text).unwrap_err().to_string();
+    assert!(
+        error.contains("step 1, data") && error.contains("pts.csv"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
+}

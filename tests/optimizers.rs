@@ -166,6 +166,29 @@ fn state_resets_at_each_start() {
     assert_eq!(again.path(), run.path());
 }
 
+/// A weight decay so large that Adam's second moment overflows: its steps would be 0 and the
+/// run would idle to its last iteration; it stops as diverged where the moment overflowed.
+#[test]
+fn an_optimizer_whose_moments_overflow_has_diverged() {
+    for kind in [
+        OptimizerKind::Adam,
+        OptimizerKind::Rmsprop,
+        OptimizerKind::Adagrad,
+    ] {
+        let mut optimizer = OptimizerConfig::new(kind, 0.1);
+        assert!(optimizer.set("weight-decay", 1e200), "{kind:?}");
+        let spec = RunSpec {
+            optimizer,
+            start: vec![0.0, 0.0],
+            max_iters: 50,
+            tol: 0.0,
+        };
+        let mut run = Run::new(preset("bowl", None).unwrap(), spec).unwrap();
+        assert_eq!(run.finish_all(), StopReason::Diverged, "{kind:?}");
+        assert!(run.iterations() < 5, "{kind:?}: {}", run.iterations());
+    }
+}
+
 /// f(x) = x^2 with a gradient of the wrong sign: every step along -g goes uphill, so no
 /// halving satisfies Armijo's test (a stand-in for a gradient that rounding has made useless).
 #[derive(Debug)]

@@ -300,10 +300,12 @@ fn lesson() -> impl Strategy<Value = Action> {
         prop::sample::select(BUILT_IN.to_vec()).prop_map(|(name, text)| Action::OpenLesson {
             name: name.to_string(),
             text: text.to_string(),
+            folder: None,
         });
     let broken = "[ -~\n]{0,200}".prop_map(|text| Action::OpenLesson {
         name: "broken".to_string(),
         text,
+        folder: None,
     });
     prop_oneof![3 => built_in, 1 => broken]
 }

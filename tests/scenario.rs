@@ -229,6 +229,7 @@ fn a_regression_scenario_on_a_csv_file_opens_without_a_false_note() {
     app.model.apply(Action::OpenLesson {
         name: "course-lab-1d".to_string(),
         text: descent::engine::lesson::BUILT_IN[0].1.to_string(),
+        folder: None,
     });
     assert!(app.model.lesson.is_some());
     app.model.apply(Action::OpenScenario {

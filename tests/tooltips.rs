@@ -225,6 +225,7 @@ fn every_control_has_a_tooltip() {
     h.state_mut().model.apply(Action::OpenLesson {
         name: name.to_string(),
         text: text.to_string(),
+        folder: None,
     });
     h.run_steps(4);
     missing.extend(without_tooltips(&mut h, "lesson"));

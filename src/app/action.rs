@@ -116,6 +116,9 @@ pub enum Action {
         name: String,
         /// The lesson file's text.
         text: String,
+        /// The lesson file's folder, where its data files' relative paths start (`None`
+        /// for a built-in lesson: from the current folder).
+        folder: Option<std::path::PathBuf>,
     },
     /// Set the scene of step `k` (from 0) of the open lesson, as written, and play it.
     LessonStep(usize),

@@ -17,6 +17,7 @@ pub fn lessons_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>, open_file: 
             actions.push(Action::OpenLesson {
                 name: name.to_string(),
                 text: text.to_string(),
+                folder: None,
             });
         }
     }

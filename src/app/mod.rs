@@ -261,10 +261,11 @@ impl DescentApp {
                 let json = path
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-                crate::engine::lesson::parse_file(&name, json, &text)
+                let folder = path.parent().map(std::path::Path::to_path_buf);
+                crate::engine::lesson::parse_file(&name, json, &text, folder.as_deref())
                     .and_then(|lesson| crate::engine::lesson::check_claims(&lesson))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(Some(Action::OpenLesson { name, text }))
+                Ok(Some(Action::OpenLesson { name, text, folder }))
             }
             files::Purpose::OpenScenario => {
                 let (settings, skipped) = scenario::read(path)?;
@@ -371,6 +372,7 @@ impl DescentApp {
                 Action::OpenLesson {
                     name: name.to_string(),
                     text: text.to_string(),
+                    folder: None,
                 },
                 Action::LessonStep(0),
             ]);
@@ -1138,6 +1140,7 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     Action::OpenLesson {
                         name: lesson.name.clone(),
                         text: lesson.text.clone(),
+                        folder: lesson.folder.clone(),
                     },
                     Action::LessonStep(lesson.step),
                 ]);

@@ -348,15 +348,17 @@ impl Model {
             }
             Action::Undo => self.travel(true),
             Action::Redo => self.travel(false),
-            Action::OpenLesson { name, text } => match lesson::parse(&name, &text) {
-                Ok(lesson) => {
-                    self.lesson = Some(LessonState { lesson, step: 0 });
-                    self.enter_step(0);
+            Action::OpenLesson { name, text, folder } => {
+                match lesson::parse_in(&name, &text, folder.as_deref()) {
+                    Ok(lesson) => {
+                        self.lesson = Some(LessonState { lesson, step: 0 });
+                        self.enter_step(0);
+                    }
+                    Err(e) => {
+                        self.notice = Some(Notice::Error(format!("lesson '{name}', {e}")));
+                    }
                 }
-                Err(e) => {
-                    self.notice = Some(Notice::Error(format!("lesson '{name}', {e}")));
-                }
-            },
+            }
             Action::LessonStep(k) => self.enter_step(k),
             Action::CloseLesson => self.lesson = None,
             Action::OpenScenario { settings, skipped } => self.open_scenario(*settings, &skipped),

@@ -167,6 +167,9 @@ pub struct LessonRequest {
     pub name: String,
     /// Its TOML text.
     pub text: String,
+    /// The lesson file's folder, where its data files' relative paths start (`None` for a
+    /// built-in lesson).
+    pub folder: Option<std::path::PathBuf>,
     /// The step to open at, from 0.
     pub step: usize,
 }
@@ -178,7 +181,15 @@ pub const MAX_LESSON_BYTES: u64 = 1 << 20;
 /// (from 1): the request, or a message for `--lesson` or `--step`.
 pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, String> {
     use crate::engine::lesson;
-    let (short, text) = if name.ends_with(".toml") || name.ends_with(".json") {
+    let file = name.ends_with(".toml") || name.ends_with(".json");
+    // A lesson file's data sit beside it: relative paths start from its folder.
+    let folder = file.then(|| {
+        std::path::Path::new(name)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    let (short, text) = if file {
         let path = std::path::Path::new(name);
         let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
         (lesson_name(path), text)
@@ -206,7 +217,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
             })?;
         (short.to_string(), text.to_string())
     };
-    let parsed = lesson::parse_file(&short, name.ends_with(".json"), &text)
+    let parsed = lesson::parse_file(&short, name.ends_with(".json"), &text, folder.as_deref())
         .and_then(|parsed| lesson::check_claims(&parsed).map(|()| parsed))
         .map_err(|e| format!("--lesson: {short}: {e}"))?;
     let count = parsed.steps.len();
@@ -222,6 +233,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
     Ok(LessonRequest {
         name: short,
         text,
+        folder,
         step,
     })
 }
@@ -1067,7 +1079,7 @@ fn stop_explained(stop: StopReason) -> String {
     let why = match stop {
         StopReason::Converged => "|grad f| fell below --tol",
         StopReason::Diverged => {
-            "f or its gradient stopped being finite, or the point went farther than 1e12"
+            "f, its gradient or the optimizer's moments stopped being finite, or the point went farther than 1e12"
         }
         StopReason::LeftDomain => "the next point lay outside the function's domain",
         StopReason::SingularHessian => "Newton's method met a singular Hessian",

@@ -99,6 +99,7 @@ impl Descender {
             let failed = match step {
                 Err(StepFailure::SingularHessian) => Some(StopReason::SingularHessian),
                 Err(StepFailure::LineSearchFailed) => Some(StopReason::LineSearchFailed),
+                Err(StepFailure::Overflowed) => Some(StopReason::Diverged),
                 Ok(())
                     if self.next.iter().any(|v| !v.is_finite())
                         || norm(&self.next) > DIVERGENCE_NORM =>

@@ -5,6 +5,7 @@
 //! engine, so a lesson's text can never drift from what descent shows.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -261,7 +262,12 @@ pub const DEFAULT_WITHIN: f64 = 1e-3;
 
 /// Reads a lesson file's text: as [`parse`], but a `.json` file must hold a JSON object
 /// (else TOML's messages would describe the mistake).
-pub fn parse_file(name: &str, json: bool, text: &str) -> Result<Lesson, LessonError> {
+pub fn parse_file(
+    name: &str,
+    json: bool,
+    text: &str,
+    folder: Option<&Path>,
+) -> Result<Lesson, LessonError> {
     let start = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
     if json && !start.starts_with('{') {
         return Err(LessonError {
@@ -272,12 +278,19 @@ pub fn parse_file(name: &str, json: bool, text: &str) -> Result<Lesson, LessonEr
                     .to_string(),
         });
     }
-    parse(name, text)
+    parse_in(name, text, folder)
 }
 
 /// Reads a lesson named `name` from `text`, TOML or (when it starts with `{`) JSON, checking
-/// every field: a clear message with the line and the field for the first mistake.
+/// every field: a clear message with the line and the field for the first mistake. A data
+/// file's relative path is taken from the current folder (see [`parse_in`]).
 pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
+    parse_in(name, text, None)
+}
+
+/// As [`parse`], with a data file's relative path taken from `folder` (the lesson file's own
+/// folder, so that a lesson and its data travel together).
+pub fn parse_in(name: &str, text: &str, folder: Option<&Path>) -> Result<Lesson, LessonError> {
     // A byte-order mark some editors write is not part of the lesson.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // JSON starts with an object (or, wrongly, an array of values); TOML's tables start
@@ -298,7 +311,7 @@ pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
     } else {
         parse_toml(text)?
     };
-    check(name, text, file)
+    check(name, text, file, folder)
 }
 
 /// A lesson written as JSON: the same fields, `step` an array of objects.
@@ -370,7 +383,12 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
 }
 
 /// Checks a lesson read from `text` field by field.
-fn check(name: &str, text: &str, file: LessonFile) -> Result<Lesson, LessonError> {
+fn check(
+    name: &str,
+    text: &str,
+    file: LessonFile,
+    folder: Option<&Path>,
+) -> Result<Lesson, LessonError> {
     if file.steps.is_empty() {
         return Err(LessonError {
             line: None,
@@ -399,7 +417,7 @@ fn check(name: &str, text: &str, file: LessonFile) -> Result<Lesson, LessonError
         .steps
         .into_iter()
         .enumerate()
-        .map(|(i, step)| read_step(text, i, step))
+        .map(|(i, step)| read_step(text, i, step, folder))
         .collect::<Result<_, _>>()?;
     Ok(Lesson {
         name: name.to_string(),
@@ -452,7 +470,26 @@ fn run_key_line(text: &str, n: usize, r: usize, key: &str) -> Option<usize> {
     None
 }
 
-fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> {
+/// A lesson's `data` with a relative file path taken from `folder`; generated sets, listed
+/// points and absolute paths as written.
+fn data_in(data: &str, folder: Option<&Path>) -> String {
+    let generated = data.starts_with("gen:")
+        || data.starts_with("points:")
+        || super::regression::DataSpec::preset(data).is_some();
+    match folder {
+        Some(folder) if !generated && Path::new(data).is_relative() => {
+            folder.join(data).to_string_lossy().into_owned()
+        }
+        _ => data.to_string(),
+    }
+}
+
+fn read_step(
+    text: &str,
+    i: usize,
+    step: StepFile,
+    folder: Option<&Path>,
+) -> Result<Step, LessonError> {
     let at = |field: &str, message: String| LessonError {
         line: step_line(text, i),
         field: format!("step {}, {field}", i + 1),
@@ -464,8 +501,9 @@ fn read_step(text: &str, i: usize, step: StepFile) -> Result<Step, LessonError> 
         field: format!("step {}, run {}, {key}", i + 1, r + 1),
         message,
     };
+    let data = step.data.as_deref().map(|d| data_in(d, folder));
     let function =
-        FunctionSpec::from_options(&step.function, None, step.data.as_deref(), step.standardize)
+        FunctionSpec::from_options(&step.function, None, data.as_deref(), step.standardize)
             .map_err(|e| {
                 // The lesson's field, not the command-line option, is named.
                 let field = e.flag.trim_start_matches("--");

@@ -483,6 +483,10 @@ pub enum StepFailure {
     SingularHessian,
     /// The line search found no sufficient decrease after every halving.
     LineSearchFailed,
+    /// The optimizer's own state (a moment, or the gradient with weight decay) overflowed:
+    /// the run has blown up even where the point has not moved yet (Adam's second moment
+    /// at infinity makes its steps 0).
+    Overflowed,
 }
 
 /// Calls a run made to its function, by kind; the line search counts each trial point.
@@ -634,8 +638,14 @@ impl OptimizerState {
             };
         }
         let result = self.update(config, lr, objective, p, value, g, next);
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        let overflowed =
+            !(finite(g) && finite(&self.first)) || !(finite(&self.second) && finite(&self.third));
         self.decayed = decayed;
-        result
+        match result {
+            Ok(()) if overflowed => Err(StepFailure::Overflowed),
+            other => other,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

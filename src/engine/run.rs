@@ -34,7 +34,8 @@ pub const MAX_NEWTON_DIM: usize = 100;
 pub enum StopReason {
     /// |grad f| fell below the tolerance.
     Converged,
-    /// A value or gradient was not finite, or the parameters left the ball of radius 1e12.
+    /// A value or gradient was not finite, the optimizer's state overflowed, or the
+    /// parameters left the ball of radius 1e12.
     Diverged,
     /// The next point lay outside the function's domain.
     LeftDomain,
@@ -663,6 +664,7 @@ impl Run {
             Err(StepFailure::LineSearchFailed) => {
                 return self.finish(StopReason::LineSearchFailed);
             }
+            Err(StepFailure::Overflowed) => return self.finish(StopReason::Diverged),
             Ok(()) => {}
         }
         if self.next.iter().any(|v| !v.is_finite()) || norm(&self.next) > DIVERGENCE_NORM {
@@ -788,6 +790,7 @@ impl Run {
         let stop = match failure {
             Some(StepFailure::SingularHessian) => Some(StopReason::SingularHessian),
             Some(StepFailure::LineSearchFailed) => Some(StopReason::LineSearchFailed),
+            Some(StepFailure::Overflowed) => Some(StopReason::Diverged),
             None if next.iter().any(|v| !v.is_finite()) || norm(&next) > DIVERGENCE_NORM => {
                 Some(StopReason::Diverged)
             }
