@@ -639,8 +639,9 @@ impl OptimizerState {
         }
         let result = self.update(config, lr, objective, p, value, g, next);
         let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
-        let overflowed =
-            !(finite(g) && finite(&self.first)) || !(finite(&self.second) && finite(&self.third));
+        let overflowed = ![g, &self.first, &self.second, &self.third]
+            .into_iter()
+            .all(finite);
         self.decayed = decayed;
         match result {
             Ok(()) if overflowed => Err(StepFailure::Overflowed),
