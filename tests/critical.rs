@@ -184,3 +184,33 @@ fn a_badly_scaled_function_shows_no_false_critical_point() {
         }
     }
 }
+
+#[test]
+fn a_badly_scaled_function_shows_its_critical_point_and_what_it_is() {
+    // Damping each direction by its own curvature finds the point where even damping stalls
+    // the shallow direction; an eigenvalue tiny against the other is trusted when f curves
+    // along it as it says, so a minimum is not called degenerate.
+    let view = [
+        descent::engine::Interval::new(-1.0, 1.0),
+        descent::engine::Interval::new(-1.0, 1.0),
+    ];
+    for (formula, x, y, kind) in [
+        ("1e10*x^2+y^2", 0.0, 0.0, CriticalKind::Minimum),
+        ("x^2+1e-10*y^2", 0.0, 0.0, CriticalKind::Minimum),
+        ("1e8*(x-0.3)^2-(y+0.2)^2", 0.3, -0.2, CriticalKind::Saddle),
+    ] {
+        let function = TypedFunction::new(Expr::parse(formula).unwrap());
+        let points = find(&function, &view, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert!(near(&points[0], x, y, 1e-9), "{formula}: {points:?}");
+        assert_eq!(points[0].kind, kind, "{formula}: {points:?}");
+    }
+    // A zero eigenvalue's rounding is still degenerate: x^4 is flat to second order.
+    let quartic = TypedFunction::new(Expr::parse("x^4+y^2").unwrap());
+    let points = find(&quartic, &view, &AtomicBool::new(false));
+    assert!(!points.is_empty());
+    assert!(
+        points.iter().all(|p| p.kind == CriticalKind::Degenerate),
+        "{points:?}"
+    );
+}

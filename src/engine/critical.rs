@@ -90,7 +90,8 @@ pub fn find(
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            newton(objective, seed, view)
+            newton(objective, seed, view, Damping::Even)
+                .or_else(|| newton(objective, seed, view, Damping::Scaled))
         })
         .collect();
     merge(found, view)
@@ -98,7 +99,12 @@ pub fn find(
 
 /// Newton on the gradient from `seed`; the point it settles on, if the gradient vanishes
 /// there and it lies in the view.
-fn newton(objective: &dyn Objective, seed: &[f64], view: &[Interval]) -> Option<CriticalPoint> {
+fn newton(
+    objective: &dyn Objective,
+    seed: &[f64],
+    view: &[Interval],
+    damping: Damping,
+) -> Option<CriticalPoint> {
     let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
     let mut p = seed.to_vec();
     if !objective.in_domain(&p) {
@@ -106,7 +112,7 @@ fn newton(objective: &dyn Objective, seed: &[f64], view: &[Interval]) -> Option<
     }
     for _ in 0..MAX_NEWTON {
         let second = objective.second_order(&p);
-        let step = damped_newton_step(&second.gradient, second.hessian.as_slice())?;
+        let step = damped_newton_step(&second.gradient, second.hessian.as_slice(), damping)?;
         let length = step.iter().map(|d| d * d).sum::<f64>().sqrt();
         // A long step is cut to a quarter of the view: Newton far from a root can overshoot.
         let scale = (0.25 * diagonal / length).min(1.0);
@@ -144,8 +150,14 @@ fn newton(objective: &dyn Objective, seed: &[f64], view: &[Interval]) -> Option<
         }
     }
     let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
+    let mut kind = classify(&eigenvalues);
+    if kind == CriticalKind::Degenerate
+        && curves_as_its_eigenvalues_say(objective, &p, h, 1e-3 * diagonal)
+    {
+        kind = classify_by_signs(&eigenvalues);
+    }
     Some(CriticalPoint {
-        kind: classify(&eigenvalues),
+        kind,
         point: p,
         value: second.value,
         eigenvalues,
@@ -156,9 +168,20 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|c| c * c).sum::<f64>().sqrt()
 }
 
+/// How Newton's step on the gradient is damped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Damping {
+    /// The same tiny damping in every direction: walks straight onto a line of critical
+    /// points (sauna's).
+    Even,
+    /// Each direction damped by its own curvature (Marquardt): finds the point of a badly
+    /// scaled function, where even damping stalls the shallow direction.
+    Scaled,
+}
+
 /// The step d minimizing |H d + g|^2 + mu |d|^2 with a tiny mu: Newton's step where H is
 /// regular, the least-squares step where it is singular. `hessian` is column-major.
-fn damped_newton_step(gradient: &[f64], hessian: &[f64]) -> Option<Vec<f64>> {
+fn damped_newton_step(gradient: &[f64], hessian: &[f64], damping: Damping) -> Option<Vec<f64>> {
     match gradient.len() {
         1 => {
             let (g, h) = (gradient[0], hessian[0]);
@@ -170,8 +193,15 @@ fn damped_newton_step(gradient: &[f64], hessian: &[f64]) -> Option<Vec<f64>> {
             let (a, b, c) = (hessian[0], hessian[1], hessian[3]);
             // H is symmetric, so H^T H = H^2 and H^T g = H g.
             let (m11, m12, m22) = (a * a + b * b, a * b + b * c, b * b + c * c);
-            let mu = 1e-14 * (m11 + m22) + 1e-300;
-            let (m11, m22) = (m11 + mu, m22 + mu);
+            let (m11, m22) = match damping {
+                Damping::Even => {
+                    let mu = 1e-14 * (m11 + m22) + 1e-300;
+                    (m11 + mu, m22 + mu)
+                }
+                // Marquardt's damping, each direction by its own curvature: a steep
+                // direction does not damp a shallow one's step away (1e10 x^2 + y^2).
+                Damping::Scaled => (m11 * (1.0 + 1e-14) + 1e-300, m22 * (1.0 + 1e-14) + 1e-300),
+            };
             let (r1, r2) = (
                 -(a * gradient[0] + b * gradient[1]),
                 -(b * gradient[0] + c * gradient[1]),
@@ -193,6 +223,65 @@ pub fn symmetric_eigenvalues(hessian: &[f64], dim: usize) -> Vec<f64> {
     let mean = 0.5 * (a + c);
     let radius = (0.5 * (a - c)).hypot(b);
     vec![mean - radius, mean + radius]
+}
+
+/// Whether f along each eigenvector of the Hessian `h` at `p` curves as its eigenvalue says
+/// (the second difference over `step` within 10% of it, and none 0): an eigenvalue tiny
+/// against the largest is then a real curvature (1e10 x^2 + y^2), not the rounding left of
+/// a zero one (x^4 near 0, sauna's lines).
+fn curves_as_its_eigenvalues_say(
+    objective: &dyn Objective,
+    p: &[f64],
+    h: &[f64],
+    step: f64,
+) -> bool {
+    let d = p.len();
+    let value = objective.value(p);
+    let eigen = symmetric_eigenvalues(h, d);
+    eigen.iter().all(|&lambda| {
+        let v = eigenvector(h, d, lambda);
+        let at = |s: f64| -> Vec<f64> { p.iter().zip(&v).map(|(c, e)| c + s * e).collect() };
+        let (ahead, behind) = (at(step), at(-step));
+        if lambda == 0.0 || !objective.in_domain(&ahead) || !objective.in_domain(&behind) {
+            return false;
+        }
+        let second =
+            (objective.value(&ahead) + objective.value(&behind) - 2.0 * value) / (step * step);
+        (second - lambda).abs() <= 0.1 * lambda.abs()
+    })
+}
+
+/// A unit eigenvector of the symmetric 1 x 1 or 2 x 2 matrix `h` (column-major) for its
+/// eigenvalue `lambda`.
+fn eigenvector(h: &[f64], dim: usize, lambda: f64) -> Vec<f64> {
+    if dim == 1 {
+        return vec![1.0];
+    }
+    let (a, b, c) = (h[0], h[1], h[3]);
+    // Of the two rows of (H - lambda I) v = 0, the one with the larger entries is the
+    // better conditioned.
+    let (x, y) = if (a - lambda).abs() + b.abs() >= (c - lambda).abs() + b.abs() {
+        (b, lambda - a)
+    } else {
+        (lambda - c, b)
+    };
+    let length = x.hypot(y);
+    if length == 0.0 || !length.is_finite() {
+        // H is lambda I: any direction is one.
+        return vec![1.0, 0.0];
+    }
+    vec![x / length, y / length]
+}
+
+/// Minimum, maximum or saddle by the eigenvalues' signs alone (none of them 0).
+fn classify_by_signs(eigenvalues: &[f64]) -> CriticalKind {
+    if eigenvalues.iter().all(|&e| e > 0.0) {
+        CriticalKind::Minimum
+    } else if eigenvalues.iter().all(|&e| e < 0.0) {
+        CriticalKind::Maximum
+    } else {
+        CriticalKind::Saddle
+    }
 }
 
 /// Minimum, maximum or saddle by the eigenvalues' signs; degenerate when one is zero next
@@ -277,7 +366,7 @@ mod tests {
     #[test]
     fn a_singular_hessian_gives_the_least_squares_step() {
         // H = [[2, 0], [0, 0]], g = (4, 0): the step is (-2, 0), not a division by zero.
-        let d = damped_newton_step(&[4.0, 0.0], &[2.0, 0.0, 0.0, 0.0]).unwrap();
+        let d = damped_newton_step(&[4.0, 0.0], &[2.0, 0.0, 0.0, 0.0], Damping::Even).unwrap();
         assert!((d[0] + 2.0).abs() < 1e-12 && d[1] == 0.0, "{d:?}");
     }
 }
