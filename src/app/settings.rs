@@ -286,6 +286,12 @@ impl Settings {
         if let FunctionSpec::Regression { data, standardize } = &self.function {
             self.lab.data = data.clone();
             self.lab.standardize = *standardize;
+            // The file field shows the file the points came from, unless one is being typed.
+            if let DataSource::Csv(path) = data
+                && self.lab.csv_path.is_empty()
+            {
+                self.lab.csv_path = path.display().to_string();
+            }
         }
         self
     }

@@ -2,7 +2,7 @@
 //! the tangent at the current iterate with its slope (the course lab's picture).
 
 use egui::Color32;
-use egui_plot::{Arrows, Line, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi, Points, Text};
+use egui_plot::{Arrows, Line, Plot, PlotBounds, PlotPoint, PlotTransform, PlotUi, Points};
 
 use super::action::Action;
 use super::clip::Region;
@@ -80,6 +80,9 @@ impl View1d {
                 .label_formatter(move |pos| {
                     Some(hover_text(hover_objective.as_ref(), position_of(pos)))
                 });
+        if let Some((text, color)) = slope_line(model) {
+            ui.label(egui::RichText::new(text).color(color).strong());
+        }
         let shown = model.sim.shown();
         let selected = model.sim.selected;
         let curve = &mut self.curve;
@@ -260,24 +263,23 @@ fn iterate_items(
                 .allow_hover(false),
         );
     }
-    if selected && slope.is_finite() {
-        // In the plot's top-left corner, where it never covers the iterates.
-        let corner = PlotPoint::new(
-            bounds.min()[0] + 0.02 * bounds.width(),
-            bounds.max()[1] - 0.03 * bounds.height(),
-        );
-        let text = format!(
-            "x_{k} = {}   f'(x_{k}) = {}  (the slope of the dashed tangent)",
-            human(current[0]),
-            human(slope)
-        );
-        plot_ui.text(
-            Text::new(
-                "",
-                corner,
-                egui::RichText::new(text).color(color).strong().size(14.0),
-            )
-            .anchor(egui::Align2::LEFT_TOP),
-        );
-    }
+}
+
+/// The selected run's iterate and its slope, in words and in the run's color: a line above
+/// the plot, where neither the legend nor the curve can cover it.
+fn slope_line(model: &Model) -> Option<(String, Color32)> {
+    let slot = model.sim.slots().get(model.sim.selected)?;
+    let path = slot.run.path();
+    let k = path.index_of(slot.shown_index(model.sim.shown()));
+    let (x, slope) = (path.point(k)[0], path.gradient(k)[0]);
+    (x.is_finite() && slope.is_finite()).then(|| {
+        (
+            format!(
+                "x_{k} = {}   f'(x_{k}) = {}  (the slope of the dashed tangent)",
+                human(x),
+                human(slope)
+            ),
+            run_color(slot.setup.color),
+        )
+    })
 }
