@@ -1284,7 +1284,7 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
     .unwrap();
     assert_usage_error(
         &["--lesson", file.to_str().unwrap()],
-        &["--lesson", "line 3, step 1, iterations"],
+        &["--lesson", "line 7, step 1, iterations"],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -1687,6 +1687,23 @@ fn second_tester_pass_findings_are_clear_refusals() {
             vec!["--scenario", "course-lab-1d.toml"],
         ),
         (vec!["run", "-f", "xy+1"], vec!["write x*y"]),
+        // Fourth pass: underscores only between digits, numbers below f64's range in a
+        // start, a product written without its '*' and digits.
+        (
+            vec!["run", "--lr", "_1"],
+            vec!["--lr", "between two digits"],
+        ),
+        (
+            vec!["run", "--start", "1e-400,1"],
+            vec!["--start", "smallest number"],
+        ),
+        (vec!["run", "-f", "x2+1"], vec!["write x*2, or x^2"]),
+        (vec!["run", "-f", "x2"], vec!["write x*2, or x^2"]),
+        (vec!["run", "-f", "1_000*x^2"], vec!["no underscores"]),
+        (
+            vec!["--lesson", "course-lab-1d", "--layout", "3d"],
+            vec!["--layout", "a curve"],
+        ),
         (vec!["run", "-f", "xy"], vec!["write x*y"]),
         (
             vec!["race", "--tune", "--lr-for", "gd=0.1", "--optimizers", "gd"],
@@ -1740,4 +1757,43 @@ fn a_view_without_a_minimum_is_said_beside_the_labels() {
     assert!(o.status.success());
     assert!(stderr(&o).starts_with("note: no known minimum of f lies in the view"));
     assert_eq!(stdout(&o).lines().filter(|l| l.contains(",-2,")).count(), 4);
+}
+
+#[test]
+fn critical_says_when_the_view_holds_no_critical_point() {
+    let o = descent(&["critical", "-f", "(x-3)^2+y^2", "--view", "0,1,0,1"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 1, "only the header");
+    assert!(stderr(&o).starts_with("note: no critical point of f lies in the view"));
+}
+
+#[test]
+fn a_lesson_files_claims_that_cannot_be_checked_are_said() {
+    let folder = std::env::temp_dir().join(format!("descent-claims-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("pts.csv"), "x,y\n1,2\n2,3\n3,5\n").unwrap();
+    let lesson = folder.join("lab.toml");
+    std::fs::write(
+        &lesson,
+        "title = \"t\"\n[[step]]\ntitle = \"a\"\ntext = \"b\"\nfunction = \"regression\"\ndata = \"pts.csv\"\nepochs = 5\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n[[step.expect]]\noutcome = \"diverges\"\n",
+    )
+    .unwrap();
+    // No display here: the window fails after the lesson was read, which is what is tested.
+    let o = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args([
+            "--lesson",
+            lesson.to_str().unwrap(),
+            "--screenshot",
+            "x.png",
+        ])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("note: --lesson: lab: the claims of step 1 are not checked"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -196,6 +196,8 @@ fn a_badly_scaled_function_shows_its_critical_point_and_what_it_is() {
     ];
     for (formula, x, y, kind) in [
         ("1e10*x^2+y^2", 0.0, 0.0, CriticalKind::Minimum),
+        // mean - radius of diag(2e20, 2) would cancel to 0.
+        ("1e20*x^2+y^2", 0.0, 0.0, CriticalKind::Minimum),
         ("x^2+1e-10*y^2", 0.0, 0.0, CriticalKind::Minimum),
         ("1e8*(x-0.3)^2-(y+0.2)^2", 0.3, -0.2, CriticalKind::Saddle),
     ] {

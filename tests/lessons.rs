@@ -93,13 +93,13 @@ fn a_bad_lesson_names_its_line_and_field() {
         (
             "unknown optimizer",
             GOOD.replace("\"momentum\"", "\"momentun\""),
-            Some(15),
+            Some(21),
             vec!["step 2, run 1, optimizer", "momentum"],
         ),
         (
             "start of the wrong size",
             GOOD.replacen("start = [0.0, 0.0]", "start = [0.0]", 1),
-            Some(3),
+            Some(10),
             vec!["step 1, run 1, start", "2 finite"],
         ),
         (
@@ -111,7 +111,7 @@ fn a_bad_lesson_names_its_line_and_field() {
         (
             "bad function",
             GOOD.replacen("function = \"bowl\"", "function = \"bowl(\"", 1),
-            Some(3),
+            Some(6),
             vec!["step 1, function"],
         ),
         (
@@ -133,14 +133,14 @@ fn a_bad_lesson_names_its_line_and_field() {
         (
             "a hyperparameter the optimizer does not use",
             GOOD.replacen("lr = 0.1", "lr = 0.1\nmomentum = 0.5", 1),
-            Some(3),
+            Some(10),
             vec!["step 1, run 1, momentum", "gd does not use it"],
         ),
         (
             "a start outside the domain",
             GOOD.replacen("function = \"bowl\"", "function = \"exp-log\"", 1)
                 .replacen("start = [0.0, 0.0]", "start = [-1.0]", 1),
-            Some(3),
+            Some(10),
             vec!["step 1, run 1, start", "outside the domain"],
         ),
         (
@@ -150,7 +150,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"seed001\"\nepochs = 10",
                 1,
             ),
-            Some(3),
+            Some(9),
             vec!["step 1, iterations", "set epochs instead"],
         ),
         (
@@ -171,7 +171,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"/no/such/points.csv\"\nepochs = 10",
                 1,
             ),
-            Some(3),
+            Some(7),
             vec!["step 1, data", "/no/such/points.csv", "cannot read"],
         ),
         (
@@ -181,7 +181,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"/tmp\"\nepochs = 10",
                 1,
             ),
-            Some(3),
+            Some(7),
             vec!["step 1, data", "directory"],
         ),
         (
@@ -191,7 +191,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"/dev/zero\"\nepochs = 10",
                 1,
             ),
-            Some(3),
+            Some(7),
             vec!["step 1, data", "not a regular file"],
         ),
         (
@@ -201,7 +201,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"seed001\"\nepochs = 10\niterations = 0",
                 1,
             ),
-            Some(3),
+            Some(9),
             vec!["step 1, iterations", "set epochs instead"],
         ),
         (
@@ -213,7 +213,7 @@ fn a_bad_lesson_names_its_line_and_field() {
         (
             "a start with the wrong number of values names them",
             GOOD.replacen("start = [0.0, 0.0]", "start = [1.5, 2.5, 3.5]", 1),
-            Some(3),
+            Some(10),
             vec!["[1.5, 2.5, 3.5]", "2 finite"],
         ),
         (
@@ -235,7 +235,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"gen:n=1\"\nepochs = 10",
                 1,
             ),
-            Some(3),
+            Some(7),
             vec!["step 1, data", "gen:"],
         ),
         (
@@ -261,7 +261,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "iterations = 50\nshow = [\"batch-contours\"]\n",
                 1,
             ),
-            Some(3),
+            Some(8),
             vec!["step 1, show", "regression"],
         ),
         (
@@ -271,7 +271,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 &format!("title = \"{}\"", "a".repeat(300)),
                 1,
             ),
-            Some(3),
+            Some(4),
             vec!["step 1, title", "at most 200"],
         ),
         (
@@ -288,7 +288,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 1,
             )
             .replacen("start = [0.0, 0.0]", "start = [1.0]", 1),
-            Some(3),
+            Some(7),
             vec!["step 1, layout", "curve"],
         ),
         (
@@ -299,7 +299,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 1,
             )
             .replacen("start = [0.0, 0.0]", "start = [1.0]", 1),
-            Some(3),
+            Some(7),
             vec!["step 1, show", "'basins'", "curve"],
         ),
         (
@@ -309,8 +309,30 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "function = \"regression\"\ndata = \"seed001\"\nepochs = 5\nseed = 3",
                 1,
             ),
-            Some(3),
+            Some(9),
             vec!["step 1, seed", "set batch"],
+        ),
+        (
+            "a shuffle seed on a function that has no shuffles",
+            GOOD.replacen("iterations = 50", "iterations = 50\nseed = 3", 1),
+            Some(8),
+            vec!["step 1, seed", "regression"],
+        ),
+        (
+            "by for a run that diverges",
+            GOOD.replacen(
+                "outcome = \"converges\"\nminimum = 1",
+                "outcome = \"diverges\"\nby = 5",
+                1,
+            ),
+            Some(3),
+            vec!["step 1, expect 1, by", "converges"],
+        ),
+        (
+            "a scenario given as a lesson",
+            "{\"descent_scenario\": 1, \"function\": \"bowl\"}".to_string(),
+            Some(1),
+            vec!["a scenario", "--scenario"],
         ),
         (
             "no steps",

@@ -369,6 +369,8 @@ fn a_quote_left_open_is_refused_with_the_line_it_opens_on() {
         ("x,y\n1,2\n2,4\n3,\"7\n", 4),
         ("x,y\n1,2\n2,4\n3,\"7", 4),
         ("x,y\r\n1,2\r\n2,\"4\r\n", 3),
+        // In the first column the row looks short; the quote is blamed, not the columns.
+        ("x,y\n1,2\n\"2,3\n4,5\n", 3),
     ] {
         let err = parse_csv(text).unwrap_err().to_string();
         assert!(

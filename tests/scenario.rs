@@ -243,3 +243,27 @@ fn a_regression_scenario_on_a_csv_file_opens_without_a_false_note() {
         app.model.notice
     );
 }
+
+#[test]
+fn a_scenario_run_that_cannot_be_made_is_named_in_the_notice() {
+    // A hand-edited rate of -1: the run is dropped, and the notice says so (a later check of
+    // the iterations used to clear it).
+    let app = setup();
+    let mut settings = app.model.settings.clone();
+    let good = app.model.sim.setups()[0].clone();
+    let mut bad = good.clone();
+    bad.optimizer.lr = -1.0;
+    settings.runs = vec![bad, good];
+    let (settings, skipped) = scenario::from_text(&scenario::to_text(&settings)).unwrap();
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert_eq!(app.model.sim.slots().len(), 1);
+    let notice = format!("{:?}", app.model.notice);
+    assert!(
+        notice.contains("scenario opened; a saved run was dropped: learning rate"),
+        "{notice}"
+    );
+}

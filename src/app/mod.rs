@@ -263,7 +263,7 @@ impl DescentApp {
                     .is_some_and(|e| e.eq_ignore_ascii_case("json"));
                 let folder = path.parent().map(std::path::Path::to_path_buf);
                 crate::engine::lesson::parse_file(&name, json, &text, folder.as_deref())
-                    .and_then(|lesson| crate::engine::lesson::check_claims(&lesson))
+                    .and_then(|lesson| crate::engine::lesson::check_claims(&lesson).map(|_| ()))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some(Action::OpenLesson { name, text, folder }))
             }
@@ -1101,28 +1101,34 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
             if let Some(scenario) = &request.scenario {
                 match scenario::from_text(&scenario.text) {
                     Ok((settings, skipped)) => {
-                        if !skipped.is_empty() {
-                            // Also on the terminal: a --gif or --screenshot shows the rest.
-                            eprintln!(
-                                "note: {}: skipped (unknown or unreadable) or brought into range: {}",
-                                scenario.path.display(),
-                                scenario::describe_skipped(&skipped)
-                            );
-                        }
                         app.model.apply(Action::OpenScenario {
                             settings: Box::new(settings),
                             skipped,
                         });
-                        if let Some(Notice::Error(message)) = &app.model.notice
-                            && message.starts_with(model::SCENARIO_NOT_SHOWN)
-                            && recording
-                        {
-                            eprintln!(
-                                "error: --scenario: {}: {}",
+                        match &app.model.notice {
+                            Some(Notice::Error(message))
+                                if message.starts_with(model::SCENARIO_NOT_SHOWN) && recording =>
+                            {
+                                eprintln!(
+                                    "error: --scenario: {}: {}",
+                                    scenario.path.display(),
+                                    format::one_line(message)
+                                );
+                                scene_failed_in_app
+                                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            // Also on the terminal what it skipped or dropped: a --gif or
+                            // --screenshot shows the rest.
+                            Some(Notice::Error(message)) => eprintln!(
+                                "note: {}: {}",
                                 scenario.path.display(),
                                 format::one_line(message)
-                            );
-                            scene_failed_in_app.store(true, std::sync::atomic::Ordering::Relaxed);
+                            ),
+                            _ => {}
+                        }
+                        // --layout chooses how the scenario is shown.
+                        if let Some(layout) = request.layout {
+                            app.model.settings.display.layout = layout;
                         }
                     }
                     Err(e) => {

@@ -436,16 +436,22 @@ impl Model {
         // The scene is the scenario's now: a lesson's text beside it would describe another.
         self.lesson = None;
         self.sim.speed = speed;
-        if self.notice.is_none() {
-            self.notice = Some(if skipped.is_empty() {
-                Notice::Info("scenario opened".to_string())
-            } else {
-                Notice::Error(format!(
-                    "scenario opened; skipped (unknown or unreadable) or brought into range: {}",
-                    super::scenario::describe_skipped(skipped)
-                ))
-            });
+        // What the scene could not take, said with it: skipped fields and dropped runs.
+        let mut problems = Vec::new();
+        if !skipped.is_empty() {
+            problems.push(format!(
+                "skipped (unknown or unreadable) or brought into range: {}",
+                super::scenario::describe_skipped(skipped)
+            ));
         }
+        if let Some(Notice::Error(e)) = self.notice.take() {
+            problems.push(e);
+        }
+        self.notice = Some(if problems.is_empty() {
+            Notice::Info("scenario opened".to_string())
+        } else {
+            Notice::Error(format!("scenario opened; {}", problems.join("; ")))
+        });
     }
 
     /// Sets the scene of step `k` of the open lesson (the last step if `k` is past it) and
@@ -541,7 +547,12 @@ impl Model {
             let setup = self.default_setup();
             let _ = self.sim.add_run(setup);
         }
+        // A run the scene could not make is said, even when the limits then fit.
+        let dropped = self.notice.take();
         self.apply_limits();
+        if self.notice.is_none() {
+            self.notice = dropped;
+        }
         self.sim.restart();
         Ok(())
     }

@@ -222,7 +222,23 @@ pub fn symmetric_eigenvalues(hessian: &[f64], dim: usize) -> Vec<f64> {
     let (a, b, c) = (hessian[0], hessian[1], hessian[3]);
     let mean = 0.5 * (a + c);
     let radius = (0.5 * (a - c)).hypot(b);
-    vec![mean - radius, mean + radius]
+    // The eigenvalue of larger size first, the other from the determinant: mean - radius
+    // would cancel to 0 for diag(2e20, 2).
+    let large = if mean >= 0.0 {
+        mean + radius
+    } else {
+        mean - radius
+    };
+    let small = if large == 0.0 {
+        0.0
+    } else {
+        (a * c - b * b) / large
+    };
+    if small <= large {
+        vec![small, large]
+    } else {
+        vec![large, small]
+    }
 }
 
 /// Whether f along each eigenvector of the Hessian `h` at `p` curves as its eigenvalue says

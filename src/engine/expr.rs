@@ -687,6 +687,12 @@ impl Parser<'_> {
             let op = match token.kind {
                 Kind::Star => Op::Mul,
                 Kind::Slash => Op::Div,
+                Kind::Name if token.text.starts_with('_') => {
+                    return Err(ExprError::at(
+                        token.start,
+                        "a formula's numbers have no underscores: write 1000, not 1_000",
+                    ));
+                }
                 Kind::Number(_) | Kind::Name | Kind::Open => {
                     let previous = &self.tokens[self.next - 1];
                     return Err(ExprError::at(
@@ -887,7 +893,22 @@ fn unknown_name(token: &Token) -> ExprError {
         format!("'{name}' is a variable or a constant, not a function: write {name}*(...)")
     } else if name.chars().all(|c| c == 'x' || c == 'y') {
         // `xy` as written on paper.
-        format!("'{name}': a '*' is missing: write {}", spelled_out(name))
+        format!("a '*' is missing: write {}", spelled_out(name))
+    } else if name.starts_with(['x', 'y'])
+        && name
+            .trim_start_matches(['x', 'y'])
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    {
+        // `x2`: a product or a power.
+        let digits = name.trim_start_matches(['x', 'y']);
+        let letters = spelled_out(&name[..name.len() - digits.len()]);
+        format!(
+            "unknown name '{name}': write {letters}*{digits}, or {letters}^{digits} for a power"
+        )
+    } else if name.starts_with('_') {
+        // `1_000`: digits grouped as in Rust or Python.
+        "a formula's numbers have no underscores: write 1000, not 1_000".to_string()
     } else if name.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c)) {
         format!("unknown name '{name}': write powers with ^, e.g. x^2")
     } else if name.len() == 1 && name.chars().all(char::is_alphabetic) {

@@ -307,7 +307,10 @@ impl FunctionSpec {
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
             // `xy` and `x²` are formulas written as on paper: their own messages say how.
-            && !text.chars().all(|c| c == 'x' || c == 'y')
+            && !text
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .chars()
+                .all(|c| c == 'x' || c == 'y')
             && !text.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c));
         let expr = match Expr::parse(text) {
             Ok(expr) => expr,

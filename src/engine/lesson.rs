@@ -306,6 +306,13 @@ pub fn parse_in(name: &str, text: &str, folder: Option<&Path>) -> Result<Lesson,
                 .to_string(),
         });
     }
+    if start.starts_with('{') && text.contains("\"descent_scenario\"") {
+        return Err(LessonError {
+            line: Some(1),
+            field: "the file".to_string(),
+            message: "this is a scenario (it has \"descent_scenario\"), not a lesson: open it with --scenario or File > Open scenario".to_string(),
+        });
+    }
     let file: LessonFile = if start.starts_with('{') {
         parse_json(text)?
     } else {
@@ -441,6 +448,22 @@ fn step_line(text: &str, n: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// The line of `key = ...` among the `n`th step's own keys (before its first table), if the
+/// file is TOML written a key per line.
+fn step_key_line(text: &str, n: usize, key: &str) -> Option<usize> {
+    let step = step_line(text, n)?;
+    text.lines()
+        .enumerate()
+        .skip(step)
+        .take_while(|(_, line)| !line.trim_start().starts_with('['))
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(k, _)| k + 1)
+}
+
 /// The line of `key = ...` in the `r`th (from 0) `[[step.run]]` of the `n`th step, if the
 /// file is TOML written a key per line.
 fn run_key_line(text: &str, n: usize, r: usize, key: &str) -> Option<usize> {
@@ -490,8 +513,9 @@ fn read_step(
     step: StepFile,
     folder: Option<&Path>,
 ) -> Result<Step, LessonError> {
+    // A step's key, with its own line when it can be found.
     let at = |field: &str, message: String| LessonError {
-        line: step_line(text, i),
+        line: step_key_line(text, i, field).or_else(|| step_line(text, i)),
         field: format!("step {}, {field}", i + 1),
         message,
     };
@@ -525,6 +549,12 @@ fn read_step(
         return Err(at(
             "shuffle",
             "shuffle is for function = \"regression\"".to_string(),
+        ));
+    }
+    if !regression && step.seed != 0 {
+        return Err(at(
+            "seed",
+            "seed (of the lab's shuffles) is for function = \"regression\"".to_string(),
         ));
     }
     if regression && !step.epochs.is_some_and(|e| (1..=10_000).contains(&e)) {
@@ -614,9 +644,8 @@ fn read_step(
         .into_iter()
         .enumerate()
         .map(|(r, run)| {
-            let field = |name: &str| format!("run {}, {name}", r + 1);
             let kind = OptimizerKind::from_name(&run.optimizer)
-                .map_err(|e| at(&field("optimizer"), e.to_string()))?;
+                .map_err(|e| at_run(r, "optimizer", e.to_string()))?;
             let mut optimizer = OptimizerConfig::new(kind, run.lr);
             for (flag, value) in [
                 ("momentum", run.momentum),
@@ -625,7 +654,7 @@ fn read_step(
             ] {
                 if let Some(v) = value {
                     if !kind.hyperparameters().iter().any(|h| h.flag == flag) {
-                        return Err(at(&field(flag), format!("{} does not use it", kind.name())));
+                        return Err(at_run(r, flag, format!("{} does not use it", kind.name())));
                     }
                     optimizer.set(flag, v);
                 }
@@ -643,8 +672,9 @@ fn read_step(
             })?;
             if run.start.len() != dim || run.start.iter().any(|v| !v.is_finite()) {
                 let given: Vec<String> = run.start.iter().map(|v| format!("{v}")).collect();
-                return Err(at(
-                    &field("start"),
+                return Err(at_run(
+                    r,
+                    "start",
                     format!(
                         "[{}] is not {dim} finite number(s), as {} needs",
                         given.join(", "),
@@ -662,11 +692,12 @@ fn read_step(
                     tol: 0.0,
                 }
                 .validate(built.objective.as_ref())
-                .map_err(|e| at(&field("start"), e.to_string()))?;
+                .map_err(|e| at_run(r, "start", e.to_string()))?;
             }
             if run.batch.is_some() && !regression || run.batch == Some(0) {
-                return Err(at(
-                    &field("batch"),
+                return Err(at_run(
+                    r,
+                    "batch",
                     format!(
                         "{} is not allowed; a batch size >= 1, for function = \"regression\" only",
                         run.batch.unwrap_or(0)
@@ -791,6 +822,15 @@ fn read_step(
                         ));
                     }
                 }
+            }
+            if claim.by.is_some() && claim.outcome != Outcome::Converges {
+                return Err(at(
+                    &field("by"),
+                    format!(
+                        "by (the iteration a run is there by) is for outcome = \"converges\", not \"{}\"",
+                        claim.outcome.to_string().replace(' ', "-")
+                    ),
+                ));
             }
             if claim.minimum == Some(0) {
                 return Err(at(
@@ -919,20 +959,27 @@ pub const CLAIM_BUDGET: u64 = 2_000_000;
 
 /// Checks the claims of every step of `lesson` whose runs fit in [`CLAIM_BUDGET`] (the
 /// regression lab's steps on a CSV file, whose data are read later, are not checked): the
-/// first claim that does not hold is an error saying what the run did instead.
-pub fn check_claims(lesson: &Lesson) -> Result<(), LessonError> {
+/// first claim that does not hold is an error saying what the run did instead. Returns the
+/// steps (from 1) whose claims were not checked.
+pub fn check_claims(lesson: &Lesson) -> Result<Vec<usize>, LessonError> {
     let mut spent = 0u64;
+    let mut unchecked = Vec::new();
     for (i, step) in lesson.steps.iter().enumerate() {
+        if step.expect.is_empty() {
+            continue;
+        }
         let cost = match &step.function {
             FunctionSpec::Regression { data, .. } => match data {
-                super::function::DataSource::Csv(_) => continue,
+                super::function::DataSource::Csv(_) => u64::MAX,
                 _ => step.epochs.unwrap_or(0).saturating_mul(1000),
             },
             _ => step.iterations,
         }
         .saturating_mul(step.expect.len() as u64);
         spent = spent.saturating_add(cost);
-        if step.expect.is_empty() || spent > CLAIM_BUDGET {
+        if spent > CLAIM_BUDGET {
+            spent = spent.saturating_sub(cost);
+            unchecked.push(i + 1);
             continue;
         }
         let verdicts = check_step(step).map_err(|message| LessonError {
@@ -951,7 +998,7 @@ pub fn check_claims(lesson: &Lesson) -> Result<(), LessonError> {
             });
         }
     }
-    Ok(())
+    Ok(unchecked)
 }
 
 /// Runs `step`'s runs with the engine and checks each of its claims.

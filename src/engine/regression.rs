@@ -947,32 +947,54 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             continue;
         }
         if fields.len() != 2 {
-            return Err(DataError::Row {
-                line,
-                column: fields.len().min(2) + 1,
-                reason: format!("expected 2 columns (x, y), found {}", fields.len()),
-            });
+            return Err(blame_quote(
+                &csv_reader,
+                DataError::Row {
+                    line,
+                    column: fields.len().min(2) + 1,
+                    reason: format!("expected 2 columns (x, y), found {}", fields.len()),
+                },
+            ));
         }
         let mut row = [0.0; 2];
         for (column, (field, number)) in fields.iter().zip(&numbers).enumerate() {
-            let value = number.ok_or_else(|| DataError::Row {
-                line,
-                column: column + 1,
-                reason: if field.replace(',', ".").parse::<f64>().is_ok() {
-                    format!(
-                        "'{}' is not a number: write decimals with a point ({})",
-                        shorten(field),
-                        shorten(&field.replace(',', "."))
-                    )
-                } else {
-                    format!("'{}' is not a number", shorten(field))
-                },
+            let value = number.ok_or_else(|| {
+                blame_quote(
+                    &csv_reader,
+                    DataError::Row {
+                        line,
+                        column: column + 1,
+                        reason: if field.replace(',', ".").parse::<f64>().is_ok() {
+                            format!(
+                                "'{}' is not a number: write decimals with a point ({})",
+                                shorten(field),
+                                shorten(&field.replace(',', "."))
+                            )
+                        } else {
+                            format!("'{}' is not a number", shorten(field))
+                        },
+                    },
+                )
             })?;
             if !value.is_finite() {
+                return Err(blame_quote(
+                    &csv_reader,
+                    DataError::Row {
+                        line,
+                        column: column + 1,
+                        reason: format!("'{}' is not a finite number", shorten(field)),
+                    },
+                ));
+            }
+            let mantissa = field.split(['e', 'E']).next().unwrap_or_default();
+            if value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
                 return Err(DataError::Row {
                     line,
                     column: column + 1,
-                    reason: format!("'{}' is not a finite number", shorten(field)),
+                    reason: format!(
+                        "'{}' is below the smallest number (about 1e-308) and would be 0",
+                        shorten(field)
+                    ),
                 });
             }
             row[column] = value;
@@ -990,6 +1012,21 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
         )));
     }
     Dataset::new(x, y)
+}
+
+/// A row's error, or the quote left open at or before its line when there is one (a quote
+/// never closed swallows the lines after it, and the row then looks short).
+fn blame_quote<R: std::io::Read>(
+    reader: &csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, Limited<R>>>,
+    error: DataError,
+) -> DataError {
+    let quotes = reader.get_ref().get_ref().1.quotes;
+    match (error, quotes.open_since) {
+        (DataError::Row { line, .. }, Some(open)) if open <= line => DataError::File(format!(
+            "line {open}: a quote (\") opens there and is never closed; close it or remove it"
+        )),
+        (error, _) => error,
+    }
 }
 
 /// A field cut to a length that fits in one message line.
