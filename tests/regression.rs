@@ -287,6 +287,9 @@ fn a_bad_csv_row_names_its_line_and_column() {
     );
     assert_eq!(parse_csv("x,y\n").unwrap_err(), DataError::TooFew(0));
     assert_eq!(parse_csv("1,2\n").unwrap_err(), DataError::TooFew(1));
+    // Decimal commas in a comma-separated file: four columns, and the likely cause said.
+    let err = parse_csv("1,5,2,5\n2,5,3,5\n").unwrap_err().to_string();
+    assert!(err.contains("found 4 (decimal commas?"), "{err}");
     // x values apart by less than the smallest normal number: no slope, said so.
     let err = parse_csv("1e-320,1\n2e-320,2\n").unwrap_err();
     assert!(matches!(err, DataError::NarrowX(_)), "{err}");

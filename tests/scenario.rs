@@ -267,3 +267,17 @@ fn a_scenario_run_that_cannot_be_made_is_named_in_the_notice() {
         "{notice}"
     );
 }
+
+#[test]
+fn a_scenario_of_a_newer_format_says_so() {
+    let (_, skipped) =
+        scenario::from_text("{\"descent_scenario\": 99, \"iterations\": 40}").unwrap();
+    assert!(
+        skipped.iter().any(|s| s.contains("format 99, newer")),
+        "{skipped:?}"
+    );
+    let (_, skipped) =
+        scenario::from_text("{\"descent_scenario\": 1, \"iterations\": 40}").unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert!(scenario::from_text("{\"descent_scenario\": \"x\"}").is_err());
+}

@@ -38,6 +38,7 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     let serde_json::Value::Object(mut map) = value else {
         return Err("a scenario is a JSON object ({ ... })".to_string());
     };
+    let mut newer = None;
     match map.remove(MARK) {
         None if map.contains_key("step") => {
             return Err(format!(
@@ -48,6 +49,9 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
             return Err(format!(
                 "not a descent scenario (no \"{MARK}\" field); save one with File > Save scenario"
             ));
+        }
+        Some(version) if version.as_u64().is_some_and(|v| v > VERSION) => {
+            newer = version.as_u64();
         }
         Some(version) if version.as_u64().is_none_or(|v| v < 1) => {
             return Err(format!(
@@ -87,6 +91,11 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         return Err(format!("function: {why}"));
     }
     skipped.extend(reset);
+    if let Some(v) = newer {
+        skipped.push(format!(
+            "(the file is of format {v}, newer than this descent's {VERSION}: what it could not read keeps its default)"
+        ));
+    }
     // Values read but out of range are brought into it when the scene is shown: name them.
     // (The lab taking the regression function's data is not a change of range.)
     let read = serde_json::to_value(settings.clone().with_lab_synced()).unwrap_or_default();

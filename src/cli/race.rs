@@ -55,8 +55,8 @@ pub struct RaceArgs {
     /// (a line-search trial counts one, a Hessian counts one per parameter).
     #[arg(long, allow_hyphen_values = true)]
     pub budget: Option<String>,
-    /// Where to look for minima when the function lists none (a typed formula):
-    /// XMIN,XMAX,YMIN,YMAX.
+    /// The view box XMIN,XMAX,YMIN,YMAX: where minima are looked for when the function
+    /// lists none (a typed formula), and the scale the suggested rates are taken from.
     #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
     pub view: Option<String>,
     /// Hyperparameters (to every optimizer that reads them), schedule and noise.

@@ -1089,17 +1089,31 @@ fn judge(objective: &Arc<dyn Objective>, claim: &Claim, run: &Run, stop: StopRea
         Outcome::Diverges => blew_up,
         Outcome::FallsShort => !blew_up && !there,
     };
+    // When it got there, for a claim about by which iteration it would.
+    let first_there = claim.by.and(
+        path.samples()
+            .map(|(k, _)| k)
+            .find(|&k| arrived(path.index_of(k))),
+    );
     let observed = format!(
-        "run {} stopped ({stop}) after {} iterations at {}, f = {}{}",
+        "run {} stopped ({stop}) after {} iterations at {}, f = {}{}{}",
         claim.run,
         run.iterations(),
         super::format::point(&last),
         super::format::human(path.last_value()),
         off.map(|d| format!(
-            ", {d:.3e} from {}",
-            super::format::point(&target.unwrap_or_default())
+            ", {} away from {}",
+            super::format::human(d),
+            super::format::point(target.as_deref().unwrap_or_default())
         ))
-        .unwrap_or_default()
+        .unwrap_or_default(),
+        match (claim.by, first_there) {
+            (Some(by), Some(k)) => format!(
+                "; it came within {} of it first at iteration {k}, not by {by}",
+                super::format::human(claim.within)
+            ),
+            _ => String::new(),
+        }
     );
     Verdict {
         claim: claim.clone(),

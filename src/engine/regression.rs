@@ -952,7 +952,15 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
                 DataError::Row {
                     line,
                     column: fields.len().min(2) + 1,
-                    reason: format!("expected 2 columns (x, y), found {}", fields.len()),
+                    reason: format!(
+                        "expected 2 columns (x, y), found {}{}",
+                        fields.len(),
+                        if separator == Some(b',') && fields.len() == 4 {
+                            " (decimal commas? write decimals with a point, or separate the columns with ;)"
+                        } else {
+                            ""
+                        }
+                    ),
                 },
             ));
         }
