@@ -1699,6 +1699,10 @@ fn second_tester_pass_findings_are_clear_refusals() {
         ),
         (vec!["run", "-f", "x2+1"], vec!["write x*2, or x^2"]),
         (vec!["run", "-f", "x2"], vec!["write x*2, or x^2"]),
+        (
+            vec!["-f", "exp-log", "--view", "-2,-1", "--screenshot", "x.png"],
+            vec!["--view", "finite nowhere", "x > 0"],
+        ),
         (vec!["run", "-f", "1_000*x^2"], vec!["no underscores"]),
         (
             vec!["--lesson", "course-lab-1d", "--layout", "3d"],

@@ -1119,7 +1119,15 @@ pub fn write_runs(
 /// A point of the view of `objective` (of one or two variables) where f and its gradient are
 /// finite and which lies in its domain, found on a 21-per-side grid; `None` if there is none.
 fn finite_point(objective: &dyn Objective) -> Option<Vec<f64>> {
-    let view = &objective.info().view;
+    finite_point_in(objective, &objective.info().view)
+}
+
+/// A point of `view` (of one or two variables) where f and its gradient are finite and which
+/// lies in the domain, found on a 21-per-side grid; `None` if there is none.
+fn finite_point_in(
+    objective: &dyn Objective,
+    view: &[crate::engine::Interval],
+) -> Option<Vec<f64>> {
     if view.len() > 2 {
         return None;
     }
@@ -1507,6 +1515,19 @@ fn window_plan(
             let view = match &cli.view {
                 None => None,
                 Some(text) => match parse_view(text, request.function.spec.dim()) {
+                    Ok(view)
+                        if finite_point_in(request.function.objective.as_ref(), &view)
+                            .is_none() =>
+                    {
+                        let info = request.function.objective.info();
+                        let _ = writeln!(
+                            err,
+                            "error: --view: f is finite nowhere in this view, so it would show nothing; {}'s domain: {}",
+                            request.function.spec.name(),
+                            info.domain
+                        );
+                        return Err(EXIT_USAGE);
+                    }
                     Ok(view) => Some(view),
                     Err(e) => {
                         let _ = writeln!(err, "error: --view: {e}");
