@@ -281,3 +281,15 @@ fn a_scenario_of_a_newer_format_says_so() {
     assert!(skipped.is_empty(), "{skipped:?}");
     assert!(scenario::from_text("{\"descent_scenario\": \"x\"}").is_err());
 }
+
+#[test]
+fn a_hand_written_formula_with_spaces_is_read_whole() {
+    let (settings, skipped) =
+        scenario::from_text("{\"descent_scenario\": 1, \"function\": \"x^2 + 3*y^2\"}").unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(settings.function.to_string(), "\"x^2 + 3*y^2\"");
+    // Written as on paper, it gets the formula's own message, not a list of options.
+    let error =
+        scenario::from_text("{\"descent_scenario\": 1, \"function\": \"x y\"}").unwrap_err();
+    assert!(error.contains("write x*y"), "{error}");
+}

@@ -96,6 +96,9 @@ pub struct DescentApp {
     surface_rect: Option<egui::Rect>,
     /// Where a `--gif` reports its outcome for the exit code.
     gif_result: Option<Outcome>,
+    /// Set when a `--screenshot` or `--gif` cannot show its scene (a lesson step whose data
+    /// cannot be read): the window then closes without a picture and the exit code says so.
+    scene_failed: Option<Arc<std::sync::atomic::AtomicBool>>,
     view1d: view1d::View1d,
     critical: Cached<CriticalKey, Arc<Vec<CriticalPoint>>>,
     charts: charts::Charts,
@@ -237,10 +240,12 @@ impl DescentApp {
         let asked = request.frames;
         let mut recorder = animation::Recorder::start(request, last, self.runner);
         if exit_when_done && recorder.len() < asked {
-            // `descent --gif`: say why the animation is shorter than asked.
+            // `descent --gif`: say why the animation is shorter than asked (or than the
+            // default 60 frames).
+            let frames = recorder.len();
             eprintln!(
-                "note: --frames {asked}: the runs end at iteration {last}, so the GIF has {} frames, one per iteration",
-                recorder.len()
+                "note: the runs end at iteration {last}, so the GIF has {frames} frame{} (one per iteration), not {asked}",
+                if frames == 1 { "" } else { "s" }
             );
         }
         recorder.exit_when_done = exit_when_done;
@@ -312,6 +317,7 @@ impl DescentApp {
             plot_rect: None,
             surface_rect: None,
             gif_result: None,
+            scene_failed: None,
             view1d: view1d::View1d::default(),
             critical: Cached::default(),
             charts: charts::Charts,
@@ -384,9 +390,14 @@ impl DescentApp {
     fn from_state_text(text: &str) -> Self {
         let (settings, reset) = Settings::from_state_text(text);
         let mut app = Self::new(settings);
-        if !reset.is_empty() && app.model.notice.is_none() {
+        if !reset.is_empty() {
+            // With a run dropped as it was rebuilt, if one was: both are said.
+            let dropped = match app.model.notice.take() {
+                Some(Notice::Error(e)) => format!("; {e}"),
+                _ => String::new(),
+            };
             app.model.notice = Some(Notice::Error(format!(
-                "{STATE_NOT_READ}; reset to defaults: {}",
+                "{STATE_NOT_READ}; reset to defaults: {}{dropped}",
                 reset.join(", ")
             )));
         }
@@ -523,6 +534,7 @@ impl DescentApp {
             }
             Ok(Some(Err(e))) => {
                 self.data_load = None;
+                self.model.scene_error = Some(e.clone());
                 self.model.notice = Some(Notice::Error(e));
             }
             Err(jobs::JobLost) => {
@@ -599,6 +611,19 @@ impl DescentApp {
         let mut actions = Vec::new();
         if first_pass {
             self.poll_data_load();
+            // A recording of a scene that could not be shown would picture another one.
+            if let Some(error) = self.model.scene_error.take()
+                && let Some(failed) = &self.scene_failed
+            {
+                eprintln!("error: {}", format::one_line(&error));
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.export.job = None;
+                self.pending_gif = None;
+                if let Some(recording) = self.recording.take() {
+                    recording.cancel();
+                }
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
             self.sync_appearance(&ctx, &mut actions);
             actions.extend(self.key_actions(&ctx));
             if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
@@ -1153,6 +1178,9 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                 if let Some(layout) = request.layout {
                     app.model.settings.display.layout = layout;
                 }
+            }
+            if recording {
+                app.scene_failed = Some(scene_failed_in_app.clone());
             }
             if scene_failed_in_app.load(std::sync::atomic::Ordering::Relaxed) {
                 // Nothing to record: a picture of another scene would mislead.

@@ -78,6 +78,9 @@ pub struct Model {
     history: History,
     /// The lesson open in the Lessons panel, and its step.
     pub lesson: Option<LessonState>,
+    /// Why the last scene (a lesson step, or its data) could not be shown, until the window
+    /// takes it (a `--screenshot` or `--gif` then fails rather than picture another scene).
+    pub scene_error: Option<String>,
 }
 
 /// An open lesson and the step shown.
@@ -117,6 +120,7 @@ impl Model {
             loaded: None,
             history: History::default(),
             lesson: None,
+            scene_error: None,
         };
         let saved = std::mem::take(&mut model.settings.runs);
         let function = model.settings.function.clone();
@@ -521,10 +525,9 @@ impl Model {
         match self.show_scene(snapshot) {
             Ok(()) => self.sim.playing = step.play,
             Err(e) => {
-                self.notice = Some(Notice::Error(format!(
-                    "step {} cannot be shown: {e}",
-                    k + 1
-                )))
+                let message = format!("step {} cannot be shown: {e}", k + 1);
+                self.scene_error = Some(message.clone());
+                self.notice = Some(Notice::Error(message));
             }
         }
     }

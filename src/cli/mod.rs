@@ -183,7 +183,8 @@ pub const MAX_LESSON_BYTES: u64 = 1 << 20;
 /// (from 1): the request, or a message for `--lesson` or `--step`.
 pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, String> {
     use crate::engine::lesson;
-    let file = name.ends_with(".toml") || name.ends_with(".json");
+    let lower = name.to_lowercase();
+    let file = lower.ends_with(".toml") || lower.ends_with(".json");
     // A lesson file's data sit beside it: relative paths start from its folder.
     let folder = file.then(|| {
         std::path::Path::new(name)
@@ -219,7 +220,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
             })?;
         (short.to_string(), text.to_string())
     };
-    let parsed = lesson::parse_file(&short, name.ends_with(".json"), &text, folder.as_deref())
+    let parsed = lesson::parse_file(&short, lower.ends_with(".json"), &text, folder.as_deref())
         .map_err(|e| format!("--lesson: {short}: {e}"))?;
     // A built-in lesson's claims are checked by cargo test; a file's when it opens.
     let unchecked = if file {
@@ -1591,6 +1592,23 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                     .collect();
                 line.push(' ');
                 line.push_str(&missing.join(", "));
+            }
+            // clap's own advice ("a similar argument exists: '--function'") below the line.
+            if let Some(tip) = rendered
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("tip:"))
+            {
+                line.push_str("; ");
+                line.push_str(tip.trim_start_matches("tip:").trim());
+            }
+            // `-lr 0.1`: a long option written with one dash.
+            if e.kind() == ErrorKind::UnknownArgument
+                && let Some(rest) = line.split("unexpected argument '-").nth(1)
+                && rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && rest.chars().nth(1) == Some('\'')
+            {
+                line.push_str("; long options take two dashes, e.g. --lr 0.1");
             }
             // A window option given to a command: say where it belongs.
             if e.kind() == ErrorKind::UnknownArgument

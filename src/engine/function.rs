@@ -350,6 +350,11 @@ impl FunctionSpec {
     /// `regression --data "my points.csv" --standardize`.
     pub fn parse(text: &str) -> Result<Self, FunctionError> {
         let tokens = tokenize(text)?;
+        // A formula written with spaces and without quotes (`x^2 + y^2`, as a hand-edited
+        // scenario holds it) has no options: it is read whole.
+        if tokens.len() > 1 && !tokens.iter().any(|t| t.starts_with("--")) {
+            return Self::from_options(text.trim(), None, None, false);
+        }
         let mut tokens = tokens.iter().map(String::as_str);
         let function = tokens
             .next()
