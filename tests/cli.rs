@@ -1699,6 +1699,20 @@ fn second_tester_pass_findings_are_clear_refusals() {
         ),
         (vec!["run", "-f", "x2+1"], vec!["write x*2, or x^2"]),
         (vec!["run", "-f", "x2"], vec!["write x*2, or x^2"]),
+        // Fifth pass: near names, other libraries' names, and formulas copied from
+        // Python, maths or LaTeX.
+        (
+            vec!["run", "-f", "three_wells"],
+            vec!["did you mean 'three-wells'?"],
+        ),
+        (vec!["run", "-o", "Adam"], vec!["did you mean 'adam'?"]),
+        (vec!["run", "-o", "sgd"], vec!["'gd' here"]),
+        (vec!["run", "-f", "pow(x,2)+y"], vec!["x^2 for pow(x, 2)"]),
+        (vec!["run", "-f", "|x|+|y|"], vec!["abs(x)"]),
+        (vec!["run", "-f", "f(x,y) = x^2"], vec!["right-hand side"]),
+        (vec!["run", "-f", "\\frac{1}{x}"], vec!["LaTeX"]),
+        (vec!["run", "--functon", "bowl"], vec!["'--function'"]),
+        (vec!["run", "-lr", "0.1"], vec!["two dashes"]),
         (
             vec!["-f", "exp-log", "--view", "-2,-1", "--screenshot", "x.png"],
             vec!["--view", "finite nowhere", "x > 0"],

@@ -10,18 +10,22 @@ use super::format::human;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
     /// No function has this name.
-    #[error("unknown function '{name}'; valid functions: {valid}")]
+    #[error("unknown function '{name}'{hint}; valid functions: {valid}")]
     UnknownFunction {
         /// The name given.
         name: String,
+        /// A "did you mean" for a near name, or nothing.
+        hint: String,
         /// The valid names, comma-separated.
         valid: String,
     },
     /// No optimizer has this name.
-    #[error("unknown optimizer '{name}'; valid optimizers: {valid}")]
+    #[error("unknown optimizer '{name}'{hint}; valid optimizers: {valid}")]
     UnknownOptimizer {
         /// The name given.
         name: String,
+        /// A "did you mean" for a near name, or nothing.
+        hint: String,
         /// The valid names, comma-separated.
         valid: String,
     },

@@ -566,7 +566,16 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             });
             continue;
         }
-        return Err(ExprError::at(start, format!("unexpected '{c}'")));
+        // What a formula copied from Python, a maths text or LaTeX most likely meant.
+        let hint = match c {
+            '|' => ": write abs(x) for |x|",
+            '=' => ": write only the right-hand side, e.g. x^2 + y^2 for f(x, y) = x^2 + y^2",
+            '\\' => ": LaTeX is not read; write 1/x, sqrt(x), x^2",
+            ';' => ": remove the ';'",
+            '[' | ']' | '{' | '}' => ": group with ( and )",
+            _ => "",
+        };
+        return Err(ExprError::at(start, format!("unexpected '{c}'{hint}")));
     }
     Ok(tokens)
 }
@@ -888,7 +897,9 @@ fn unknown_name(token: &Token) -> ExprError {
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2 && *d < k.len())
         .min_by_key(|(d, _)| *d);
-    let message = if ["x", "y", "pi", "e"].contains(&name) {
+    let message = if ["pow", "power"].contains(&name) {
+        "write powers with ^: x^2 for pow(x, 2)".to_string()
+    } else if ["x", "y", "pi", "e"].contains(&name) {
         // Known, but called like a function: pi(x).
         format!("'{name}' is a variable or a constant, not a function: write {name}*(...)")
     } else if name.chars().all(|c| c == 'x' || c == 'y') {

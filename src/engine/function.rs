@@ -319,6 +319,9 @@ impl FunctionSpec {
                     "--function",
                     EngineError::UnknownFunction {
                         name: shortened(text),
+                        hint: super::format::nearest(text, &PRESET_NAMES)
+                            .map(|n| format!(" (did you mean '{n}'?)"))
+                            .unwrap_or_default(),
                         valid: format!(
                             "{}, {REGRESSION} (with --data), or a formula such as \"x^2 + 3*y^2\"",
                             PRESET_NAMES.join(", ")

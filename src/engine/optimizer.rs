@@ -160,6 +160,16 @@ impl OptimizerKind {
             .find(|k| k.name() == name)
             .ok_or_else(|| EngineError::UnknownOptimizer {
                 name: name.to_string(),
+                // A name from another library, or a near miss.
+                hint: match name.to_lowercase().as_str() {
+                    "sgd" => " (plain gradient descent is 'gd' here)".to_string(),
+                    "bfgs" | "lbfgs" | "l-bfgs" => {
+                        " (the second-order ones here are 'newton' and 'linesearch')".to_string()
+                    }
+                    _ => super::format::nearest(name, &Self::names())
+                        .map(|n| format!(" (did you mean '{n}'?)"))
+                        .unwrap_or_default(),
+                },
                 valid: Self::names().join(", "),
             })
     }

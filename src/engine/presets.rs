@@ -95,6 +95,9 @@ impl PresetKind {
             .find(|k| k.name() == name)
             .ok_or_else(|| EngineError::UnknownFunction {
                 name: name.to_string(),
+                hint: super::format::nearest(name, &PRESET_NAMES)
+                    .map(|n| format!(" (did you mean '{n}'?)"))
+                    .unwrap_or_default(),
                 valid: PRESET_NAMES.join(", "),
             })
     }
