@@ -1713,6 +1713,8 @@ fn second_tester_pass_findings_are_clear_refusals() {
         (vec!["run", "-f", "\\frac{1}{x}"], vec!["LaTeX"]),
         (vec!["run", "--functon", "bowl"], vec!["'--function'"]),
         (vec!["run", "-lr", "0.1"], vec!["two dashes"]),
+        (vec!["race", "--lr", "0.1"], vec!["--lr-for NAME=LR"]),
+        (vec!["sweep", "--lr", "0.1"], vec!["--lr-min and --lr-max"]),
         (
             vec!["-f", "exp-log", "--view", "-2,-1", "--screenshot", "x.png"],
             vec!["--view", "finite nowhere", "x > 0"],

@@ -335,6 +335,22 @@ fn a_bad_lesson_names_its_line_and_field() {
             vec!["a scenario", "--scenario"],
         ),
         (
+            "a run table with one bracket",
+            GOOD.replacen("[[step.run]]", "[step.run]", 1),
+            Some(8),
+            vec!["write [[step.run]] with two brackets"],
+        ),
+        (
+            "a view written as an array",
+            GOOD.replacen(
+                "iterations = 50",
+                "iterations = 50\nview = [-3, 3, -3, 3]",
+                1,
+            ),
+            Some(8),
+            vec!["view", "view = \"-3,3,-3,3\""],
+        ),
+        (
             "no steps",
             "title = \"Empty\"\nstep = []\n".to_string(),
             None,

@@ -1602,6 +1602,16 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 line.push_str("; ");
                 line.push_str(tip.trim_start_matches("tip:").trim());
             }
+            // `race --lr` and `sweep --lr`: the rates they take have other names.
+            if e.kind() == ErrorKind::UnknownArgument && line.contains("'--lr'") {
+                if rendered.contains("descent race") {
+                    line.push_str(
+                        "; race takes a rate per optimizer: --lr-for NAME=LR (or --tune)",
+                    );
+                } else if rendered.contains("descent sweep") {
+                    line.push_str("; sweep takes the range of rates: --lr-min and --lr-max");
+                }
+            }
             // `-lr 0.1`: a long option written with one dash.
             if e.kind() == ErrorKind::UnknownArgument
                 && let Some(rest) = line.split("unexpected argument '-").nth(1)

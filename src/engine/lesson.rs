@@ -380,7 +380,20 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
             .filter(|key| !key.is_empty() && !key.contains(['[', '"', ' ']))
             .unwrap_or("the file")
             .to_string();
-        let message = super::format::plain_types(e.message().trim());
+        let mut message = super::format::plain_types(e.message().trim());
+        let written = line
+            .and_then(|l| text.lines().nth(l - 1))
+            .unwrap_or_default()
+            .trim();
+        // The likeliest slips of a lesson written by hand, said as what to write.
+        if message.contains("expected a list") && written.starts_with("[step.") {
+            message = format!(
+                "write {} with two brackets: a step holds a list of them",
+                written.replacen('[', "[[", 1).replacen(']', "]]", 1)
+            );
+        } else if field == "view" && message.contains("expected a string") {
+            message.push_str(": write view = \"-3,3,-3,3\" (xmin,xmax,ymin,ymax in quotes)");
+        }
         LessonError {
             line,
             field: missing_field(&message).unwrap_or(field),
@@ -558,9 +571,12 @@ fn read_step(
         ));
     }
     if regression && !step.epochs.is_some_and(|e| (1..=10_000).contains(&e)) {
+        let given = step
+            .epochs
+            .map_or("missing".to_string(), |e| format!("{e} is not allowed"));
         return Err(at(
             "epochs",
-            "the regression lab needs epochs = 1 to 10000".to_string(),
+            format!("{given}; the regression lab needs epochs = 1 to 10000"),
         ));
     }
     let dim = function.dim();
