@@ -1268,7 +1268,7 @@ fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
     assert_usage_error(&["--step", "2"], &["--step", "--lesson", "not given"]);
     assert_usage_error(
         &["--lesson", "course-lab-1d", "--step", "12"],
-        &["--step", "1..=11"],
+        &["--step", "steps 1 to 11"],
     );
     assert_usage_error(
         &["--lesson", "/no/such/file.toml"],

@@ -242,7 +242,7 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
         Some(k) if (1..=count).contains(&k) => k - 1,
         Some(k) => {
             return Err(format!(
-                "--step: {k} is not a step of {short} (1..={count})"
+                "--step: {k} is not a step of {short}, which has steps 1 to {count}"
             ));
         }
     };

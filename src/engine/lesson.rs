@@ -805,9 +805,14 @@ fn read_step(
                 return Err(at(
                     &field("run"),
                     format!(
-                        "{} is not a run of this step (1..={})",
+                        "{} is not a run of this step, which has {} (run = 1{})",
                         claim.run,
-                        runs.len()
+                        runs.len(),
+                        if runs.len() > 1 {
+                            format!(" to {}", runs.len())
+                        } else {
+                            String::new()
+                        }
                     ),
                 ));
             }
@@ -873,7 +878,13 @@ fn read_step(
             {
                 return Err(at(
                     &field("minimum"),
-                    format!("{step_function} has {known} known minima, not {i}"),
+                    if known == 0 {
+                        format!(
+                            "{step_function} has no known minima to count: give the place instead, at = [x, y]"
+                        )
+                    } else {
+                        format!("{step_function} has {known} known minima, not {i}")
+                    },
                 ));
             }
             if let Some(by) = claim.by
