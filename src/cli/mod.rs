@@ -1420,22 +1420,13 @@ pub fn plan_cli(
 /// The first option in `args` that sets the function, the view or the runs (which a lesson
 /// or a scenario sets itself), if any.
 fn run_option_given(args: &[OsString]) -> Option<String> {
-    const WINDOW_OPTIONS: [&str; 9] = [
-        "--screenshot",
-        "--layout",
-        "--lesson",
-        "--step",
-        "--gif",
-        "--fps",
-        "--frames",
-        "--size",
-        "--scenario",
-    ];
     args.iter().skip(1).find_map(|arg| {
         let arg = arg.to_str()?;
         let name = arg.split('=').next().unwrap_or(arg);
         let option = arg.starts_with('-') && arg.parse::<f64>().is_err();
-        (option && !WINDOW_OPTIONS.contains(&name)).then(|| name.to_string())
+        // The window's own options go with a scene, but for the view, which it sets.
+        let window_own = WINDOW_ONLY.contains(&name) && name != "--view";
+        (option && !window_own).then(|| name.to_string())
     })
 }
 

@@ -894,7 +894,7 @@ fn unknown_name(token: &Token) -> ExprError {
         .chain(FUNCS1.iter().map(|(n, _)| *n))
         .chain(FUNCS2.iter().map(|(n, _)| *n));
     let nearest = known
-        .map(|k| (edit_distance(name, k), k))
+        .map(|k| (super::format::edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2 && *d < k.len())
         .min_by_key(|(d, _)| *d);
     let message = if ["pow", "power"].contains(&name) {
@@ -939,22 +939,6 @@ fn spelled_out(text: &str) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// Levenshtein distance, for suggestions.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -122,28 +122,28 @@ fn trim_mantissa(text: &str) -> String {
 /// off), for a "did you mean" hint.
 pub fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let typed = name.to_lowercase().replace('_', "-");
-    let distance = |a: &str, b: &str| -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut previous = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let next = (row[j + 1] + 1)
-                    .min(row[j] + 1)
-                    .min(previous + usize::from(ca != *cb));
-                previous = row[j + 1];
-                row[j + 1] = next;
-            }
-        }
-        row[b.len()]
-    };
     names
         .iter()
-        .map(|n| (distance(&typed, n), *n))
+        .map(|n| (edit_distance(&typed, n), *n))
         .filter(|(d, n)| *d <= 2 && *d < n.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, for suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// A reader's message with Rust's type names said in words: `expected u64` becomes
