@@ -1745,6 +1745,26 @@ fn second_tester_pass_findings_are_clear_refusals() {
             vec!["run", "-f", "regression", "--data", "seed001", "--in-order"],
             vec!["--in-order", "--batch-size"],
         ),
+        // Sixth round: bare words where an option belongs, and a mistyped data preset.
+        (
+            vec!["run", "-f", "bowl", "--start", "1", "2"],
+            vec!["'2'", "joined by commas: --start 1,2"],
+        ),
+        (vec!["run", "bowl"], vec!["'bowl'", "--function bowl"]),
+        (vec!["bowl"], vec!["'bowl'", "--function bowl"]),
+        (
+            vec!["-f", "bowl", "2", "3"],
+            vec!["'2'", "joined by commas"],
+        ),
+        (vec!["run", "nesterov"], vec!["--optimizer nesterov"]),
+        (
+            vec!["run", "fast"],
+            vec!["'fast'", "every value follows its option"],
+        ),
+        (
+            vec!["run", "-f", "regression", "--data", "seed01"],
+            vec!["--data", "'seed01'", "did you mean the preset seed001?"],
+        ),
     ];
     for (args, needles) in &cases {
         assert_usage_error(args, needles);
@@ -1775,8 +1795,55 @@ fn a_view_without_a_minimum_is_said_beside_the_labels() {
         "basins", "-f", "x^2+y^2", "--grid", "2", "--view", "1,2,1,2",
     ]);
     assert!(o.status.success());
-    assert!(stderr(&o).starts_with("note: no known minimum of f lies in the view"));
+    assert!(stderr(&o).starts_with("note: no minimum of f lies in the view (widen --view"));
     assert_eq!(stdout(&o).lines().filter(|l| l.contains(",-2,")).count(), 4);
+    // A preset without a minimum is not sent to widen the view.
+    for command in [
+        vec!["basins", "-f", "saddle", "--grid", "2"],
+        vec!["race", "-f", "saddle"],
+    ] {
+        let o = descent(&command);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("note: saddle (x^2 - y^2) has no minimum"),
+            "{err}"
+        );
+        assert!(!err.contains("widen"), "{err}");
+    }
+}
+
+#[test]
+fn sum_squares_takes_its_dimension_where_it_can_and_basins_says_why_not() {
+    let o = descent(&["race", "-f", "sum-squares", "--dim", "2", "--start", "1,1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = descent(&[
+        "sweep",
+        "-f",
+        "sum-squares",
+        "--dim",
+        "4",
+        "--start",
+        "1,1,1,1",
+        "--count",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3);
+    assert_usage_error(
+        &["run", "-f", "sum-squares", "--start", "1,1"],
+        &["--start", "takes 3", "--dim 2"],
+    );
+    assert_usage_error(
+        &["basins", "-f", "sum-squares"],
+        &["--function", "3-dimensional (x1, x2, x3)", "two variables"],
+    );
+    assert_usage_error(&["basins", "-f", "exp-log"], &["a curve of x alone"]);
+    assert_usage_error(
+        &["basins", "-f", "sum-squares", "--dim", "2"],
+        &["'--dim'", "takes functions of two variables and no --dim"],
+    );
+    assert_usage_error(&["hyper"], &["'hyper'", "the commands are run,"]);
 }
 
 #[test]
@@ -1784,7 +1851,7 @@ fn critical_says_when_the_view_holds_no_critical_point() {
     let o = descent(&["critical", "-f", "(x-3)^2+y^2", "--view", "0,1,0,1"]);
     assert!(o.status.success());
     assert_eq!(stdout(&o).lines().count(), 1, "only the header");
-    assert!(stderr(&o).starts_with("note: no critical point of f lies in the view"));
+    assert!(stderr(&o).starts_with("note: no critical point of f was found in the view"));
 }
 
 #[test]

@@ -216,3 +216,31 @@ fn a_badly_scaled_function_shows_its_critical_point_and_what_it_is() {
         "{points:?}"
     );
 }
+
+#[test]
+fn a_stalled_search_on_a_vast_view_lists_no_false_points() {
+    // Over a view of 1e6 or 1e12 Newton stalls on Rosenbrock's valley floor, where the
+    // Hessian is singular to rounding but the slope along the valley is not; those points
+    // looked flat against the view's size and were listed as degenerate.
+    let rosenbrock = preset("rosenbrock", None).unwrap();
+    for size in [1e6, 1e9, 1e12] {
+        let view = [
+            descent::engine::Interval::new(-size, size),
+            descent::engine::Interval::new(-size, size),
+        ];
+        let points = find(rosenbrock.as_ref(), &view, &AtomicBool::new(false));
+        for p in &points {
+            let mut g = [0.0; 2];
+            rosenbrock.value_and_gradient(&p.point, &mut g);
+            let along_valley = g[0] + 2.0 * p.point[0] * g[1];
+            assert!(
+                near(p, 1.0, 1.0, 1e-6),
+                "{size}: a point away from (1, 1), slope {along_valley} along the valley: {p:?}"
+            );
+        }
+    }
+    // Lines of degenerate points, where the gradient is 0 along the singular direction,
+    // are kept.
+    let lines = critical("sauna");
+    assert_eq!(of_kind(&lines, CriticalKind::Degenerate).len(), 27);
+}

@@ -121,7 +121,8 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "run = 2\noutcome = \"converges\"",
                 1,
             ),
-            Some(3),
+            // The expect's own line.
+            Some(12),
             vec!["step 1, expect 1, run"],
         ),
         (
@@ -161,7 +162,8 @@ fn a_bad_lesson_names_its_line_and_field() {
                 1,
             )
             .replacen("lr = 0.1", "lr = 0.1\nbatch = 1", 1),
-            Some(3),
+            // The run's batch line.
+            Some(11),
             vec!["step 1, run 1, batch", "at most 10000000"],
         ),
         (
@@ -219,14 +221,14 @@ fn a_bad_lesson_names_its_line_and_field() {
         (
             "a within that is not a distance names it",
             GOOD.replacen("minimum = 1", "minimum = 1\nwithin = -2.0", 1),
-            Some(3),
+            Some(14),
             vec!["within", "-2", "> 0"],
         ),
         (
             "no title",
             GOOD.replacen("title = \"A lesson\"", "source = \"x\"", 1),
             Some(1),
-            vec!["title", "missing field"],
+            vec!["title", "missing: a title is needed"],
         ),
         (
             "a generator that draws too few points names data, not --data",
@@ -245,13 +247,13 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "outcome = \"diverges\"\nminimum = 1",
                 1,
             ),
-            Some(3),
+            Some(13),
             vec!["step 1, expect 1, minimum", "ends nowhere"],
         ),
         (
             "minimum 0",
             GOOD.replacen("minimum = 1", "minimum = 0", 1),
-            Some(3),
+            Some(13),
             vec!["minimum", "counted from 1"],
         ),
         (
@@ -325,7 +327,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "outcome = \"diverges\"\nby = 5",
                 1,
             ),
-            Some(3),
+            Some(13),
             vec!["step 1, expect 1, by", "converges"],
         ),
         (
@@ -351,20 +353,81 @@ fn a_bad_lesson_names_its_line_and_field() {
             vec!["view", "view = \"-3,3,-3,3\""],
         ),
         (
+            "a shuffle seed of 0 where no run takes mini-batches",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"regression\"\ndata = \"seed001\"\nepochs = 5\nseed = 0",
+                1,
+            ),
+            Some(9),
+            vec!["step 1, seed", "seed = 0", "set batch"],
+        ),
+        (
+            "a seed of 0 on a function that has no shuffles",
+            GOOD.replacen("iterations = 50", "iterations = 50\nseed = 0", 1),
+            Some(8),
+            vec!["step 1, seed", "regression"],
+        ),
+        (
+            "command-line options in the function",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"regression --data seed001 --epochs 50\"",
+                1,
+            ),
+            Some(6),
+            vec![
+                "step 1, function",
+                "function = \"regression\", then data = \"seed001\", epochs = 50",
+            ],
+        ),
+        (
+            "a step without a run",
+            GOOD.replacen("[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n", "", 1)
+                .replacen("[[step.expect]]\noutcome = \"converges\"\nminimum = 1\n", "", 1),
+            Some(3),
+            vec!["run", "a step needs at least one run: a [[step.run]] table"],
+        ),
+        (
+            "a negative iteration count",
+            GOOD.replacen("iterations = 50", "iterations = -5", 1),
+            Some(7),
+            vec!["iterations", "a whole number from 1 to 100000"],
+        ),
+        (
+            "a batch that is not a whole number",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50\n[[step.run]]\nlr = 0.1",
+                "function = \"regression\"\ndata = \"seed001\"\nepochs = 5\n[[step.run]]\nlr = 0.1\nbatch = 2.5",
+                1,
+            ),
+            Some(11),
+            vec!["batch", "a whole number from 1"],
+        ),
+        (
             "no steps",
             "title = \"Empty\"\nstep = []\n".to_string(),
             None,
             vec!["at least one"],
         ),
     ];
+    let mut wrong = Vec::new();
     for (what, text, line, words) in cases {
         let error = parse("mine", &text).expect_err(what);
-        assert_eq!(error.line, line, "{what}: {error}");
+        if error.line != line {
+            wrong.push(format!(
+                "{what}: line {:?}, not {line:?}: {error}",
+                error.line
+            ));
+        }
         let message = error.to_string();
         for word in words {
-            assert!(message.contains(word), "{what}: '{message}' lacks '{word}'");
+            if !message.contains(word) {
+                wrong.push(format!("{what}: '{message}' lacks '{word}'"));
+            }
         }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]

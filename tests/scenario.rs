@@ -190,11 +190,8 @@ fn a_scenario_value_out_of_range_is_named_not_silently_replaced() {
         "view".to_string(),
         serde_json::json!([{"lo": 5.0, "hi": 1.0}, {"lo": 0.0, "hi": 1.0}]),
     );
-    let runs = map["runs"].clone();
-    let mut many = Vec::new();
-    for _ in 0..1001 {
-        many.push(runs[0].clone());
-    }
+    let run = serde_json::to_value(&setup().model.sim.setups()[0]).unwrap();
+    let many = vec![run; 1001];
     map.insert("runs".to_string(), serde_json::Value::Array(many));
     let (settings, skipped) = scenario::from_text(&value.to_string()).unwrap();
     for name in ["iterations (out of range)", "view (out of range)"] {
@@ -292,4 +289,33 @@ fn a_hand_written_formula_with_spaces_is_read_whole() {
     let error =
         scenario::from_text("{\"descent_scenario\": 1, \"function\": \"x y\"}").unwrap_err();
     assert!(error.contains("write x*y"), "{error}");
+}
+
+#[test]
+fn a_bad_field_inside_a_run_or_a_group_is_named_and_the_rest_is_kept() {
+    // A hand-edited file: a run with an optimizer of no known name between two good ones
+    // (one written with the command line's name), and display fields of the wrong type.
+    let text = r#"{"descent_scenario": 1, "function": "three-wells", "runs": [
+        {"start": [1.0, 1.0], "optimizer": {"kind": "adam", "lr": 0.1}, "color": 0},
+        {"start": [2.0, 1.0], "optimizer": {"kind": "Bogus", "lr": 0.1}, "color": 1},
+        {"start": [3.0, 1.0], "optimizer": {"kind": "Gd", "lr": 0.2}, "color": 2}
+    ], "display": {"basins": true, "contour_count": "many", "colour": 1}}"#;
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    assert_eq!(
+        skipped,
+        vec![
+            "display.colour".to_string(),
+            "display.contour_count".to_string(),
+            "runs 2 (unknown name `Bogus`)".to_string(),
+        ]
+    );
+    let kinds: Vec<OptimizerKind> = settings.runs.iter().map(|r| r.optimizer.kind).collect();
+    assert_eq!(kinds, vec![OptimizerKind::Adam, OptimizerKind::Gd]);
+    assert_eq!(settings.runs[1].start, vec![3.0, 1.0]);
+    // The good fields of the group are read; the bad one keeps its default.
+    assert!(settings.display.basins);
+    assert_eq!(
+        settings.display.contour_count,
+        Settings::default().display.contour_count
+    );
 }

@@ -319,8 +319,9 @@ impl Settings {
     }
 
     /// Reads a state file field by field: a field that cannot be read keeps its default and
-    /// is named in the returned list; text that is not a JSON object gives the defaults and
-    /// `["everything (why)"]`.
+    /// is named in the returned list (inside a group such as `display`, the field of the
+    /// group; in a list such as `runs`, the entry, and the others are kept); text that is not
+    /// a JSON object gives the defaults and `["everything (why)"]`.
     pub fn from_state_text(text: &str) -> (Self, Vec<String>) {
         let saved = match serde_json::from_str(text) {
             Ok(serde_json::Value::Object(saved)) => saved,
@@ -343,15 +344,7 @@ impl Settings {
             if !merged.contains_key(&key) {
                 continue; // a field of an older version
             }
-            let previous = merged.insert(key.clone(), value);
-            let readable =
-                serde_json::from_value::<Self>(serde_json::Value::Object(merged.clone())).is_ok();
-            if !readable {
-                if let Some(previous) = previous {
-                    merged.insert(key.clone(), previous);
-                }
-                reset.push(key);
-            }
+            merge_leniently(&mut merged, key, value, &mut reset);
         }
         let settings =
             serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_default();
@@ -429,6 +422,70 @@ fn lab_from_request(request: &crate::cli::RunRequest) -> LabSettings {
         }
     }
     lab
+}
+
+/// Whether `merged` reads as settings; why not, if it does not.
+fn unreadable(merged: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    serde_json::from_value::<Settings>(serde_json::Value::Object(merged.clone()))
+        .err()
+        .map(|e| crate::engine::format::plain_types(&e.to_string()))
+}
+
+/// Puts the saved `value` of `key` into `merged` as far as it reads: whole; else a group
+/// (`display`) field by field, each bad one keeping its default; else a list (`runs`) entry
+/// by entry, a bad one dropped. What could not be read is named in `reset`.
+fn merge_leniently(
+    merged: &mut serde_json::Map<String, serde_json::Value>,
+    key: String,
+    value: serde_json::Value,
+    reset: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    let previous = merged.insert(key.clone(), value.clone());
+    if unreadable(merged).is_none() {
+        return;
+    }
+    match (previous, value) {
+        (Some(Value::Object(mut group)), Value::Object(given)) => {
+            for (field, v) in given {
+                let name = format!("{key}.{}", crate::engine::format::one_line(&field));
+                let Some(default) = group.insert(field.clone(), v) else {
+                    group.remove(&field);
+                    reset.push(name);
+                    continue;
+                };
+                merged.insert(key.clone(), Value::Object(group.clone()));
+                if unreadable(merged).is_some() {
+                    group.insert(field, default);
+                    reset.push(name);
+                }
+            }
+            merged.insert(key, Value::Object(group));
+        }
+        (Some(previous), Value::Array(items)) if previous.is_array() => {
+            let mut kept = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                kept.push(item);
+                merged.insert(key.clone(), Value::Array(kept.clone()));
+                if let Some(why) = unreadable(merged) {
+                    kept.pop();
+                    // serde's list of the names it expected is long, and the names are
+                    // Rust's: the bad value alone is said.
+                    let why = why.split(" at line ").next().unwrap_or(&why);
+                    let why = why.split(", expected").next().unwrap_or(why);
+                    let why = why.replace("unknown variant", "unknown name");
+                    reset.push(format!("{key} {} ({why})", i + 1));
+                }
+            }
+            merged.insert(key, Value::Array(kept));
+        }
+        (previous, _) => {
+            if let Some(previous) = previous {
+                merged.insert(key.clone(), previous);
+            }
+            reset.push(key);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -109,9 +109,10 @@ impl DescentArgs {
         lr: f64,
         default_iters: &str,
         default_tol: &str,
+        dim: Option<&str>,
     ) -> Result<Descent, UsageError> {
         no_regression(&self.function)?;
-        let spec = FunctionSpec::from_options(&self.function, None, None, false)
+        let spec = FunctionSpec::from_options(&self.function, dim, None, false)
             .map_err(|e| UsageError(e.to_string()))?;
         let objective = spec
             .build()
@@ -202,13 +203,22 @@ impl BasinsArgs {
     /// Checks every argument.
     pub fn to_request(&self) -> Result<BasinsRequest, UsageError> {
         let lr = parse_number("--lr", &self.lr)?;
-        let descent = self.descent.check(lr, "200", "1e-6")?;
+        let descent = self.descent.check(lr, "200", "1e-6", None)?;
         let objective = descent.objective;
         if objective.dim() != 2 {
+            let info = objective.info();
+            let what = if info.param_names.len() == 1 {
+                "a curve of x alone".to_string()
+            } else {
+                format!(
+                    "{}-dimensional ({})",
+                    objective.dim(),
+                    info.param_names.join(", ")
+                )
+            };
             return Err(UsageError(format!(
-                "--function: a basin map needs a function of x and y; {} has {} parameter(s)",
-                objective.info().name,
-                objective.dim()
+                "--function: a basin map is drawn over x and y, and {} is {what}; take a function of two variables (bowl, three-wells, ...; `descent functions` lists them) or a formula in x and y",
+                info.name
             )));
         }
         let (width, height) = parse_grid(&self.grid)?;
@@ -309,7 +319,8 @@ pub fn write_basins(
         // Every label would be -1 or -2 without a word on why.
         let _ = writeln!(
             err,
-            "note: no known minimum of f lies in the view, so every start is labelled -2 (ended near no minimum) or -1 (diverged); widen --view to take one in"
+            "note: {}, so every start is labelled -2 (ended near no minimum) or -1 (diverged)",
+            super::why_no_minimum(request.objective.as_ref())
         );
     }
     match (&request.format, &request.output) {
@@ -410,6 +421,9 @@ pub struct SweepArgs {
     /// The start. Default: the function's own.
     #[arg(long, value_name = "X[,Y,...]", allow_hyphen_values = true)]
     pub start: Option<String>,
+    /// Dimension of sum-squares (default 3).
+    #[arg(long, allow_hyphen_values = true)]
+    pub dim: Option<String>,
     /// The smallest learning rate.
     #[arg(long, default_value = "1e-4", allow_hyphen_values = true)]
     pub lr_min: String,
@@ -450,13 +464,16 @@ impl SweepArgs {
             .ok()
             .filter(|n| (2..=MAX_SWEEP).contains(n))
             .ok_or_else(|| UsageError(format!("--count: must be 2 to {MAX_SWEEP}, got {count}")))?;
-        let descent = self.descent.check(lo, "1000", "0").map_err(|e| {
-            // A sweep has no --lr: its floor is measured against the smallest rate swept.
-            UsageError(e.0.replace(
-                "at most the learning rate",
-                &format!("at most --lr-min ({}), the smallest rate swept", human(lo)),
-            ))
-        })?;
+        let descent = self
+            .descent
+            .check(lo, "1000", "0", self.dim.as_deref())
+            .map_err(|e| {
+                // A sweep has no --lr: its floor is measured against the smallest rate swept.
+                UsageError(e.0.replace(
+                    "at most the learning rate",
+                    &format!("at most --lr-min ({}), the smallest rate swept", human(lo)),
+                ))
+            })?;
         let start = match &self.start {
             Some(text) => parse_point(text)?,
             None => descent.objective.info().default_start.clone(),

@@ -412,6 +412,20 @@ impl CriticalArgs {
     }
 }
 
+/// Why a map or race has no minimum to name: a preset that has none (saddle), or a view
+/// that holds none of a formula's.
+fn why_no_minimum(objective: &dyn Objective) -> String {
+    let info = objective.info();
+    if crate::engine::presets::PRESET_NAMES.contains(&info.name.as_str()) {
+        format!(
+            "{} ({}) has no minimum: it falls without bound",
+            info.name, info.formula
+        )
+    } else {
+        "no minimum of f lies in the view (widen --view to take one in)".to_string()
+    }
+}
+
 /// Writes the critical points of `objective` in `view` as CSV: x, y, f, kind and the
 /// Hessian's eigenvalues (x, f, kind, f'' for a curve).
 pub fn write_critical(
@@ -425,7 +439,7 @@ pub fn write_critical(
         // An empty table alone reads as a failure.
         let _ = writeln!(
             err,
-            "note: no critical point of f lies in the view; widen --view to look farther"
+            "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude)"
         );
     }
     if objective.dim() == 1 {
@@ -1603,6 +1617,13 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                     line.push_str("; sweep takes the range of rates: --lr-min and --lr-max");
                 }
             }
+            // `basins --dim`: the map is drawn over x and y.
+            if e.kind() == ErrorKind::UnknownArgument
+                && line.contains("'--dim'")
+                && rendered.contains("descent basins")
+            {
+                line.push_str("; a basin map is drawn over x and y, so basins takes functions of two variables and no --dim");
+            }
             // `-lr 0.1`: a long option written with one dash.
             if e.kind() == ErrorKind::UnknownArgument
                 && let Some(rest) = line.split("unexpected argument '-").nth(1)
@@ -1610,6 +1631,19 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 && rest.chars().nth(1) == Some('\'')
             {
                 line.push_str("; long options take two dashes, e.g. --lr 0.1");
+            }
+            // A bare word where an option belongs (`--start 1 2`, `run bowl`, `descent bowl`).
+            if matches!(
+                e.kind(),
+                ErrorKind::UnknownArgument
+                    | ErrorKind::InvalidSubcommand
+                    | ErrorKind::ArgumentConflict
+            ) && let Some(word) = stray_word(&line)
+            {
+                line.push_str(&stray_word_hint(
+                    word,
+                    e.kind() == ErrorKind::InvalidSubcommand,
+                ));
             }
             // A window option given to a command: say where it belongs.
             if e.kind() == ErrorKind::UnknownArgument
@@ -1624,6 +1658,37 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
             let _ = writeln!(err, "{line}");
             EXIT_USAGE
         }
+    }
+}
+
+/// The word clap names in "unexpected argument 'W' found", "unrecognized subcommand 'W'" or
+/// "the subcommand 'W' cannot be used with ...", when it is not an option.
+fn stray_word(line: &str) -> Option<&str> {
+    [
+        "unexpected argument '",
+        "unrecognized subcommand '",
+        "the subcommand '",
+    ]
+    .iter()
+    .find_map(|head| line.split(head).nth(1)?.split('\'').next())
+    .filter(|word| !word.starts_with('-') && !word.is_empty())
+}
+
+/// What a stray word most likely is: a number of a point, a function or an optimizer.
+fn stray_word_hint(word: &str, as_command: bool) -> String {
+    let presets = crate::engine::presets::PRESET_NAMES;
+    let optimizers = crate::engine::optimizer::OptimizerKind::names();
+    if word.split(',').all(|n| n.trim().parse::<f64>().is_ok()) {
+        "; a value of several numbers is one argument, its numbers joined by commas: --start 1,2 or --view -2,2,-2,2".to_string()
+    } else if presets.contains(&word) {
+        format!("; a function is named with --function: --function {word}")
+    } else if optimizers.contains(&word) {
+        format!("; an optimizer is named with --optimizer: --optimizer {word}")
+    } else if as_command {
+        "; the commands are run, functions, lessons, optimizers, critical, race, basins and sweep (descent help)".to_string()
+    } else {
+        "; every value follows its option, e.g. --function bowl --lr 0.1 (descent help lists them)"
+            .to_string()
     }
 }
 

@@ -34,6 +34,9 @@ pub struct RaceArgs {
     /// The start every optimizer shares. Default: the function's own.
     #[arg(long, value_name = "X[,Y,...]", allow_hyphen_values = true)]
     pub start: Option<String>,
+    /// Dimension of sum-squares (default 3).
+    #[arg(long, allow_hyphen_values = true)]
+    pub dim: Option<String>,
     /// The optimizers, comma-separated (default: every one).
     #[arg(long, value_name = "NAME,...")]
     pub optimizers: Option<String>,
@@ -89,7 +92,7 @@ impl RaceArgs {
     /// Checks every argument and builds the race.
     pub fn to_request(&self) -> Result<RaceRequest, UsageError> {
         super::basins::no_regression(&self.function)?;
-        let spec = FunctionSpec::from_options(&self.function, None, None, false)
+        let spec = FunctionSpec::from_options(&self.function, self.dim.as_deref(), None, false)
             .map_err(|e| UsageError(e.to_string()))?;
         let objective = spec
             .build()
@@ -314,7 +317,8 @@ pub fn write_race(
     if request.minima.is_empty() {
         let _ = writeln!(
             err,
-            "note: no known minimum of f lies in the view, so the distance to the minimum is left blank; widen --view to take one in"
+            "note: {}, so the distance to the minimum is left blank",
+            super::why_no_minimum(request.objective.as_ref())
         );
     }
     let rows = race(&request.objective, &request.spec, &request.minima)

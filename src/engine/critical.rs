@@ -150,6 +150,9 @@ fn newton(
         }
     }
     let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
+    if !flat_along_each_eigenvector(&second.gradient, h, &p, &eigenvalues, diagonal) {
+        return None;
+    }
     let mut kind = classify(&eigenvalues);
     if kind == CriticalKind::Degenerate
         && curves_as_its_eigenvalues_say(objective, &p, h, 1e-3 * diagonal)
@@ -264,6 +267,32 @@ fn curves_as_its_eigenvalues_say(
         let second =
             (objective.value(&ahead) + objective.value(&behind) - 2.0 * value) / (step * step);
         (second - lambda).abs() <= 0.1 * lambda.abs()
+    })
+}
+
+/// Whether the gradient `g` at `p` vanishes along each eigenvector of the Hessian `h`: to
+/// within its eigenvalue times the view's size, as above, or to within the rounding of the
+/// gradient where the eigenvalue is 0. A damped Newton search stalls where the Hessian is
+/// singular but the gradient is not: on Rosenbrock's valley floor over a view of 1e12 its
+/// row-by-row sizes make a slope of 1 look negligible, while along the valley it is several
+/// times what rounding leaves.
+fn flat_along_each_eigenvector(
+    g: &[f64],
+    h: &[f64],
+    p: &[f64],
+    eigenvalues: &[f64],
+    diagonal: f64,
+) -> bool {
+    let d = p.len();
+    // The rounding of each gradient component: H times the rounding of p.
+    let rounding: Vec<f64> = (0..d)
+        .map(|i| (0..d).map(|j| (h[i * d + j] * p[j]).abs()).sum::<f64>() * f64::EPSILON)
+        .collect();
+    eigenvalues.iter().all(|&lambda| {
+        let v = eigenvector(h, d, lambda);
+        let along: f64 = v.iter().zip(g).map(|(v, g)| v * g).sum();
+        let noise: f64 = v.iter().zip(&rounding).map(|(v, r)| (v * r).abs()).sum();
+        along.abs() <= 1e-7 * lambda.abs() * diagonal + 2.0 * noise + 1e-12
     })
 }
 

@@ -51,7 +51,15 @@ pub enum EngineError {
         allowed: &'static str,
     },
     /// The start has the wrong number of coordinates.
-    #[error("start has {got} coordinate{s} but {function} takes {expected} ({names})", s = if *got == 1 { "" } else { "s" })]
+    #[error(
+        "start has {got} coordinate{s} but {function} takes {expected} ({names}){dim}",
+        s = if *got == 1 { "" } else { "s" },
+        dim = if function == "sum-squares" && *got >= 1 {
+            format!("; for {got} set its dimension with --dim {got}")
+        } else {
+            String::new()
+        }
+    )]
     StartDimension {
         /// The function's name.
         function: String,

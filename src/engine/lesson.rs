@@ -49,6 +49,8 @@ pub const MAX_TEXT: usize = 20_000;
 
 /// The most iterations a step may ask for.
 pub const MAX_STEP_ITERATIONS: u64 = 100_000;
+/// The most epochs a step of the regression lab runs.
+pub const MAX_STEP_EPOCHS: u64 = 10_000;
 
 /// A lesson: a title and its steps.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,8 +191,7 @@ struct StepFile {
     #[serde(default)]
     standardize: bool,
     epochs: Option<u64>,
-    #[serde(default)]
-    seed: u64,
+    seed: Option<u64>,
     #[serde(default = "yes")]
     shuffle: bool,
     view: Option<String>,
@@ -344,6 +345,11 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         );
         let field = missing_field(message).unwrap_or(field);
+        let message = if syntax {
+            format!("not valid JSON, column {}: {message}", e.column())
+        } else {
+            say_plainly(&field, say_missing(message.to_string()))
+        };
         LessonError {
             line: Some(line),
             field: if syntax {
@@ -351,13 +357,71 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             } else {
                 field
             },
-            message: if syntax {
-                format!("not valid JSON, column {}: {message}", e.column())
-            } else {
-                message.to_string()
-            },
+            message,
         }
     })
+}
+
+/// What to write for `function = "regression --data seed001"`: the command line's options
+/// are keys of the step.
+fn options_as_keys(name: &str, options: &str) -> String {
+    let keys: Vec<String> = options
+        .split(" --")
+        .map(|option| {
+            let (key, value) = option.trim().split_once(' ').unwrap_or((option.trim(), ""));
+            let key = key.replace('-', "_");
+            let value = value.trim();
+            if value.is_empty() {
+                format!("{key} = true")
+            } else if value.parse::<f64>().is_ok() {
+                format!("{key} = {value}")
+            } else {
+                format!("{key} = \"{value}\"")
+            }
+        })
+        .collect();
+    format!(
+        "'{name} --{options}' holds command-line options; in a lesson they are keys of the step: function = \"{name}\", then {}",
+        keys.join(", ")
+    )
+}
+
+/// A whole number out of range said with the range its field allows, not the type's.
+fn say_plainly(field: &str, message: String) -> String {
+    let range = match field.trim_matches('"') {
+        "iterations" => format!("from 1 to {MAX_STEP_ITERATIONS}"),
+        "epochs" => format!("from 1 to {MAX_STEP_EPOCHS}"),
+        "batch" | "run" | "by" | "minimum" => "from 1".to_string(),
+        _ => return message,
+    };
+    message.replace(
+        "expected a whole number >= 0",
+        &format!("expected a whole number {range}"),
+    )
+}
+
+/// A "missing field `name`" message said as what to write.
+fn say_missing(message: String) -> String {
+    let Some(field) = message
+        .split_once("missing field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(field, _)| field)
+    else {
+        return message;
+    };
+    let what = match field {
+        "run" => "a step needs at least one run: a [[step.run]] table with lr and start",
+        "start" => "a run needs its start, e.g. start = [1.0, 2.0] (start = [1.6] on a curve)",
+        "lr" => "a run needs its learning rate, e.g. lr = 0.1",
+        "title" => "a title is needed, e.g. title = \"Baby steps\"",
+        "text" => "a text is needed: what the student reads, text = \"...\"",
+        "function" => {
+            "a step needs its function: a preset's name or a formula, e.g. function = \"bowl\""
+        }
+        "outcome" => "an expect needs its outcome: \"converges\", \"diverges\" or \"falls-short\"",
+        _ => return message,
+    };
+    format!("missing: {what}")
 }
 
 /// The field a "missing field `name`" or "unknown field `name`" message is about.
@@ -394,6 +458,7 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
         } else if field == "view" && message.contains("expected a string") {
             message.push_str(": write view = \"-3,3,-3,3\" (xmin,xmax,ymin,ymax in quotes)");
         }
+        let message = say_plainly(&field, say_missing(message));
         LessonError {
             line,
             field: missing_field(&message).unwrap_or(field),
@@ -480,20 +545,26 @@ fn step_key_line(text: &str, n: usize, key: &str) -> Option<usize> {
 /// The line of `key = ...` in the `r`th (from 0) `[[step.run]]` of the `n`th step, if the
 /// file is TOML written a key per line.
 fn run_key_line(text: &str, n: usize, r: usize, key: &str) -> Option<usize> {
+    table_key_line(text, n, "[[step.run]]", r, key)
+}
+
+/// The line of `key = ...` in the `r`th (from 0) table `header` (`[[step.run]]`,
+/// `[[step.expect]]`) of the `n`th step, if the file is TOML written a key per line.
+fn table_key_line(text: &str, n: usize, header: &str, r: usize, key: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let step = step_line(text, n)?;
-    let mut runs = 0;
-    let mut in_run = false;
+    let mut tables = 0;
+    let mut inside = false;
     for (k, line) in lines.iter().enumerate().skip(step) {
         let line = line.trim();
         match line {
             "[[step]]" => return None,
-            "[[step.run]]" => {
-                in_run = runs == r;
-                runs += 1;
+            _ if line == header => {
+                inside = tables == r;
+                tables += 1;
             }
-            _ if line.starts_with('[') => in_run = false,
-            _ if in_run
+            _ if line.starts_with('[') => inside = false,
+            _ if inside
                 && line
                     .strip_prefix(key)
                     .is_some_and(|rest| rest.trim_start().starts_with('=')) =>
@@ -538,6 +609,15 @@ fn read_step(
         field: format!("step {}, run {}, {key}", i + 1, r + 1),
         message,
     };
+    // An expect's key, with its own line when it can be found.
+    let at_expect = |c: usize, key: &str, message: String| LessonError {
+        line: table_key_line(text, i, "[[step.expect]]", c, key).or_else(|| step_line(text, i)),
+        field: format!("step {}, expect {}, {key}", i + 1, c + 1),
+        message,
+    };
+    if let Some((name, options)) = step.function.split_once(" --") {
+        return Err(at("function", options_as_keys(name.trim(), options)));
+    }
     let data = step.data.as_deref().map(|d| data_in(d, folder));
     let function =
         FunctionSpec::from_options(&step.function, None, data.as_deref(), step.standardize)
@@ -564,19 +644,23 @@ fn read_step(
             "shuffle is for function = \"regression\"".to_string(),
         ));
     }
-    if !regression && step.seed != 0 {
+    if !regression && step.seed.is_some() {
         return Err(at(
             "seed",
             "seed (of the lab's shuffles) is for function = \"regression\"".to_string(),
         ));
     }
-    if regression && !step.epochs.is_some_and(|e| (1..=10_000).contains(&e)) {
+    if regression
+        && !step
+            .epochs
+            .is_some_and(|e| (1..=MAX_STEP_EPOCHS).contains(&e))
+    {
         let given = step
             .epochs
             .map_or("missing".to_string(), |e| format!("{e} is not allowed"));
         return Err(at(
             "epochs",
-            format!("{given}; the regression lab needs epochs = 1 to 10000"),
+            format!("{given}; the regression lab needs epochs = 1 to {MAX_STEP_EPOCHS}"),
         ));
     }
     let dim = function.dim();
@@ -728,12 +812,12 @@ fn read_step(
         })
         .collect::<Result<Vec<_>, _>>()?;
     if regression && runs.iter().all(|run| run.batch.is_none()) {
-        let (key, what) = if step.seed != 0 {
-            ("seed", format!("seed = {}", step.seed))
+        let (key, what) = if let Some(seed) = step.seed {
+            ("seed", format!("seed = {seed}"))
         } else {
             ("shuffle", "shuffle = false".to_string())
         };
-        if step.seed != 0 || !step.shuffle {
+        if step.seed.is_some() || !step.shuffle {
             return Err(at(
                 key,
                 format!(
@@ -778,15 +862,17 @@ fn read_step(
         for (r, run) in runs.iter().enumerate() {
             let size = run.batch.unwrap_or(n);
             if size > n {
-                return Err(at(
-                    &format!("run {}, batch", r + 1),
+                return Err(at_run(
+                    r,
+                    "batch",
                     format!("{size} is more than the data's {n} points"),
                 ));
             }
             let steps = epochs.saturating_mul(n.div_ceil(size.max(1)) as u64);
             if steps > super::run::MAX_ITERATIONS {
-                return Err(at(
-                    &format!("run {}, batch", r + 1),
+                return Err(at_run(
+                    r,
+                    "batch",
                     format!(
                         "{epochs} epochs of batches of {size} over {n} points are {steps} steps; at most {}",
                         super::run::MAX_ITERATIONS
@@ -800,10 +886,8 @@ fn read_step(
         .into_iter()
         .enumerate()
         .map(|(c, claim)| {
-            let field = |name: &str| format!("expect {}, {name}", c + 1);
             if claim.run == 0 || claim.run > runs.len() {
-                return Err(at(
-                    &field("run"),
+                return Err(at_expect(c, "run",
                     format!(
                         "{} is not a run of this step, which has {} (run = 1{})",
                         claim.run,
@@ -820,8 +904,7 @@ fn read_step(
                 && (p.len() != dim || p.iter().any(|v| !v.is_finite()))
             {
                 let given: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
-                return Err(at(
-                    &field("at"),
+                return Err(at_expect(c, "at",
                     format!(
                         "[{}] is not a point of {}: give {dim} finite number(s)",
                         given.join(", "),
@@ -836,8 +919,9 @@ fn read_step(
                     ("within", claim.within.is_some()),
                 ] {
                     if given {
-                        return Err(at(
-                            &field(name),
+                        return Err(at_expect(
+                            c,
+                            name,
                             "a run that diverges ends nowhere: give it for converges or falls-short"
                                 .to_string(),
                         ));
@@ -845,8 +929,7 @@ fn read_step(
                 }
             }
             if claim.by.is_some() && claim.outcome != Outcome::Converges {
-                return Err(at(
-                    &field("by"),
+                return Err(at_expect(c, "by",
                     format!(
                         "by (the iteration a run is there by) is for outcome = \"converges\", not \"{}\"",
                         claim.outcome.to_string().replace(' ', "-")
@@ -854,30 +937,26 @@ fn read_step(
                 ));
             }
             if claim.minimum == Some(0) {
-                return Err(at(
-                    &field("minimum"),
+                return Err(at_expect(c, "minimum",
                     "minima are counted from 1, in the order descent critical lists them"
                         .to_string(),
                 ));
             }
             if claim.minimum.is_some() && claim.at.is_some() {
-                return Err(at(
-                    &field("minimum"),
+                return Err(at_expect(c, "minimum",
                     "give either minimum or at, not both".to_string(),
                 ));
             }
             let within = claim.within.unwrap_or(DEFAULT_WITHIN);
             if !(within.is_finite() && within > 0.0) {
-                return Err(at(
-                    &field("within"),
+                return Err(at_expect(c, "within",
                     format!("{within} is not allowed; a finite number > 0, e.g. 0.001"),
                 ));
             }
             if let (Some(i), Some(known)) = (claim.minimum, known_minima)
                 && !(1..=known).contains(&i)
             {
-                return Err(at(
-                    &field("minimum"),
+                return Err(at_expect(c, "minimum",
                     if known == 0 {
                         format!(
                             "{step_function} has no known minima to count: give the place instead, at = [x, y]"
@@ -890,8 +969,7 @@ fn read_step(
             if let Some(by) = claim.by
                 && (by == 0 || (!regression && by > iterations))
             {
-                return Err(at(
-                    &field("by"),
+                return Err(at_expect(c, "by",
                     format!("{by} is not an iteration of the step (1..={iterations})"),
                 ));
             }
@@ -915,7 +993,7 @@ fn read_step(
         play: step.play,
         iterations,
         epochs: step.epochs,
-        seed: step.seed,
+        seed: step.seed.unwrap_or(0),
         shuffle: step.shuffle,
         runs,
         expect,

@@ -10,35 +10,49 @@ use super::error::EngineError;
 use super::objective::Objective;
 use super::schedule::{Schedule, ScheduleKind};
 
-/// Which update rule a run follows.
+/// Which update rule a run follows. Saved by its variant's name (`Adam`); a hand-written
+/// file may also use the command-line name (`adam`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OptimizerKind {
     /// Plain gradient descent: p <- p - lr g.
+    #[serde(alias = "gd")]
     Gd,
     /// Heavy-ball momentum: b <- beta b + g; p <- p - lr b.
+    #[serde(alias = "momentum")]
     Momentum,
     /// Nesterov momentum: b <- beta b + g; p <- p - lr (g + beta b).
+    #[serde(alias = "nesterov")]
     Nesterov,
     /// AdaGrad: s <- s + g^2; p <- p - lr g / (sqrt(s) + eps).
+    #[serde(alias = "adagrad")]
     Adagrad,
     /// RMSProp: v <- alpha v + (1 - alpha) g^2; p <- p - lr g / (sqrt(v) + eps).
+    #[serde(alias = "rmsprop")]
     Rmsprop,
     /// Adadelta: v <- rho v + (1 - rho) g^2; d <- sqrt(u + eps) / sqrt(v + eps) g;
     /// u <- rho u + (1 - rho) d^2; p <- p - lr d.
+    #[serde(alias = "adadelta")]
     Adadelta,
     /// Adam with bias correction (optionally AMSGrad, and L2 weight decay added to g).
+    #[serde(alias = "adam")]
     Adam,
     /// AdamW: Adam with decoupled weight decay p <- p - lr wd p.
+    #[serde(alias = "adamw")]
     AdamW,
     /// Adamax: Adam with the infinity norm, u <- max(beta2 u, |g| + eps).
+    #[serde(alias = "adamax")]
     Adamax,
     /// NAdam: Adam with Nesterov momentum and momentum decay.
+    #[serde(alias = "nadam")]
     NAdam,
     /// RAdam: Adam with the variance of the adaptive rate rectified.
+    #[serde(alias = "radam")]
     RAdam,
     /// Newton's method: solve H d = g; p <- p - lr d.
+    #[serde(alias = "newton")]
     Newton,
     /// Steepest descent with Armijo backtracking from step lr.
+    #[serde(alias = "linesearch")]
     LineSearch,
 }
 

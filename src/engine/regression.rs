@@ -845,9 +845,17 @@ pub fn open_data_file(path: &std::path::Path) -> Result<std::fs::File, DataError
                 Ok(dir) if path.is_relative() => format!(", looked for in {}", dir.display()),
                 _ => String::new(),
             };
-            format!(
-                " (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002{folder})"
-            )
+            // `seed01`, `Seed001`: a preset's name, mistyped.
+            let typed = path.to_string_lossy();
+            let seeds = ["seed000", "seed001", "seed002"];
+            match crate::engine::format::nearest(&typed, &seeds) {
+                Some(seed) if !typed.contains(['/', '\\', '.']) => format!(
+                    "; did you mean the preset {seed}? (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002{folder})"
+                ),
+                _ => format!(
+                    " (data: FILE.csv, gen:a=..,b=.., points:x,y;x,y or seed000, seed001, seed002{folder})"
+                ),
+            }
         } else {
             String::new()
         };
