@@ -1751,6 +1751,10 @@ fn second_tester_pass_findings_are_clear_refusals() {
             vec!["'2'", "joined by commas: --start 1,2"],
         ),
         (vec!["run", "bowl"], vec!["'bowl'", "--function bowl"]),
+        (
+            vec!["run", "-f", "bowl", "--start", "1", "-2"],
+            vec!["'-2'", "joined by commas"],
+        ),
         (vec!["bowl"], vec!["'bowl'", "--function bowl"]),
         (
             vec!["-f", "bowl", "2", "3"],

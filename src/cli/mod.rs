@@ -1671,7 +1671,11 @@ fn stray_word(line: &str) -> Option<&str> {
     ]
     .iter()
     .find_map(|head| line.split(head).nth(1)?.split('\'').next())
-    .filter(|word| !word.starts_with('-') && !word.is_empty())
+    // A negative number is a value too (`--start 1 -2`), an option is not.
+    .filter(|word| {
+        !word.is_empty()
+            && (!word.starts_with('-') || word.split(',').all(|n| n.trim().parse::<f64>().is_ok()))
+    })
 }
 
 /// What a stray word most likely is: a number of a point, a function or an optimizer.
