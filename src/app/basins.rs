@@ -11,7 +11,7 @@ use egui_plot::{MarkerShape, PlotImage, PlotPoint, PlotUi, Points};
 use super::jobs::{Cached, Runner};
 use super::model::Model;
 use crate::cli::basins::{basin_color, basin_pixels};
-use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basins, minima_for};
+use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basin_minima, basins};
 use crate::engine::format::{point, short};
 use crate::engine::{Interval, Objective, OptimizerConfig};
 
@@ -84,7 +84,7 @@ impl BasinOverlay {
                 width: side,
                 height: side,
             };
-            let minima = minima_for(objective.as_ref(), &view);
+            let minima = basin_minima(objective.as_ref(), &view);
             let cancel: &AtomicBool = ctx.cancel_flag();
             // A cancelled map is never handed back; the empty one only fills the type.
             Arc::new(basins(objective.as_ref(), &spec, &minima, cancel).unwrap_or_default())
@@ -164,10 +164,17 @@ impl BasinOverlay {
         plot_ui.add(PlotImage::new("", texture.id(), center, size).allow_hover(false));
         let (_, map) = newest?;
         let counts = map.counts();
-        for (i, minimum) in map.minima.iter().enumerate() {
-            if counts[i] == 0 || minimum.len() != 2 {
-                continue;
-            }
+        // The legend names the largest basins; a function of many wells (rastrigin) would
+        // fill the plot with entries.
+        let mut reached: Vec<usize> = (0..map.minima.len())
+            .filter(|&i| counts[i] > 0 && map.minima[i].len() == 2)
+            .collect();
+        reached.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+        let unnamed = reached.len().saturating_sub(LEGEND_BASINS);
+        reached.truncate(LEGEND_BASINS);
+        reached.sort_unstable();
+        for i in reached {
+            let minimum = &map.minima[i];
             let [r, g, b] = basin_color(i as i32);
             plot_ui.add(
                 Points::new(
@@ -181,6 +188,15 @@ impl BasinOverlay {
                 .allow_hover(false),
             );
         }
+        if unnamed > 0 {
+            plot_ui.add(
+                Points::new(
+                    format!("and {unnamed} smaller basins (hover to see where a start ends)"),
+                    Vec::<[f64; 2]>::new(),
+                )
+                .color(Color32::TRANSPARENT),
+            );
+        }
         if map.labels.contains(&DIVERGED) {
             let [r, g, b] = basin_color(DIVERGED);
             plot_ui.add(
@@ -191,6 +207,9 @@ impl BasinOverlay {
         Some((map, [drawn_key.x, drawn_key.y]))
     }
 }
+
+/// The most basins the legend names, the largest first.
+const LEGEND_BASINS: usize = 6;
 
 /// The map as a translucent image (colors as `descent basins --format png` draws them).
 fn overlay_image(map: &BasinMap) -> ColorImage {

@@ -514,7 +514,22 @@ impl DescentApp {
                 self.data_load = Some(DataLoad { job, action });
                 self.poll_data_load();
             }
-            _ => self.model.apply(action),
+            _ => {
+                // A new scene replaces one still waiting for its data file, which would
+                // otherwise land over it when read.
+                let new_scene = matches!(
+                    action,
+                    Action::SetFunction(_)
+                        | Action::OpenSaved(_)
+                        | Action::OpenLesson { .. }
+                        | Action::LessonStep(_)
+                        | Action::OpenScenario { .. }
+                );
+                if new_scene {
+                    self.data_load = None;
+                }
+                self.model.apply(action)
+            }
         }
     }
 

@@ -16,11 +16,11 @@ use crate::engine::objective::check_view;
 use crate::engine::regression::{Dataset, LossObjective};
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerConfig, PresetKind};
 
-/// The most runs the window holds at once (a swarm of scattered starts included).
 /// How the notice of a scenario that could not be shown begins.
 pub const SCENARIO_NOT_SHOWN: &str = "the scenario cannot be shown, nothing changed";
 
-pub const MAX_RUNS: usize = 1000;
+/// The most runs the window holds at once (a swarm of scattered starts included).
+pub const MAX_RUNS: usize = crate::cli::MAX_WINDOW_RUNS;
 
 /// With more runs than this the views draw them lightly (a line and the current point) and
 /// the charts and the 3-D view show the selected run only: a swarm.
@@ -541,6 +541,9 @@ impl Model {
         snapshot.shown = 0;
         snapshot.lab_data = None;
         let before = self.snapshot();
+        // What was said of the scene before (a saved session's missing data file) is not
+        // said of this one.
+        self.notice = None;
         if let Err(e) = self.restore(snapshot) {
             let _ = self.restore(before);
             return Err(e);

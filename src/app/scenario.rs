@@ -33,6 +33,8 @@ pub fn to_text(settings: &Settings) -> String {
 /// Reads a scenario: the settings and the fields skipped (unknown to this version, or not
 /// readable: they keep their defaults), or what is wrong with the file (with its line).
 pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
+    // An editor's byte-order mark is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| crate::engine::format::json_error(&e))?;
     let serde_json::Value::Object(mut map) = value else {
@@ -73,6 +75,7 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         .filter(|k| !known.contains_key(*k))
         .map(|k| crate::engine::format::one_line(k))
         .collect();
+    skipped.extend(unknown_run_fields(&map));
     let function = map.get("function").cloned();
     let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
     // Without its function a scenario would show another: refuse it rather than skip it.
@@ -89,6 +92,12 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
             Ok(_) => "it does not fit this version's settings".to_string(),
         };
         return Err(format!("function: {why}"));
+    }
+    if settings.function.dim() > 2 {
+        return Err(format!(
+            "function: {} is n-dimensional and has no window view; use `descent run`",
+            settings.function.name()
+        ));
     }
     skipped.extend(reset);
     if let Some(v) = newer {
@@ -116,8 +125,8 @@ pub fn describe_skipped(skipped: &[String]) -> String {
         .iter()
         .take(10)
         .map(|name| {
-            let mut cut: String = name.chars().take(60).collect();
-            if name.chars().count() > 60 {
+            let mut cut: String = name.chars().take(120).collect();
+            if name.chars().count() > 120 {
                 cut.push('…');
             }
             cut
@@ -127,6 +136,48 @@ pub fn describe_skipped(skipped: &[String]) -> String {
         names.push(format!("and {} more", skipped.len() - 10));
     }
     names.join(", ")
+}
+
+/// The fields of the file's runs, and of their optimizers, that a run does not have (a
+/// typo, a field of another program), named as `runs 2.optimizer.betta1 (unknown)`.
+fn unknown_run_fields(map: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    use serde_json::Value;
+    let Some(Value::Array(runs)) = map.get("runs") else {
+        return Vec::new();
+    };
+    let known = |value: serde_json::Result<Value>| match value {
+        Ok(Value::Object(fields)) => fields.keys().cloned().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let run_fields = known(serde_json::to_value(super::simulation::RunSetup {
+        start: Vec::new(),
+        optimizer: crate::engine::OptimizerConfig::default(),
+        color: 0,
+        batch: None,
+    }));
+    let optimizer_fields = known(serde_json::to_value(
+        crate::engine::OptimizerConfig::default(),
+    ));
+    let name = crate::engine::format::one_line;
+    let mut unknown = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let Value::Object(run) = run else { continue };
+        for (field, value) in run {
+            if !run_fields.contains(field) {
+                unknown.push(format!("runs {}.{} (unknown)", i + 1, name(field)));
+            } else if field == "optimizer"
+                && let Value::Object(optimizer) = value
+            {
+                unknown.extend(
+                    optimizer
+                        .keys()
+                        .filter(|k| !optimizer_fields.contains(k))
+                        .map(|k| format!("runs {}.optimizer.{} (unknown)", i + 1, name(k))),
+                );
+            }
+        }
+    }
+    unknown
 }
 
 /// Reads a scenario file of at most [`MAX_BYTES`].

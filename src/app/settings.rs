@@ -472,8 +472,14 @@ fn merge_leniently(
                     // serde's list of the names it expected is long, and the names are
                     // Rust's: the bad value alone is said.
                     let why = why.split(" at line ").next().unwrap_or(&why);
-                    let why = why.split(", expected").next().unwrap_or(why);
-                    let why = why.replace("unknown variant", "unknown name");
+                    let why = if why.contains("unknown variant") {
+                        why.split(", expected")
+                            .next()
+                            .unwrap_or(why)
+                            .replace("unknown variant", "unknown name")
+                    } else {
+                        crate::engine::format::plain_types(why)
+                    };
                     reset.push(format!("{key} {} ({why})", i + 1));
                 }
             }

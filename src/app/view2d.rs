@@ -52,6 +52,11 @@ pub struct View2d {
     paths: Vec<ThinPath>,
     batch_contours: Option<(BatchContourKey, ContourLines)>,
     home: Option<Home>,
+    /// The widest the y axis has been since the home box last changed. The axis never
+    /// narrows below it: with x and y at one scale, a narrower axis widens the plot, which
+    /// moves the ticks, which can widen the axis again, and the plot would flip between two
+    /// sizes every frame (each asking for a new heatmap) for ever.
+    y_axis_width: f32,
     clicks: ClickGuard,
     basins: super::basins::BasinOverlay,
     /// The basin map drawn last, for the hover text.
@@ -172,6 +177,7 @@ impl View2d {
             };
             self.home = Some((function, user_view.clone(), home));
             self.reset = RESET_FRAMES;
+            self.y_axis_width = 0.0;
         }
         let home = self
             .home
@@ -192,6 +198,7 @@ impl View2d {
             plot = plot.legend(egui_plot::Legend::default());
         }
         let plot = super::plot_input::short_ticks(plot)
+            .y_axis_min_width(self.y_axis_width)
             .allow_double_click_reset(false)
             .allow_boxed_zoom(false)
             .show_grid(false)
@@ -217,6 +224,7 @@ impl View2d {
         let shown = model.sim.shown();
         let selected = model.sim.selected;
         let this = &mut *self;
+        let plot_left = ui.available_rect_before_wrap().left();
         let response = plot.show(ui, move |plot_ui| {
             let frame = *plot_ui.transform().frame();
             let mut bounds = plot_ui.plot_bounds();
@@ -333,6 +341,10 @@ impl View2d {
                 }
             }
         });
+        let axis_width = response.transform.frame().left() - plot_left;
+        if axis_width.is_finite() {
+            self.y_axis_width = self.y_axis_width.max(axis_width);
+        }
         let click = click_action(&response, ui, 2);
         if self
             .clicks

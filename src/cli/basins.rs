@@ -10,8 +10,8 @@ use clap::{Args, ValueEnum};
 use super::hyper::HyperArgs;
 use super::{UsageError, parse_count, parse_number, parse_point};
 use crate::engine::basins::{
-    BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_rows, divergence_threshold, log_space,
-    minima_for, sweep,
+    BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_minima, basin_rows,
+    divergence_threshold, log_space, sweep,
 };
 use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
@@ -177,9 +177,9 @@ pub struct BasinsArgs {
     /// The starts' box: XMIN,XMAX,YMIN,YMAX (default the function's own view).
     #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
     pub view: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = BasinFormat::Csv)]
-    pub format: BasinFormat,
+    /// Output format (default: png for an --output ending in .png, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<BasinFormat>,
     /// Write to this file instead of standard output (required for png).
     #[arg(long, short = 'O', value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
@@ -228,21 +228,37 @@ impl BasinsArgs {
             }
             None => objective.info().view.clone(),
         };
-        if self.format == BasinFormat::Png && self.output.is_none() {
+        if objective::finite_point_in(objective.as_ref(), &view).is_none() {
+            return Err(UsageError(format!(
+                "--view: f is finite nowhere in this view, so every start would be gray; {}'s domain: {}",
+                objective.info().name,
+                objective.info().domain
+            )));
+        }
+        let png_named = self.output.as_ref().is_some_and(|p| {
+            p.extension()
+                .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("png"))
+        });
+        let format = self.format.unwrap_or(if png_named {
+            BasinFormat::Png
+        } else {
+            BasinFormat::Csv
+        });
+        if format == BasinFormat::Png && self.output.is_none() {
             return Err(UsageError(
                 "--format png: name the file with --output FILE.png".to_string(),
             ));
         }
         // A path that cannot be written is refused before the map is computed.
         if let Some(path) = &self.output {
-            let extension = match self.format {
+            let extension = match format {
                 BasinFormat::Png => "png",
                 BasinFormat::Csv => "csv",
             };
             super::check_output_path(path, extension)
                 .map_err(|e| UsageError(format!("--output: {e}")))?;
         }
-        let minima = minima_for(objective.as_ref(), &view);
+        let minima = basin_minima(objective.as_ref(), &view);
         Ok(BasinsRequest {
             spec: BasinSpec {
                 optimizer: descent.config,
@@ -254,7 +270,7 @@ impl BasinsArgs {
             },
             objective,
             minima,
-            format: self.format,
+            format,
             output: self.output.clone(),
         })
     }
@@ -321,6 +337,18 @@ pub fn write_basins(
             err,
             "note: {}, so every start is labelled -2 (ended near no minimum) or -1 (diverged)",
             super::why_no_minimum(request.objective.as_ref())
+        );
+    }
+    let known = request.objective.info().minima.len();
+    let found = request.minima.len().saturating_sub(known);
+    if known > 0 && found > 0 {
+        let _ = writeln!(
+            err,
+            "note: labels 0 to {} are the minima {} lists; {} to {} are the other minima found in the view, in the order `descent critical` lists them",
+            known - 1,
+            request.objective.info().name,
+            known,
+            known + found - 1
         );
     }
     match (&request.format, &request.output) {
@@ -485,7 +513,10 @@ impl SweepArgs {
             tol: descent.tol,
         }
         .validate(descent.objective.as_ref())
-        .map_err(|e| UsageError(format!("--start: {e}")))?;
+        .map_err(|e| match e {
+            EngineError::TooManyParameters { .. } => UsageError(format!("--optimizer: {e}")),
+            _ => UsageError(format!("--start: {e}")),
+        })?;
         Ok(SweepRequest {
             objective: descent.objective,
             config: descent.config,

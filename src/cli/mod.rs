@@ -20,7 +20,7 @@ use race::RaceArgs;
 
 use crate::engine::format::{exact, human, point as format_point};
 use crate::engine::function::Function;
-use crate::engine::objective::parse_view;
+use crate::engine::objective::{finite_point_in, parse_view};
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::regression::{BatchSpec, Dataset};
 use crate::engine::run::{MAX_ITERATIONS, StopReason};
@@ -30,6 +30,9 @@ use crate::engine::{
 
 /// Exit code for bad input.
 pub const EXIT_USAGE: i32 = 2;
+
+/// The most runs the window holds (a swarm of 1,000 at most).
+pub const MAX_WINDOW_RUNS: usize = 1000;
 
 /// descent: gradient descent you can see and touch.
 ///
@@ -199,14 +202,16 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
     } else {
         let path = std::path::Path::new(name);
         if !lesson::BUILT_IN.iter().any(|(n, _)| *n == name) && path.exists() {
-            let what = if path.is_dir() {
-                "a directory"
-            } else {
-                "a file"
-            };
+            if path.is_dir() {
+                return Err(format!(
+                    "--lesson: '{name}' is a directory, not a lesson: give a built-in lesson's name ({}) or a FILE.toml or FILE.json",
+                    lesson::BUILT_IN.map(|(n, _)| n).join(", ")
+                ));
+            }
             return Err(format!(
-                "--lesson: '{name}' is {what}, not a lesson: give a built-in lesson's name ({}) or a FILE.toml or FILE.json",
-                lesson::BUILT_IN.map(|(n, _)| n).join(", ")
+                "--lesson: '{name}' is a file, but a lesson file's name ends in .toml or .json (as it is written): rename it, e.g. to {}.toml",
+                path.file_stem()
+                    .map_or("lesson".into(), |s| s.to_string_lossy())
             ));
         }
         let (short, text) = lesson::BUILT_IN
@@ -746,6 +751,12 @@ impl RunArgs {
                 ));
             }
         }
+        if self.in_order && self.seed.is_some() && self.hyper.grad_noise.is_none() {
+            return Err(UsageError(
+                "--seed: seeds the shuffles, which --in-order turns off; drop one of them"
+                    .to_string(),
+            ));
+        }
         let batch = BatchSpec {
             size: size as usize,
             seed,
@@ -804,6 +815,19 @@ fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
     if underflows(&t, v) {
         return Err(UsageError(format!(
             "{flag}: '{s}' is below the smallest number (about 1e-308) and would be 0; expected {}",
+            allowed(flag)
+        )));
+    }
+    // Digits past f64's range read as infinity: said as too large, not as "inf".
+    if v.is_infinite() && !t.to_ascii_lowercase().contains("inf") {
+        let shown: String = s.trim().chars().take(20).collect();
+        return Err(UsageError(format!(
+            "{flag}: '{shown}{}' is beyond the largest number (about 1.8e308); expected {}",
+            if s.trim().chars().count() > 20 {
+                "…"
+            } else {
+                ""
+            },
             allowed(flag)
         )));
     }
@@ -1137,30 +1161,6 @@ fn finite_point(objective: &dyn Objective) -> Option<Vec<f64>> {
     finite_point_in(objective, &objective.info().view)
 }
 
-/// A point of `view` (of one or two variables) where f and its gradient are finite and which
-/// lies in the domain, found on a 21-per-side grid; `None` if there is none.
-fn finite_point_in(
-    objective: &dyn Objective,
-    view: &[crate::engine::Interval],
-) -> Option<Vec<f64>> {
-    if view.len() > 2 {
-        return None;
-    }
-    let at = |i: &crate::engine::Interval, k: usize| i.lo + (i.hi - i.lo) * k as f64 / 20.0;
-    let side = if view.len() == 2 { 21 } else { 1 };
-    (0..21 * side).find_map(|k| {
-        let p: Vec<f64> = view
-            .iter()
-            .enumerate()
-            .map(|(d, i)| at(i, if d == 0 { k % 21 } else { k / 21 }))
-            .collect();
-        let mut grad = vec![0.0; p.len()];
-        let value = objective.value_and_gradient(&p, &mut grad);
-        (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
-            .then_some(p)
-    })
-}
-
 /// A stop reason with what it means, for a note beside the rows.
 fn stop_explained(stop: StopReason) -> String {
     let why = match stop {
@@ -1470,6 +1470,11 @@ where
         Ok(()) => 0,
         // A closed pipe (`descent run ... | head`) is not an error of ours.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        // A request the engine refused once it ran: the user's input, not the output.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_USAGE
+        }
         Err(e) => {
             let _ = writeln!(err, "error: writing output: {e}");
             1
@@ -1502,6 +1507,14 @@ fn window_plan(
                 err,
                 "error: --function: {} is n-dimensional and has no window view; use `descent run`",
                 request.function.spec.name()
+            );
+            Err(EXIT_USAGE)
+        }
+        Ok(request) if request.specs.len() > MAX_WINDOW_RUNS => {
+            let _ = writeln!(
+                err,
+                "error: --start: the window holds at most {MAX_WINDOW_RUNS} runs, and {} starts were given; `descent run` takes any number",
+                request.specs.len()
             );
             Err(EXIT_USAGE)
         }
@@ -1598,17 +1611,50 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 line.push(' ');
                 line.push_str(&missing.join(", "));
             }
-            // clap's own advice ("a similar argument exists: '--function'") below the line.
+            // The command the line was given to, from clap's usage line.
+            let command = rendered
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: descent "))
+                .and_then(|rest| rest.split_whitespace().next())
+                .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+                .unwrap_or("");
+            let given = line
+                .split("unexpected argument '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or("")
+                .to_string();
+            // clap's own advice ("a similar argument exists: '--function'") below the line,
+            // when it is a near spelling and not another option that shares a few letters.
             if let Some(tip) = rendered
                 .lines()
                 .map(str::trim)
                 .find(|l| l.starts_with("tip:"))
             {
-                line.push_str("; ");
-                line.push_str(tip.trim_start_matches("tip:").trim());
+                let tip = tip.trim_start_matches("tip:").trim();
+                let similar = tip
+                    .split("similar argument exists: '")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next());
+                match similar {
+                    Some(option)
+                        if crate::engine::format::edit_distance(&given, option) > 2
+                            && !command.is_empty() =>
+                    {
+                        line.push_str(&format!(
+                            "; {command} takes no {given} (descent {command} --help lists its options)"
+                        ));
+                    }
+                    _ => {
+                        line.push_str("; ");
+                        line.push_str(tip);
+                    }
+                }
             }
             // `race --lr` and `sweep --lr`: the rates they take have other names.
-            if e.kind() == ErrorKind::UnknownArgument && line.contains("'--lr'") {
+            if e.kind() == ErrorKind::UnknownArgument
+                && ["--lr", "--lr-min", "--lr-max"].contains(&given.as_str())
+            {
                 if rendered.contains("descent race") {
                     line.push_str(
                         "; race takes a rate per optimizer: --lr-for NAME=LR (or --tune)",
@@ -1630,7 +1676,18 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 && rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && rest.chars().nth(1) == Some('\'')
             {
-                line.push_str("; long options take two dashes, e.g. --lr 0.1");
+                // -f, -o and -O are short options of other commands; anything else is most
+                // likely a long option with one dash (`-lr`, read by clap as -l).
+                if command == "race" && rest.starts_with('o') {
+                    line.push_str("; race names its optimizers with --optimizers NAME,NAME");
+                } else if rest.starts_with(['f', 'o', 'O']) && !command.is_empty() {
+                    line.push_str(&format!(
+                        "; {command} takes no -{} (descent {command} --help lists its options)",
+                        &rest[..1]
+                    ));
+                } else {
+                    line.push_str("; long options take two dashes, e.g. --lr 0.1");
+                }
             }
             // A bare word where an option belongs (`--start 1 2`, `run bowl`, `descent bowl`).
             if matches!(

@@ -11,7 +11,7 @@ use super::{UsageError, parse_count, parse_number, parse_point};
 use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::race::{RaceRow, RaceSpec, race, suggested_lr, tune_lr};
-use crate::engine::run::MAX_ITERATIONS;
+use crate::engine::run::{MAX_ITERATIONS, MAX_NEWTON_DIM};
 use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerKind, objective};
 
 /// Output formats of `descent race`.
@@ -113,7 +113,11 @@ impl RaceArgs {
         .validate(objective.as_ref())
         .map_err(|e| UsageError(format!("--start: {e}")))?;
         let kinds: Vec<OptimizerKind> = match &self.optimizers {
-            None => OptimizerKind::ALL.to_vec(),
+            // Newton's dense Hessian is left out where it would be refused.
+            None => OptimizerKind::ALL
+                .into_iter()
+                .filter(|&k| k != OptimizerKind::Newton || info.dim() <= MAX_NEWTON_DIM)
+                .collect(),
             Some(list) => list
                 .split(',')
                 .map(|name| {
@@ -124,6 +128,16 @@ impl RaceArgs {
         };
         if kinds.is_empty() {
             return Err(UsageError("--optimizers: name at least one".to_string()));
+        }
+        if kinds.contains(&OptimizerKind::Newton) && info.dim() > MAX_NEWTON_DIM {
+            return Err(UsageError(format!(
+                "--optimizers: {}; leave newton out of the race, or set --dim to at most {MAX_NEWTON_DIM}",
+                EngineError::TooManyParameters {
+                    optimizer: OptimizerKind::Newton.name(),
+                    dim: info.dim(),
+                    max: MAX_NEWTON_DIM,
+                }
+            )));
         }
         if let Some(twice) = kinds
             .iter()

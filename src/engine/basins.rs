@@ -201,6 +201,36 @@ pub fn minima_for(objective: &dyn Objective, view: &[Interval]) -> Vec<Vec<f64>>
         .collect()
 }
 
+/// The minima a basin map labels by: the function's known minima first, in their order,
+/// then the other minima `descent critical` finds in the view, in its order. A preset may
+/// list only its global minimum (rastrigin); the starts that settle in its local minima
+/// are labelled too, not left as reaching none.
+pub fn basin_minima(objective: &dyn Objective, view: &[Interval]) -> Vec<Vec<f64>> {
+    let mut minima = objective.info().minima.clone();
+    if minima.is_empty() || view.len() < 2 {
+        return minima_for(objective, view);
+    }
+    let radius = capture_radius(&[view[0], view[1]]);
+    let found = critical::find(objective, view, &AtomicBool::new(false));
+    for p in found
+        .into_iter()
+        .filter(|p| p.kind == CriticalKind::Minimum)
+    {
+        let known = minima.iter().any(|m| {
+            m.iter()
+                .zip(&p.point)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt()
+                <= radius
+        });
+        if !known {
+            minima.push(p.point);
+        }
+    }
+    minima
+}
+
 /// The label of a last iterate: the nearest minimum within `radius`, else [`NOWHERE`].
 pub fn label_of(point: &[f64], minima: &[Vec<f64>], radius: f64) -> i32 {
     let mut best = (NOWHERE, radius);

@@ -573,6 +573,10 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             '\\' => ": LaTeX is not read; write 1/x, sqrt(x), x^2",
             ';' => ": remove the ';'",
             '[' | ']' | '{' | '}' => ": group with ( and )",
+            '−' | '–' | '—' => ": write the minus sign as -",
+            '×' | '·' | '⋅' | '∗' => ": write a product with *",
+            '÷' => ": write a division with /",
+            '√' => ": write sqrt(x)",
             _ => "",
         };
         return Err(ExprError::at(start, format!("unexpected '{c}'{hint}")));
@@ -922,6 +926,8 @@ fn unknown_name(token: &Token) -> ExprError {
         "a formula's numbers have no underscores: write 1000, not 1_000".to_string()
     } else if name.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c)) {
         format!("unknown name '{name}': write powers with ^, e.g. x^2")
+    } else if name == "π" {
+        "unknown name 'π': write pi".to_string()
     } else if name.len() == 1 && name.chars().all(char::is_alphabetic) {
         format!("unknown variable '{name}': a formula uses x and y only")
     } else if let Some((_, k)) = nearest {

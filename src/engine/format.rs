@@ -163,6 +163,13 @@ pub fn plain_types(message: &str) -> String {
     ] {
         plain = plain.replace(&format!("expected {rust}"), &format!("expected {words}"));
     }
+    // serde's "unknown variant `explodes`, expected one of `converges`, `diverges`".
+    if let Some((head, rest)) = plain.split_once("unknown variant `")
+        && let Some((given, expected)) = rest.split_once("`, expected ")
+    {
+        let names = expected.trim_start_matches("one of ").replace('`', "\"");
+        plain = format!("{head}\"{given}\" is not one of {names}");
+    }
     plain
 }
 

@@ -450,7 +450,10 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
             .unwrap_or_default()
             .trim();
         // The likeliest slips of a lesson written by hand, said as what to write.
-        if message.contains("expected a list") && written.starts_with("[step.") {
+        if message.contains("expected a list") && written == "[step]" {
+            message =
+                "write [[step]] with two brackets: a lesson holds a list of steps".to_string();
+        } else if message.contains("expected a list") && written.starts_with("[step.") {
             message = format!(
                 "write {} with two brackets: a step holds a list of them",
                 written.replacen('[', "[[", 1).replacen(']', "]]", 1)
@@ -458,10 +461,12 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
         } else if field == "view" && message.contains("expected a string") {
             message.push_str(": write view = \"-3,3,-3,3\" (xmin,xmax,ymin,ymax in quotes)");
         }
+        // A missing or unknown key is named itself, not the key on the line TOML points at.
+        let named = missing_field(&message);
         let message = say_plainly(&field, say_missing(message));
         LessonError {
             line,
-            field: missing_field(&message).unwrap_or(field),
+            field: named.unwrap_or(field),
             message,
         }
     })
@@ -618,6 +623,13 @@ fn read_step(
     if let Some((name, options)) = step.function.split_once(" --") {
         return Err(at("function", options_as_keys(name.trim(), options)));
     }
+    if step.data.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        return Err(at(
+            "data",
+            "empty: give a CSV file (beside the lesson), gen:... or a seed preset such as seed001"
+                .to_string(),
+        ));
+    }
     let data = step.data.as_deref().map(|d| data_in(d, folder));
     let function =
         FunctionSpec::from_options(&step.function, None, data.as_deref(), step.standardize)
@@ -627,8 +639,12 @@ fn read_step(
                 let field = if field == "dim" { "function" } else { field };
                 at(
                     field,
-                    e.message
-                        .replace("--function regression", "function = \"regression\""),
+                    if e.message.starts_with("regression needs data") {
+                        "function = \"regression\" needs its data: data = \"FILE.csv\" (beside the lesson), data = \"gen:a=4,b=3,sigma=1,n=100\" or data = \"seed001\"".to_string()
+                    } else {
+                        e.message
+                            .replace("--function regression", "function = \"regression\"")
+                    },
                 )
             })?;
     let regression = function.is_regression();
@@ -670,6 +686,20 @@ fn read_step(
         .map(|v| parse_view(v, dim))
         .transpose()
         .map_err(|e| at("view", e))?;
+    if let Some(view) = &view
+        && !regression
+        && let Ok(built) = function.build()
+        && crate::engine::objective::finite_point_in(built.objective.as_ref(), view).is_none()
+    {
+        return Err(at(
+            "view",
+            format!(
+                "f is finite nowhere in this view, so it would show nothing; {}'s domain: {}",
+                step.function,
+                built.objective.info().domain
+            ),
+        ));
+    }
     if let Some(layout) = &step.layout
         && !["2d", "3d", "both"].contains(&layout.as_str())
     {
@@ -771,7 +801,12 @@ fn read_step(
                 at_run(r, key, e.to_string())
             })?;
             if run.start.len() != dim || run.start.iter().any(|v| !v.is_finite()) {
-                let given: Vec<String> = run.start.iter().map(|v| format!("{v}")).collect();
+                // A long start is cut: its length says enough.
+                let mut given: Vec<String> =
+                    run.start.iter().take(8).map(|v| format!("{v}")).collect();
+                if run.start.len() > 8 {
+                    given.push(format!("... {} numbers in all", run.start.len()));
+                }
                 return Err(at_run(
                     r,
                     "start",
@@ -794,14 +829,21 @@ fn read_step(
                 .validate(built.objective.as_ref())
                 .map_err(|e| at_run(r, "start", e.to_string()))?;
             }
-            if run.batch.is_some() && !regression || run.batch == Some(0) {
+            if run.batch.is_some() && !regression {
                 return Err(at_run(
                     r,
                     "batch",
                     format!(
-                        "{} is not allowed; a batch size >= 1, for function = \"regression\" only",
-                        run.batch.unwrap_or(0)
+                        "batch (points per step) is for function = \"regression\"; {} has no points: remove batch",
+                        step.function
                     ),
+                ));
+            }
+            if run.batch == Some(0) {
+                return Err(at_run(
+                    r,
+                    "batch",
+                    "0 is not allowed; a batch takes 1 point or more".to_string(),
                 ));
             }
             Ok(StepRun {
@@ -825,6 +867,14 @@ fn read_step(
                 ),
             ));
         }
+    }
+    if let Some(seed) = step.seed.filter(|_| !step.shuffle) {
+        return Err(at(
+            "seed",
+            format!(
+                "seed = {seed} sets the shuffles, which shuffle = false turns off: remove one of them"
+            ),
+        ));
     }
     let step_function = function.to_string();
     let known_minima = if regression {
@@ -970,7 +1020,7 @@ fn read_step(
                 && (by == 0 || (!regression && by > iterations))
             {
                 return Err(at_expect(c, "by",
-                    format!("{by} is not an iteration of the step (1..={iterations})"),
+                    format!("{by} is not an iteration of the step (1 to {iterations})"),
                 ));
             }
             Ok(Claim {

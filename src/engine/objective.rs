@@ -48,10 +48,21 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
         "XMIN,XMAX,YMIN,YMAX"
     };
     if numbers.len() != 2 * dim {
+        // `-3 3 -3 3` or `[-3,3]x[-3,3]`: the numbers alone, joined by commas.
+        let written_otherwise = text.trim().contains([' ', '[', ']', '(', ')', 'x', ';']);
         return Err(format!(
-            "'{text}' has {} numbers; a {} takes {expected}",
+            "'{text}' has {} comma-separated value(s); a {} takes {expected}{}",
             numbers.len(),
-            if dim == 1 { "curve" } else { "surface" }
+            if dim == 1 { "curve" } else { "surface" },
+            if written_otherwise {
+                format!(
+                    ": the {} numbers alone, joined by commas, e.g. {}",
+                    2 * dim,
+                    if dim == 1 { "-3,3" } else { "-3,3,-3,3" }
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     let mut values = Vec::with_capacity(numbers.len());
@@ -222,4 +233,25 @@ pub trait Objective: Send + Sync + fmt::Debug {
             dy[i] = g.get(1).copied().unwrap_or(0.0);
         }
     }
+}
+
+/// A point of `view` (of one or two variables) where f and its gradient are finite and which
+/// lies in the domain, found on a 21-per-side grid; `None` if there is none.
+pub fn finite_point_in(objective: &dyn Objective, view: &[Interval]) -> Option<Vec<f64>> {
+    if view.len() > 2 {
+        return None;
+    }
+    let at = |i: &Interval, k: usize| i.lo + (i.hi - i.lo) * k as f64 / 20.0;
+    let side = if view.len() == 2 { 21 } else { 1 };
+    (0..21 * side).find_map(|k| {
+        let p: Vec<f64> = view
+            .iter()
+            .enumerate()
+            .map(|(d, i)| at(i, if d == 0 { k % 21 } else { k / 21 }))
+            .collect();
+        let mut grad = vec![0.0; p.len()];
+        let value = objective.value_and_gradient(&p, &mut grad);
+        (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
+            .then_some(p)
+    })
 }

@@ -947,7 +947,19 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             .filter(|f| separator.is_some() || !f.is_empty())
             .collect();
         if fields.iter().all(|f| f.is_empty()) {
-            continue;
+            // A blank line is skipped; a row of empty fields (`,`) is a point left out.
+            if fields.len() <= 1 {
+                continue;
+            }
+            return Err(blame_quote(
+                &csv_reader,
+                DataError::Row {
+                    line,
+                    column: 1,
+                    reason: "the row's fields are empty: fill in x and y, or remove the row"
+                        .to_string(),
+                },
+            ));
         }
         let numbers: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
         // A header: names only, one or two of them (written with any separator).
