@@ -2071,3 +2071,52 @@ fn the_readme_lists_every_key_and_gesture_of_the_help_window() {
         assert!(readme.contains(&row), "README lacks the row: {row}");
     }
 }
+
+/// The contour view settles whatever width the controls panel was left at. With x and y at
+/// one scale, a y axis that narrowed when its labels did widened the plot, which moved the
+/// ticks and widened the axis again: at some widths (440 to 449 points of controls) the plot
+/// flipped between two sizes every frame, asked for a new heatmap each time, and a
+/// `--screenshot` of course-lab-2d's fifth step never settled.
+#[test]
+fn the_contour_view_settles_at_every_width_of_the_controls() {
+    use descent::engine::lesson::BUILT_IN;
+    let text = BUILT_IN
+        .iter()
+        .find(|(name, _)| *name == "course-lab-2d")
+        .unwrap()
+        .1;
+    for width in (436..=452).step_by(2) {
+        let mut h = harness(paused("bowl"));
+        h.ctx.data_mut(|d| {
+            d.insert_persisted(
+                egui::Id::new("controls"),
+                egui::containers::panel::PanelState {
+                    outer_rect: egui::Rect::from_min_size(
+                        egui::pos2(0.0, 25.0),
+                        egui::vec2(width as f32, 775.0),
+                    ),
+                },
+            )
+        });
+        h.state_mut().apply([
+            Action::OpenLesson {
+                name: "course-lab-2d".to_string(),
+                text: text.to_string(),
+                folder: None,
+            },
+            Action::LessonStep(4),
+        ]);
+        h.run_steps(12);
+        let frame = |h: &Harness<'_, DescentApp>| *h.state().plot_transform.unwrap().frame();
+        let before = frame(&h);
+        let mut sizes = vec![before];
+        for _ in 0..4 {
+            h.step();
+            sizes.push(frame(&h));
+        }
+        assert!(
+            sizes.iter().all(|r| *r == before),
+            "controls {width} wide: the plot keeps changing size: {sizes:?}"
+        );
+    }
+}
