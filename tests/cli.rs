@@ -510,9 +510,15 @@ fn starts_and_data_that_overflow_are_refused_not_panicked() {
 
 #[test]
 fn the_window_refuses_n_dimensional_functions() {
+    // Three dimensions are a slice through x1 and x2 (as a lesson shows them); four are not.
     assert_usage_error(
-        &["--function", "sum-squares", "--dim", "3"],
-        &["sum-squares", "descent run"],
+        &["--function", "sum-squares", "--dim", "4"],
+        &[
+            "--dim",
+            "sum-squares in 4 dimensions",
+            "at most 3",
+            "descent run",
+        ],
     );
 }
 

@@ -191,7 +191,7 @@ impl BasinOverlay {
         if unnamed > 0 {
             plot_ui.add(
                 Points::new(
-                    format!("and {unnamed} smaller basins (hover to see where a start ends)"),
+                    format!("basins of {unnamed} more minima: hover to see where a start ends"),
                     Vec::<[f64; 2]>::new(),
                 )
                 .color(Color32::TRANSPARENT),
@@ -209,7 +209,7 @@ impl BasinOverlay {
 }
 
 /// The most basins the legend names, the largest first.
-const LEGEND_BASINS: usize = 6;
+const LEGEND_BASINS: usize = 4;
 
 /// The map as a translucent image (colors as `descent basins --format png` draws them).
 fn overlay_image(map: &BasinMap) -> ColorImage {

@@ -93,10 +93,12 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         };
         return Err(format!("function: {why}"));
     }
-    if settings.function.dim() > 2 {
+    let max = crate::engine::presets::MAX_WINDOW_DIM;
+    if settings.function.dim() > max {
         return Err(format!(
-            "function: {} is n-dimensional and has no window view; use `descent run`",
-            settings.function.name()
+            "function: {} in {} dimensions has no window view: the window shows at most {max}; use `descent run`",
+            settings.function.name(),
+            settings.function.dim()
         ));
     }
     skipped.extend(reset);

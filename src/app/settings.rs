@@ -237,7 +237,7 @@ impl Settings {
     /// cannot show, out-of-range numbers. Runs are checked when they are rebuilt.
     pub fn sanitized(mut self) -> Self {
         let defaults = Self::default();
-        if self.function.dim() > 2 {
+        if self.function.dim() > crate::engine::presets::MAX_WINDOW_DIM {
             self.function = defaults.function.clone();
             self.runs.clear();
         }

@@ -342,11 +342,15 @@ pub fn write_basins(
     let known = request.objective.info().minima.len();
     let found = request.minima.len().saturating_sub(known);
     if known > 0 && found > 0 {
+        let name = &request.objective.info().name;
+        let listed = if known == 1 {
+            format!("label 0 is the minimum {name} lists")
+        } else {
+            format!("labels 0 to {} are the minima {name} lists", known - 1)
+        };
         let _ = writeln!(
             err,
-            "note: labels 0 to {} are the minima {} lists; {} to {} are the other minima found in the view, in the order `descent critical` lists them",
-            known - 1,
-            request.objective.info().name,
+            "note: {listed}; {} to {} are the other minima found in the view, in the order `descent critical` lists them",
             known,
             known + found - 1
         );

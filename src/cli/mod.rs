@@ -297,7 +297,9 @@ pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 /// `descent_scenario` mark); its fields are read when the window opens.
 pub fn scenario_request(path: &std::path::Path) -> Result<ScenarioRequest, String> {
     let text = read_text_file(path, MAX_SCENARIO_BYTES).map_err(|e| format!("--scenario: {e}"))?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
+    // An editor's byte-order mark is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => match map.get("descent_scenario") {
             Some(version) if version.as_u64().is_some_and(|v| v >= 1) => Ok(ScenarioRequest {
                 path: path.to_path_buf(),
@@ -305,7 +307,7 @@ pub fn scenario_request(path: &std::path::Path) -> Result<ScenarioRequest, Strin
                     .get("function")
                     .and_then(|f| serde_json::from_value::<FunctionSpec>(f.clone()).ok())
                     .map_or(2, |f| f.dim()),
-                text,
+                text: text.to_string(),
             }),
             Some(version) => Err(format!(
                 "--scenario: {}: descent_scenario: must be the format's version, a whole number such as 1, got {}",
@@ -1502,11 +1504,13 @@ fn window_plan(
         })));
     }
     match cli.window.to_request() {
-        Ok(request) if request.function.spec.dim() > 2 => {
+        Ok(request) if request.function.spec.dim() > crate::engine::presets::MAX_WINDOW_DIM => {
             let _ = writeln!(
                 err,
-                "error: --function: {} is n-dimensional and has no window view; use `descent run`",
-                request.function.spec.name()
+                "error: --dim: {} in {} dimensions has no window view: the window shows at most {}; use `descent run`",
+                request.function.spec.name(),
+                request.function.spec.dim(),
+                crate::engine::presets::MAX_WINDOW_DIM
             );
             Err(EXIT_USAGE)
         }

@@ -225,7 +225,14 @@ pub fn basin_minima(objective: &dyn Objective, view: &[Interval]) -> Vec<Vec<f64
                 <= radius
         });
         if !known {
-            minima.push(p.point);
+            // A coordinate within rounding of 0 is 0 (-4e-39 reads as noise in a legend).
+            let scale = view[0].width().max(view[1].width());
+            let point = p
+                .point
+                .iter()
+                .map(|&v| if v.abs() < 1e-12 * scale { 0.0 } else { v })
+                .collect();
+            minima.push(point);
         }
     }
     minima

@@ -187,6 +187,7 @@ struct StepFile {
     title: String,
     text: String,
     function: String,
+    dim: Option<u64>,
     data: Option<String>,
     #[serde(default)]
     standardize: bool,
@@ -631,8 +632,30 @@ fn read_step(
         ));
     }
     let data = step.data.as_deref().map(|d| data_in(d, folder));
-    let function =
-        FunctionSpec::from_options(&step.function, None, data.as_deref(), step.standardize)
+    if let Some(dim) = step.dim {
+        let max = super::presets::MAX_WINDOW_DIM as u64;
+        if step.function.trim() != "sum-squares" {
+            return Err(at(
+                "dim",
+                "dim is the dimension of function = \"sum-squares\"; remove it".to_string(),
+            ));
+        }
+        if !(1..=max).contains(&dim) {
+            return Err(at(
+                "dim",
+                format!(
+                    "{dim} is not allowed; the window shows sum-squares in 1 to {max} dimensions"
+                ),
+            ));
+        }
+    }
+    let dim_text = step.dim.map(|d| d.to_string());
+    let function = FunctionSpec::from_options(
+        &step.function,
+        dim_text.as_deref(),
+        data.as_deref(),
+        step.standardize,
+    )
             .map_err(|e| {
                 // The lesson's field, not the command-line option, is named.
                 let field = e.flag.trim_start_matches("--");

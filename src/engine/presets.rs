@@ -21,6 +21,10 @@ use super::objective::{Interval, Objective, ObjectiveInfo, SecondOrder};
 /// The largest dimension `sum-squares` accepts.
 pub const MAX_DIM: usize = 1000;
 
+/// The largest dimension the window shows `sum-squares` in: the contour view and the
+/// surface are a slice through x1 and x2, and every coordinate has its field.
+pub const MAX_WINDOW_DIM: usize = 3;
+
 /// The dimension of `sum-squares` when none is given.
 pub const DEFAULT_DIM: usize = 3;
 
