@@ -1894,3 +1894,157 @@ fn a_lesson_files_claims_that_cannot_be_checked_are_said() {
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+/// Tester pass 6: what was accepted without a word, or said unclearly.
+#[test]
+fn pass_six_inputs_get_clear_lines() {
+    // Newton is left out of a race beyond its dimension, and refused when named.
+    let o = descent(&["race", "-f", "sum-squares", "--dim", "101", "--iters", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("newton"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("gd"));
+    assert_usage_error(
+        &[
+            "race",
+            "-f",
+            "sum-squares",
+            "--dim",
+            "101",
+            "--optimizers",
+            "newton,gd",
+        ],
+        &["--optimizers", "newton", "101 x 101", "leave newton out"],
+    );
+    assert_usage_error(
+        &["sweep", "-f", "sum-squares", "--dim", "101", "-o", "newton"],
+        &["--optimizer", "newton", "at most 100"],
+    );
+    // A seed for shuffles that are turned off.
+    assert_usage_error(
+        &[
+            "run",
+            "-f",
+            "regression",
+            "--data",
+            "seed001",
+            "--batch-size",
+            "10",
+            "--in-order",
+            "--seed",
+            "3",
+        ],
+        &["--seed", "--in-order"],
+    );
+    // A view where f is finite nowhere draws an all-gray map.
+    assert_usage_error(
+        &[
+            "basins",
+            "-f",
+            "log(x)+y^2",
+            "--view",
+            "-3,-1,-1,1",
+            "--grid",
+            "8",
+        ],
+        &["--view", "finite nowhere"],
+    );
+    // Views written otherwise than as four numbers joined by commas.
+    assert_usage_error(
+        &["--view", "-3 3 -3 3", "-f", "bowl"],
+        &["--view", "joined by commas"],
+    );
+    assert_usage_error(
+        &["--view", "[-3,3]x[-3,3]", "-f", "bowl"],
+        &["--view", "joined by commas"],
+    );
+    // Short options of other commands, and clap's far-fetched "similar" options.
+    assert_usage_error(&["race", "-f", "bowl", "-o", "adam"], &["--optimizers"]);
+    assert_usage_error(&["optimizers", "-o", "adam"], &["optimizers takes no -o"]);
+    assert_usage_error(
+        &["critical", "-f", "bowl", "--start", "1,1"],
+        &["critical takes no --start"],
+    );
+    assert_usage_error(&["race", "--lr-min", "1"], &["--lr-for"]);
+    assert_usage_error(&["run", "-lr", "0.1"], &["two dashes"]);
+    // Digits beyond f64's range are too large, not "inf".
+    let huge = "1".repeat(400);
+    assert_usage_error(
+        &["run", "--lr", &huge],
+        &["--lr", "beyond the largest number"],
+    );
+    // Formulas pasted from maths text.
+    assert_usage_error(&["run", "-f", "x − y"], &["write the minus sign as -"]);
+    assert_usage_error(&["run", "-f", "x×y"], &["write a product with *"]);
+    assert_usage_error(&["run", "-f", "π*x"], &["write pi"]);
+    assert_usage_error(&["run", "-f", "√x"], &["sqrt(x)"]);
+}
+
+#[test]
+fn the_window_takes_at_most_a_thousand_starts() {
+    let mut args = vec!["--function", "bowl", "--screenshot", "never-written.png"];
+    for _ in 0..1001 {
+        args.extend(["--start", "1,1"]);
+    }
+    assert_usage_error(&args, &["--start", "at most 1000 runs", "1001 starts"]);
+}
+
+#[test]
+fn a_basin_map_labels_the_minima_a_preset_does_not_list() {
+    // rastrigin lists its global minimum only; its local minima are found and labelled.
+    let o = descent(&["basins", "-f", "rastrigin", "--grid", "32", "--lr", "0.001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("label 0 is the minimum rastrigin lists"),
+        "{}",
+        stderr(&o)
+    );
+    let labels: Vec<i32> = stdout(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let nowhere = labels.iter().filter(|&&l| l == -2).count();
+    assert!(
+        nowhere < labels.len() / 20,
+        "{nowhere} of {} reach no minimum",
+        labels.len()
+    );
+    assert!(labels.iter().any(|&l| l > 10));
+    // A start at the global minimum's well is label 0, as the preset lists it.
+    let row = stdout(&o)
+        .lines()
+        .skip(1)
+        .find(|l| {
+            let v: Vec<f64> = l.split(',').take(2).map(|v| v.parse().unwrap()).collect();
+            v[0].abs() < 0.2 && v[1].abs() < 0.2
+        })
+        .unwrap()
+        .to_string();
+    assert_eq!(row.split(',').nth(2), Some("0"), "{row}");
+    // A PNG named by --output is a PNG without --format.
+    let path = std::env::temp_dir().join(format!("descent-basins-{}.png", std::process::id()));
+    let o = descent(&[
+        "basins",
+        "-f",
+        "three-wells",
+        "--grid",
+        "8",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_row_of_empty_fields_is_refused_not_skipped() {
+    let path = std::env::temp_dir().join(format!("descent-empty-row-{}.csv", std::process::id()));
+    std::fs::write(&path, "1,2\n,\n2,4\n").unwrap();
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", path.to_str().unwrap()],
+        &["line 2", "fields are empty"],
+    );
+    std::fs::remove_file(&path).unwrap();
+}

@@ -508,3 +508,125 @@ fn a_relative_data_path_starts_from_the_lessons_folder() {
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+/// Tester pass 6: messages that named the wrong key, spoke Rust or serde, or accepted what
+/// the command line refuses.
+#[test]
+fn pass_six_lesson_mistakes_are_said_plainly() {
+    let regression = |extra: &str| {
+        GOOD.replacen(
+            "function = \"bowl\"\niterations = 50\n[[step.run]]\nlr = 0.1",
+            &format!("function = \"regression\"{extra}\nepochs = 5\n[[step.run]]\nlr = 0.1"),
+            1,
+        )
+        .replacen(
+            "[[step.expect]]\noutcome = \"converges\"\nminimum = 1\n",
+            "",
+            1,
+        )
+    };
+    let cases = [
+        (
+            "by = 0",
+            GOOD.replacen("minimum = 1", "minimum = 1\nby = 0", 1),
+            vec!["by", "1 to 50"],
+        ),
+        (
+            "[step] with one bracket",
+            "title = \"A lesson\"\n[step]\ntitle = \"One\"\n".to_string(),
+            vec!["write [[step]] with two brackets"],
+        ),
+        (
+            "no title",
+            GOOD.replacen("title = \"A lesson\"\n", "source = \"me\"\n", 1),
+            vec!["title:", "a title is needed"],
+        ),
+        (
+            "regression without data",
+            regression(""),
+            vec!["data = \"FILE.csv\"", "data = \"seed001\""],
+        ),
+        (
+            "empty data",
+            regression("\ndata = \"\""),
+            vec!["data", "empty"],
+        ),
+        (
+            "a seed for shuffles turned off",
+            regression("\ndata = \"seed001\"\nseed = 5\nshuffle = false").replacen(
+                "lr = 0.1\nstart = [0.0, 0.0]",
+                "lr = 0.1\nbatch = 10\nstart = [0.0, 0.0]",
+                1,
+            ),
+            vec!["seed = 5", "shuffle = false"],
+        ),
+        (
+            "a batch on a surface",
+            GOOD.replacen("lr = 0.1\nstart", "lr = 0.1\nbatch = 5\nstart", 1),
+            vec!["batch", "for function = \"regression\"", "remove batch"],
+        ),
+        (
+            "an outcome of no known name",
+            GOOD.replacen("\"converges\"", "\"explodes\"", 1),
+            vec!["\"explodes\" is not one of", "\"converges\""],
+        ),
+        (
+            "a view where f is finite nowhere",
+            GOOD.replacen(
+                "function = \"bowl\"\niterations = 50",
+                "function = \"log(x) + y^2\"\nview = \"-3,-1,-1,1\"\niterations = 50",
+                1,
+            )
+            .replacen("start = [0.0, 0.0]", "start = [1.0, 0.0]", 1),
+            vec!["view", "finite nowhere"],
+        ),
+        (
+            "a start of a thousand numbers",
+            GOOD.replacen(
+                "start = [0.0, 0.0]",
+                &format!("start = [{}]", vec!["1.0"; 1000].join(", ")),
+                1,
+            ),
+            vec!["1000 numbers in all"],
+        ),
+        (
+            "dim on a function without one",
+            GOOD.replacen("function = \"bowl\"", "function = \"bowl\"\ndim = 3", 1),
+            vec!["dim", "sum-squares"],
+        ),
+        (
+            "dim beyond the window's",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"sum-squares\"\ndim = 4",
+                1,
+            ),
+            vec!["dim", "1 to 3"],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, text, words) in cases {
+        let Err(error) = parse("mine", &text) else {
+            wrong.push(format!("{what}: accepted"));
+            continue;
+        };
+        let message = error.to_string();
+        if message.len() > 400 {
+            wrong.push(format!("{what}: {} characters", message.len()));
+        }
+        for word in words {
+            if !message.contains(word) {
+                wrong.push(format!("{what}: '{message}' lacks '{word}'"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // sum-squares takes its dimension from dim.
+    let two = GOOD.replacen(
+        "function = \"bowl\"",
+        "function = \"sum-squares\"\ndim = 2",
+        1,
+    );
+    let lesson = parse("mine", &two).unwrap();
+    assert_eq!(lesson.steps[0].function.dim(), 2);
+}

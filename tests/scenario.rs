@@ -319,3 +319,55 @@ fn a_bad_field_inside_a_run_or_a_group_is_named_and_the_rest_is_kept() {
         Settings::default().display.contour_count
     );
 }
+
+#[test]
+fn unknown_fields_of_a_run_a_byte_order_mark_and_dimensions_are_handled() {
+    // A typo inside a run or its optimizer is named; the run is still made.
+    let text = "\u{feff}{\"descent_scenario\": 1, \"function\": \"bowl\", \"runs\": [\
+        {\"start\": [1.0, 1.0], \"optimizer\": {\"kind\": \"gd\", \"lr\": 0.1, \"betta1\": 0.8}, \"color\": 0, \"colour\": 2}]}";
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    assert_eq!(
+        skipped,
+        vec![
+            "runs 1.colour (unknown)".to_string(),
+            "runs 1.optimizer.betta1 (unknown)".to_string(),
+        ]
+    );
+    assert_eq!(settings.runs.len(), 1);
+    // sum-squares in 3 dimensions is a slice in the window; in 4 it has no view.
+    let three = "{\"descent_scenario\": 1, \"function\": \"sum-squares\"}";
+    let (settings, skipped) = scenario::from_text(three).unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(settings.function.dim(), 3);
+    let four = "{\"descent_scenario\": 1, \"function\": \"sum-squares --dim 4\"}";
+    let error = scenario::from_text(four).unwrap_err();
+    assert!(
+        error.contains("4 dimensions") && error.contains("at most 3"),
+        "{error}"
+    );
+    // The note of a newer format is said whole.
+    let (_, skipped) = scenario::from_text("{\"descent_scenario\": 2}").unwrap();
+    let notice = descent::app::scenario::describe_skipped(&skipped);
+    assert!(notice.ends_with("keeps its default)"), "{notice}");
+}
+
+/// What was said of the scene before (a saved session's data file that is gone) is not said
+/// of the scenario that replaces it.
+#[test]
+fn a_scenario_does_not_carry_the_old_scenes_notice() {
+    let mut app = setup();
+    app.model.notice = Some(Notice::Error(
+        "cannot read 'gone.csv': No such file or directory".to_string(),
+    ));
+    let (settings, skipped) =
+        scenario::from_text("{\"descent_scenario\": 1, \"function\": \"bowl\"}").unwrap();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert!(
+        matches!(&app.model.notice, Some(Notice::Info(m)) if m == "scenario opened"),
+        "{:?}",
+        app.model.notice
+    );
+}

@@ -472,7 +472,9 @@ fn merge_leniently(
                     // serde's list of the names it expected is long, and the names are
                     // Rust's: the bad value alone is said.
                     let why = why.split(" at line ").next().unwrap_or(&why);
-                    let why = if why.contains("unknown variant") {
+                    let why = if let Some((name, _)) = why.split_once(" is not one of ") {
+                        format!("unknown name `{}`", name.trim_matches('"'))
+                    } else if why.contains("unknown variant") {
                         why.split(", expected")
                             .next()
                             .unwrap_or(why)

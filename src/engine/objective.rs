@@ -51,7 +51,7 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
         // `-3 3 -3 3` or `[-3,3]x[-3,3]`: the numbers alone, joined by commas.
         let written_otherwise = text.trim().contains([' ', '[', ']', '(', ')', 'x', ';']);
         return Err(format!(
-            "'{text}' has {} comma-separated value(s); a {} takes {expected}{}",
+            "'{text}' has {} numbers; a {} takes {expected}{}",
             numbers.len(),
             if dim == 1 { "curve" } else { "surface" },
             if written_otherwise {
