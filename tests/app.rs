@@ -2087,6 +2087,8 @@ fn the_contour_view_settles_at_every_width_of_the_controls() {
         .1;
     for width in (436..=452).step_by(2) {
         let mut h = harness(paused("bowl"));
+        // The panel's state is kept under the id egui gives "controls" in the root ui.
+        #[allow(deprecated)]
         h.ctx.data_mut(|d| {
             d.insert_persisted(
                 egui::Id::new("controls"),
@@ -2109,6 +2111,11 @@ fn the_contour_view_settles_at_every_width_of_the_controls() {
         h.run_steps(12);
         let frame = |h: &Harness<'_, DescentApp>| *h.state().plot_transform.unwrap().frame();
         let before = frame(&h);
+        // The controls have the width set (the plot and its y axis start right of them).
+        assert!(
+            (width as f32..width as f32 + 80.0).contains(&before.left()),
+            "controls {width} wide, plot at {before:?}"
+        );
         let mut sizes = vec![before];
         for _ in 0..4 {
             h.step();
