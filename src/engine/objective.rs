@@ -47,29 +47,28 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
     } else {
         "XMIN,XMAX,YMIN,YMAX"
     };
+    // `-3 3 -3 3` or `[-3,3]x[-3,3]`: the numbers alone, joined by commas.
+    let hint = if text.trim().contains([' ', '[', ']', '(', ')', 'x', ';']) {
+        format!(
+            ": the {} numbers alone, joined by commas, e.g. {}",
+            2 * dim,
+            if dim == 1 { "-3,3" } else { "-3,3,-3,3" }
+        )
+    } else {
+        String::new()
+    };
     if numbers.len() != 2 * dim {
-        // `-3 3 -3 3` or `[-3,3]x[-3,3]`: the numbers alone, joined by commas.
-        let written_otherwise = text.trim().contains([' ', '[', ']', '(', ')', 'x', ';']);
         return Err(format!(
-            "'{text}' has {} numbers; a {} takes {expected}{}",
+            "'{text}' has {} numbers; a {} takes {expected}{hint}",
             numbers.len(),
             if dim == 1 { "curve" } else { "surface" },
-            if written_otherwise {
-                format!(
-                    ": the {} numbers alone, joined by commas, e.g. {}",
-                    2 * dim,
-                    if dim == 1 { "-3,3" } else { "-3,3,-3,3" }
-                )
-            } else {
-                String::new()
-            }
         ));
     }
     let mut values = Vec::with_capacity(numbers.len());
     for number in numbers {
         let value: f64 = number
             .parse()
-            .map_err(|_| format!("'{number}' is not a number (in '{text}', {expected})"))?;
+            .map_err(|_| format!("'{number}' is not a number (in '{text}', {expected}){hint}"))?;
         values.push(value);
     }
     let view: Vec<Interval> = values
@@ -85,7 +84,11 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
 pub fn check_view(view: &[Interval]) -> Result<(), String> {
     for (axis, range) in ["x", "y"].iter().zip(view) {
         let Interval { lo, hi } = *range;
-        let (lo_text, hi_text) = (super::format::human(lo), super::format::human(hi));
+        let (mut lo_text, mut hi_text) = (super::format::human(lo), super::format::human(hi));
+        if lo_text == hi_text && lo != hi {
+            // Ends that round alike are said in full (1 to 1.000000001, not 1 to 1).
+            (lo_text, hi_text) = (lo.to_string(), hi.to_string());
+        }
         if !(lo.is_finite() && hi.is_finite()) || lo.abs() > MAX_VIEW || hi.abs() > MAX_VIEW {
             return Err(format!(
                 "the {axis} range must lie within -1e12 and 1e12, got {lo_text} to {hi_text}"
@@ -254,4 +257,31 @@ pub fn finite_point_in(objective: &dyn Objective, view: &[Interval]) -> Option<V
         (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
             .then_some(p)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_box_mistake_says_what_to_write() {
+        let narrow = parse_view("1,1.000000001,2,3", 2).unwrap_err();
+        assert!(narrow.contains("1 to 1.000000001"), "{narrow}");
+        let spaced = parse_view("-3 3 -3 3", 2).unwrap_err();
+        assert!(
+            spaced.contains("joined by commas, e.g. -3,3,-3,3"),
+            "{spaced}"
+        );
+        let curve = parse_view("[0,1]", 1).unwrap_err();
+        assert!(curve.contains("e.g. -3,3"), "{curve}");
+        assert!(
+            parse_view("0,1,2", 2)
+                .unwrap_err()
+                .contains("has 3 numbers")
+        );
+        assert_eq!(
+            parse_view("-1,2", 1).unwrap(),
+            vec![Interval::new(-1.0, 2.0)]
+        );
+    }
 }
