@@ -371,3 +371,18 @@ fn a_scenario_does_not_carry_the_old_scenes_notice() {
         app.model.notice
     );
 }
+
+/// Found by the long fuzz run: an optimizer's name holding a line break made a notice of two
+/// lines.
+#[test]
+fn a_run_of_a_name_with_a_line_break_is_named_on_one_line() {
+    let text = r#"{"descent_scenario": 1, "function": "bowl", "runs": [
+        {"start": [1.0, 1.0], "optimizer": {"kind": "gd", "lr": 0.1}, "color": 0},
+        {"start": [2.0, 1.0], "optimizer": {"kind": "con\nst", "lr": 0.1}, "color": 1}]}"#;
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    assert_eq!(settings.runs.len(), 1);
+    assert_eq!(
+        skipped,
+        vec!["runs 2 (unknown name `con\\nst`)".to_string()]
+    );
+}

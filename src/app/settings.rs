@@ -482,7 +482,11 @@ fn merge_leniently(
                     } else {
                         crate::engine::format::plain_types(why)
                     };
-                    reset.push(format!("{key} {} ({why})", i + 1));
+                    reset.push(format!(
+                        "{key} {} ({})",
+                        i + 1,
+                        crate::engine::format::one_line(&why)
+                    ));
                 }
             }
             merged.insert(key, Value::Array(kept));
