@@ -2048,3 +2048,38 @@ fn a_row_of_empty_fields_is_refused_not_skipped() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Tester pass 7: numbers past f64's range in --start and --view, and a view for the 3-D
+/// sum-squares the window slices.
+#[test]
+fn pass_seven_inputs_get_clear_lines() {
+    let huge = "9".repeat(400);
+    let start = format!("{huge},1");
+    let o = descent(&["run", "--start", &start]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("beyond the largest number") && err.len() < 200,
+        "{err}"
+    );
+    let view = format!("-{huge},1,-1,1");
+    assert_usage_error(
+        &["critical", "--view", &view],
+        &["beyond the largest number"],
+    );
+    assert_usage_error(
+        &["basins", "--view", "0,1e-400,-1,1"],
+        &["below the smallest number"],
+    );
+    assert_usage_error(
+        &[
+            "--function",
+            "sum-squares",
+            "--start",
+            "1,2,3",
+            "--view",
+            "-5,5,-5,5",
+        ],
+        &["--view", "its own box"],
+    );
+}

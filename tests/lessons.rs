@@ -630,3 +630,30 @@ fn pass_six_lesson_mistakes_are_said_plainly() {
     let lesson = parse("mine", &two).unwrap();
     assert_eq!(lesson.steps[0].function.dim(), 2);
 }
+
+#[test]
+fn blank_titles_and_a_view_of_the_three_dimensional_sum_squares_are_refused() {
+    let blank = GOOD.replacen("title = \"A lesson\"", "title = \"   \"", 1);
+    assert!(
+        parse("mine", &blank)
+            .unwrap_err()
+            .to_string()
+            .contains("title")
+    );
+    let blank_step = GOOD.replacen("title = \"First\"", "title = \"\"", 1);
+    let error = parse("mine", &blank_step).unwrap_err().to_string();
+    assert!(
+        error.contains("step 1, title") && error.contains("empty"),
+        "{error}"
+    );
+    let view = GOOD.replacen(
+        "function = \"bowl\"\niterations = 50\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]",
+        "function = \"sum-squares\"\nview = \"-5,5,-5,5\"\niterations = 50\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0, 1.0]",
+        1,
+    );
+    let error = parse("mine", &view).unwrap_err().to_string();
+    assert!(
+        error.contains("view") && error.contains("own box"),
+        "{error}"
+    );
+}

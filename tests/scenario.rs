@@ -386,3 +386,17 @@ fn a_run_of_a_name_with_a_line_break_is_named_on_one_line() {
         vec!["runs 2 (unknown name `con\\nst`)".to_string()]
     );
 }
+
+/// Tester pass 7: a typo inside `display` is named, and a run written without its color
+/// keeps its optimizer and start.
+#[test]
+fn a_display_typo_is_named_and_a_run_without_a_color_is_kept() {
+    let text = r#"{"descent_scenario": 1, "function": "himmelblau",
+        "display": {"basin": true},
+        "runs": [{"start": [1.0, 1.0], "optimizer": {"kind": "adam", "lr": 0.05}}]}"#;
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    assert_eq!(skipped, vec!["display.basin (unknown)".to_string()]);
+    assert_eq!(settings.runs.len(), 1);
+    assert_eq!(settings.runs[0].optimizer.kind, OptimizerKind::Adam);
+    assert_eq!(settings.runs[0].start, vec![1.0, 1.0]);
+}

@@ -228,7 +228,10 @@ fn the_divergence_hint_says_what_the_curvature_allows() {
     ));
     let hint = divergence_hint(&slot_h, objective_h.as_ref(), &view_h);
     assert!(
-        hint.contains("2/L") && !hint.contains("every direction"),
+        hint.contains("2/L")
+            && !hint.contains("every direction")
+            && hint.contains("near a maximum")
+            && !hint.contains("saddle"),
         "{hint}"
     );
     // A dome curves downwards everywhere: no learning rate helps.

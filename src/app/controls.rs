@@ -764,8 +764,8 @@ fn status_text(slot: &RunSlot, shown: usize) -> String {
 /// L met along the path (inside the view, before it ran away) is positive and finite, the
 /// escape along negative curvature on a saddle, or that the curvature overflowed.
 pub fn divergence_hint(slot: &RunSlot, objective: &dyn Objective, view: &[Interval]) -> String {
-    let smallest_at_start = match slot.curvature_at_start {
-        Curvature::Bounded { smallest, .. } => smallest,
+    let (smallest_at_start, largest_at_start) = match slot.curvature_at_start {
+        Curvature::Bounded { smallest, largest } => (smallest, largest),
         Curvature::Overflow => return "Diverged: the curvature at the start is too large to compute (the Hessian overflows); try a start closer to the minimum.".to_string(),
     };
     match largest_curvature_on_path(slot, objective, view) {
@@ -775,7 +775,9 @@ pub fn divergence_hint(slot: &RunSlot, objective: &dyn Objective, view: &[Interv
                 human(2.0 / largest),
                 human(largest)
             );
-            if smallest_at_start < 0.0 {
+            if largest_at_start < 0.0 {
+                hint.push_str(" The start is near a maximum: f curves downwards all around it, and the first steps run away from it.");
+            } else if smallest_at_start < 0.0 {
                 hint.push_str(" The start is also a saddle region: f curves downwards along one direction, and descent escapes along it.");
             }
             hint

@@ -75,6 +75,7 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         .filter(|k| !known.contains_key(*k))
         .map(|k| crate::engine::format::one_line(k))
         .collect();
+    skipped.extend(unknown_group_fields(&map, &known));
     skipped.extend(unknown_run_fields(&map));
     let function = map.get("function").cloned();
     let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
@@ -101,6 +102,11 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
             settings.function.dim()
         ));
     }
+    // A group unreadable as a whole names its unknown fields itself.
+    skipped.retain(|s| {
+        s.strip_suffix(" (unknown)")
+            .is_none_or(|field| !reset.iter().any(|r| r == field))
+    });
     skipped.extend(reset);
     if let Some(v) = newer {
         skipped.push(format!(
@@ -138,6 +144,28 @@ pub fn describe_skipped(skipped: &[String]) -> String {
         names.push(format!("and {} more", skipped.len() - 10));
     }
     names.join(", ")
+}
+
+/// The fields of the file's groups (`display`, `lab`, ...) that the group does not have (a
+/// typo such as `"basin": true`), named as `display.basin (unknown)`.
+fn unknown_group_fields(
+    map: &serde_json::Map<String, serde_json::Value>,
+    defaults: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    use serde_json::Value;
+    let name = crate::engine::format::one_line;
+    let mut unknown = Vec::new();
+    for (group, value) in map {
+        if let (Value::Object(given), Some(Value::Object(fields))) = (value, defaults.get(group)) {
+            unknown.extend(
+                given
+                    .keys()
+                    .filter(|k| !fields.contains_key(*k))
+                    .map(|k| format!("{}.{} (unknown)", name(group), name(k))),
+            );
+        }
+    }
+    unknown
 }
 
 /// The fields of the file's runs, and of their optimizers, that a run does not have (a

@@ -32,7 +32,8 @@ pub struct RunSetup {
     pub start: Vec<f64>,
     /// The optimizer and its hyperparameters.
     pub optimizer: OptimizerConfig,
-    /// Index into the run palette.
+    /// Index into the run palette (a hand-written scenario may leave it out).
+    #[serde(default)]
     pub color: usize,
     /// In the regression lab: points per step (`None`: all of them, batch descent).
     #[serde(default)]

@@ -875,24 +875,42 @@ fn whole_arg(s: &str, lo: u64, hi: Option<u64>) -> Result<u64, String> {
 
 /// Parses `X[,Y,...]`: finite numbers separated by commas.
 fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
+    // A long argument is cut in the message: its start says which it was.
+    let cut = |t: &str| -> String {
+        let mut c: String = t.chars().take(40).collect();
+        if t.chars().count() > 40 {
+            c.push('…');
+        }
+        c
+    };
+    let whole = cut(s);
     s.split(',')
         .map(|part| {
             let part = part.trim();
-            let text = digits_apart(part).map_err(|e| UsageError(format!("--start '{s}': {e}")))?;
+            let text =
+                digits_apart(part).map_err(|e| UsageError(format!("--start '{whole}': {e}")))?;
             let v: f64 = text.parse().map_err(|_| {
                 UsageError(format!(
-                    "--start '{s}': '{part}' is not a number; expected finite numbers separated by commas, e.g. 0.5,-1"
+                    "--start '{whole}': '{}' is not a number; expected finite numbers separated by commas, e.g. 0.5,-1",
+                    cut(part)
                 ))
             })?;
             if v.is_finite() && !underflows(&text, v) {
                 Ok(v)
             } else if v.is_finite() {
                 Err(UsageError(format!(
-                    "--start '{s}': '{part}' is below the smallest number (about 1e-308) and would be 0"
+                    "--start '{whole}': '{}' is below the smallest number (about 1e-308) and would be 0",
+                    cut(part)
+                )))
+            } else if !text.to_ascii_lowercase().contains("inf") && !text.contains("NaN") {
+                Err(UsageError(format!(
+                    "--start '{whole}': '{}' is beyond the largest number (about 1.8e308)",
+                    cut(part)
                 )))
             } else {
                 Err(UsageError(format!(
-                    "--start '{s}': coordinates must be finite, got '{part}'"
+                    "--start '{whole}': coordinates must be finite, got '{}'",
+                    cut(part)
                 )))
             }
         })
@@ -1537,6 +1555,15 @@ fn window_plan(
         Ok(request) => {
             let view = match &cli.view {
                 None => None,
+                Some(_) if request.function.spec.dim() > 2 => {
+                    let _ = writeln!(
+                        err,
+                        "error: --view: {} in {} dimensions is shown over its own box, [-10, 10] for each coordinate; --view is for functions of one or two variables",
+                        request.function.spec.name(),
+                        request.function.spec.dim()
+                    );
+                    return Err(EXIT_USAGE);
+                }
                 Some(text) => match parse_view(text, request.function.spec.dim()) {
                     Ok(view)
                         if finite_point_in(request.function.objective.as_ref(), &view)

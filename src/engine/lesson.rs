@@ -487,6 +487,13 @@ fn check(
             message: "a lesson needs at least one [[step]]".to_string(),
         });
     }
+    if file.title.trim().is_empty() {
+        return Err(LessonError {
+            line: None,
+            field: "title".to_string(),
+            message: "empty: the lesson's title is what the Lessons menu lists".to_string(),
+        });
+    }
     if file.title.chars().count() > MAX_TITLE {
         return Err(LessonError {
             line: None,
@@ -621,6 +628,12 @@ fn read_step(
         field: format!("step {}, expect {}, {key}", i + 1, c + 1),
         message,
     };
+    if step.title.trim().is_empty() {
+        return Err(at(
+            "title",
+            "empty: a few words for the step list, e.g. title = \"Too large\"".to_string(),
+        ));
+    }
     if let Some((name, options)) = step.function.split_once(" --") {
         return Err(at("function", options_as_keys(name.trim(), options)));
     }
@@ -706,7 +719,15 @@ fn read_step(
     let view = step
         .view
         .as_deref()
-        .map(|v| parse_view(v, dim))
+        .map(|v| {
+            if dim > 2 {
+                // The window slices x1 and x2 through the function's own box.
+                return Err(format!(
+                    "sum-squares in {dim} dimensions is shown over its own box, [-10, 10] for each coordinate: remove view"
+                ));
+            }
+            parse_view(v, dim)
+        })
         .transpose()
         .map_err(|e| at("view", e))?;
     if let Some(view) = &view
