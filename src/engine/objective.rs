@@ -72,9 +72,10 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
         // Digits past f64's range read as infinity, digits below it as 0.
         let lower = number.to_ascii_lowercase();
         if value.is_infinite() && !lower.contains("inf") {
-            return Err(format!(
+            return Err(
                 "a number of the view is beyond the largest number (about 1.8e308); a view lies within -1e12 and 1e12"
-            ));
+                    .to_string(),
+            );
         }
         if value == 0.0 && lower.contains('e') && lower.chars().any(|c| ('1'..='9').contains(&c)) {
             let mantissa = lower.split('e').next().unwrap_or("");
