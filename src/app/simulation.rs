@@ -710,7 +710,10 @@ impl Simulation {
                 .0
                 .iter()
                 .find(|j| j.key().0 == slot.generation)
-                .map_or(0, |j| j.done() as usize);
+                .map_or(0, |j| j.done() as usize)
+                // A worker that has counted its last step has not handed the run back yet:
+                // the run is complete only once its slot holds it.
+                .min(need.saturating_sub(1));
             progress.needed += need as u64;
             progress.done += slot.run.iterations().max(on_worker).min(need) as u64;
         }
