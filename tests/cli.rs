@@ -1902,6 +1902,11 @@ fn pass_six_inputs_get_clear_lines() {
     let o = descent(&["race", "-f", "sum-squares", "--dim", "101", "--iters", "2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stdout(&o).contains("newton"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("note: newton sits out"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).contains("gd"));
     assert_usage_error(
         &[

@@ -335,6 +335,19 @@ pub fn write_race(
             super::why_no_minimum(request.objective.as_ref())
         );
     }
+    let dim = request.objective.info().dim();
+    let racing = |k: OptimizerKind| request.spec.lanes.iter().any(|c| c.kind == k);
+    if dim > MAX_NEWTON_DIM
+        && !racing(OptimizerKind::Newton)
+        && OptimizerKind::ALL
+            .iter()
+            .all(|&k| k == OptimizerKind::Newton || racing(k))
+    {
+        let _ = writeln!(
+            err,
+            "note: newton sits out: its dense {dim} x {dim} Hessian is beyond its {MAX_NEWTON_DIM} parameters"
+        );
+    }
     let rows = race(&request.objective, &request.spec, &request.minima)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     match request.format {
