@@ -2026,6 +2026,11 @@ fn a_basin_map_labels_the_minima_a_preset_does_not_list() {
         .unwrap()
         .to_string();
     assert_eq!(row.split(',').nth(2), Some("0"), "{row}");
+    // Another extension is told both that --output takes.
+    assert_usage_error(
+        &["basins", "-f", "three-wells", "--output", "map.txt"],
+        &["--output", ".csv", ".png for the map"],
+    );
     // A PNG named by --output is a PNG without --format.
     let path = std::env::temp_dir().join(format!("descent-basins-{}.png", std::process::id()));
     let o = descent(&[

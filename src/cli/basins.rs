@@ -255,8 +255,15 @@ impl BasinsArgs {
                 BasinFormat::Png => "png",
                 BasinFormat::Csv => "csv",
             };
-            super::check_output_path(path, extension)
-                .map_err(|e| UsageError(format!("--output: {e}")))?;
+            super::check_output_path(path, extension).map_err(|e| {
+                // Without --format, a picture is one extension away.
+                let e = if self.format.is_none() && e.contains("must end in .csv") {
+                    format!("{e}, or .png for the map as a picture")
+                } else {
+                    e
+                };
+                UsageError(format!("--output: {e}"))
+            })?;
         }
         let minima = basin_minima(objective.as_ref(), &view);
         Ok(BasinsRequest {
