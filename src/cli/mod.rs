@@ -18,7 +18,7 @@ pub mod race;
 use hyper::HyperArgs;
 use race::RaceArgs;
 
-use crate::engine::format::{exact, human, point as format_point};
+use crate::engine::format::{exact, human, overflows, point as format_point, underflows};
 use crate::engine::function::Function;
 use crate::engine::objective::{finite_point_in, parse_view};
 use crate::engine::optimizer::OptimizerConfig;
@@ -821,7 +821,7 @@ fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
         )));
     }
     // Digits past f64's range read as infinity: said as too large, not as "inf".
-    if v.is_infinite() && !t.to_ascii_lowercase().contains("inf") {
+    if overflows(&t, v) {
         let shown: String = s.trim().chars().take(20).collect();
         return Err(UsageError(format!(
             "{flag}: '{shown}{}' is beyond the largest number (about 1.8e308); expected {}",
@@ -902,7 +902,7 @@ fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
                     "--start '{whole}': '{}' is below the smallest number (about 1e-308) and would be 0",
                     cut(part)
                 )))
-            } else if !text.to_ascii_lowercase().contains("inf") && !text.contains("NaN") {
+            } else if overflows(&text, v) {
                 Err(UsageError(format!(
                     "--start '{whole}': '{}' is beyond the largest number (about 1.8e308)",
                     cut(part)
@@ -932,12 +932,6 @@ fn digits_apart(text: &str) -> Result<String, String> {
         }
     }
     Ok(text.replace('_', ""))
-}
-
-/// Whether the number `text` was read as 0 only because it is below f64's range (1e-400).
-fn underflows(text: &str, value: f64) -> bool {
-    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
-    value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c))
 }
 
 /// A run of `spec` on `function`, drawing mini-batches if `batch` is given, keeping about

@@ -86,6 +86,8 @@ pub struct RaceRequest {
     pub origins: Vec<&'static str>,
     /// How to print.
     pub format: RaceFormat,
+    /// Newton was left out of the default race: its Hessian is beyond its dimension.
+    pub newton_sits_out: bool,
 }
 
 impl RaceArgs {
@@ -112,11 +114,12 @@ impl RaceArgs {
         }
         .validate(objective.as_ref())
         .map_err(|e| UsageError(format!("--start: {e}")))?;
+        let newton_sits_out = self.optimizers.is_none() && info.dim() > MAX_NEWTON_DIM;
         let kinds: Vec<OptimizerKind> = match &self.optimizers {
             // Newton's dense Hessian is left out where it would be refused.
             None => OptimizerKind::ALL
                 .into_iter()
-                .filter(|&k| k != OptimizerKind::Newton || info.dim() <= MAX_NEWTON_DIM)
+                .filter(|&k| k != OptimizerKind::Newton || !newton_sits_out)
                 .collect(),
             Some(list) => list
                 .split(',')
@@ -284,6 +287,7 @@ impl RaceArgs {
             minima,
             origins,
             format: self.format,
+            newton_sits_out,
         })
     }
 }
@@ -335,14 +339,8 @@ pub fn write_race(
             super::why_no_minimum(request.objective.as_ref())
         );
     }
-    let dim = request.objective.info().dim();
-    let racing = |k: OptimizerKind| request.spec.lanes.iter().any(|c| c.kind == k);
-    if dim > MAX_NEWTON_DIM
-        && !racing(OptimizerKind::Newton)
-        && OptimizerKind::ALL
-            .iter()
-            .all(|&k| k == OptimizerKind::Newton || racing(k))
-    {
+    if request.newton_sits_out {
+        let dim = request.objective.info().dim();
         let _ = writeln!(
             err,
             "note: newton sits out: its dense {dim} x {dim} Hessian is beyond its {MAX_NEWTON_DIM} parameters"

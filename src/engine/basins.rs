@@ -216,15 +216,7 @@ pub fn basin_minima(objective: &dyn Objective, view: &[Interval]) -> Vec<Vec<f64
         .into_iter()
         .filter(|p| p.kind == CriticalKind::Minimum)
     {
-        let known = minima.iter().any(|m| {
-            m.iter()
-                .zip(&p.point)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                .sqrt()
-                <= radius
-        });
-        if !known {
+        if label_of(&p.point, &minima, radius) == NOWHERE {
             // A coordinate within rounding of 0 is 0 (-4e-39 reads as noise in a legend).
             let scale = view[0].width().max(view[1].width());
             let point = p

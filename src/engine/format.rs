@@ -173,6 +173,18 @@ pub fn plain_types(message: &str) -> String {
     plain
 }
 
+/// Whether the number `text` was read as 0 only because it is below f64's range (1e-400).
+pub fn underflows(text: &str, value: f64) -> bool {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c))
+}
+
+/// Whether the number `text` was read as infinite only because it is beyond f64's range
+/// (400 digits, 1e400), not written as `inf`.
+pub fn overflows(text: &str, value: f64) -> bool {
+    value.is_infinite() && !text.to_ascii_lowercase().contains("inf")
+}
+
 /// A JSON reader's error as "line L, column C: what", its position said once (serde_json
 /// ends its own message with " at line L column C").
 pub fn json_error(e: &serde_json::Error) -> String {

@@ -70,20 +70,16 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
             .parse()
             .map_err(|_| format!("'{number}' is not a number (in '{text}', {expected}){hint}"))?;
         // Digits past f64's range read as infinity, digits below it as 0.
-        let lower = number.to_ascii_lowercase();
-        if value.is_infinite() && !lower.contains("inf") {
+        if super::format::overflows(number, value) {
             return Err(
                 "a number of the view is beyond the largest number (about 1.8e308); a view lies within -1e12 and 1e12"
                     .to_string(),
             );
         }
-        if value == 0.0 && lower.contains('e') && lower.chars().any(|c| ('1'..='9').contains(&c)) {
-            let mantissa = lower.split('e').next().unwrap_or("");
-            if mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
-                return Err(format!(
-                    "'{number}' is below the smallest number (about 1e-308) and would be 0"
-                ));
-            }
+        if super::format::underflows(number, value) {
+            return Err(format!(
+                "'{number}' is below the smallest number (about 1e-308) and would be 0"
+            ));
         }
         values.push(value);
     }
