@@ -364,3 +364,54 @@ fn a_sweep_in_lanes_ends_exactly_where_each_rate_ends_alone() {
         }
     }
 }
+
+#[test]
+fn touching_basins_of_rastrigin_never_share_a_color() {
+    let objective = preset("rastrigin", None).unwrap();
+    let view = objective.info().view.clone();
+    let spec = BasinSpec {
+        optimizer: OptimizerConfig::new(OptimizerKind::Gd, 0.001),
+        iters: 200,
+        tol: 1e-6,
+        view: [view[0], view[1]],
+        width: 96,
+        height: 96,
+    };
+    let minima = descent::engine::basins::basin_minima(objective.as_ref(), &view);
+    let map = basins(objective.as_ref(), &spec, &minima, &AtomicBool::new(false)).unwrap();
+    let touching = map.touching();
+    let pairs: usize = touching.iter().map(Vec::len).sum();
+    assert!(
+        map.minima.len() > 20 && pairs > 40,
+        "{} minima, {pairs} touching pairs",
+        map.minima.len()
+    );
+    let palette = descent::cli::basins::basin_palette(&touching);
+    assert_eq!(palette.len(), map.minima.len());
+    for (a, neighbours) in touching.iter().enumerate() {
+        for &b in neighbours {
+            assert!(touching[b].contains(&a), "{a} touches {b} one way only");
+            assert_ne!(palette[a], palette[b], "basins {a} and {b} touch");
+        }
+    }
+    // The first ten keep their own colors, so maps of a few wells read the same as before.
+    for (i, color) in palette.iter().take(10).enumerate() {
+        assert_eq!(*color, descent::cli::basins::BASIN_COLORS[i]);
+    }
+}
+
+#[test]
+fn basins_touch_sideways_and_at_corners_and_gray_touches_nothing() {
+    // 0 | 1     (labels run from the bottom row) 2 meets 1 at a corner; -1 (diverged)
+    // --+--     touches nothing.
+    // 2 | -1
+    let labels = [2, DIVERGED, 0, 1];
+    let touching = descent::engine::basins::touching_basins(2, 2, &labels, 3);
+    assert_eq!(touching, vec![vec![1, 2], vec![0, 2], vec![0, 1]]);
+    // 1 | -1    0 meets 1 at the other corner.
+    // --+--
+    // -1| 0
+    let labels = [DIVERGED, 0, 1, DIVERGED];
+    let touching = descent::engine::basins::touching_basins(2, 2, &labels, 2);
+    assert_eq!(touching, vec![vec![1], vec![0]]);
+}

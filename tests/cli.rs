@@ -490,7 +490,7 @@ fn starts_and_data_that_overflow_are_refused_not_panicked() {
     assert_usage_error(&["run", "--start", "1e13,0"], &["--start", "1e12"]);
     assert_usage_error(
         &["run", "-f", "exp-log", "--start", "1e-320"],
-        &["--start", "not finite"],
+        &["--start", "below the smallest number"],
     );
     assert_usage_error(
         &["run", "-f", "regression", "--data", "gen:b=1e308"],
@@ -1719,6 +1719,24 @@ fn second_tester_pass_findings_are_clear_refusals() {
         (vec!["run", "-f", "\\frac{1}{x}"], vec!["LaTeX"]),
         (vec!["run", "--functon", "bowl"], vec!["'--function'"]),
         (vec!["run", "-lr", "0.1"], vec!["two dashes"]),
+        (vec!["run", "-iters", "5"], vec!["two dashes: --iters"]),
+        (
+            vec!["--gif", "x.gif", "--size", "-5x5"],
+            vec!["--size", "WxH with each 16 to 1920"],
+        ),
+        (
+            vec!["run", "-o", "adam", "--beta2", "0.99999999999999999"],
+            vec!["got 1", "more digits than a double keeps", "reads as 1"],
+        ),
+        (
+            vec!["optimizers", "--optimizer", "adam"],
+            vec!["takes no options, it lists every optimizer"],
+        ),
+        (
+            vec!["critical", "--optimizer", "adam"],
+            vec!["critical takes no --optimizer"],
+        ),
+        (vec!["--bogus"], vec!["descent --help lists"]),
         (vec!["race", "--lr", "0.1"], vec!["--lr-for NAME=LR"]),
         (vec!["sweep", "--lr", "0.1"], vec!["--lr-min and --lr-max"]),
         (
@@ -1953,6 +1971,17 @@ fn pass_six_inputs_get_clear_lines() {
         ],
         &["--view", "finite nowhere"],
     );
+    // f finite on a strip 0.2 wide in a view 6 wide: found, not called finite nowhere.
+    let strip = descent(&[
+        "basins",
+        "-f",
+        "sqrt(0.01-(x-0.1)^2)+y^2",
+        "--view",
+        "-3,3,-3,3",
+        "--grid",
+        "4",
+    ]);
+    assert_eq!(strip.status.code(), Some(0), "{}", stderr(&strip));
     // Views written otherwise than as four numbers joined by commas.
     assert_usage_error(
         &["--view", "-3 3 -3 3", "-f", "bowl"],
@@ -2081,6 +2110,15 @@ fn pass_seven_inputs_get_clear_lines() {
         &["basins", "--view", "0,1e-400,-1,1"],
         &["below the smallest number"],
     );
+    // Subnormal numbers have lost their precision; a rate made of one turns to 0.
+    for args in [
+        vec!["run", "--schedule", "exponential", "--gamma", "4.9e-324"],
+        vec!["run", "--lr", "1e-309"],
+        vec!["run", "--start", "1e-320,1"],
+        vec!["run", "-f", "1e-310*x^2+y^2"],
+    ] {
+        assert_usage_error(&args, &["below the smallest number (about 2.2e-308)"]);
+    }
     assert_usage_error(
         &[
             "--function",

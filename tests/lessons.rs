@@ -603,6 +603,15 @@ fn pass_six_lesson_mistakes_are_said_plainly() {
             ),
             vec!["dim", "1 to 3"],
         ),
+        (
+            "a negative dim",
+            GOOD.replacen(
+                "function = \"bowl\"",
+                "function = \"sum-squares\"\ndim = -1",
+                1,
+            ),
+            vec!["dim", "-1 is not allowed", "1 to 3"],
+        ),
     ];
     let mut wrong = Vec::new();
     for (what, text, words) in cases {

@@ -400,3 +400,26 @@ fn a_display_typo_is_named_and_a_run_without_a_color_is_kept() {
     assert_eq!(settings.runs[0].optimizer.kind, OptimizerKind::Adam);
     assert_eq!(settings.runs[0].start, vec![1.0, 1.0]);
 }
+
+/// Tester pass 7: a run whose start does not fit sum-squares' dimension is dropped with a
+/// hint in the file's own terms, not the command line's `--dim`.
+#[test]
+fn a_start_of_the_wrong_length_says_how_the_file_writes_the_dimension() {
+    let mut app = setup();
+    let text = r#"{"descent_scenario": 1, "function": "sum-squares", "runs": [
+        {"start": [1.0, 1.0], "optimizer": {"kind": "adam", "lr": 0.1}, "color": 0}]}"#;
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    let Some(Notice::Error(message)) = &app.model.notice else {
+        panic!("{:?}", app.model.notice);
+    };
+    assert!(
+        message.contains("start has 2 coordinates")
+            && message.contains("\"sum-squares --dim 2\"")
+            && !message.contains("with --dim"),
+        "{message}"
+    );
+}

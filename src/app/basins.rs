@@ -10,7 +10,7 @@ use egui_plot::{MarkerShape, PlotImage, PlotPoint, PlotUi, Points};
 
 use super::jobs::{Cached, Runner};
 use super::model::Model;
-use crate::cli::basins::{basin_color, basin_pixels};
+use crate::cli::basins::{basin_color, basin_palette, basin_pixels};
 use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basin_minima, basins};
 use crate::engine::format::{point, short};
 use crate::engine::{Interval, Objective, OptimizerConfig};
@@ -35,13 +35,16 @@ pub struct BasinKey {
     tol: f64,
 }
 
+/// The texture of a map, the map (key, resolution) it shows and that map's colors per minimum.
+type Drawn = ((BasinKey, usize), TextureHandle, Vec<[u8; 3]>);
+
 /// The overlay's maps, its texture and the minima its colors stand for.
 #[derive(Default)]
 pub struct BasinOverlay {
     coarse: Cached<(BasinKey, usize), Arc<BasinMap>>,
     fine: Cached<(BasinKey, usize), Arc<BasinMap>>,
-    /// The texture and the map (key, resolution) it shows.
-    texture: Option<((BasinKey, usize), TextureHandle)>,
+    /// The texture, the map (key, resolution) it shows and that map's colors per minimum.
+    texture: Option<Drawn>,
 }
 
 impl BasinOverlay {
@@ -139,24 +142,26 @@ impl BasinOverlay {
         }
         let newest = self.pick(&key);
         if let Some((drawn, map)) = &newest
-            && self.texture.as_ref().is_none_or(|(k, _)| k != drawn)
+            && self.texture.as_ref().is_none_or(|(k, _, _)| k != drawn)
         {
             let image = overlay_image(map);
+            let colors = basin_palette(&map.touching());
             match &mut self.texture {
-                Some((k, texture)) => {
+                Some((k, texture, palette)) => {
                     texture.set(image, TextureOptions::NEAREST);
                     *k = drawn.clone();
+                    *palette = colors;
                 }
                 None => {
                     let texture =
                         plot_ui
                             .ctx()
                             .load_texture("basins", image, TextureOptions::NEAREST);
-                    self.texture = Some((drawn.clone(), texture));
+                    self.texture = Some((drawn.clone(), texture, colors));
                 }
             }
         }
-        let ((drawn_key, _), texture) = self.texture.as_ref()?;
+        let ((drawn_key, _), texture, palette) = self.texture.as_ref()?;
         // Nothing for these settings yet: the old map is not drawn.
         newest.as_ref()?;
         let center = PlotPoint::new(drawn_key.x.center(), drawn_key.y.center());
@@ -175,7 +180,7 @@ impl BasinOverlay {
         reached.sort_unstable();
         for i in reached {
             let minimum = &map.minima[i];
-            let [r, g, b] = basin_color(i as i32);
+            let [r, g, b] = basin_color(i as i32, palette);
             plot_ui.add(
                 Points::new(
                     format!("basin of minimum {}: {}", i + 1, point(minimum)),
@@ -198,7 +203,7 @@ impl BasinOverlay {
             );
         }
         if map.labels.contains(&DIVERGED) {
-            let [r, g, b] = basin_color(DIVERGED);
+            let [r, g, b] = basin_color(DIVERGED, palette);
             plot_ui.add(
                 Points::new("diverged or left the domain", Vec::<[f64; 2]>::new())
                     .color(Color32::from_rgb(r, g, b)),

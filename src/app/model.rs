@@ -811,7 +811,21 @@ impl Model {
             runs,
         );
         if let Some(e) = errors.first() {
-            self.notice = Some(Notice::Error(format!("a saved run was dropped: {e}")));
+            let said = match e {
+                // The engine's hint names the command line's --dim; a file writes it in the
+                // function's text.
+                crate::engine::EngineError::StartDimension {
+                    function,
+                    expected,
+                    got,
+                    names,
+                } if function == "sum-squares" && *got >= 1 => format!(
+                    "start has {got} coordinate{} but sum-squares takes {expected} ({names}); for {got}, write the function as \"sum-squares --dim {got}\"",
+                    if *got == 1 { "" } else { "s" }
+                ),
+                e => e.to_string(),
+            };
+            self.notice = Some(Notice::Error(format!("a saved run was dropped: {said}")));
         }
         if self.sim.slots().is_empty() {
             let setup = self.default_setup();

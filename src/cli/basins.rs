@@ -11,7 +11,7 @@ use super::hyper::HyperArgs;
 use super::{UsageError, parse_count, parse_number, parse_point};
 use crate::engine::basins::{
     BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_minima, basin_rows,
-    divergence_threshold, log_space, sweep,
+    divergence_threshold, log_space, sweep, touching_basins,
 };
 use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
@@ -41,13 +41,40 @@ pub const DIVERGED_COLOR: [u8; 3] = [70, 70, 70];
 /// The color of starts that reached no known minimum.
 pub const NOWHERE_COLOR: [u8; 3] = [20, 20, 20];
 
-/// The color of a basin label.
-pub fn basin_color(label: i32) -> [u8; 3] {
+/// The color of a basin label, from the map's palette (see [`basin_palette`]).
+pub fn basin_color(label: i32, palette: &[[u8; 3]]) -> [u8; 3] {
     match usize::try_from(label) {
-        Ok(i) => BASIN_COLORS[i % BASIN_COLORS.len()],
+        Ok(i) => palette
+            .get(i)
+            .copied()
+            .unwrap_or(BASIN_COLORS[i % BASIN_COLORS.len()]),
         Err(_) if label == DIVERGED => DIVERGED_COLOR,
         Err(_) => NOWHERE_COLOR,
     }
+}
+
+/// Each minimum's color: the first ten minima take the ten colors in order, so a map of few
+/// wells always reads the same; each later one takes the first color no basin it touches
+/// already has (`touching` as [`crate::engine::basins::touching_basins`] gives it), so the
+/// many wells of rastrigin never share a color with a neighbour while colors last.
+pub fn basin_palette(touching: &[Vec<usize>]) -> Vec<[u8; 3]> {
+    let mut chosen: Vec<usize> = Vec::with_capacity(touching.len());
+    for (i, neighbours) in touching.iter().enumerate() {
+        let color = if i < BASIN_COLORS.len() {
+            i
+        } else {
+            let taken: Vec<usize> = neighbours
+                .iter()
+                .filter(|&&n| n < i)
+                .map(|&n| chosen[n])
+                .collect();
+            (0..BASIN_COLORS.len())
+                .find(|c| !taken.contains(c))
+                .unwrap_or(i % BASIN_COLORS.len())
+        };
+        chosen.push(color);
+    }
+    chosen.into_iter().map(|c| BASIN_COLORS[c]).collect()
 }
 
 /// Output formats of `descent basins`.
@@ -374,7 +401,11 @@ pub fn write_basins(
                     iterations.push(ending.iterations);
                 }
             }
-            let bytes = colors(spec.width, spec.height, &labels, &iterations).into_flattened();
+            let count = request.minima.len();
+            let touching = touching_basins(spec.width, spec.height, &labels, count);
+            let palette = basin_palette(&touching);
+            let bytes =
+                colors(spec.width, spec.height, &labels, &iterations, &palette).into_flattened();
             drop((labels, iterations));
             let image = image::RgbImage::from_raw(spec.width as u32, spec.height as u32, bytes)
                 .expect("one pixel per start");
@@ -419,18 +450,25 @@ fn write_basin_csv(out: &mut impl Write, request: &BasinsRequest) -> io::Result<
 /// color, darker the more iterations it needed. The PNG and the window's overlay both use it.
 pub fn basin_pixels(map: &BasinMap) -> Vec<[u8; 3]> {
     let iterations: Vec<u32> = map.endings.iter().map(|e| e.iterations).collect();
-    colors(map.width, map.height, &map.labels, &iterations)
+    let palette = basin_palette(&map.touching());
+    colors(map.width, map.height, &map.labels, &iterations, &palette)
 }
 
 /// The colors of [`basin_pixels`] from each start's label and iterations (bottom row first).
-fn colors(width: usize, height: usize, labels: &[i32], iterations: &[u32]) -> Vec<[u8; 3]> {
+fn colors(
+    width: usize,
+    height: usize,
+    labels: &[i32],
+    iterations: &[u32],
+    palette: &[[u8; 3]],
+) -> Vec<[u8; 3]> {
     let most = iterations.iter().copied().max().unwrap_or(1).max(1);
     (0..height)
         .rev()
         .flat_map(|j| (0..width).map(move |i| j * width + i))
         .map(|k| {
             let shade = 1.0 - 0.5 * f64::from(iterations[k]) / f64::from(most);
-            basin_color(labels[k]).map(|v| (f64::from(v) * shade).round() as u8)
+            basin_color(labels[k], palette).map(|v| (f64::from(v) * shade).round() as u8)
         })
         .collect()
 }

@@ -141,9 +141,21 @@ impl HyperArgs {
             let sigma = parse_number("--grad-noise", text)?;
             config.noise = Some(GradientNoise { sigma, seed });
         }
-        config
-            .validate()
-            .map_err(|e| UsageError(format!("{}: {e}", flag_of(&e))))
+        config.validate().map_err(|e| {
+            let flag = flag_of(&e);
+            // 0.99999999999999999 is refused as "got 1": say why it is 1.
+            let note = self
+                .given()
+                .find(|(name, _)| flag == format!("--{name}"))
+                .and_then(|(_, text)| {
+                    let value = text.trim().parse::<f64>().ok()?;
+                    crate::engine::format::rounding_note(text, value)
+                });
+            match note {
+                Some(note) => UsageError(format!("{flag}: {e}; {note}")),
+                None => UsageError(format!("{flag}: {e}")),
+            }
+        })
     }
 
     fn apply_schedule(&self, config: &mut OptimizerConfig) -> Result<(), UsageError> {

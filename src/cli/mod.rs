@@ -86,7 +86,7 @@ pub struct Cli {
     )]
     pub frames: Option<usize>,
     /// The GIF's size in pixels (default: the views as drawn).
-    #[arg(long, value_name = "WxH")]
+    #[arg(long, value_name = "WxH", allow_hyphen_values = true)]
     pub size: Option<String>,
     /// Open the window on a scenario saved with File > Save scenario.
     #[arg(long, value_name = "FILE.json", conflicts_with = "lesson")]
@@ -816,7 +816,8 @@ fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
     })?;
     if underflows(&t, v) {
         return Err(UsageError(format!(
-            "{flag}: '{s}' is below the smallest number (about 1e-308) and would be 0; expected {}",
+            "{flag}: '{s}' {}; expected {}",
+            crate::engine::format::UNDERFLOW,
             allowed(flag)
         )));
     }
@@ -899,8 +900,9 @@ fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
                 Ok(v)
             } else if v.is_finite() {
                 Err(UsageError(format!(
-                    "--start '{whole}': '{}' is below the smallest number (about 1e-308) and would be 0",
-                    cut(part)
+                    "--start '{whole}': '{}' {}",
+                    cut(part),
+                    crate::engine::format::UNDERFLOW
                 )))
             } else if overflows(&text, v) {
                 Err(UsageError(format!(
@@ -1332,7 +1334,7 @@ pub fn plan_cli(
             ),
         ));
     }
-    let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, out, err))?;
+    let cli = Cli::try_parse_from(args).map_err(|e| report_clap_error(&e, args, out, err))?;
     // Options of another option, checked here: clap's `requires` lets them pass when the
     // option they need conflicts with one given (--step beside --scenario).
     if cli.step.is_some() && cli.lesson.is_none() {
@@ -1601,7 +1603,14 @@ fn window_plan(
 }
 
 /// Prints help and version normally, and any other parse error as one `error:` line.
-fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write) -> i32 {
+/// `args` are the arguments as given, for hints clap's message cannot carry (`-iters` is
+/// reported as `-i`).
+fn report_clap_error(
+    e: &clap::Error,
+    args: &[OsString],
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -1711,7 +1720,24 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                         &rest[..1]
                     ));
                 } else {
-                    line.push_str("; long options take two dashes, e.g. --lr 0.1");
+                    // The word as typed (`-iters`), when it is one: name it with two dashes.
+                    let typed = args
+                        .iter()
+                        .filter_map(|a| a.to_str())
+                        .map(|a| a.split('=').next().unwrap_or(a))
+                        .find(|a| {
+                            a.len() > 2
+                                && a.starts_with(&format!("-{}", &rest[..1]))
+                                && a[1..]
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        });
+                    match typed {
+                        Some(word) => {
+                            line.push_str(&format!("; long options take two dashes: -{word}"))
+                        }
+                        None => line.push_str("; long options take two dashes, e.g. --lr 0.1"),
+                    }
                 }
             }
             // A bare word where an option belongs (`--start 1 2`, `run bowl`, `descent bowl`).
@@ -1736,6 +1762,29 @@ fn report_clap_error(e: &clap::Error, out: &mut impl Write, err: &mut impl Write
                 line.push_str(&format!(
                     "; {option} is an option of the window (descent {option} ...), not of this command"
                 ));
+            }
+            // Any other unknown option of a command: say so, and where its options are listed.
+            if e.kind() == ErrorKind::UnknownArgument
+                && given.starts_with("--")
+                && !line.contains(';')
+            {
+                let listed = match command {
+                    "functions" => Some("preset function"),
+                    "lessons" => Some("lesson"),
+                    "optimizers" => Some("optimizer"),
+                    _ => None,
+                };
+                line.push_str(&match (listed, command) {
+                    (Some(what), _) => {
+                        format!("; descent {command} takes no options, it lists every {what}")
+                    }
+                    (None, "") => {
+                        "; descent --help lists the window's options and the commands".to_string()
+                    }
+                    (None, _) => format!(
+                        "; {command} takes no {given} (descent {command} --help lists its options)"
+                    ),
+                });
             }
             let _ = writeln!(err, "{line}");
             EXIT_USAGE

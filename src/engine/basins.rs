@@ -185,6 +185,54 @@ impl BasinMap {
         }
         counts
     }
+
+    /// For each minimum, the minima whose basins touch its basin in the map (sideways or at
+    /// a corner), in increasing order.
+    pub fn touching(&self) -> Vec<Vec<usize>> {
+        touching_basins(self.width, self.height, &self.labels, self.minima.len())
+    }
+}
+
+/// For each of `count` minima, the minima whose basins touch its basin in a map of labels
+/// `width` starts across (see [`BasinMap::labels`]), sideways or at a corner, in increasing
+/// order. Diverged starts and starts that reached no minimum touch nothing.
+pub fn touching_basins(
+    width: usize,
+    height: usize,
+    labels: &[i32],
+    count: usize,
+) -> Vec<Vec<usize>> {
+    let mut touching = vec![Vec::new(); count];
+    let label = |i: usize, j: usize| usize::try_from(labels[j * width + i]).ok();
+    for j in 0..height {
+        for i in 0..width {
+            let Some(a) = label(i, j) else { continue };
+            // Right, and the three cells of the row above: each pair of cells once.
+            let next = [
+                (i + 1, j),
+                (i.wrapping_sub(1), j + 1),
+                (i, j + 1),
+                (i + 1, j + 1),
+            ];
+            for (ni, nj) in next {
+                if ni >= width || nj >= height {
+                    continue;
+                }
+                match label(ni, nj) {
+                    Some(b) if b != a && a < count && b < count => {
+                        touching[a].push(b);
+                        touching[b].push(a);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    for list in &mut touching {
+        list.sort_unstable();
+        list.dedup();
+    }
+    touching
 }
 
 /// The minima a basin map labels by: the function's known minima, else the minima

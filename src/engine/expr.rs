@@ -517,11 +517,10 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
                 .parse()
                 .map_err(|_| ExprError::at(start, format!("'{text}' is not a number")))?;
             // 1e-400 rounds to 0: refuse it rather than silently read 0.
-            let mantissa = text.split(['e', 'E']).next().unwrap_or("");
-            if value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+            if super::format::underflows(&text, value) {
                 return Err(ExprError::at(
                     start,
-                    format!("'{text}' is below the smallest number, about 5e-324"),
+                    format!("'{text}' {}", super::format::UNDERFLOW),
                 ));
             }
             if value.is_infinite() {

@@ -173,11 +173,40 @@ pub fn plain_types(message: &str) -> String {
     plain
 }
 
-/// Whether the number `text` was read as 0 only because it is below f64's range (1e-400).
+/// Whether the number `text` is below f64's normal range: read as 0 though it is not zero
+/// (1e-400), or a subnormal number (4.9e-324), which has lost its precision and turns to 0
+/// at the first product. The message says [`UNDERFLOW`].
 pub fn underflows(text: &str, value: f64) -> bool {
     let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
-    value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c))
+    (value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)))
+        || (value != 0.0 && value.abs() < f64::MIN_POSITIVE)
 }
+
+/// When the number `text` has more significant digits than f64 keeps (about 16), so that it
+/// was read as the nearby `value` (0.99999999999999999 as 1): a note saying so, for a
+/// message that quotes `value`.
+pub fn rounding_note(text: &str, value: f64) -> Option<String> {
+    let text = text.trim();
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let digits = mantissa
+        .chars()
+        .filter(char::is_ascii_digit)
+        .skip_while(|&c| c == '0')
+        .count();
+    let kept = format!("{value:e}")
+        .split('e')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    (digits > 15 && kept < digits).then(|| {
+        format!("{text} has more digits than a double keeps (about 16) and reads as {value}")
+    })
+}
+
+/// What is said of a number that [`underflows`], after the number.
+pub const UNDERFLOW: &str = "is below the smallest number (about 2.2e-308)";
 
 /// Whether the number `text` was read as infinite only because it is beyond f64's range
 /// (400 digits, 1e400), not written as `inf`.

@@ -187,7 +187,7 @@ struct StepFile {
     title: String,
     text: String,
     function: String,
-    dim: Option<u64>,
+    dim: Option<i64>,
     data: Option<String>,
     #[serde(default)]
     standardize: bool,
@@ -646,7 +646,7 @@ fn read_step(
     }
     let data = step.data.as_deref().map(|d| data_in(d, folder));
     if let Some(dim) = step.dim {
-        let max = super::presets::MAX_WINDOW_DIM as u64;
+        let max = super::presets::MAX_WINDOW_DIM as i64;
         if step.function.trim() != "sum-squares" {
             return Err(at(
                 "dim",

@@ -77,9 +77,7 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
             );
         }
         if super::format::underflows(number, value) {
-            return Err(format!(
-                "'{number}' is below the smallest number (about 1e-308) and would be 0"
-            ));
+            return Err(format!("'{number}' {}", super::format::UNDERFLOW));
         }
         values.push(value);
     }
@@ -251,23 +249,28 @@ pub trait Objective: Send + Sync + fmt::Debug {
 }
 
 /// A point of `view` (of one or two variables) where f and its gradient are finite and which
-/// lies in the domain, found on a 21-per-side grid; `None` if there is none.
+/// lies in the domain; `None` if there is none. It is looked for on a grid of 21 per side
+/// first, whose points make good suggested starts, then on one of 257 per side (4097 points
+/// in one variable), so only a view where f is finite on a strip thinner than 1/256 of its
+/// width can pass for finite nowhere. The search stops at the first such point.
 pub fn finite_point_in(objective: &dyn Objective, view: &[Interval]) -> Option<Vec<f64>> {
-    if view.len() > 2 {
+    if view.is_empty() || view.len() > 2 {
         return None;
     }
-    let at = |i: &Interval, k: usize| i.lo + (i.hi - i.lo) * k as f64 / 20.0;
-    let side = if view.len() == 2 { 21 } else { 1 };
-    (0..21 * side).find_map(|k| {
-        let p: Vec<f64> = view
-            .iter()
-            .enumerate()
-            .map(|(d, i)| at(i, if d == 0 { k % 21 } else { k / 21 }))
-            .collect();
-        let mut grad = vec![0.0; p.len()];
-        let value = objective.value_and_gradient(&p, &mut grad);
-        (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
-            .then_some(p)
+    let fine: usize = if view.len() == 2 { 257 } else { 4097 };
+    let mut grad = vec![0.0; view.len()];
+    [21, fine].into_iter().find_map(|side| {
+        let at = |i: &Interval, k: usize| i.lo + (i.hi - i.lo) * k as f64 / (side - 1) as f64;
+        (0..side.pow(view.len() as u32)).find_map(|k| {
+            let p: Vec<f64> = view
+                .iter()
+                .enumerate()
+                .map(|(d, i)| at(i, if d == 0 { k % side } else { k / side }))
+                .collect();
+            let value = objective.value_and_gradient(&p, &mut grad);
+            (objective.in_domain(&p) && value.is_finite() && grad.iter().all(|g| g.is_finite()))
+                .then_some(p)
+        })
     })
 }
 

@@ -927,28 +927,32 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
     let mut record = csv::StringRecord::new();
     let mut first = true;
     loop {
-        let more = csv_reader
-            .read_record(&mut record)
-            .map_err(|e| match e.kind() {
-                csv::ErrorKind::Io(io) => io_error(std::io::Error::new(io.kind(), io.to_string())),
-                csv::ErrorKind::Utf8 { pos, err } => DataError::File(format!(
-                    "line {}, column {}: not UTF-8 text; save the file as UTF-8 (or plain ASCII)",
-                    pos.as_ref().map_or(0, |p| p.line()),
-                    err.field() + 1
-                )),
-                _ => DataError::File(e.to_string()),
-            })?;
+        let read = csv_reader.read_record(&mut record);
+        let mut next_line = || {
+            let quotes = &mut csv_reader.get_mut().get_mut().1.quotes;
+            quotes.next_record()
+        };
+        let more = read.map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) => io_error(std::io::Error::new(io.kind(), io.to_string())),
+            csv::ErrorKind::Utf8 { err, .. } => DataError::File(format!(
+                "line {}, column {}: not UTF-8 text; save the file as UTF-8 (or plain ASCII)",
+                next_line().map_or(0, |s| s.line),
+                err.field() + 1
+            )),
+            _ => DataError::File(e.to_string()),
+        })?;
         if !more {
             break;
         }
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let start = next_line();
+        let line = start.map_or(0, |s| s.line);
         let fields: Vec<&str> = record
             .iter()
             .filter(|f| separator.is_some() || !f.is_empty())
             .collect();
         if fields.iter().all(|f| f.is_empty()) {
-            // A blank line is skipped; a row of empty fields (`,`) is a point left out.
-            if fields.len() <= 1 {
+            // A blank line is skipped; a row of empty fields (`,` or `""`) is a point left out.
+            if fields.len() <= 1 && !start.is_some_and(|s| s.only_empty_quotes) {
                 continue;
             }
             return Err(blame_quote(
@@ -1014,15 +1018,11 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
                     },
                 ));
             }
-            let mantissa = field.split(['e', 'E']).next().unwrap_or_default();
-            if value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+            if super::format::underflows(field, value) {
                 return Err(DataError::Row {
                     line,
                     column: column + 1,
-                    reason: format!(
-                        "'{}' is below the smallest number (about 1e-308) and would be 0",
-                        shorten(field)
-                    ),
+                    reason: format!("'{}' {}", shorten(field), super::format::UNDERFLOW),
                 });
             }
             row[column] = value;
@@ -1048,8 +1048,7 @@ fn blame_quote<R: std::io::Read>(
     reader: &csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, Limited<R>>>,
     error: DataError,
 ) -> DataError {
-    let quotes = reader.get_ref().get_ref().1.quotes;
-    match (error, quotes.open_since) {
+    match (error, reader.get_ref().get_ref().1.quotes.open_since) {
         (DataError::Row { line, .. }, Some(open)) if open <= line => DataError::File(format!(
             "line {open}: a quote (\") opens there and is never closed; close it or remove it"
         )),
@@ -1080,15 +1079,14 @@ fn io_error(e: std::io::Error) -> DataError {
     DataError::File(e.to_string())
 }
 
-/// The separator that splits the first data row into two numbers: the first line that is
-/// not a comment if it is data, else the line after it (the first is then a header).
-/// `None` means runs of spaces.
+/// The separator that splits the first data row into two numbers: the first line of the
+/// head that is not a comment and is data (the lines before it are a header, perhaps with a
+/// quoted line break). `None` means runs of spaces.
 fn detect_separator(head: &str) -> Option<u8> {
     let lines: Vec<&str> = head
         .split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .take(2)
         .collect();
     let candidates: [Option<u8>; 4] = [Some(b','), Some(b';'), Some(b'\t'), None];
     let splits_into_numbers = |line: &str, sep: Option<u8>| {
@@ -1125,12 +1123,19 @@ struct Limited<R> {
     quotes: Quotes,
 }
 
-/// Follows the quotes of CSV text byte by byte, to tell whether the text ends inside a
-/// quoted field (the `csv` crate takes the rest of the file into that field without a word).
-#[derive(Clone, Copy, Debug, Default)]
+/// Follows CSV text byte by byte, as the `csv` crate reads it: whether the text ends inside
+/// a quoted field (the crate takes the rest of the file into that field without a word), and
+/// the line each record starts on. The crate's own line count skips blank lines and counts a
+/// lone CR as nothing, and its record position lies before the blank and comment lines that
+/// precede a record, so a message would name the wrong line.
+#[derive(Clone, Debug, Default)]
 struct Quotes {
     /// The 1-based line being read.
     line: usize,
+    /// Bytes seen so far.
+    seen: u64,
+    /// Bytes of a UTF-8 byte-order mark seen at the start (3 once the start is past).
+    mark: u8,
     /// The line of the quote still open, if one is.
     open_since: Option<usize>,
     /// Inside a `#` comment line.
@@ -1139,6 +1144,22 @@ struct Quotes {
     line_start: bool,
     /// The last byte was a CR (so an LF after it ends no other line).
     after_cr: bool,
+    /// The line so far holds only quotes and blanks.
+    bare: bool,
+    /// The line so far holds a quote.
+    quoted: bool,
+    /// The records seen ahead of the reader, in order: one per line that starts outside a
+    /// quote and is neither empty nor a comment, as the `csv` crate reads them. Bounded by
+    /// the lines in the reader's read-ahead.
+    records: std::collections::VecDeque<RecordStart>,
+}
+
+/// Where a record starts, and whether its line held nothing but empty quoted fields (`""`,
+/// which the `csv` crate reads as a blank line).
+#[derive(Clone, Copy, Debug)]
+struct RecordStart {
+    line: usize,
+    only_empty_quotes: bool,
 }
 
 impl Quotes {
@@ -1151,7 +1172,31 @@ impl Quotes {
     }
 
     fn feed(&mut self, b: u8) {
+        self.seen += 1;
+        // A UTF-8 byte-order mark is not part of the first line.
+        const MARK: [u8; 3] = [0xEF, 0xBB, 0xBF];
+        if self.seen <= 3 && u64::from(self.mark) + 1 == self.seen && b == MARK[self.mark as usize]
+        {
+            self.mark += 1;
+            return;
+        }
+        if (1..3).contains(&self.mark) {
+            // Not a mark after all: the bytes held back began the first line.
+            self.mark = 3;
+            self.line_start = false;
+            self.open_record();
+        }
         let line_end = b == b'\n' || b == b'\r';
+        if self.line_start && !line_end && b != b'#' {
+            self.open_record();
+        }
+        if line_end {
+            self.close_record();
+        } else if b == b'"' {
+            self.quoted = true;
+        } else if !b.is_ascii_whitespace() {
+            self.bare = false;
+        }
         if line_end && !(b == b'\n' && self.after_cr) {
             self.line += 1;
         }
@@ -1170,6 +1215,37 @@ impl Quotes {
             };
         }
         self.line_start = line_end && self.open_since.is_none();
+    }
+
+    /// A record starts on the line being read.
+    fn open_record(&mut self) {
+        (self.bare, self.quoted) = (true, false);
+        self.records.push_back(RecordStart {
+            line: self.line,
+            only_empty_quotes: false,
+        });
+    }
+
+    /// The line being read ends; outside a quote, so does its record.
+    fn close_record(&mut self) {
+        if self.open_since.is_none()
+            && self.bare
+            && self.quoted
+            && let Some(last) = self.records.back_mut()
+        {
+            last.only_empty_quotes = last.line == self.line;
+        }
+        self.bare = false;
+    }
+
+    /// The start of the record the reader took next (called once per record, in order).
+    fn next_record(&mut self) -> Option<RecordStart> {
+        let mut next = self.records.pop_front()?;
+        // The last line may end the file without a line end.
+        if next.line == self.line && self.open_since.is_none() && self.bare && self.quoted {
+            next.only_empty_quotes = true;
+        }
+        Some(next)
     }
 }
 
