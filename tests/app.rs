@@ -1689,12 +1689,12 @@ fn the_basin_overlay_colors_starts_by_the_minimum_they_reach() {
         let line =
             descent::app::basins::hover_line(&map, &view, [minimum[0] + 0.05, minimum[1]]).unwrap();
         assert!(
-            line.starts_with(&format!("from here: minimum {}", m + 1)),
+            line.starts_with(&format!("from here: basin {m}, minimum")),
             "{line}"
         );
     }
     // The legend names each basin.
-    h.get_by_label_contains("basin of minimum 1");
+    h.get_by_label_contains("basin 0: minimum");
     // A new learning rate recomputes it: GD at lr 5 overshoots every well (2/L is about
     // 0.3 there) and most starts end near no minimum.
     let mut config = h.state().model.sim.selected_slot().unwrap().setup.optimizer;

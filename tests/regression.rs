@@ -541,3 +541,29 @@ fn a_bad_row_is_named_by_its_line_after_blank_lines_comments_and_any_line_end() 
         .to_string();
     assert!(err.starts_with("line 4,") && err.contains("UTF-8"), "{err}");
 }
+
+/// Tester pass 8: with CR line ends a `#` line hid every row after it (the csv crate ends a
+/// comment only at LF), and an indented comment was read as a row.
+#[test]
+fn comments_end_at_any_line_end_and_may_be_indented() {
+    let lf = parse_csv("1,2\n3,4\n5,6\n# c\n7,9\n8,10\n").unwrap();
+    for text in [
+        "1,2\r3,4\r5,6\r# c\r7,9\r8,10\r",
+        "1,2\r\n3,4\r\n5,6\r\n# c\r\n7,9\r\n8,10\r\n",
+        "1,2\n3,4\n5,6\n   # c\n7,9\n8,10\n",
+    ] {
+        let data = parse_csv(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!((&data.x, &data.y), (&lf.x, &lf.y), "{text:?}");
+    }
+    for (text, line) in [
+        ("1,2\r3,4\r5,6\r# c\r7,9\rabc,10\r", 6),
+        ("# a\r# b\r1,2\rabc,4\r", 4),
+        ("1,2\r\n2,3\n\r\n# c\r3,4\nabc,5\n", 6),
+    ] {
+        let err = parse_csv(text).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("line {line},")), "{text:?}: {err}");
+    }
+    let long = format!("1,2\n3,4\n{}\n", "9".repeat(5000));
+    let err = parse_csv(&long).unwrap_err().to_string();
+    assert!(err.contains("line 3: a line is longer"), "{err}");
+}

@@ -11,7 +11,9 @@ use egui_plot::{MarkerShape, PlotImage, PlotPoint, PlotUi, Points};
 use super::jobs::{Cached, Runner};
 use super::model::Model;
 use crate::cli::basins::{basin_color, basin_palette, basin_pixels};
-use crate::engine::basins::{BasinMap, BasinSpec, DIVERGED, basin_minima, basins};
+use crate::engine::basins::{
+    BasinMap, BasinSpec, DIVERGED, NOWHERE, basin_minima, basins, capture_radius, label_of,
+};
 use crate::engine::format::{point, short};
 use crate::engine::{Interval, Objective, OptimizerConfig};
 
@@ -30,6 +32,9 @@ pub struct BasinKey {
     function: u64,
     x: Interval,
     y: Interval,
+    /// The view box (Display > View): its minima are numbered first, as `descent basins
+    /// --view` with that box numbers them, then those beyond it in the drawn area.
+    numbered: [Interval; 2],
     optimizer: OptimizerConfig,
     iters: u32,
     tol: f64,
@@ -55,10 +60,12 @@ impl BasinOverlay {
 
     fn key(model: &Model, x: Interval, y: Interval) -> Option<BasinKey> {
         let slot = model.sim.selected_slot()?;
+        let view = model.view();
         Some(BasinKey {
             function: model.sim.objective_generation(),
             x,
             y,
+            numbered: [*view.first()?, *view.get(1)?],
             optimizer: OptimizerConfig {
                 noise: None,
                 ..slot.setup.optimizer
@@ -87,7 +94,7 @@ impl BasinOverlay {
                 width: side,
                 height: side,
             };
-            let minima = basin_minima(objective.as_ref(), &view);
+            let minima = numbered_minima(objective.as_ref(), &job.numbered, &view);
             let cancel: &AtomicBool = ctx.cancel_flag();
             // A cancelled map is never handed back; the empty one only fills the type.
             Arc::new(basins(objective.as_ref(), &spec, &minima, cancel).unwrap_or_default())
@@ -183,7 +190,7 @@ impl BasinOverlay {
             let [r, g, b] = basin_color(i as i32, palette);
             plot_ui.add(
                 Points::new(
-                    format!("basin of minimum {}: {}", i + 1, point(minimum)),
+                    format!("basin {i}: minimum {}", point(minimum)),
                     vec![[minimum[0], minimum[1]]],
                 )
                 .shape(MarkerShape::Circle)
@@ -225,6 +232,25 @@ fn overlay_image(map: &BasinMap) -> ColorImage {
     ColorImage::new([map.width, map.height], pixels)
 }
 
+/// The minima a map of the drawn area `view` labels by: those of the view box `numbered`
+/// first, in the order `descent basins --view` gives them, then the others in `view`.
+fn numbered_minima(
+    objective: &dyn Objective,
+    numbered: &[Interval; 2],
+    view: &[Interval; 2],
+) -> Vec<Vec<f64>> {
+    let mut minima = basin_minima(objective, numbered);
+    if numbered != view {
+        let radius = capture_radius(view);
+        for minimum in basin_minima(objective, view) {
+            if label_of(&minimum, &minima, radius) == NOWHERE {
+                minima.push(minimum);
+            }
+        }
+    }
+    minima
+}
+
 /// What the hover says about a start at `p`: which minimum it reaches, in how many
 /// iterations, or that it diverges.
 pub fn hover_line(map: &BasinMap, view: &[Interval; 2], p: [f64; 2]) -> Option<String> {
@@ -239,8 +265,7 @@ pub fn hover_line(map: &BasinMap, view: &[Interval; 2], p: [f64; 2]) -> Option<S
     let ending = map.endings[k];
     Some(match usize::try_from(map.labels[k]) {
         Ok(m) => format!(
-            "from here: minimum {} {} in {} iterations",
-            m + 1,
+            "from here: basin {m}, minimum {}, in {} iterations",
             point(&map.minima[m]),
             ending.iterations
         ),

@@ -950,6 +950,10 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
             .iter()
             .filter(|f| separator.is_some() || !f.is_empty())
             .collect();
+        // A comment indented by blanks (the csv crate knows only `#` at a line's start).
+        if fields.first().is_some_and(|f| f.starts_with('#')) {
+            continue;
+        }
         if fields.iter().all(|f| f.is_empty()) {
             // A blank line is skipped; a row of empty fields (`,` or `""`) is a point left out.
             if fields.len() <= 1 && !start.is_some_and(|s| s.only_empty_quotes) {
@@ -1259,8 +1263,15 @@ impl<R: std::io::Read> std::io::Read for Limited<R> {
                 MAX_FILE_BYTES / (1024 * 1024)
             )));
         }
-        for &b in &buf[..n] {
+        for byte in &mut buf[..n] {
+            let b = *byte;
             self.quotes.feed(b);
+            // The csv crate ends a comment line only at LF, so a file of CR line ends lost
+            // every row after a `#` line: each CR is handed on as LF (CRLF becomes a blank
+            // line, which is skipped; the lines are counted from the bytes as written).
+            if b == b'\r' {
+                *byte = b'\n';
+            }
             match b {
                 0 => {
                     return Err(std::io::Error::other(
@@ -1272,7 +1283,8 @@ impl<R: std::io::Read> std::io::Read for Limited<R> {
                     self.line += 1;
                     if self.line > MAX_LINE_BYTES {
                         return Err(std::io::Error::other(format!(
-                            "a line is longer than {MAX_LINE_BYTES} bytes: this is not a file of x,y rows"
+                            "line {}: a line is longer than {MAX_LINE_BYTES} bytes: this is not a file of x,y rows",
+                            self.quotes.line
                         )));
                     }
                 }
