@@ -1721,6 +1721,18 @@ fn second_tester_pass_findings_are_clear_refusals() {
         (vec!["run", "-lr", "0.1"], vec!["two dashes"]),
         (vec!["run", "-iters", "5"], vec!["two dashes: --iters"]),
         (
+            vec!["run", "\u{2014}lr", "0.1"],
+            vec!["typographic", "write --lr"],
+        ),
+        (
+            vec!["run", "--start", "\u{2212}1,1"],
+            vec!["--start", "plain hyphen"],
+        ),
+        (
+            vec!["run", "--start", "(1,1)"],
+            vec!["--start", "without brackets"],
+        ),
+        (
             vec!["--gif", "x.gif", "--size", "-5x5"],
             vec!["--size", "WxH with each 16 to 1920"],
         ),

@@ -891,8 +891,16 @@ fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
             let text =
                 digits_apart(part).map_err(|e| UsageError(format!("--start '{whole}': {e}")))?;
             let v: f64 = text.parse().map_err(|_| {
+                // Characters pasted from a document or another language's point syntax.
+                let hint = if part.contains(['\u{2212}', '\u{2013}', '\u{2014}']) {
+                    "; write the minus sign as - (a plain hyphen)"
+                } else if s.trim_start().starts_with(['(', '[', '{']) {
+                    "; write the numbers without brackets, e.g. --start 1,-1"
+                } else {
+                    ""
+                };
                 UsageError(format!(
-                    "--start '{whole}': '{}' is not a number; expected finite numbers separated by commas, e.g. 0.5,-1",
+                    "--start '{whole}': '{}' is not a number; expected finite numbers separated by commas, e.g. 0.5,-1{hint}",
                     cut(part)
                 ))
             })?;
@@ -1813,7 +1821,10 @@ fn stray_word(line: &str) -> Option<&str> {
 fn stray_word_hint(word: &str, as_command: bool) -> String {
     let presets = crate::engine::presets::PRESET_NAMES;
     let optimizers = crate::engine::optimizer::OptimizerKind::names();
-    if word.split(',').all(|n| n.trim().parse::<f64>().is_ok()) {
+    if let Some(rest) = word.strip_prefix(['\u{2014}', '\u{2013}', '\u{2212}']) {
+        // A word processor turned `--lr` into an em dash.
+        format!("; that dash is a typographic one (a document turns -- into it): write --{rest}")
+    } else if word.split(',').all(|n| n.trim().parse::<f64>().is_ok()) {
         "; a value of several numbers is one argument, its numbers joined by commas: --start 1,2 or --view -2,2,-2,2".to_string()
     } else if presets.contains(&word) {
         format!("; a function is named with --function: --function {word}")
