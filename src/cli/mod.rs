@@ -197,7 +197,17 @@ pub fn lesson_request(name: &str, step: Option<usize>) -> Result<LessonRequest, 
     });
     let (short, text) = if file {
         let path = std::path::Path::new(name);
-        let text = read_lesson_file(path).map_err(|e| format!("--lesson: {e}"))?;
+        let text = read_lesson_file(path).map_err(|e| {
+            // `course-lab-1d.toml` for the built-in lesson, which is named without a file.
+            let stem = lesson_name(path);
+            if !path.exists() && lesson::BUILT_IN.iter().any(|(n, _)| *n == stem) {
+                format!(
+                    "--lesson: {e}; the built-in lesson is named without .toml: --lesson {stem}"
+                )
+            } else {
+                format!("--lesson: {e}")
+            }
+        })?;
         (lesson_name(path), text)
     } else {
         let path = std::path::Path::new(name);
