@@ -1232,9 +1232,7 @@ impl Quotes {
 
     /// The line being read ends; outside a quote, so does its record.
     fn close_record(&mut self) {
-        if self.open_since.is_none()
-            && self.bare
-            && self.quoted
+        if self.only_empty_quotes_so_far()
             && let Some(last) = self.records.back_mut()
         {
             last.only_empty_quotes = last.line == self.line;
@@ -1246,10 +1244,15 @@ impl Quotes {
     fn next_record(&mut self) -> Option<RecordStart> {
         let mut next = self.records.pop_front()?;
         // The last line may end the file without a line end.
-        if next.line == self.line && self.open_since.is_none() && self.bare && self.quoted {
+        if next.line == self.line && self.only_empty_quotes_so_far() {
             next.only_empty_quotes = true;
         }
         Some(next)
+    }
+
+    /// Whether the line being read holds quotes, every one closed, and nothing else.
+    fn only_empty_quotes_so_far(&self) -> bool {
+        self.open_since.is_none() && self.bare && self.quoted
     }
 }
 
