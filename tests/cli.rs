@@ -2143,3 +2143,93 @@ fn pass_seven_inputs_get_clear_lines() {
         &["--view", "its own box"],
     );
 }
+
+#[test]
+fn pass_eight_leftovers_are_said_plainly() {
+    // A whole number written with more digits than a double keeps is not rounded silently.
+    assert_usage_error(
+        &["run", "--iters", "0.99999999999999999"],
+        &["--iters", "is not a whole number", "reads as 1"],
+    );
+    // 1.0000000000000000 is exactly 1: its zeros say only where the point is.
+    assert!(
+        descent(&["run", "--iters", "1.0000000000000000"])
+            .status
+            .success()
+    );
+    assert_usage_error(
+        &["run", "--data", "points:1,2;3,4e-320", "-f", "regression"],
+        &["point 2", "'4e-320' is below the smallest number"],
+    );
+    // A start of 1000 numbers for the 999-dimensional sum-squares: the names are cut.
+    let start = vec!["0"; 1000].join(",");
+    let o = descent(&[
+        "run",
+        "-f",
+        "sum-squares",
+        "--dim",
+        "999",
+        "--start",
+        &start,
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("x1,x2,x3,…,x999") && err.len() < 400, "{err}");
+}
+
+#[test]
+fn a_race_with_a_budget_runs_until_the_budget_not_the_default_iterations() {
+    let o = descent(&[
+        "race",
+        "-f",
+        "rosenbrock",
+        "--budget",
+        "300",
+        "--tol",
+        "0",
+        "--optimizers",
+        "gd,adam",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for row in text.lines().skip(1) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[column("stop_reason")], "budget", "{row}");
+        assert_eq!(cells[column("grad_evals")], "300", "{row}");
+    }
+    // An explicit --iters still stops first.
+    let o = descent(&[
+        "race",
+        "-f",
+        "rosenbrock",
+        "--budget",
+        "300",
+        "--iters",
+        "50",
+        "--tol",
+        "0",
+        "--optimizers",
+        "gd",
+        "--format",
+        "csv",
+    ]);
+    assert!(stdout(&o).contains("max-iterations"), "{}", stdout(&o));
+}
+
+#[test]
+fn critical_finds_a_corner_minimum_and_says_when_f_is_flat() {
+    let o = descent(&["critical", "-f", "abs(x)+abs(y)"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("\n0,0,0,minimum,"), "{}", stdout(&o));
+    let o = descent(&["critical", "-f", "1+0*x"]);
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains("f is flat along whole lines"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -244,3 +244,47 @@ fn a_stalled_search_on_a_vast_view_lists_no_false_points() {
     let lines = critical("sauna");
     assert_eq!(of_kind(&lines, CriticalKind::Degenerate).len(), 27);
 }
+
+#[test]
+fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum() {
+    let interval = descent::engine::Interval::new;
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let minima = |formula: &str, view: &[descent::engine::Interval]| -> Vec<CriticalPoint> {
+        of_kind(
+            &find(&typed(formula), view, &AtomicBool::new(false)),
+            CriticalKind::Minimum,
+        )
+        .into_iter()
+        .cloned()
+        .collect()
+    };
+    // 400 seeds over 200 units sit on cos(2 pi x)'s inflection points, half a period apart.
+    let found = minima("cos(2*pi*x)", &[interval(-100.0, 100.0)]);
+    assert_eq!(found.len(), 200);
+    assert!(
+        found.iter().all(|p| (p.point[0] - 0.5)
+            .rem_euclid(1.0)
+            .min(1.0 - (p.point[0] - 0.5).rem_euclid(1.0))
+            < 1e-9),
+        "{found:?}"
+    );
+    // Rastrigin has 21 x 21 wells over +-10 (those at the edge near 9.95).
+    let rastrigin = preset("rastrigin", None).unwrap();
+    let square = [interval(-10.0, 10.0), interval(-10.0, 10.0)];
+    let points = find(rastrigin.as_ref(), &square, &AtomicBool::new(false));
+    assert_eq!(of_kind(&points, CriticalKind::Minimum).len(), 441);
+    // f has no gradient at a corner; its minimum there is found all the same.
+    let view = [interval(-5.0, 5.0), interval(-5.0, 5.0)];
+    for (formula, x, y) in [
+        ("abs(x)+abs(y)", 0.0, 0.0),
+        ("max(abs(x-1),abs(y+2))", 1.0, -2.0),
+        ("x^2+abs(y-0.3)", 0.0, 0.3),
+    ] {
+        let found = minima(formula, &view);
+        assert_eq!(found.len(), 1, "{formula}: {found:?}");
+        assert!(near(&found[0], x, y, 1e-9), "{formula}: {found:?}");
+    }
+    // A plane has none, nor a corner of a maximum.
+    assert!(minima("x+y", &view).is_empty());
+    assert!(minima("-abs(x)-abs(y)", &view).is_empty());
+}

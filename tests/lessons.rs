@@ -666,3 +666,72 @@ fn blank_titles_and_a_view_of_the_three_dimensional_sum_squares_are_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn numbers_below_f64s_range_are_refused_in_a_lesson() {
+    // A rate, a hyperparameter, a start coordinate and generated data below 2.2e-308 each
+    // name their field rather than give a run that never moves.
+    let cases = [
+        (
+            "lr = 0.1\nstart",
+            "lr = 1e-310\nstart",
+            "lr",
+            "at least about 2.2e-308",
+        ),
+        (
+            "lr = 0.1\nstart",
+            "lr = 0.1\nclip = 5e-324\nstart",
+            "clip",
+            "0 or at least about 2.2e-308",
+        ),
+        (
+            "start = [0.0, 0.0]",
+            "start = [1e-310, 0.0]",
+            "start",
+            "below the smallest number",
+        ),
+    ];
+    for (from, to, field, words) in cases {
+        let text = GOOD.replacen(from, to, 1);
+        let error = parse("mine", &text).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("step 1, run 1, {field}")) && error.contains(words),
+            "{to}: {error}"
+        );
+    }
+    let data = GOOD.replacen(
+        "function = \"bowl\"\niterations = 50\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n[[step.expect]]\noutcome = \"converges\"\nminimum = 1\n",
+        "function = \"regression\"\ndata = \"gen:a=1e-310\"\nepochs = 5\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n",
+        1,
+    );
+    let error = parse("mine", &data).unwrap_err().to_string();
+    assert!(
+        error.contains("data") && error.contains("'1e-310' is below the smallest number"),
+        "{error}"
+    );
+    // Points listed in a source are checked the same way.
+    let error = descent::engine::function::DataSource::parse("points:1,2;3,4e-320")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("point 2: '4e-320' is below the smallest number"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_lesson_with_lone_cr_line_ends_reads_and_a_long_float_is_said_short() {
+    // Old Mac line ends: each lone CR ends a line, so the lesson reads and lines count.
+    let lesson = parse("mine", &GOOD.replace('\n', "\r")).unwrap();
+    assert_eq!(lesson.steps.len(), 2);
+    let error = parse(
+        "mine",
+        &GOOD.replacen("lr = 0.1", "lr = -1", 1).replace('\n', "\r"),
+    )
+    .unwrap_err();
+    assert_eq!(error.line, Some(9), "{error}");
+    // serde writes 1e-310 as 330 digits.
+    let by = GOOD.replacen("minimum = 1", "by = 1e-310", 1);
+    let error = parse("mine", &by).unwrap_err().to_string();
+    assert!(error.contains("`1e-310`") && error.len() < 200, "{error}");
+}

@@ -567,3 +567,24 @@ fn comments_end_at_any_line_end_and_may_be_indented() {
     let err = parse_csv(&long).unwrap_err().to_string();
     assert!(err.contains("line 3: a line is longer"), "{err}");
 }
+
+#[test]
+fn a_utf16_file_is_told_to_be_saved_as_utf8() {
+    use descent::engine::regression::read_csv;
+    // "x,y\n1,2\n" as UTF-16 little-endian with its byte-order mark, and without one.
+    let text: Vec<u8> = "x,y\n1,2\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let with_mark = [&[0xFF, 0xFE][..], &text].concat();
+    let err = read_csv(&with_mark[..]).unwrap_err().to_string();
+    assert!(
+        err.contains("UTF-16") && err.contains("save it as UTF-8"),
+        "{err}"
+    );
+    let err = read_csv(&text[..]).unwrap_err().to_string();
+    assert!(
+        err.contains("UTF-16") && err.contains("save it as UTF-8"),
+        "{err}"
+    );
+}

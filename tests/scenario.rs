@@ -423,3 +423,46 @@ fn a_start_of_the_wrong_length_says_how_the_file_writes_the_dimension() {
         "{message}"
     );
 }
+
+#[test]
+fn a_scenario_value_out_of_range_in_a_group_or_below_f64s_range_is_named() {
+    let app = setup();
+    let mut settings = app.model.settings.clone();
+    // A run whose beta2 is a subnormal number, one whose start is, and a good one.
+    let good = app.model.sim.setups()[0].clone();
+    let mut tiny_beta = good.clone();
+    tiny_beta.optimizer.kind = OptimizerKind::Adam;
+    tiny_beta.optimizer.beta2 = 5e-324;
+    let mut tiny_start = good.clone();
+    tiny_start.start = vec![1e-310, 0.5];
+    settings.runs = vec![tiny_beta, tiny_start, good];
+    settings.optimizer.lr = 4e-320;
+    let mut value: serde_json::Value = serde_json::from_str(&scenario::to_text(&settings)).unwrap();
+    value["display"]["contour_count"] = serde_json::json!(45);
+    let (settings, skipped) = scenario::from_text(&value.to_string()).unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s == "display.contour_count (out of range)"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.starts_with("optimizer (learning rate must be at least about 2.2e-308")),
+        "{skipped:?}"
+    );
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert_eq!(app.model.sim.slots().len(), 1);
+    let notice = format!("{:?}", app.model.notice);
+    assert!(
+        notice.contains(
+            "2 saved runs were dropped, the first: beta2 must be 0 or at least about 2.2e-308"
+        ),
+        "{notice}"
+    );
+}

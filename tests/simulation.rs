@@ -241,6 +241,13 @@ fn the_divergence_hint_says_what_the_curvature_allows() {
         hint.contains("downwards in every direction") && !hint.contains("2/L"),
         "{hint}"
     );
+    // A plane does not curve at all: its slope, not a curvature, sends the run away.
+    let (slot_p, objective_p, view_p) = diverged("x + y", vec![0.5, 0.5], 1e11);
+    let hint = divergence_hint(&slot_p, objective_p.as_ref(), &view_p);
+    assert!(
+        hint.contains("does not curve") && !hint.contains("downwards"),
+        "{hint}"
+    );
     slot.curvature_at_start = Curvature::Overflow;
     assert!(divergence_hint(&slot, objective.as_ref(), &view).contains("overflows"));
     // Rosenbrock far out: its Hessian overflows.

@@ -782,6 +782,8 @@ pub fn divergence_hint(slot: &RunSlot, objective: &dyn Objective, view: &[Interv
             }
             hint
         }
+        // A plane, or f linear along the path: the slope never shrinks.
+        Some(largest) if largest.abs() < 1e-12 => "Diverged: where the path went inside the view, f does not curve (it is linear there), so the gradient never shrinks and every step goes as far as the last; f has no minimum in that direction, at any learning rate.".to_string(),
         _ => "Diverged: where the path went inside the view, f curves downwards in every direction, so no curvature holds the steps back; try a smaller learning rate or another start.".to_string(),
     }
 }

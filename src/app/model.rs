@@ -825,7 +825,11 @@ impl Model {
                 ),
                 e => e.to_string(),
             };
-            self.notice = Some(Notice::Error(format!("a saved run was dropped: {said}")));
+            let dropped = match errors.len() {
+                1 => "a saved run was dropped".to_string(),
+                n => format!("{n} saved runs were dropped, the first"),
+            };
+            self.notice = Some(Notice::Error(format!("{dropped}: {said}")));
         }
         if self.sim.slots().is_empty() {
             let setup = self.default_setup();

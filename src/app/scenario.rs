@@ -118,11 +118,27 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     let read = serde_json::to_value(settings.clone().with_lab_synced()).unwrap_or_default();
     let kept = serde_json::to_value(settings.clone().sanitized()).unwrap_or_default();
     if let (serde_json::Value::Object(read), serde_json::Value::Object(kept)) = (read, kept) {
-        skipped.extend(
-            read.iter()
-                .filter(|(key, value)| kept.get(*key) != Some(value))
-                .map(|(key, _)| format!("{key} (out of range)")),
-        );
+        for (key, value) in &read {
+            match (value, kept.get(key)) {
+                (_, Some(k)) if k == value => {}
+                // The optimizer is replaced whole: say which of its values was wrong.
+                _ if key == "optimizer"
+                    && let Err(e) = settings.optimizer.validate() =>
+                {
+                    skipped.push(format!("optimizer ({e}; the default is used)"));
+                }
+                // A group names the fields of it that changed: display.contour_count.
+                (serde_json::Value::Object(fields), Some(serde_json::Value::Object(k))) => {
+                    skipped.extend(
+                        fields
+                            .iter()
+                            .filter(|(field, v)| k.get(*field) != Some(v))
+                            .map(|(field, _)| format!("{key}.{field} (out of range)")),
+                    );
+                }
+                _ => skipped.push(format!("{key} (out of range)")),
+            }
+        }
     }
     Ok((settings, skipped))
 }

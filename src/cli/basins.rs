@@ -240,7 +240,7 @@ impl BasinsArgs {
                 format!(
                     "{}-dimensional ({})",
                     objective.dim(),
-                    info.param_names.join(", ")
+                    crate::engine::format::name_list(&info.param_names, ", ")
                 )
             };
             return Err(UsageError(format!(
@@ -389,14 +389,29 @@ pub fn write_basins(
             known + found - 1
         );
     }
+    let spec = &request.spec;
+    let mut progress = super::Progress::start(
+        format!(
+            "basins ({} x {} starts of up to {} iterations)",
+            spec.width, spec.height, spec.iters
+        ),
+        "rows",
+        spec.height,
+    );
+    // Each band's rows, said done as they come when the job is long.
+    let mut band = |rows: std::ops::Range<usize>| {
+        let end = rows.end;
+        let cells = band(request, rows);
+        progress.done(err, end);
+        cells
+    };
     match (&request.format, &request.output) {
         (BasinFormat::Png, Some(path)) => {
-            let spec = &request.spec;
             let cells = spec.width * spec.height;
             let (mut labels, mut iterations) =
                 (Vec::with_capacity(cells), Vec::with_capacity(cells));
             for rows in bands(spec) {
-                for (label, ending) in band(request, rows) {
+                for (label, ending) in band(rows) {
                     labels.push(label);
                     iterations.push(ending.iterations);
                 }
@@ -417,20 +432,24 @@ pub fn write_basins(
             .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
         }
         (BasinFormat::Csv, Some(path)) => {
-            crate::files::write_atomically(path, |out| write_basin_csv(out, request))
+            crate::files::write_atomically(path, |out| write_basin_csv(out, spec, &mut band))
                 .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
         }
-        _ => write_basin_csv(out, request),
+        _ => write_basin_csv(out, spec, &mut band),
     }
 }
 
-/// `x,y,label,iterations,final_value`, one row per start from the bottom row up.
-fn write_basin_csv(out: &mut impl Write, request: &BasinsRequest) -> io::Result<()> {
-    let spec = &request.spec;
+/// `x,y,label,iterations,final_value`, one row per start from the bottom row up, the cells
+/// of each band of rows from `band`.
+fn write_basin_csv(
+    out: &mut impl Write,
+    spec: &BasinSpec,
+    band: &mut impl FnMut(std::ops::Range<usize>) -> Vec<(i32, Ending)>,
+) -> io::Result<()> {
     writeln!(out, "x,y,label,iterations,final_value")?;
     for rows in bands(spec) {
         let first = rows.start;
-        for (k, (label, ending)) in band(request, rows).into_iter().enumerate() {
+        for (k, (label, ending)) in band(rows).into_iter().enumerate() {
             let [x, y] = BasinMap::start(spec, k % spec.width, first + k / spec.width);
             writeln!(
                 out,

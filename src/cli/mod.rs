@@ -18,7 +18,9 @@ pub mod race;
 use hyper::HyperArgs;
 use race::RaceArgs;
 
-use crate::engine::format::{exact, human, overflows, point as format_point, underflows};
+use crate::engine::format::{
+    exact, human, overflows, point as format_point, rounding_note, underflows,
+};
 use crate::engine::function::Function;
 use crate::engine::objective::{finite_point_in, parse_view};
 use crate::engine::optimizer::OptimizerConfig;
@@ -429,6 +431,52 @@ impl CriticalArgs {
     }
 }
 
+/// Notes on stderr about a long job: how far it has got, at most one line every
+/// [`PROGRESS_EVERY`], so a job of minutes is never silent and a short one says nothing.
+pub(crate) struct Progress {
+    what: String,
+    unit: &'static str,
+    total: usize,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+/// The least time between two progress lines (and before the first).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Progress {
+    /// A job, said as `what`, of `total` parts named `unit` (rows, optimizers).
+    pub(crate) fn start(what: String, unit: &'static str, total: usize) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            what,
+            unit,
+            total,
+            started: now,
+            last: now,
+        }
+    }
+
+    /// Reports that `done` parts are done, if the last line (or the start) is old enough.
+    pub(crate) fn done(&mut self, err: &mut impl Write, done: usize) {
+        if self.last.elapsed() < PROGRESS_EVERY || done >= self.total {
+            return;
+        }
+        let first = self.last == self.started;
+        self.last = std::time::Instant::now();
+        let _ = writeln!(
+            err,
+            "note: {}: {done} of {} {} done ({:.0}%) after {:.0} s{}",
+            self.what,
+            self.total,
+            self.unit,
+            100.0 * done as f64 / self.total.max(1) as f64,
+            self.started.elapsed().as_secs_f64(),
+            if first { "; Ctrl+C stops it" } else { "" }
+        );
+    }
+}
+
 /// Why a map or race has no minimum to name: a preset that has none (saddle), or a view
 /// that holds none of a formula's.
 fn why_no_minimum(objective: &dyn Objective) -> String {
@@ -457,6 +505,18 @@ pub fn write_critical(
         let _ = writeln!(
             err,
             "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude)"
+        );
+    }
+    // A constant (or a line's worth of flat f) is critical everywhere: the rows sample it.
+    let flat = points.len() > 1
+        && points.iter().all(|p| {
+            p.kind == crate::engine::critical::CriticalKind::Degenerate
+                && p.eigenvalues.iter().all(|e| *e == 0.0)
+        });
+    if flat {
+        let _ = writeln!(
+            err,
+            "note: every point listed is degenerate with zero curvature: f is flat along whole lines (or everywhere) here, so the rows are a sample of them, about one per twentieth of the view"
         );
     }
     if objective.dim() == 1 {
@@ -850,25 +910,34 @@ fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
 /// Parses a whole number as typed, negative values included, for range checks later.
 fn parse_count(flag: &str, s: &str) -> Result<i64, UsageError> {
     let t = digits_apart(s.trim()).map_err(|e| UsageError(format!("{flag}: {e}")))?;
-    t.parse::<i64>()
-        .or_else(|_| {
-            // Accept 1e6 and 1000000.0, but only when they are whole numbers.
-            t.parse::<f64>()
-                .ok()
-                .filter(|v| v.fract() == 0.0 && v.abs() < 9.0e15)
-                .map(|v| v as i64)
-                .ok_or(())
-        })
-        .map_err(|_| {
-            let huge =
-                t.parse::<i128>().is_ok() || t.parse::<f64>().is_ok_and(|v| v.abs() >= 9.0e15);
-            let what = if huge {
-                "is too large"
-            } else {
-                "is not a whole number"
-            };
-            UsageError(format!("{flag}: '{s}' {what}; expected {}", allowed(flag)))
-        })
+    if let Ok(n) = t.parse::<i64>() {
+        return Ok(n);
+    }
+    let value = t.parse::<f64>().ok();
+    // 0.99999999999999999 reads as 1 only because a double keeps about 16 digits.
+    if let Some(note) = value
+        .filter(|v| v.abs() < 9.0e15)
+        .and_then(|v| rounding_note(&t, v))
+    {
+        return Err(UsageError(format!(
+            "{flag}: '{s}' is not a whole number: {note}; expected {}",
+            allowed(flag)
+        )));
+    }
+    // Accept 1e6 and 1000000.0, but only when they are whole numbers.
+    if let Some(v) = value.filter(|v| v.fract() == 0.0 && v.abs() < 9.0e15) {
+        return Ok(v as i64);
+    }
+    let huge = t.parse::<i128>().is_ok() || value.is_some_and(|v| v.abs() >= 9.0e15);
+    let what = if huge {
+        "is too large"
+    } else {
+        "is not a whole number"
+    };
+    Err(UsageError(format!(
+        "{flag}: '{s}' {what}; expected {}",
+        allowed(flag)
+    )))
 }
 
 /// Clap's parser for whole-number options with a range: the message says what is allowed.
@@ -1439,8 +1508,19 @@ pub fn plan_cli(
             window(None, Some(scenario), cli.screenshot, cli.layout, gif)
         }
         None => {
-            // `descent` alone, or with only `--layout`, restores the saved session.
-            let bare = args.len() <= 1 || (args.len() <= 3 && cli.layout.is_some());
+            // `descent` alone, or with only `--layout` and `--screenshot`, restores the saved
+            // session (a screenshot of it leaves it as it was).
+            let mut rest = args.iter().skip(1).map(|a| a.to_string_lossy());
+            let mut bare = true;
+            while let Some(arg) = rest.next() {
+                match arg.as_ref() {
+                    "--layout" | "--screenshot" => {
+                        rest.next();
+                    }
+                    _ if arg.starts_with("--layout=") || arg.starts_with("--screenshot=") => {}
+                    _ => bare = false,
+                }
+            }
             return window_plan(cli, bare, gif, err);
         }
         Some(Command::Functions) => Plan::Functions,
@@ -1451,7 +1531,7 @@ pub fn plan_cli(
             Plan::Critical(objective, view)
         }
         Some(Command::Race(args)) => {
-            Plan::Race(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
+            Plan::Race(Box::new(args.to_request(err).map_err(|e| usage(err, &e))?))
         }
         Some(Command::Basins(args)) => {
             Plan::Basins(Box::new(args.to_request().map_err(|e| usage(err, &e))?))
@@ -1527,7 +1607,7 @@ fn window_plan(
     if bare {
         return Ok(Plan::Window(Box::new(WindowRequest {
             runs: None,
-            screenshot: None,
+            screenshot: cli.screenshot,
             view: None,
             layout: cli.layout,
             lesson: None,
@@ -1579,8 +1659,15 @@ fn window_plan(
                     return Err(EXIT_USAGE);
                 }
                 Some(text) => match parse_view(text, request.function.spec.dim()) {
+                    // A start in the view is finite there (the run checked it), however
+                    // small the region where f is finite.
                     Ok(view)
-                        if finite_point_in(request.function.objective.as_ref(), &view)
+                        if !request.specs.iter().any(|spec| {
+                            spec.start
+                                .iter()
+                                .zip(&view)
+                                .all(|(v, range)| range.lo <= *v && *v <= range.hi)
+                        }) && finite_point_in(request.function.objective.as_ref(), &view)
                             .is_none() =>
                     {
                         let info = request.function.objective.info();
@@ -1963,4 +2050,61 @@ pub(crate) fn check_output_path(path: &std::path::Path, extension: &str) -> Resu
         let _ = std::fs::remove_file(path);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_screenshot_alone_pictures_the_saved_session() {
+        let plan = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            plan_cli(&args, &mut Vec::new(), &mut Vec::new())
+        };
+        let shot = std::env::temp_dir().join("descent-bare-shot.png");
+        let shot = shot.to_string_lossy().to_string();
+        for args in [
+            vec!["descent", "--screenshot", &shot],
+            vec!["descent", "--layout", "both", "--screenshot", &shot],
+            vec!["descent", "--layout=3d"],
+        ] {
+            match plan(&args) {
+                Ok(Plan::Window(request)) => {
+                    assert!(request.runs.is_none(), "{args:?} restores the session");
+                    assert_eq!(
+                        request.screenshot.is_some(),
+                        args.contains(&shot.as_str()),
+                        "{args:?}"
+                    );
+                }
+                _ => panic!("{args:?} opens the window"),
+            }
+        }
+        // A run option makes the window show those runs instead.
+        match plan(&["descent", "--screenshot", &shot, "--lr", "0.1"]) {
+            Ok(Plan::Window(request)) => assert!(request.runs.is_some()),
+            _ => panic!("opens the window"),
+        }
+    }
+
+    #[test]
+    fn progress_is_said_only_once_the_job_has_run_a_while() {
+        let mut err = Vec::new();
+        let mut progress = Progress::start("basins (8 x 8 starts)".to_string(), "rows", 8);
+        progress.done(&mut err, 2);
+        assert!(err.is_empty(), "a short job says nothing");
+        // As if the job had started long ago.
+        let long_ago = std::time::Instant::now() - 2 * PROGRESS_EVERY;
+        (progress.started, progress.last) = (long_ago, long_ago);
+        progress.done(&mut err, 4);
+        progress.done(&mut err, 5);
+        let said = String::from_utf8(err).unwrap();
+        assert_eq!(said.lines().count(), 1, "{said}");
+        assert!(
+            said.starts_with("note: basins (8 x 8 starts): 4 of 8 rows done (50%) after 1")
+                && said.trim_end().ends_with("Ctrl+C stops it"),
+            "{said}"
+        );
+    }
 }

@@ -48,14 +48,16 @@ pub struct RaceArgs {
     /// within the iterations, never a diverged one.
     #[arg(long)]
     pub tune: bool,
-    /// Iterations per optimizer (default 100).
+    /// Iterations per optimizer (default 100, or the --budget when that is larger).
     #[arg(long, allow_hyphen_values = true)]
     pub iters: Option<String>,
     /// Tolerance on |grad f| for the `reached` column and for stopping (default 1e-6).
     #[arg(long, default_value = "1e-6", allow_hyphen_values = true)]
     pub tol: String,
     /// Equal budget: stop every optimizer once it has spent this many gradient evaluations
-    /// (a line-search trial counts one, a Hessian counts one per parameter).
+    /// (a line-search trial counts one, a Hessian counts one per parameter). A step is never
+    /// cut short, so Newton and line search may end a few past it. Without --iters, the
+    /// iteration limit rises to the budget.
     #[arg(long, allow_hyphen_values = true)]
     pub budget: Option<String>,
     /// The view box XMIN,XMAX,YMIN,YMAX: where minima are looked for when the function
@@ -92,7 +94,7 @@ pub struct RaceRequest {
 
 impl RaceArgs {
     /// Checks every argument and builds the race.
-    pub fn to_request(&self) -> Result<RaceRequest, UsageError> {
+    pub fn to_request(&self, err: &mut impl Write) -> Result<RaceRequest, UsageError> {
         super::basins::no_regression(&self.function)?;
         let spec = FunctionSpec::from_options(&self.function, self.dim.as_deref(), None, false)
             .map_err(|e| UsageError(e.to_string()))?;
@@ -179,7 +181,21 @@ impl RaceArgs {
             }
             given.push((kind, parse_number("--lr-for", lr)?));
         }
-        let iters = parse_count("--iters", self.iters.as_deref().unwrap_or("100"))?;
+        let budget = match &self.budget {
+            None => None,
+            Some(text) => {
+                let n = parse_count("--budget", text)?;
+                Some(u64::try_from(n).ok().filter(|&n| n >= 1).ok_or_else(|| {
+                    UsageError(format!("--budget: must be a whole number >= 1, got {n}"))
+                })?)
+            }
+        };
+        // Every iteration costs at least one gradient, so with a budget and no --iters the
+        // budget, not the default 100 iterations, is what stops a run.
+        let default_iters = budget
+            .map_or(100, |b| b.clamp(100, MAX_ITERATIONS))
+            .to_string();
+        let iters = parse_count("--iters", self.iters.as_deref().unwrap_or(&default_iters))?;
         if !(1..=MAX_ITERATIONS as i64).contains(&iters) {
             return Err(UsageError(format!(
                 "--iters: {}",
@@ -196,15 +212,6 @@ impl RaceArgs {
                 EngineError::BadTolerance(tol)
             )));
         }
-        let budget = match &self.budget {
-            None => None,
-            Some(text) => {
-                let n = parse_count("--budget", text)?;
-                Some(u64::try_from(n).ok().filter(|&n| n >= 1).ok_or_else(|| {
-                    UsageError(format!("--budget: must be a whole number >= 1, got {n}"))
-                })?)
-            }
-        };
         let seed = parse_count("--seed", self.seed.as_deref().unwrap_or("0"))?;
         let seed = u64::try_from(seed).map_err(|_| {
             UsageError(format!(
@@ -225,6 +232,20 @@ impl RaceArgs {
         let max_iters = iters as u64;
         let mut lanes = Vec::with_capacity(kinds.len());
         let mut origins = Vec::with_capacity(kinds.len());
+        let tuned = if self.tune {
+            kinds
+                .iter()
+                .filter(|k| !given.iter().any(|(g, _)| g == *k))
+                .count()
+        } else {
+            0
+        };
+        let rates = crate::engine::race::tuning_rates().len();
+        let mut progress = super::Progress::start(
+            format!("--tune ({rates} rates for each optimizer, up to {max_iters} iterations)"),
+            "optimizers",
+            tuned,
+        );
         for &kind in &kinds {
             let mut config = OptimizerConfig::new(kind, 1.0);
             self.hyper.apply(&mut config, seed, false)?;
@@ -234,6 +255,7 @@ impl RaceArgs {
                     lr
                 }
                 None if self.tune => {
+                    progress.done(err, origins.iter().filter(|o| **o == "tuned").count());
                     origins.push("tuned");
                     tune_lr(&objective, config, &start, max_iters)
                         .map(|t| t.lr)

@@ -84,17 +84,208 @@ pub fn find(
             })
             .collect()
     };
+    // The coarse grid's seeds can all sit on inflection points (cos(2 pi x) over a view
+    // whose spacing is half its period) or miss wells (rastrigin's 441 over +-10): the
+    // lowest and highest samples of a finer grid seed each well and each peak too.
+    let (lows, highs) = fine_extrema(objective, view, cancel);
+    // (seed, from the finer grid, a well's)
+    let seeds: Vec<(Vec<f64>, bool, bool)> = seeds
+        .into_iter()
+        .map(|p| (p, false, false))
+        .chain(highs.into_iter().map(|p| (p, true, false)))
+        .chain(lows.into_iter().map(|p| (p, true, true)))
+        .collect();
     let found: Vec<CriticalPoint> = seeds
         .par_iter()
-        .filter_map(|seed| {
+        .filter_map(|(seed, fine, well)| {
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            newton(objective, seed, view, Damping::Even)
-                .or_else(|| newton(objective, seed, view, Damping::Scaled))
+            // A well or peak is an isolated point as a rule, which Marquardt's damping
+            // finds however badly scaled f is; even damping, tried first elsewhere, can
+            // stall a shallow direction right beside the seed.
+            let (first, second) = if *fine {
+                (Damping::Scaled, Damping::Even)
+            } else {
+                (Damping::Even, Damping::Scaled)
+            };
+            newton(objective, seed, view, first)
+                .or_else(|| newton(objective, seed, view, second))
+                .or_else(|| well.then(|| kink_minimum(objective, seed, view)).flatten())
         })
         .collect();
     merge(found, view)
+}
+
+/// Samples per axis of the finer grid whose extrema seed Newton too.
+const FINE_2D: usize = 256;
+/// Samples along a curve for the same.
+const FINE_1D: usize = 4096;
+/// The most extra seeds of each kind taken from the finer grid (evenly among them).
+const MAX_FINE_SEEDS: usize = 2048;
+
+/// The samples of a finer grid over `view` no higher than any neighbor and lower than one
+/// (and, apart, the other way round), every neighbor finite: where wells and peaks are.
+fn fine_extrema(
+    objective: &dyn Objective,
+    view: &[Interval],
+    cancel: &AtomicBool,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let (nx, ny) = if view.len() == 1 {
+        (FINE_1D, 1)
+    } else {
+        (FINE_2D, FINE_2D)
+    };
+    let xs: Vec<f64> = (0..nx).map(|i| cell_center(view[0], i, nx)).collect();
+    let ys: Vec<f64> = (0..ny)
+        .map(|j| view.get(1).map_or(0.0, |y| cell_center(*y, j, ny)))
+        .collect();
+    let point = |i: usize, j: usize| -> Vec<f64> {
+        if view.len() == 1 {
+            vec![xs[i]]
+        } else {
+            vec![xs[i], ys[j]]
+        }
+    };
+    let values: Vec<f64> = (0..nx * ny)
+        .into_par_iter()
+        .map(|k| {
+            let p = point(k % nx, k / nx);
+            if cancel.load(Ordering::Relaxed) || !objective.in_domain(&p) {
+                return f64::NAN;
+            }
+            objective.value(&p)
+        })
+        .collect();
+    let (mut lows, mut highs) = (Vec::new(), Vec::new());
+    for j in 0..ny {
+        for i in 0..nx {
+            let v = values[j * nx + i];
+            if !v.is_finite() {
+                continue;
+            }
+            // Lower than or equal to every neighbor and lower than one: ties (the four
+            // samples around abs(x) + abs(y)'s corner) seed each, a plateau none.
+            let (mut lower, mut higher, mut whole) = (true, true, true);
+            let (mut below_one, mut above_one) = (false, false);
+            for dj in -1i64..=1 {
+                for di in -1i64..=1 {
+                    if (di, dj) == (0, 0) || (ny == 1 && dj != 0) {
+                        continue;
+                    }
+                    let (a, b) = (i as i64 + di, j as i64 + dj);
+                    // The view's edge cuts a well at its edge (rastrigin's at 9.95 in
+                    // +-10): the samples beside it are enough.
+                    if a < 0 || b < 0 || a >= nx as i64 || b >= ny as i64 {
+                        continue;
+                    }
+                    let w = values[b as usize * nx + a as usize];
+                    whole &= w.is_finite();
+                    lower &= v <= w;
+                    higher &= v >= w;
+                    below_one |= v < w;
+                    above_one |= v > w;
+                }
+            }
+            if whole && lower && below_one {
+                lows.push(point(i, j));
+            } else if whole && higher && above_one {
+                highs.push(point(i, j));
+            }
+        }
+    }
+    let thin = |all: Vec<Vec<f64>>| -> Vec<Vec<f64>> {
+        let every = all.len().div_ceil(MAX_FINE_SEEDS).max(1);
+        all.into_iter().step_by(every).collect()
+    };
+    (thin(lows), thin(highs))
+}
+
+/// The minimum of f at a kink near `seed` (abs(x) + abs(y) at 0), where f has no gradient
+/// and Newton cannot go: a compass search along the axes and diagonals, halving its step
+/// until it is a rounding of the point. Kept if f there is no higher than anywhere a small
+/// step away in those eight directions, at three scales, and the point is in the view.
+fn kink_minimum(
+    objective: &dyn Objective,
+    seed: &[f64],
+    view: &[Interval],
+) -> Option<CriticalPoint> {
+    let dim = seed.len();
+    let directions: Vec<Vec<f64>> = if dim == 1 {
+        vec![vec![1.0], vec![-1.0]]
+    } else {
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        vec![
+            vec![1.0, 0.0],
+            vec![-1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![0.0, -1.0],
+            vec![r, r],
+            vec![-r, r],
+            vec![r, -r],
+            vec![-r, -r],
+        ]
+    };
+    let value = |p: &[f64]| -> f64 {
+        if objective.in_domain(p) {
+            let v = objective.value(p);
+            if v.is_finite() { v } else { f64::INFINITY }
+        } else {
+            f64::INFINITY
+        }
+    };
+    let along = |p: &[f64], d: &[f64], h: f64| -> Vec<f64> {
+        p.iter().zip(d).map(|(c, e)| c + h * e).collect()
+    };
+    let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
+    let (mut p, mut f) = (seed.to_vec(), value(seed));
+    let mut h = diagonal / FINE_2D as f64;
+    for _ in 0..400 {
+        let better = directions
+            .iter()
+            .map(|d| along(&p, d, h))
+            .map(|q| {
+                let v = value(&q);
+                (q, v)
+            })
+            .filter(|(_, v)| *v < f)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match better {
+            Some((q, v)) => (p, f) = (q, v),
+            None => h *= 0.5,
+        }
+        if h <= 1e-15 * (diagonal + norm(&p)) {
+            break;
+        }
+    }
+    let inside = p.iter().zip(view).all(|(&c, v)| v.lo <= c && c <= v.hi);
+    let slack = 4.0 * f64::EPSILON * f.abs();
+    let lowest = [1e-9, 1e-6, 1e-3].iter().all(|scale| {
+        directions
+            .iter()
+            .all(|d| value(&along(&p, d, scale * diagonal)) >= f - slack)
+    });
+    if !(inside && f.is_finite() && lowest) {
+        return None;
+    }
+    // A coordinate within rounding of the view's size from 0 is 0.
+    for (c, v) in p.iter_mut().zip(view) {
+        if c.abs() <= 1e-12 * v.width() {
+            *c = 0.0;
+        }
+    }
+    let second = objective.second_order(&p);
+    let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), dim);
+    Some(CriticalPoint {
+        value: value(&p),
+        point: p,
+        kind: CriticalKind::Minimum,
+        // -0 from the Hessian of a corner reads as 0.
+        eigenvalues: eigenvalues
+            .iter()
+            .map(|e| if e.is_finite() { e + 0.0 } else { 0.0 })
+            .collect(),
+    })
 }
 
 /// Newton on the gradient from `seed`; the point it settles on, if the gradient vanishes

@@ -119,7 +119,14 @@ pub enum EngineError {
         /// Points in the data set.
         points: usize,
     },
-    /// The tolerance is negative or not finite.
-    #[error("tolerance must be a finite number >= 0, got {}", human(*.0))]
+    /// The tolerance is negative, not finite or below f64's normal range.
+    #[error(
+        "tolerance must be {}, got {}",
+        if super::format::subnormal(*.0) { "0 or at least about 2.2e-308" } else { "a finite number >= 0" },
+        human(*.0)
+    )]
     BadTolerance(f64),
+    /// A coordinate of the start is below f64's normal range.
+    #[error("start coordinate {} is below the smallest number (about 2.2e-308); write 0 or a larger number", human(*.0))]
+    StartUnderflow(f64),
 }

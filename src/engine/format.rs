@@ -163,6 +163,14 @@ pub fn plain_types(message: &str) -> String {
     ] {
         plain = plain.replace(&format!("expected {rust}"), &format!("expected {words}"));
     }
+    // serde writes a float in full: 1e-310 as 330 digits.
+    if let Some((head, rest)) = plain.split_once("floating point `")
+        && let Some((number, tail)) = rest.split_once('`')
+        && number.len() > 24
+        && let Ok(value) = number.parse::<f64>()
+    {
+        plain = format!("{head}floating point `{value:e}`{tail}");
+    }
     // serde's "unknown variant `explodes`, expected one of `converges`, `diverges`".
     if let Some((head, rest)) = plain.split_once("unknown variant `")
         && let Some((given, expected)) = rest.split_once("`, expected ")
@@ -188,11 +196,9 @@ pub fn underflows(text: &str, value: f64) -> bool {
 pub fn rounding_note(text: &str, value: f64) -> Option<String> {
     let text = text.trim();
     let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
-    let digits = mantissa
-        .chars()
-        .filter(char::is_ascii_digit)
-        .skip_while(|&c| c == '0')
-        .count();
+    // Significant digits: zeros on either end say only where the point is.
+    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = all.trim_start_matches('0').trim_end_matches('0').len();
     let kept = format!("{value:e}")
         .split('e')
         .next()
@@ -205,8 +211,27 @@ pub fn rounding_note(text: &str, value: f64) -> Option<String> {
     })
 }
 
+/// Parameter names joined by `separator`, the middle cut when there are more than eight
+/// (`x1,x2,x3,…,x1000`), so a message about 1000 parameters stays one short line.
+pub fn name_list(names: &[String], separator: &str) -> String {
+    if names.len() <= 8 {
+        return names.join(separator);
+    }
+    let mut kept: Vec<&str> = names[..3].iter().map(String::as_str).collect();
+    kept.push("…");
+    kept.push(&names[names.len() - 1]);
+    kept.join(separator)
+}
+
 /// What is said of a number that [`underflows`], after the number.
 pub const UNDERFLOW: &str = "is below the smallest number (about 2.2e-308)";
+
+/// Whether `value` is a subnormal number: not zero, yet below f64's normal range, where it
+/// has lost its precision. Files hold numbers without their text, so they are checked by
+/// value; a message says [`UNDERFLOW`].
+pub fn subnormal(value: f64) -> bool {
+    value != 0.0 && value.abs() < f64::MIN_POSITIVE
+}
 
 /// Whether the number `text` was read as infinite only because it is beyond f64's range
 /// (400 digits, 1e400), not written as `inf`.

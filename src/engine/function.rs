@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::error::EngineError;
 use super::expr::{Expr, TypedFunction};
-use super::format::exact;
+use super::format::{UNDERFLOW, exact, underflows};
 use super::objective::Objective;
 use super::presets::{PRESET_NAMES, PresetKind};
 use super::regression::{DataError, DataSpec, Dataset, LossObjective, read_csv_file};
@@ -107,16 +107,25 @@ fn parse_points(list: &str) -> Result<Dataset, DataError> {
         Vec::with_capacity(items.len()),
     );
     for (i, item) in items.iter().enumerate() {
-        let pair = item.split_once(',').and_then(|(a, b)| {
-            Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
-        });
-        let Some((a, b)) = pair else {
+        let pair = item.split_once(',').map(|(a, b)| (a.trim(), b.trim()));
+        let numbers =
+            pair.and_then(|(a, b)| Some((a.parse::<f64>().ok()?, b.parse::<f64>().ok()?)));
+        let (Some((a_text, b_text)), Some((a, b))) = (pair, numbers) else {
             return Err(DataError::Spec(format!(
                 "points: point {} is '{}', expected x,y (points are separated by ';')",
                 i + 1,
                 item.trim()
             )));
         };
+        if let Some(text) = [(a_text, a), (b_text, b)]
+            .into_iter()
+            .find_map(|(t, v)| underflows(t, v).then_some(t))
+        {
+            return Err(DataError::Spec(format!(
+                "points: point {}: '{text}' {UNDERFLOW}",
+                i + 1
+            )));
+        }
         x.push(a);
         y.push(b);
     }

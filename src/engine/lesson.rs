@@ -295,6 +295,15 @@ pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
 pub fn parse_in(name: &str, text: &str, folder: Option<&Path>) -> Result<Lesson, LessonError> {
     // A byte-order mark some editors write is not part of the lesson.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Old Mac editors end lines with a lone CR, which TOML does not take as a line end: the
+    // whole file would read as its first line. Each lone CR is a line end here.
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     // JSON starts with an object (or, wrongly, an array of values); TOML's tables start
     // with a name in brackets.
     let start = text.trim_start();

@@ -447,6 +447,29 @@ impl OptimizerConfig {
                 allowed,
             })
         };
+        let subnormal = [
+            ("learning rate", Some(self.lr)),
+            ("momentum", Some(self.momentum)),
+            ("alpha", Some(self.alpha)),
+            ("beta1", Some(self.beta1)),
+            ("beta2", Some(self.beta2)),
+            ("rho", Some(self.rho)),
+            ("eps", self.eps),
+            ("clip", self.clip),
+            ("weight-decay", self.weight_decay),
+            ("momentum-decay", Some(self.momentum_decay)),
+            ("grad-noise", self.noise.map(|n| n.sigma)),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.is_some_and(super::format::subnormal));
+        if let Some((name, Some(value))) = subnormal {
+            let allowed = if name == "learning rate" {
+                "at least about 2.2e-308"
+            } else {
+                SUBNORMAL_ALLOWED
+            };
+            return bad(name, value, allowed);
+        }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("learning rate", self.lr, "a finite number > 0");
         }
@@ -499,6 +522,10 @@ impl OptimizerConfig {
         Ok(())
     }
 }
+
+/// What a hyperparameter below f64's normal range is told: such a number has lost its
+/// precision and turns to 0 at the first product.
+pub(crate) const SUBNORMAL_ALLOWED: &str = "0 or at least about 2.2e-308";
 
 /// Why an optimizer could not take a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

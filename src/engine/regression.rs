@@ -706,10 +706,18 @@ impl DataSpec {
             }
             seen.push(key.trim());
             let number = || {
-                value
+                let v = value
                     .trim()
                     .parse::<f64>()
-                    .map_err(|_| DataError::Spec(format!("{key}: '{value}' is not a number")))
+                    .map_err(|_| DataError::Spec(format!("{key}: '{value}' is not a number")))?;
+                if super::format::underflows(value.trim(), v) {
+                    return Err(DataError::Spec(format!(
+                        "{key}: '{}' {}",
+                        value.trim(),
+                        super::format::UNDERFLOW
+                    )));
+                }
+                Ok(v)
             };
             match key.trim() {
                 "a" => spec.a = number()?,
@@ -1266,6 +1274,14 @@ impl<R: std::io::Read> std::io::Read for Limited<R> {
                 MAX_FILE_BYTES / (1024 * 1024)
             )));
         }
+        // Excel's "Unicode text" and some editors write UTF-16, two bytes a character.
+        if self.total == n as u64
+            && (buf[..n].starts_with(&[0xFF, 0xFE]) || buf[..n].starts_with(&[0xFE, 0xFF]))
+        {
+            return Err(std::io::Error::other(
+                "the file is UTF-16 text (it starts with UTF-16's byte-order mark): save it as UTF-8 CSV",
+            ));
+        }
         for byte in &mut buf[..n] {
             let b = *byte;
             self.quotes.feed(b);
@@ -1278,7 +1294,7 @@ impl<R: std::io::Read> std::io::Read for Limited<R> {
             match b {
                 0 => {
                     return Err(std::io::Error::other(
-                        "the file holds NUL bytes: it is binary, not CSV text",
+                        "the file holds NUL bytes: it is binary (or UTF-16) rather than CSV text; save it as UTF-8 CSV",
                     ));
                 }
                 b'\n' | b'\r' => self.line = 0,

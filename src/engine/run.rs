@@ -117,7 +117,7 @@ impl RunSpec {
                 max: MAX_ITERATIONS,
             });
         }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
+        if !(self.tol.is_finite() && self.tol >= 0.0) || super::format::subnormal(self.tol) {
             return Err(EngineError::BadTolerance(self.tol));
         }
         let info = objective.info();
@@ -126,7 +126,7 @@ impl RunSpec {
                 function: info.name.clone(),
                 expected: info.dim(),
                 got: self.start.len(),
-                names: info.param_names.join(","),
+                names: super::format::name_list(&info.param_names, ","),
             });
         }
         if self.optimizer.kind == OptimizerKind::Newton && info.dim() > MAX_NEWTON_DIM {
@@ -135,6 +135,9 @@ impl RunSpec {
                 dim: info.dim(),
                 max: MAX_NEWTON_DIM,
             });
+        }
+        if let Some(&v) = self.start.iter().find(|v| super::format::subnormal(**v)) {
+            return Err(EngineError::StartUnderflow(v));
         }
         if norm(&self.start) > DIVERGENCE_NORM {
             return Err(EngineError::StartTooFar(format_point(&self.start)));

@@ -140,6 +140,11 @@ impl Schedule {
                 allowed,
             })
         };
+        for (name, value) in [("gamma", self.gamma()), ("eta-min", self.eta_min)] {
+            if super::format::subnormal(value) {
+                return bad(name, value, super::optimizer::SUBNORMAL_ALLOWED);
+            }
+        }
         match self.kind {
             ScheduleKind::Constant => {}
             ScheduleKind::Step | ScheduleKind::Exponential => {
