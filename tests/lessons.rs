@@ -735,3 +735,50 @@ fn a_lesson_with_lone_cr_line_ends_reads_and_a_long_float_is_said_short() {
     let error = parse("mine", &by).unwrap_err().to_string();
     assert!(error.contains("`1e-310`") && error.len() < 200, "{error}");
 }
+
+#[test]
+fn a_json_lesson_names_the_line_of_a_bad_field() {
+    let json = r#"{
+  "title": "t",
+  "step": [
+    {
+      "title": "a",
+      "text": "b, with a \"quote\" and {braces}",
+      "function": "bowl",
+      "iterations": 50,
+      "run": [
+        { "lr": 0.1, "start": [1.0, 1.0] },
+        { "lr": 0.1,
+          "start": [1.0, 1.0] }
+      ]
+    }
+  ]
+}"#;
+    assert!(parse("mine", json).is_ok());
+    for (from, to, line, field) in [
+        (
+            "\"iterations\": 50",
+            "\"iterations\": 0",
+            8,
+            "step 1, iterations",
+        ),
+        (
+            "{ \"lr\": 0.1,\n",
+            "{ \"lr\": -1,\n",
+            11,
+            "step 1, run 2, lr",
+        ),
+        (
+            "\"start\": [1.0, 1.0] }\n      ]",
+            "\"start\": [1.0] }\n      ]",
+            12,
+            "step 1, run 2, start",
+        ),
+    ] {
+        let text = json.replacen(from, to, 1);
+        assert_ne!(text, json, "{from}");
+        let error = parse("mine", &text).unwrap_err();
+        assert_eq!(error.line, Some(line), "{to}: {error}");
+        assert!(error.to_string().contains(field), "{to}: {error}");
+    }
+}

@@ -539,8 +539,125 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// The line of the `n`th (from 0) `[[step]]` header, for messages about a step's fields.
+/// One step of a path into a JSON document: an object's key or an array's index.
+#[derive(Clone, Copy)]
+enum JsonStep<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Whether the lesson is written in JSON (an object) rather than TOML.
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// The line of what `path` leads to in the JSON document `text` (the key's line for a
+/// key), if the document is whole up to there.
+fn json_line(text: &str, path: &[JsonStep]) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = skip_json_space(b, 0);
+    let mut at = i;
+    for step in path {
+        match (b.get(i)?, step) {
+            (b'{', JsonStep::Key(key)) => {
+                i += 1;
+                loop {
+                    i = skip_json_space(b, i);
+                    if b.get(i)? != &b'"' {
+                        return None;
+                    }
+                    let key_at = i;
+                    let end = skip_json_value(b, i)?;
+                    let name = &text[i + 1..end - 1];
+                    i = skip_json_space(b, end);
+                    if b.get(i)? != &b':' {
+                        return None;
+                    }
+                    i = skip_json_space(b, i + 1);
+                    if name == *key {
+                        at = key_at;
+                        break;
+                    }
+                    i = skip_json_space(b, skip_json_value(b, i)?);
+                    if b.get(i)? != &b',' {
+                        return None;
+                    }
+                    i += 1;
+                }
+            }
+            (b'[', JsonStep::Index(n)) => {
+                i += 1;
+                for _ in 0..*n {
+                    i = skip_json_space(b, i);
+                    i = skip_json_space(b, skip_json_value(b, i)?);
+                    if b.get(i)? != &b',' {
+                        return None;
+                    }
+                    i += 1;
+                }
+                i = skip_json_space(b, i);
+                if b.get(i)? == &b']' {
+                    return None;
+                }
+                at = i;
+            }
+            _ => return None,
+        }
+    }
+    Some(line_of(text, at))
+}
+
+fn skip_json_space(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The end (one past) of the JSON value starting at `i`: a string, an object or array
+/// (strings inside followed), or a bare number or word.
+fn skip_json_value(b: &[u8], mut i: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let start = i;
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => {
+                    in_string = false;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return (i - 1 > start).then_some(i - 1),
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return Some(i - 1),
+            _ => {}
+        }
+    }
+    (depth == 0 && !in_string && i > start).then_some(i)
+}
+
+/// The line of the `n`th (from 0) `[[step]]` header (in JSON, of the step's object), for
+/// messages about a step's fields.
 fn step_line(text: &str, n: usize) -> Option<usize> {
+    if is_json(text) {
+        return json_line(text, &[JsonStep::Key("step"), JsonStep::Index(n)]);
+    }
     text.lines()
         .enumerate()
         .filter(|(_, l)| l.trim() == "[[step]]")
@@ -549,8 +666,18 @@ fn step_line(text: &str, n: usize) -> Option<usize> {
 }
 
 /// The line of `key = ...` among the `n`th step's own keys (before its first table), if the
-/// file is TOML written a key per line.
+/// file is TOML written a key per line; in JSON, the line of the step's `"key"`.
 fn step_key_line(text: &str, n: usize, key: &str) -> Option<usize> {
+    if is_json(text) {
+        return json_line(
+            text,
+            &[
+                JsonStep::Key("step"),
+                JsonStep::Index(n),
+                JsonStep::Key(key),
+            ],
+        );
+    }
     let step = step_line(text, n)?;
     text.lines()
         .enumerate()
@@ -571,8 +698,22 @@ fn run_key_line(text: &str, n: usize, r: usize, key: &str) -> Option<usize> {
 }
 
 /// The line of `key = ...` in the `r`th (from 0) table `header` (`[[step.run]]`,
-/// `[[step.expect]]`) of the `n`th step, if the file is TOML written a key per line.
+/// `[[step.expect]]`) of the `n`th step, if the file is TOML written a key per line; in
+/// JSON, the line of `"key"` in the step's `run` (or `expect`) array's `r`th object.
 fn table_key_line(text: &str, n: usize, header: &str, r: usize, key: &str) -> Option<usize> {
+    if is_json(text) {
+        let table = header.trim_matches(['[', ']']).trim_start_matches("step.");
+        return json_line(
+            text,
+            &[
+                JsonStep::Key("step"),
+                JsonStep::Index(n),
+                JsonStep::Key(table),
+                JsonStep::Index(r),
+                JsonStep::Key(key),
+            ],
+        );
+    }
     let lines: Vec<&str> = text.lines().collect();
     let step = step_line(text, n)?;
     let mut tables = 0;
