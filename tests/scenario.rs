@@ -466,3 +466,21 @@ fn a_scenario_value_out_of_range_in_a_group_or_below_f64s_range_is_named() {
         "{notice}"
     );
 }
+
+#[test]
+fn a_hand_written_scenario_of_a_formula_shows_it_in_the_formula_field() {
+    let text = r#"{"descent_scenario": 1, "function": "abs(x)+abs(y)"}"#;
+    let (settings, skipped) = scenario::from_text(text).unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let mut app = DescentApp::new(Settings::default()).without_persistence();
+    app.model.apply(Action::OpenScenario {
+        settings: Box::new(settings),
+        skipped,
+    });
+    assert_eq!(app.model.settings.formula, "abs(x)+abs(y)");
+    assert!(
+        matches!(&app.model.notice, Some(Notice::Info(m)) if m == "scenario opened"),
+        "{:?}",
+        app.model.notice
+    );
+}

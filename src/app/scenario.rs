@@ -115,7 +115,8 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     }
     // Values read but out of range are brought into it when the scene is shown: name them.
     // (The lab taking the regression function's data is not a change of range.)
-    let read = serde_json::to_value(settings.clone().with_lab_synced()).unwrap_or_default();
+    let read = serde_json::to_value(settings.clone().with_lab_synced().with_formula_shown())
+        .unwrap_or_default();
     let kept = serde_json::to_value(settings.clone().sanitized()).unwrap_or_default();
     if let (serde_json::Value::Object(read), serde_json::Value::Object(kept)) = (read, kept) {
         for (key, value) in &read {

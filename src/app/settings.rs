@@ -278,7 +278,18 @@ impl Settings {
         self.lab = self.lab.sanitized();
         self.appearance = self.appearance.sanitized();
         self.runs.truncate(super::model::MAX_RUNS);
-        self.with_lab_synced()
+        self.with_lab_synced().with_formula_shown()
+    }
+
+    /// The "Your function..." field given the typed function's text when it is empty (a
+    /// hand-written scenario names only the function), so it shows no "empty" error.
+    pub fn with_formula_shown(mut self) -> Self {
+        if let FunctionSpec::Formula(expr) = &self.function
+            && self.formula.trim().is_empty()
+        {
+            self.formula = expr.text().to_string();
+        }
+        self
     }
 
     /// The lab's data source made the regression function's, when that is the function.
