@@ -2161,6 +2161,11 @@ fn pass_eight_leftovers_are_said_plainly() {
         &["run", "--data", "points:1,2;3,4e-320", "-f", "regression"],
         &["point 2", "'4e-320' is below the smallest number"],
     );
+    // Options quoted into the function's value.
+    assert_usage_error(
+        &["run", "-f", "sum-squares --dim 3"],
+        &["write --function sum-squares --dim 3"],
+    );
     // A start of 1000 numbers for the 999-dimensional sum-squares: the names are cut.
     let start = vec!["0"; 1000].join(",");
     let o = descent(&[

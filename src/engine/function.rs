@@ -271,6 +271,19 @@ impl FunctionSpec {
             let data = DataSource::parse(data).map_err(|e| FunctionError::new("--data", e))?;
             return Ok(Self::Regression { data, standardize });
         }
+        // "sum-squares --dim 3" quoted as one value: its options are the command line's.
+        if let Some((name, options)) = function.split_once(" --")
+            && (name.trim() == REGRESSION || PresetKind::from_name(name.trim()).is_ok())
+        {
+            return Err(FunctionError::new(
+                "--function",
+                format!(
+                    "'{function}' holds options of the command line: write --function {} --{} (the options apart, outside the quotes)",
+                    name.trim(),
+                    options.trim()
+                ),
+            ));
+        }
         let kind = match PresetKind::from_name(function) {
             Ok(kind) => kind,
             Err(_) => return Self::formula(function, dim, data, standardize),
