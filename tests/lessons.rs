@@ -782,3 +782,21 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
         assert!(error.to_string().contains(field), "{to}: {error}");
     }
 }
+
+#[test]
+fn a_view_holding_a_runs_start_is_never_finite_nowhere() {
+    // f is finite only in a strip 2e-4 wide, narrower than any grid's spacing over the view.
+    let narrow = "function = \"sqrt(1e-8-(x-0.1)^2)+y^2\"\nview = \"-5,5,-5,5\"\niterations = 50\n[[step.run]]\nlr = 0.1\nstart = [0.1, 1.0]";
+    let text = GOOD.replacen(
+        "function = \"bowl\"\niterations = 50\n[[step.run]]\nlr = 0.1\nstart = [0.0, 0.0]\n[[step.expect]]\noutcome = \"converges\"\nminimum = 1",
+        narrow,
+        1,
+    );
+    assert!(text.contains("sqrt"));
+    let lesson = parse("mine", &text);
+    assert!(lesson.is_ok(), "{:?}", lesson.err().map(|e| e.to_string()));
+    // Without the start in the view, it is said to show nothing.
+    let outside = text.replacen("start = [0.1, 1.0]", "start = [0.1, 7.0]", 1);
+    let error = parse("mine", &outside).unwrap_err().to_string();
+    assert!(error.contains("finite nowhere"), "{error}");
+}

@@ -880,9 +880,24 @@ fn read_step(
         })
         .transpose()
         .map_err(|e| at("view", e))?;
+    // A run's start in the view, where f is finite, shows that the view is not empty
+    // however small the region where f is finite (the start itself is checked later).
+    let start_in = |view: &[Interval], objective: &dyn Objective| {
+        step.runs.iter().any(|run| {
+            run.start.len() == view.len()
+                && run
+                    .start
+                    .iter()
+                    .zip(view)
+                    .all(|(v, r)| r.lo <= *v && *v <= r.hi)
+                && objective.in_domain(&run.start)
+                && objective.value(&run.start).is_finite()
+        })
+    };
     if let Some(view) = &view
         && !regression
         && let Ok(built) = function.build()
+        && !start_in(view, built.objective.as_ref())
         && crate::engine::objective::finite_point_in(built.objective.as_ref(), view).is_none()
     {
         return Err(at(
