@@ -2127,3 +2127,29 @@ fn the_contour_view_settles_at_every_width_of_the_controls() {
         );
     }
 }
+
+#[test]
+fn a_number_typed_into_a_field_counts_only_once_it_is_entered() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    // The rate's field: "0.3" typed key by key passes through "0", which is no rate.
+    h.get_by_role_and_label(Role::SpinButton, "Learning rate")
+        .click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    for key in ["0", ".", "3"] {
+        h.get_by_role_and_label(Role::SpinButton, "Learning rate")
+            .type_text(key);
+        h.run_steps(1);
+        assert!(
+            h.state().model.notice.is_none(),
+            "after '{key}': {:?}",
+            h.state().model.notice
+        );
+        assert_eq!(h.state().model.settings.optimizer.lr, 0.1, "after '{key}'");
+    }
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().model.settings.optimizer.lr, 0.3);
+}

@@ -353,6 +353,7 @@ fn playback_ui(
             .add_enabled(
                 !instant,
                 Slider::new(&mut rate, 1.0..=1000.0)
+                    .update_while_editing(false)
                     .logarithmic(true)
                     .integer()
                     .suffix(" it/s")
@@ -378,6 +379,7 @@ fn playback_ui(
     let scrub = ui
         .add(
             Slider::new(&mut k, 0..=end.max(1))
+                .update_while_editing(false)
                 .text("Iteration")
                 .clamping(SliderClamping::Always),
         )
@@ -404,6 +406,7 @@ fn playback_ui(
     let it = ui
         .add(
             Slider::new(&mut iterations, 1..=10_000)
+                .update_while_editing(false)
                 .logarithmic(true)
                 .clamping(SliderClamping::Never)
                 .text("Iterations"),
@@ -426,6 +429,7 @@ fn playback_ui(
             .add_enabled(
                 enabled,
                 Slider::new(&mut tol, 1e-12..=1.0)
+                    .update_while_editing(false)
                     .logarithmic(true)
                     .custom_formatter(|v, _| format!("{v:.0e}"))
                     .text("Tolerance"),
@@ -476,7 +480,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     });
     ui.label(RichText::new(config.kind.rule()).small().weak());
     let lr = ui.add(
-        Slider::new(&mut config.lr, 1e-5..=10.0)
+        Slider::new(&mut config.lr, 1e-5..=10.0).update_while_editing(false)
             .logarithmic(true)
             .clamping(SliderClamping::Never)
             .custom_formatter(|v, _| human(v))
@@ -489,7 +493,9 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     for spec in config.kind.hyperparameters() {
         let mut value = config.get(spec.flag).unwrap_or(spec.default);
         let (lo, hi) = spec.range;
-        let mut slider = Slider::new(&mut value, lo..=hi).text(spec.name);
+        let mut slider = Slider::new(&mut value, lo..=hi)
+            .update_while_editing(false)
+            .text(spec.name);
         if spec.log {
             slider = slider
                 .logarithmic(true)
@@ -523,14 +529,14 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .explain("Add seeded Gaussian noise to every gradient: stochastic descent wanders around the minimum");
         let r = ui.add_enabled(
             noisy,
-            Slider::new(&mut noise.sigma, 1e-3..=100.0)
+            Slider::new(&mut noise.sigma, 1e-3..=100.0).update_while_editing(false)
                 .logarithmic(true)
                 .custom_formatter(|v, _| human(v))
                 .text("sigma"),
         )
         .explain("The noise's standard deviation, added to each component of the gradient");
         dragging |= r.dragged();
-        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).prefix("seed "))
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).update_while_editing(false).prefix("seed "))
             .explain("The noise's seed: the same seed gives the same noisy run");
         config.noise = noisy.then_some(noise);
     });
@@ -542,6 +548,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .add_enabled(
                 clip,
                 Slider::new(&mut c, 1e-3..=1e4)
+                    .update_while_editing(false)
                     .logarithmic(true)
                     .text("Clip at"),
             )
@@ -557,6 +564,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         for (v, name) in new_start.iter_mut().zip(names) {
             ui.add(
                 egui::DragValue::new(v)
+                    .update_while_editing(false)
                     .speed(0.01)
                     .prefix(format!("{name} = ")),
             )
@@ -600,6 +608,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 let r = ui
                     .add(
                         Slider::new(&mut schedule.step_size, 1..=1000)
+                            .update_while_editing(false)
                             .logarithmic(true)
                             .text("Step size"),
                     )
@@ -608,7 +617,11 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             }
             let mut gamma = schedule.gamma();
             let r = ui
-                .add(Slider::new(&mut gamma, 0.01..=1.0).text("Gamma"))
+                .add(
+                    Slider::new(&mut gamma, 0.01..=1.0)
+                        .update_while_editing(false)
+                        .text("Gamma"),
+                )
                 .explain("The factor the rate is multiplied by (each step size, or every step)");
             if r.changed() {
                 schedule.gamma = Some(gamma);
@@ -617,7 +630,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
         }
         ScheduleKind::Cosine => {
             let r = ui.add(
-                Slider::new(&mut schedule.t_max, 1..=10_000)
+                Slider::new(&mut schedule.t_max, 1..=10_000).update_while_editing(false)
                     .logarithmic(true)
                     .text("t_max"),
             )
@@ -626,6 +639,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             let r = ui
                 .add(
                     Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
+                        .update_while_editing(false)
                         .custom_formatter(|v, _| human(v))
                         .text("eta_min"),
                 )
@@ -635,7 +649,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
     }
     let r = ui
         .add(
-            Slider::new(&mut schedule.warmup, 0..=1000)
+            Slider::new(&mut schedule.warmup, 0..=1000).update_while_editing(false)
                 .logarithmic(true)
                 .text("Warm-up steps"),
         )
@@ -732,12 +746,12 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             )
             .clicked();
         ui.add(
-            egui::DragValue::new(&mut count)
+            egui::DragValue::new(&mut count).update_while_editing(false)
                 .range(1..=MAX_RUNS)
                 .suffix(" starts"),
         )
         .explain("How many starts Scatter adds");
-        ui.add(egui::DragValue::new(&mut seed).prefix("seed "))
+        ui.add(egui::DragValue::new(&mut seed).update_while_editing(false).prefix("seed "))
             .explain("The seed of the starts: the same seed scatters the same starts");
         if clicked {
             actions.push(Action::Scatter { count, seed });
@@ -964,7 +978,9 @@ fn display_ui(
         );
         ui.add_enabled(
             display.show_contours,
-            Slider::new(&mut display.contour_count, 1..=40).text("Contour lines"),
+            Slider::new(&mut display.contour_count, 1..=40)
+                .update_while_editing(false)
+                .text("Contour lines"),
         )
         .explain("How many level lines");
     });
@@ -973,7 +989,7 @@ fn display_ui(
             .explain("At each point, the direction of steepest descent, -grad f, and its size: where gradient descent would step");
         ui.add_enabled(
             display.show_quiver,
-            Slider::new(&mut display.quiver_density, 4..=50).text("Arrow density"),
+            Slider::new(&mut display.quiver_density, 4..=50).update_while_editing(false).text("Arrow density"),
         )
         .explain("Arrows per row");
     });
@@ -1047,7 +1063,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let speed = (range.width() * 0.005).max(1e-6);
         let hi = range.hi;
         ui.add(
-            egui::DragValue::new(&mut range.lo)
+            egui::DragValue::new(&mut range.lo).update_while_editing(false)
                 .speed(speed)
                 .range(-MAX_VIEW..=hi)
                 .custom_formatter(|v, _| human(v)),
@@ -1057,7 +1073,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let to = ui.label("to");
         let lo = range.lo;
         ui.add(
-            egui::DragValue::new(&mut range.hi)
+            egui::DragValue::new(&mut range.hi).update_while_editing(false)
                 .speed(speed)
                 .range(lo..=MAX_VIEW)
                 .custom_formatter(|v, _| human(v)),

@@ -317,32 +317,53 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let mut spec = lab.spec;
     egui::Grid::new("generator").num_columns(4).show(ui, |ui| {
         ui.label("a");
-        ui.add(egui::DragValue::new(&mut spec.a).speed(0.1))
-            .explain("Intercept a");
+        ui.add(
+            egui::DragValue::new(&mut spec.a)
+                .update_while_editing(false)
+                .speed(0.1),
+        )
+        .explain("Intercept a");
         ui.label("b");
-        ui.add(egui::DragValue::new(&mut spec.b).speed(0.1))
-            .explain("Slope b");
+        ui.add(
+            egui::DragValue::new(&mut spec.b)
+                .update_while_editing(false)
+                .speed(0.1),
+        )
+        .explain("Slope b");
         ui.end_row();
         ui.label("sigma");
         ui.add(
             egui::DragValue::new(&mut spec.sigma)
+                .update_while_editing(false)
                 .speed(0.05)
                 .range(0.0..=1e6),
         )
         .explain("Noise sigma");
         ui.label("n");
-        ui.add(egui::DragValue::new(&mut spec.n).range(2..=1_000_000))
-            .explain("Points n");
+        ui.add(
+            egui::DragValue::new(&mut spec.n)
+                .update_while_editing(false)
+                .range(2..=1_000_000),
+        )
+        .explain("Points n");
         ui.end_row();
         ui.label("lo");
-        ui.add(egui::DragValue::new(&mut spec.lo).speed(0.1))
-            .explain("Smallest x");
+        ui.add(
+            egui::DragValue::new(&mut spec.lo)
+                .update_while_editing(false)
+                .speed(0.1),
+        )
+        .explain("Smallest x");
         ui.label("hi");
-        ui.add(egui::DragValue::new(&mut spec.hi).speed(0.1))
-            .explain("Largest x");
+        ui.add(
+            egui::DragValue::new(&mut spec.hi)
+                .update_while_editing(false)
+                .speed(0.1),
+        )
+        .explain("Largest x");
         ui.end_row();
         ui.label("seed");
-        ui.add(egui::DragValue::new(&mut spec.seed))
+        ui.add(egui::DragValue::new(&mut spec.seed).update_while_editing(false))
             .explain("Data seed");
         ui.checkbox(&mut spec.even, "Even x").explain(
             "x evenly spaced from lo to hi (as seed 002's notebook), instead of drawn at random",
@@ -436,7 +457,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     });
     if mode == BatchMode::MiniBatch {
         ui.add(
-            Slider::new(&mut batch_size, 1..=n.max(2))
+            Slider::new(&mut batch_size, 1..=n.max(2)).update_while_editing(false)
                 .logarithmic(true)
                 .text("Batch size"),
         )
@@ -451,6 +472,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let (mut epochs, mut seed, mut shuffle) = (lab.epochs, lab.seed, lab.shuffle);
     ui.add(
         Slider::new(&mut epochs, 1..=10_000)
+            .update_while_editing(false)
             .logarithmic(true)
             .text("Epochs"),
     )
@@ -461,8 +483,13 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
              epoch. Off: in the data's own order, as seed 002's notebook does; at a large \
              rate the order alone can decide between converging and blowing up.",
         );
-        ui.add_enabled(shuffle, egui::DragValue::new(&mut seed).prefix("seed "))
-            .explain("Shuffle seed: the same seed gives the same batches");
+        ui.add_enabled(
+            shuffle,
+            egui::DragValue::new(&mut seed)
+                .update_while_editing(false)
+                .prefix("seed "),
+        )
+        .explain("Shuffle seed: the same seed gives the same batches");
     });
     if (epochs, seed, shuffle) != (lab.epochs, lab.seed, lab.shuffle) {
         actions.push(Action::SetLabTraining {

@@ -161,7 +161,7 @@ impl RacePanel {
                             ));
                         let speed = lane.lr * 0.01;
                         ui.add(
-                            egui::DragValue::new(&mut lane.lr)
+                            egui::DragValue::new(&mut lane.lr).update_while_editing(false)
                                 .speed(speed)
                                 .range(1e-8..=1e3)
                                 .custom_formatter(|v, _| human(v))
@@ -181,7 +181,7 @@ impl RacePanel {
                     let toggled = ui.checkbox(&mut on, "Equal budget").explain(hint).changed();
                     let edited = ui
                         .add(
-                            egui::DragValue::new(&mut self.budget)
+                            egui::DragValue::new(&mut self.budget).update_while_editing(false)
                                 .range(1..=super::settings::MAX_BUDGET)
                                 .speed(1.0)
                                 .suffix(" grad evals"),
