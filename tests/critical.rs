@@ -288,3 +288,74 @@ fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum()
     assert!(minima("x+y", &view).is_empty());
     assert!(minima("-abs(x)-abs(y)", &view).is_empty());
 }
+
+#[test]
+fn poles_are_no_minima_inflections_are_degenerate_and_huge_curvatures_are_exact() {
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let square = [
+        descent::engine::Interval::new(-5.0, 5.0),
+        descent::engine::Interval::new(-5.0, 5.0),
+    ];
+    let line = [descent::engine::Interval::new(-5.0, 5.0)];
+    let find_in = |formula: &str| {
+        let f = typed(formula);
+        let view: &[descent::engine::Interval] = if f.dim() == 1 { &line } else { &square };
+        find(&f, view, &AtomicBool::new(false))
+    };
+    // Where f falls without bound there is no minimum, and nothing found is infinite.
+    for formula in [
+        "-1/(x^2+y^2)",
+        "ln(x^2+y^2)",
+        "1/x",
+        "1/x+y^2",
+        "tan(x)",
+        "tan(x)+tan(y)",
+    ] {
+        let points = find_in(formula);
+        assert!(
+            of_kind(&points, CriticalKind::Minimum).is_empty()
+                && points.iter().all(|p| p.value.is_finite()),
+            "{formula}: {points:?}"
+        );
+    }
+    // A cusp is a minimum with a finite value and no Hessian.
+    for formula in [
+        "sqrt(x^2+y^2)",
+        "cbrt(x^2+y^2)",
+        "sqrt(abs(x))+sqrt(abs(y))",
+    ] {
+        let points = find_in(formula);
+        let minima = of_kind(&points, CriticalKind::Minimum);
+        assert_eq!(minima.len(), 1, "{formula}: {points:?}");
+        assert!(
+            minima[0].value.is_finite()
+                && minima[0].value < 1e-6
+                && minima[0].eigenvalues.is_empty(),
+            "{formula}: {points:?}"
+        );
+    }
+    // x^3's flat point, where Newton stops short of 0, is degenerate, not a minimum.
+    for formula in ["x^3", "x^3+y^2", "x^3+y^3"] {
+        let points = find_in(formula);
+        assert!(
+            !points.is_empty() && of_kind(&points, CriticalKind::Minimum).is_empty(),
+            "{formula}: {points:?}"
+        );
+        assert!(
+            points.iter().all(|p| p
+                .point
+                .iter()
+                .all(|c| *c == 0.0 || c.abs() >= f64::MIN_POSITIVE)),
+            "{formula}: {points:?}"
+        );
+    }
+    // Eigenvalues of 2e300 and 2e-300: neither overflows nor underflows to 0.
+    for (formula, lambda) in [("1e300*(x^2+y^2)", 2e300), ("1e-300*(x^2+y^2)", 2e-300)] {
+        let points = find_in(formula);
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(points[0].kind, CriticalKind::Minimum);
+        for e in &points[0].eigenvalues {
+            assert!((e / lambda - 1.0).abs() < 1e-12, "{formula}: {points:?}");
+        }
+    }
+}

@@ -504,7 +504,7 @@ pub fn write_critical(
         // An empty table alone reads as a failure.
         let _ = writeln!(
             err,
-            "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude)"
+            "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude); a corner where f has no gradient is found only as a minimum, not as a maximum or saddle"
         );
     }
     // A constant (or a line's worth of flat f) is critical everywhere: the rows sample it.
@@ -528,7 +528,9 @@ pub fn write_critical(
         let mut fields: Vec<String> = p.point.iter().map(|&c| exact(c)).collect();
         fields.push(exact(p.value));
         fields.push(p.kind.name().to_string());
+        // A corner has no Hessian: its eigenvalue columns are left empty.
         fields.extend(p.eigenvalues.iter().map(|&e| exact(e)));
+        fields.resize(p.point.len() * 2 + 2, String::new());
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())

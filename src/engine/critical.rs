@@ -46,7 +46,8 @@ pub struct CriticalPoint {
     pub value: f64,
     /// Minimum, maximum, saddle or degenerate.
     pub kind: CriticalKind,
-    /// The Hessian's eigenvalues, smallest first (f'' for a curve).
+    /// The Hessian's eigenvalues, smallest first (f'' for a curve); none for a minimum at
+    /// a corner or cusp, where f has no Hessian (`abs(x) + abs(y)` at 0).
     pub eigenvalues: Vec<f64>,
 }
 
@@ -87,7 +88,11 @@ pub fn find(
     // The coarse grid's seeds can all sit on inflection points (cos(2 pi x) over a view
     // whose spacing is half its period) or miss wells (rastrigin's 441 over +-10): the
     // lowest and highest samples of a finer grid seed each well and each peak too.
-    let (lows, highs) = fine_extrema(objective, view, cancel);
+    let FineGrid {
+        lows,
+        highs,
+        curvature,
+    } = fine_grid(objective, view, cancel);
     // (seed, from the finer grid, a well's)
     let seeds: Vec<(Vec<f64>, bool, bool)> = seeds
         .into_iter()
@@ -109,8 +114,8 @@ pub fn find(
             } else {
                 (Damping::Even, Damping::Scaled)
             };
-            newton(objective, seed, view, first)
-                .or_else(|| newton(objective, seed, view, second))
+            newton(objective, seed, view, first, curvature)
+                .or_else(|| newton(objective, seed, view, second, curvature))
                 .or_else(|| well.then(|| kink_minimum(objective, seed, view)).flatten())
         })
         .collect();
@@ -124,13 +129,20 @@ const FINE_1D: usize = 4096;
 /// The most extra seeds of each kind taken from the finer grid (evenly among them).
 const MAX_FINE_SEEDS: usize = 2048;
 
-/// The samples of a finer grid over `view` no higher than any neighbor and lower than one
-/// (and, apart, the other way round), every neighbor finite: where wells and peaks are.
-fn fine_extrema(
-    objective: &dyn Objective,
-    view: &[Interval],
-    cancel: &AtomicBool,
-) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+/// What a finer grid over the view shows: where wells and peaks are, and how much f
+/// curves as a rule.
+struct FineGrid {
+    /// The samples no higher than any neighbor and lower than one, every neighbor finite.
+    lows: Vec<Vec<f64>>,
+    /// The samples no lower than any neighbor and higher than one.
+    highs: Vec<Vec<f64>>,
+    /// The median size of f's second differences along the axes: a curvature far below
+    /// it is a zero one's rounding (x^3 at 5e-14, where Newton stops short of 0).
+    curvature: f64,
+}
+
+/// Samples f on a finer grid over `view`: see [`FineGrid`].
+fn fine_grid(objective: &dyn Objective, view: &[Interval], cancel: &AtomicBool) -> FineGrid {
     let (nx, ny) = if view.len() == 1 {
         (FINE_1D, 1)
     } else {
@@ -198,7 +210,36 @@ fn fine_extrema(
         let every = all.len().div_ceil(MAX_FINE_SEEDS).max(1);
         all.into_iter().step_by(every).collect()
     };
-    (thin(lows), thin(highs))
+    // Second differences along x (and y), over the squared spacing.
+    let (hx, hy) = (
+        view[0].width() / nx as f64,
+        view.get(1).map_or(1.0, |y| y.width() / ny as f64),
+    );
+    let mut seconds: Vec<f64> = Vec::with_capacity(2 * nx * ny);
+    for j in 0..ny {
+        for i in 1..nx.saturating_sub(1) {
+            let k = j * nx + i;
+            seconds.push((values[k - 1] - 2.0 * values[k] + values[k + 1]).abs() / (hx * hx));
+        }
+    }
+    for j in 1..ny.saturating_sub(1) {
+        for i in 0..nx {
+            let k = j * nx + i;
+            seconds.push((values[k - nx] - 2.0 * values[k] + values[k + nx]).abs() / (hy * hy));
+        }
+    }
+    seconds.retain(|v| v.is_finite());
+    let curvature = if seconds.is_empty() {
+        0.0
+    } else {
+        let middle = seconds.len() / 2;
+        *seconds.select_nth_unstable_by(middle, f64::total_cmp).1
+    };
+    FineGrid {
+        lows: thin(lows),
+        highs: thin(highs),
+        curvature,
+    }
 }
 
 /// The minimum of f at a kink near `seed` (abs(x) + abs(y) at 0), where f has no gradient
@@ -260,31 +301,43 @@ fn kink_minimum(
     }
     let inside = p.iter().zip(view).all(|(&c, v)| v.lo <= c && c <= v.hi);
     let slack = 4.0 * f64::EPSILON * f.abs();
-    let lowest = [1e-9, 1e-6, 1e-3].iter().all(|scale| {
+    // How much f rises a step of `scale` times the view away, in the worst direction.
+    let rise = |scale: f64| -> f64 {
         directions
             .iter()
-            .all(|d| value(&along(&p, d, scale * diagonal)) >= f - slack)
-    });
-    if !(inside && f.is_finite() && lowest) {
+            .map(|d| value(&along(&p, d, scale * diagonal)) - f)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let rises = [rise(1e-9), rise(1e-6), rise(1e-3)];
+    let lowest = rises.iter().all(|r| *r >= -slack);
+    let rise_along = |d: &[f64], scale: f64| value(&along(&p, d, scale * diagonal)) - f;
+    // At a corner or a cusp f rises as a power of the distance (a thousandth of the rise a
+    // thousand times farther, or a hundredth for |x|^(2/3)); beside a pole, where f falls
+    // without bound (-1/(x^2+y^2), ln(x^2+y^2), tan x), the last point is merely as close
+    // as the search could step, and f rises almost as much a billionth of the view away as
+    // a millionth.
+    let bounded = directions
+        .iter()
+        .all(|d| rise_along(d, 1e-9) <= 0.2 * rise_along(d, 1e-6) + slack);
+    if !(inside && f.is_finite() && lowest && bounded) {
         return None;
     }
-    // A coordinate within rounding of the view's size from 0 is 0.
-    for (c, v) in p.iter_mut().zip(view) {
-        if c.abs() <= 1e-12 * v.width() {
-            *c = 0.0;
-        }
+    // A coordinate within rounding of the view's size from 0 is 0, where f is defined
+    // there (sqrt(x^2+y^2) has no gradient at 0, so its domain leaves 0 out).
+    let snapped: Vec<f64> = p
+        .iter()
+        .zip(view)
+        .map(|(&c, v)| if c.abs() <= 1e-12 * v.width() { 0.0 } else { c })
+        .collect();
+    if value(&snapped).is_finite() {
+        p = snapped;
     }
-    let second = objective.second_order(&p);
-    let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), dim);
     Some(CriticalPoint {
         value: value(&p),
         point: p,
         kind: CriticalKind::Minimum,
-        // -0 from the Hessian of a corner reads as 0.
-        eigenvalues: eigenvalues
-            .iter()
-            .map(|e| if e.is_finite() { e + 0.0 } else { 0.0 })
-            .collect(),
+        // f has no Hessian at a corner: none is given.
+        eigenvalues: Vec::new(),
     })
 }
 
@@ -295,6 +348,7 @@ fn newton(
     seed: &[f64],
     view: &[Interval],
     damping: Damping,
+    curvature: f64,
 ) -> Option<CriticalPoint> {
     let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
     let mut p = seed.to_vec();
@@ -318,6 +372,12 @@ fn newton(
         p = next;
         if length <= 1e-13 * (1.0 + norm(&p)) {
             break;
+        }
+    }
+    // A coordinate below f64's normal range is 0's rounding (y = -1e-314 on x^3 + y^2).
+    for c in &mut p {
+        if c.abs() < f64::MIN_POSITIVE {
+            *c = 0.0;
         }
     }
     let second = objective.second_order(&p);
@@ -345,6 +405,11 @@ fn newton(
         return None;
     }
     let mut kind = classify(&eigenvalues);
+    // An eigenvalue a billionth of f's usual curvature is a zero one's rounding, unless f
+    // curves so along it (a curve has no second eigenvalue to be tiny against).
+    if eigenvalues.iter().any(|e| e.abs() < 1e-9 * curvature) {
+        kind = CriticalKind::Degenerate;
+    }
     if kind == CriticalKind::Degenerate
         && curves_as_its_eigenvalues_say(objective, &p, h, 1e-3 * diagonal)
     {
@@ -423,10 +488,12 @@ pub fn symmetric_eigenvalues(hessian: &[f64], dim: usize) -> Vec<f64> {
     } else {
         mean - radius
     };
+    // det / large, each product divided first: a * c overflows for 1e300 (x^2 + y^2) and
+    // underflows for 1e-300 (x^2 + y^2).
     let small = if large == 0.0 {
         0.0
     } else {
-        (a * c - b * b) / large
+        (a / large) * c - (b / large) * b
     };
     if small <= large {
         vec![small, large]
@@ -436,7 +503,7 @@ pub fn symmetric_eigenvalues(hessian: &[f64], dim: usize) -> Vec<f64> {
 }
 
 /// Whether f along each eigenvector of the Hessian `h` at `p` curves as its eigenvalue says
-/// (the second difference over `step` within 10% of it, and none 0): an eigenvalue tiny
+/// (the rise over `step` on either side within 10% of its lambda step^2 / 2, and none 0): an eigenvalue tiny
 /// against the largest is then a real curvature (1e10 x^2 + y^2), not the rounding left of
 /// a zero one (x^4 near 0, sauna's lines).
 fn curves_as_its_eigenvalues_say(
@@ -455,9 +522,12 @@ fn curves_as_its_eigenvalues_say(
         if lambda == 0.0 || !objective.in_domain(&ahead) || !objective.in_domain(&behind) {
             return false;
         }
-        let second =
-            (objective.value(&ahead) + objective.value(&behind) - 2.0 * value) / (step * step);
-        (second - lambda).abs() <= 0.1 * lambda.abs()
+        // Each side on its own: at x^3's 5e-14, where Newton stops short of 0, the second
+        // difference matches the rounding's curvature while each side rises as a cube.
+        [ahead, behind].iter().all(|q| {
+            let side = 2.0 * (objective.value(q) - value) / (step * step);
+            (side - lambda).abs() <= 0.1 * lambda.abs()
+        })
     })
 }
 
