@@ -63,7 +63,17 @@ impl View1d {
             .as_ref()
             .is_none_or(|(g, v, _)| *g != generation || *v != view)
         {
-            self.home = Some((generation, view, home_bounds(objective.as_ref(), view)));
+            // The user's view box is shown as given; the function's own grows to hold the
+            // starts (exp-log from x = 8), as the 2-D view's does.
+            let x = if model.settings.view.is_some() {
+                view
+            } else {
+                home_range(
+                    view,
+                    model.sim.slots().iter().map(|s| s.setup.start.as_slice()),
+                )
+            };
+            self.home = Some((generation, view, home_bounds(objective.as_ref(), x)));
             self.reset = true;
         }
         let home = self.home.as_ref().map(|(_, _, b)| *b)?;
@@ -127,6 +137,16 @@ impl View1d {
         }
         Some(response.transform)
     }
+}
+
+/// The function's x range grown to hold every run's start, with a margin.
+pub fn home_range<'a>(view: Interval, starts: impl Iterator<Item = &'a [f64]>) -> Interval {
+    let mut x = view;
+    for start in starts.filter(|s| s.len() == 1 && s[0].is_finite()) {
+        let margin = 0.08 * x.width();
+        x = Interval::new(x.lo.min(start[0] - margin), x.hi.max(start[0] + margin));
+    }
+    x
 }
 
 /// The x range `x`, with a y range that holds the curve there.
@@ -282,4 +302,18 @@ fn slope_line(model: &Model) -> Option<(String, Color32)> {
             run_color(slot.setup.color),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_home_range_holds_every_start() {
+        let view = Interval::new(0.001, 2.5);
+        assert_eq!(home_range(view, std::iter::empty()), view);
+        let starts = [vec![8.0], vec![1.0]];
+        let x = home_range(view, starts.iter().map(Vec::as_slice));
+        assert!(x.lo == 0.001 && x.hi > 8.0, "{x:?}");
+    }
 }
