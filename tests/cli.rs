@@ -2206,6 +2206,23 @@ fn a_race_with_a_budget_runs_until_the_budget_not_the_default_iterations() {
         assert_eq!(cells[column("stop_reason")], "budget", "{row}");
         assert_eq!(cells[column("grad_evals")], "300", "{row}");
     }
+    // A budget beyond the most iterations a run takes is said to be so.
+    let o = descent(&[
+        "race",
+        "-f",
+        "bowl",
+        "--budget",
+        "2e7",
+        "--tol",
+        "1e-6",
+        "--optimizers",
+        "gd",
+    ]);
+    assert!(
+        stderr(&o).contains("--budget: 20000000 is more than a run's 10000000 iterations"),
+        "{}",
+        stderr(&o)
+    );
     // An explicit --iters still stops first.
     let o = descent(&[
         "race",

@@ -336,14 +336,17 @@ fn parse_grid(text: &str) -> Result<(usize, usize), UsageError> {
     }
 }
 
-/// Rows computed and written at a time, so a large map never sits in memory whole.
+/// The most rows computed and written at a time, so a large map never sits in memory whole.
 const BAND_ROWS: usize = 64;
 
-/// The bands of rows of `spec`'s map, bottom first.
+/// The bands of rows of `spec`'s map, bottom first: at most [`BAND_ROWS`] rows, and about a
+/// thirty-second of the map (at least 4 rows, for the cores to share), so that progress can
+/// be said while a map of few long rows is made.
 fn bands(spec: &BasinSpec) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let rows = spec.height.div_ceil(32).clamp(4, BAND_ROWS);
     (0..spec.height)
-        .step_by(BAND_ROWS)
-        .map(|j| j..(j + BAND_ROWS).min(spec.height))
+        .step_by(rows)
+        .map(move |j| j..(j + rows).min(spec.height))
 }
 
 /// Rows `rows` of the request's map (never cancelled).

@@ -457,6 +457,20 @@ impl Progress {
         }
     }
 
+    /// Says, if a line was said, that every part is done and what comes next.
+    pub(crate) fn finish(&self, err: &mut impl Write, next: &str) {
+        if self.last != self.started {
+            let _ = writeln!(
+                err,
+                "note: {}: all {} {} done after {:.0} s; {next}",
+                self.what,
+                self.total,
+                self.unit,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+
     /// Reports that `done` parts are done, if the last line (or the start) is old enough.
     pub(crate) fn done(&mut self, err: &mut impl Write, done: usize) {
         if self.last.elapsed() < PROGRESS_EVERY || done >= self.total {

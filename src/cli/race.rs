@@ -195,6 +195,14 @@ impl RaceArgs {
         let default_iters = budget
             .map_or(100, |b| b.clamp(100, MAX_ITERATIONS))
             .to_string();
+        if self.iters.is_none()
+            && let Some(b) = budget.filter(|b| *b > MAX_ITERATIONS)
+        {
+            let _ = writeln!(
+                err,
+                "note: --budget: {b} is more than a run's {MAX_ITERATIONS} iterations at most, so the iteration limit may stop a run first"
+            );
+        }
         let iters = parse_count("--iters", self.iters.as_deref().unwrap_or(&default_iters))?;
         if !(1..=MAX_ITERATIONS as i64).contains(&iters) {
             return Err(UsageError(format!(
@@ -286,6 +294,7 @@ impl RaceArgs {
             })?;
             lanes.push(config);
         }
+        progress.finish(err, "the race runs now");
         let minima = crate::engine::basins::minima_for(objective.as_ref(), &view);
         let spec = RaceSpec {
             start,
