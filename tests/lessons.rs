@@ -682,7 +682,7 @@ fn numbers_below_f64s_range_are_refused_in_a_lesson() {
             "lr = 0.1\nstart",
             "lr = 0.1\nclip = 5e-324\nstart",
             "clip",
-            "0 or at least about 2.2e-308",
+            "clip must be at least about 2.2e-308, got 5e-324",
         ),
         (
             "start = [0.0, 0.0]",
@@ -709,6 +709,21 @@ fn numbers_below_f64s_range_are_refused_in_a_lesson() {
         error.contains("data") && error.contains("'1e-310' is below the smallest number"),
         "{error}"
     );
+    // And a claim's point and distance.
+    for (claim, field) in [
+        ("outcome = \"converges\"\nat = [1.0, 1e-309]", "at"),
+        (
+            "outcome = \"converges\"\nminimum = 1\nwithin = 1e-310",
+            "within",
+        ),
+    ] {
+        let text = GOOD.replacen("outcome = \"converges\"\nminimum = 1", claim, 1);
+        let error = parse("mine", &text).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("expect 1, {field}")) && error.contains("2.2e-308"),
+            "{claim}: {error}"
+        );
+    }
     // Points listed in a source are checked the same way.
     let error = descent::engine::function::DataSource::parse("points:1,2;3,4e-320")
         .unwrap_err()

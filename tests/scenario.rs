@@ -484,3 +484,20 @@ fn a_hand_written_scenario_of_a_formula_shows_it_in_the_formula_field() {
         app.model.notice
     );
 }
+
+#[test]
+fn a_z_range_too_narrow_or_too_wide_is_named() {
+    for z in [[0.0, 1e-310], [-1e308, 1e308]] {
+        let text = format!(
+            r#"{{"descent_scenario": 1, "function": "bowl", "display": {{"z_range": {{"lo": {}, "hi": {}}}}}}}"#,
+            z[0], z[1]
+        );
+        let (_, skipped) = scenario::from_text(&text).unwrap();
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s == "display.z_range (out of range)"),
+            "{z:?}: {skipped:?}"
+        );
+    }
+}

@@ -99,9 +99,10 @@ impl DisplaySettings {
     pub fn sanitized(mut self) -> Self {
         self.contour_count = self.contour_count.clamp(1, 40);
         self.quiver_density = self.quiver_density.clamp(4, 50);
+        // Finite, increasing, within +-1e12 and not vanishingly narrow, as a view box.
         self.z_range = self
             .z_range
-            .filter(|z| z.lo.is_finite() && z.hi.is_finite() && z.lo < z.hi);
+            .filter(|z| crate::engine::objective::check_view(&[*z]).is_ok());
         self
     }
 }

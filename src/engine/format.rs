@@ -6,6 +6,10 @@
 
 /// Up to six significant digits, trailing zeros dropped; scientific when tiny or huge.
 pub fn human(v: f64) -> String {
+    // A subnormal number keeps few digits: 1e-320 is said as typed, not as 9.99989e-321.
+    if subnormal(v) {
+        return format!("{v:e}");
+    }
     significant(v, 6)
 }
 

@@ -1160,6 +1160,19 @@ fn read_step(
                 ));
             }
             if let Some(p) = &claim.at
+                && let Some(&v) = p.iter().find(|v| super::format::subnormal(**v))
+            {
+                return Err(at_expect(
+                    c,
+                    "at",
+                    format!(
+                        "{} {}; write 0 or a larger number",
+                        super::format::human(v),
+                        super::format::UNDERFLOW
+                    ),
+                ));
+            }
+            if let Some(p) = &claim.at
                 && (p.len() != dim || p.iter().any(|v| !v.is_finite()))
             {
                 let given: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
@@ -1207,9 +1220,12 @@ fn read_step(
                 ));
             }
             let within = claim.within.unwrap_or(DEFAULT_WITHIN);
-            if !(within.is_finite() && within > 0.0) {
+            if !(within.is_finite() && within > 0.0) || super::format::subnormal(within) {
                 return Err(at_expect(c, "within",
-                    format!("{within} is not allowed; a finite number > 0, e.g. 0.001"),
+                    format!(
+                        "{} is not allowed; a finite number of at least about 2.2e-308, e.g. 0.001",
+                        super::format::human(within)
+                    ),
                 ));
             }
             if let (Some(i), Some(known)) = (claim.minimum, known_minima)

@@ -463,8 +463,9 @@ impl OptimizerConfig {
         .into_iter()
         .find(|(_, v)| v.is_some_and(super::format::subnormal));
         if let Some((name, Some(value))) = subnormal {
-            let allowed = if name == "learning rate" {
-                "at least about 2.2e-308"
+            // Those that must be above 0 are not told that 0 would do.
+            let allowed = if ["learning rate", "eps", "clip"].contains(&name) {
+                POSITIVE_ALLOWED
             } else {
                 SUBNORMAL_ALLOWED
             };
@@ -526,6 +527,8 @@ impl OptimizerConfig {
 /// What a hyperparameter below f64's normal range is told: such a number has lost its
 /// precision and turns to 0 at the first product.
 pub(crate) const SUBNORMAL_ALLOWED: &str = "0 or at least about 2.2e-308";
+/// The same for a hyperparameter that must be above 0.
+pub(crate) const POSITIVE_ALLOWED: &str = "at least about 2.2e-308";
 
 /// Why an optimizer could not take a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

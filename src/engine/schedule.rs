@@ -140,10 +140,11 @@ impl Schedule {
                 allowed,
             })
         };
-        for (name, value) in [("gamma", self.gamma()), ("eta-min", self.eta_min)] {
-            if super::format::subnormal(value) {
-                return bad(name, value, super::optimizer::SUBNORMAL_ALLOWED);
-            }
+        if super::format::subnormal(self.gamma()) {
+            return bad("gamma", self.gamma(), super::optimizer::POSITIVE_ALLOWED);
+        }
+        if super::format::subnormal(self.eta_min) {
+            return bad("eta-min", self.eta_min, super::optimizer::SUBNORMAL_ALLOWED);
         }
         match self.kind {
             ScheduleKind::Constant => {}
