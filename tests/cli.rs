@@ -2161,6 +2161,30 @@ fn pass_eight_leftovers_are_said_plainly() {
         &["run", "--data", "points:1,2;3,4e-320", "-f", "regression"],
         &["point 2", "'4e-320' is below the smallest number"],
     );
+    // A lesson without steps, and one saved as UTF-16.
+    let dir = std::env::temp_dir().join(format!("descent-pass9-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let no_step = dir.join("nostep.toml");
+    std::fs::write(&no_step, "title = \"t\"\n").unwrap();
+    assert_usage_error(
+        &["--lesson", no_step.to_str().unwrap()],
+        &["a lesson needs its steps: [[step]]"],
+    );
+    let utf16 = dir.join("utf16.toml");
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("title = \"t\"\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&utf16, bytes).unwrap();
+    assert_usage_error(
+        &["--lesson", utf16.to_str().unwrap()],
+        &["is UTF-16 text", "save it as UTF-8"],
+    );
+    // A bare `--` before the options.
+    assert_usage_error(
+        &["run", "--", "--lr", "0.1"],
+        &["'--lr'", "after a bare '--'", "remove the '--'"],
+    );
     // Options quoted into the function's value.
     assert_usage_error(
         &["run", "-f", "sum-squares --dim 3"],

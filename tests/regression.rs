@@ -588,3 +588,12 @@ fn a_utf16_file_is_told_to_be_saved_as_utf8() {
         "{err}"
     );
 }
+
+#[test]
+fn semicolons_and_decimal_commas_without_a_header_are_told_to_write_points() {
+    use descent::engine::regression::read_csv;
+    let err = read_csv(&b"1,5;2,3\n2,5;4,1\n"[..])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("write decimals with a point"), "{err}");
+}

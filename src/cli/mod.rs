@@ -299,7 +299,19 @@ pub fn read_text_file(path: &std::path::Path, max: u64) -> Result<String, String
             max >> 10
         ));
     }
-    String::from_utf8(bytes).map_err(|_| format!("{} is not text (UTF-8)", path.display()))
+    // Notepad's "Unicode" is UTF-16: two bytes a character, a byte-order mark first.
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(format!(
+            "{} is UTF-16 text (it starts with UTF-16's byte-order mark): save it as UTF-8",
+            path.display()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{} is not text (UTF-8): save it as UTF-8 text",
+            path.display()
+        )
+    })
 }
 
 /// The largest scenario file descent reads.
@@ -1906,6 +1918,15 @@ fn report_clap_error(
                         "; {command} takes no {given} (descent {command} --help lists its options)"
                     ),
                 });
+            }
+            // A bare `--` makes every later word a value, so an option after it is unknown.
+            if e.kind() == ErrorKind::UnknownArgument
+                && !given.is_empty()
+                && args.iter().skip(1).any(|a| a.to_string_lossy() == "--")
+            {
+                line = format!(
+                    "error: unexpected argument '{given}' found after a bare '--', which makes every later word a value, not an option: remove the '--'"
+                );
             }
             let _ = writeln!(err, "{line}");
             EXIT_USAGE

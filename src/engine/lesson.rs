@@ -429,6 +429,9 @@ fn say_missing(message: String) -> String {
             "a step needs its function: a preset's name or a formula, e.g. function = \"bowl\""
         }
         "outcome" => "an expect needs its outcome: \"converges\", \"diverges\" or \"falls-short\"",
+        "step" => {
+            "a lesson needs its steps: [[step]] tables, each with title, text, function and a [[step.run]]"
+        }
         _ => return message,
     };
     format!("missing: {what}")

@@ -1119,6 +1119,18 @@ fn detect_separator(head: &str) -> Option<u8> {
             return *sep;
         }
     }
+    // `1,5;2,3`: semicolons between numbers written with decimal commas, as European
+    // spreadsheets save them. Read with ';' the rows are told to write decimals with a point.
+    let decimal_commas = |line: &&str| {
+        let fields: Vec<String> = line
+            .split(';')
+            .map(|f| f.trim().trim_matches('"').replace(',', "."))
+            .collect();
+        fields.len() == 2 && fields.iter().all(|f| f.parse::<f64>().is_ok())
+    };
+    if lines.iter().any(decimal_commas) {
+        return Some(b';');
+    }
     // No data row to learn from: the separator the first line contains, else spaces.
     let first = lines.first().copied().unwrap_or("");
     [b',', b';', b'\t']
