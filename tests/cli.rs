@@ -2180,6 +2180,27 @@ fn pass_eight_leftovers_are_said_plainly() {
         &["--lesson", utf16.to_str().unwrap()],
         &["is UTF-16 text", "save it as UTF-8"],
     );
+    // Pass 9: capitals, a Unicode minus and full-width digits, NaN in a view.
+    assert_usage_error(&["run", "-f", "PI*x"], &["names are lowercase, write pi"]);
+    assert_usage_error(&["run", "--lr", "\u{2212}0.1"], &["--lr", "plain hyphen"]);
+    assert_usage_error(
+        &["run", "--lr", "\u{FF10}.\u{FF11}"],
+        &["--lr", "plain digits 0-9"],
+    );
+    assert_usage_error(
+        &["--view", "nan,1,0,1"],
+        &["--view", "each end is a finite number"],
+    );
+    assert!(
+        descent(&["run", "-f", "torch.exp(x)+y^2", "--iters", "1"])
+            .status
+            .success()
+    );
+    assert!(
+        descent(&["run", "-f", "sum-squares", "--dim", "1e1", "--iters", "1"])
+            .status
+            .success()
+    );
     // A bare `--` before the options.
     assert_usage_error(
         &["run", "--", "--lr", "0.1"],

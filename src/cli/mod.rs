@@ -908,8 +908,9 @@ fn parse_number(flag: &str, s: &str) -> Result<f64, UsageError> {
     let t = digits_apart(s.trim()).map_err(|e| UsageError(format!("{flag}: {e}")))?;
     let v = t.parse::<f64>().map_err(|_| {
         UsageError(format!(
-            "{flag}: '{s}' is not a number; expected {}",
-            allowed(flag)
+            "{flag}: '{s}' is not a number; expected {}{}",
+            allowed(flag),
+            crate::engine::format::typing_hint(s)
         ))
     })?;
     if underflows(&t, v) {
@@ -999,8 +1000,8 @@ fn parse_point(s: &str) -> Result<Vec<f64>, UsageError> {
                 digits_apart(part).map_err(|e| UsageError(format!("--start '{whole}': {e}")))?;
             let v: f64 = text.parse().map_err(|_| {
                 // Characters pasted from a document or another language's point syntax.
-                let hint = if part.contains(['\u{2212}', '\u{2013}', '\u{2014}']) {
-                    "; write the minus sign as - (a plain hyphen)"
+                let hint = if !crate::engine::format::typing_hint(part).is_empty() {
+                    crate::engine::format::typing_hint(part)
                 } else if s.trim_start().starts_with(['(', '[', '{']) {
                     "; write the numbers without brackets, e.g. --start 1,-1"
                 } else {

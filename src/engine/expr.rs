@@ -5,7 +5,7 @@
 //! Grammar: numbers (`1`, `2.5`, `1e-3`, `.5`), `x` and `y`, `+ - * /`, power as `^` or `**`
 //! (right-associative, tighter than unary minus: `-x^2 = -(x^2)`), parentheses, the functions
 //! sin cos tan asin acos atan atan2 sinh cosh tanh exp ln log (natural) log10 log2 sqrt cbrt
-//! abs min max, and the constants pi and e. The prefixes `np.`, `math.` and `sp.` of a formula
+//! abs min max, and the constants pi and e. The prefixes `np.`, `numpy.`, `math.`, `sp.` and `torch.` of a formula
 //! pasted from Python are accepted.
 
 use std::fmt;
@@ -545,7 +545,7 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             let mut text: String = chars[start..i].iter().collect();
             // Positions count characters, and a stripped prefix still counts.
             let mut skipped = 0;
-            for prefix in ["np.", "math.", "sp."] {
+            for prefix in ["np.", "numpy.", "math.", "sp.", "torch."] {
                 if let Some(rest) = text.strip_prefix(prefix) {
                     text = rest.to_string();
                     skipped = prefix.len();
@@ -896,11 +896,16 @@ fn unknown_name(token: &Token) -> ExprError {
         .into_iter()
         .chain(FUNCS1.iter().map(|(n, _)| *n))
         .chain(FUNCS2.iter().map(|(n, _)| *n));
+    let lowercase = name.to_lowercase();
+    let in_capitals = known.clone().find(|k| *k == lowercase && lowercase != name);
     let nearest = known
         .map(|k| (super::format::edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2 && *d < k.len())
         .min_by_key(|(d, _)| *d);
-    let message = if ["pow", "power"].contains(&name) {
+    let message = if let Some(k) = in_capitals {
+        // `PI*x`, `E^x`, `Sin(x)`: names are lowercase.
+        format!("unknown name '{name}': names are lowercase, write {k}")
+    } else if ["pow", "power"].contains(&name) {
         "write powers with ^: x^2 for pow(x, 2)".to_string()
     } else if ["x", "y", "pi", "e"].contains(&name) {
         // Known, but called like a function: pi(x).

@@ -227,6 +227,19 @@ pub fn name_list(names: &[String], separator: &str) -> String {
     kept.join(separator)
 }
 
+/// Advice for a number that did not parse because of characters pasted from a document or
+/// typed on another keyboard: a Unicode minus or dash, full-width digits. Empty otherwise;
+/// else it starts with "; ".
+pub fn typing_hint(text: &str) -> &'static str {
+    if text.contains(['\u{2212}', '\u{2013}', '\u{2014}']) {
+        "; write the minus sign as - (a plain hyphen)"
+    } else if text.contains(|c: char| ('\u{FF0B}'..='\u{FF19}').contains(&c)) {
+        "; write plain digits 0-9 (these are full-width)"
+    } else {
+        ""
+    }
+}
+
 /// What is said of a number that [`underflows`], after the number.
 pub const UNDERFLOW: &str = "is below the smallest number (about 2.2e-308)";
 

@@ -458,7 +458,18 @@ fn parse_dim(text: &str) -> Result<usize, FunctionError> {
             ),
         )
     };
-    let value: i64 = text.trim().parse().map_err(|_| bad())?;
+    // 3, or 3.0 and 1e2 as --iters takes them: whole numbers written as decimals.
+    let value: i64 = match text.trim().parse() {
+        Ok(v) => v,
+        Err(_) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.fract() == 0.0 && v.abs() < 9.0e15)
+            .filter(|v| super::format::rounding_note(text, *v).is_none())
+            .map(|v| v as i64)
+            .ok_or_else(bad)?,
+    };
     let max = super::presets::MAX_DIM;
     match usize::try_from(value) {
         Ok(dim) if (1..=max).contains(&dim) => Ok(dim),

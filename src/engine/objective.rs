@@ -59,16 +59,25 @@ pub fn parse_view(text: &str, dim: usize) -> Result<Vec<Interval>, String> {
     };
     if numbers.len() != 2 * dim {
         return Err(format!(
-            "'{text}' has {} numbers; a {} takes {expected}{hint}",
+            "'{text}' has {} number{}; a {} takes {expected}{hint}",
             numbers.len(),
+            if numbers.len() == 1 { "" } else { "s" },
             if dim == 1 { "curve" } else { "surface" },
         ));
     }
     let mut values = Vec::with_capacity(numbers.len());
     for number in numbers {
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("'{number}' is not a number (in '{text}', {expected}){hint}"))?;
+        let value: f64 = number.parse().map_err(|_| {
+            format!(
+                "'{number}' is not a number (in '{text}', {expected}){hint}{}",
+                super::format::typing_hint(number)
+            )
+        })?;
+        if value.is_nan() {
+            return Err(format!(
+                "'{number}' is not a number (in '{text}', {expected}): each end is a finite number"
+            ));
+        }
         // Digits past f64's range read as infinity, digits below it as 0.
         if super::format::overflows(number, value) {
             return Err(

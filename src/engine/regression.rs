@@ -1015,7 +1015,11 @@ pub fn read_csv(reader: impl std::io::Read) -> Result<Dataset, DataError> {
                                 shorten(&field.replace(',', "."))
                             )
                         } else {
-                            format!("'{}' is not a number", shorten(field))
+                            format!(
+                                "'{}' is not a number{}",
+                                shorten(field),
+                                super::format::typing_hint(field)
+                            )
                         },
                     },
                 )
