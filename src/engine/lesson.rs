@@ -1226,7 +1226,7 @@ fn read_step(
             if !(within.is_finite() && within > 0.0) || super::format::subnormal(within) {
                 return Err(at_expect(c, "within",
                     format!(
-                        "{} is not allowed; a finite number of at least about 2.2e-308, e.g. 0.001",
+                        "{} is not allowed; a finite number > 0 (at least about 2.2e-308), e.g. 0.001",
                         super::format::human(within)
                     ),
                 ));
