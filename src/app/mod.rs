@@ -1130,6 +1130,13 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     };
                     if let Some(layout) = request.layout {
                         app.model.settings.display.layout = layout;
+                        // A curve is drawn in one view whatever the layout.
+                        if app.model.objective().dim() == 1 && layout != crate::cli::Layout::TwoD {
+                            eprintln!(
+                                "note: --layout: the session opens on a curve ({}), drawn in one view; the layout applies to surfaces",
+                                app.model.settings.function.name()
+                            );
+                        }
                     }
                     // A picture or an animation leaves the user's saved session alone.
                     if recording {
