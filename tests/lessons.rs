@@ -74,7 +74,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 "iterations = = 50\n[[step.run]]\noptimizer",
             ),
             Some(19),
-            vec!["line 19, iterations"],
+            vec!["line 19, step 2, iterations"],
         ),
         (
             "negative rate",
@@ -814,4 +814,18 @@ fn a_view_holding_a_runs_start_is_never_finite_nowhere() {
     let outside = text.replacen("start = [0.1, 1.0]", "start = [0.1, 7.0]", 1);
     let error = parse("mine", &outside).unwrap_err().to_string();
     assert!(error.contains("finite nowhere"), "{error}");
+}
+
+#[test]
+fn a_type_error_names_the_step_and_run_it_is_in() {
+    let text = GOOD.replacen(
+        "optimizer = \"momentum\"\nlr = 0.1",
+        "optimizer = \"momentum\"\nlr = 0.1\nbatch = 2.5",
+        1,
+    );
+    let error = parse("mine", &text).unwrap_err().to_string();
+    assert!(
+        error.starts_with("line 23, step 2, run 1, batch:"),
+        "{error}"
+    );
 }

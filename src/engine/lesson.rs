@@ -477,12 +477,37 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
         // A missing or unknown key is named itself, not the key on the line TOML points at.
         let named = missing_field(&message);
         let message = say_plainly(&field, say_missing(message));
+        // A key of a step, run or expect is named with its place, as the later checks do.
+        let field = match (line.and_then(|l| toml_place(text, l)), field.as_str()) {
+            (Some(place), key) if key != "the file" => format!("{place}, {key}"),
+            _ => field,
+        };
         LessonError {
             line,
             field: named.unwrap_or(field),
             message,
         }
     })
+}
+
+/// Where line `line` of a TOML lesson lies: `step 2`, `step 2, run 1` or `step 2, expect 3`
+/// (counted from 1), from the table headers above it; `None` before the first step.
+fn toml_place(text: &str, line: usize) -> Option<String> {
+    let (mut step, mut run, mut expect, mut table) = (0, 0, 0, "");
+    for written in text.lines().take(line.saturating_sub(1)) {
+        match written.trim() {
+            "[[step]]" => (step, run, expect, table) = (step + 1, 0, 0, "step"),
+            "[[step.run]]" => (run, table) = (run + 1, "run"),
+            "[[step.expect]]" => (expect, table) = (expect + 1, "expect"),
+            _ => {}
+        }
+    }
+    match (step, table) {
+        (0, _) => None,
+        (_, "run") => Some(format!("step {step}, run {run}")),
+        (_, "expect") => Some(format!("step {step}, expect {expect}")),
+        _ => Some(format!("step {step}")),
+    }
 }
 
 /// Checks a lesson read from `text` field by field.
