@@ -359,3 +359,39 @@ fn poles_are_no_minima_inflections_are_degenerate_and_huge_curvatures_are_exact(
         }
     }
 }
+
+#[test]
+fn a_corner_newton_leaves_for_another_point_is_found_and_a_flat_region_is_degenerate() {
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let line = [descent::engine::Interval::new(-5.0, 5.0)];
+    let square = [line[0], line[0]];
+    // Newton from abs(x^2 - 1)'s corners goes to its peak at 0.
+    let points = find(&typed("abs(x^2-1)"), &line, &AtomicBool::new(false));
+    let minima = of_kind(&points, CriticalKind::Minimum);
+    assert_eq!(minima.len(), 2, "{points:?}");
+    assert!(
+        minima.iter().all(|p| (p.point[0].abs() - 1.0).abs() < 1e-9),
+        "{points:?}"
+    );
+    let points = find(
+        &typed("abs(x^2-1)+abs(y^2-1)"),
+        &square,
+        &AtomicBool::new(false),
+    );
+    assert_eq!(
+        of_kind(&points, CriticalKind::Minimum).len(),
+        4,
+        "{points:?}"
+    );
+    // 0 over two quadrants: a region of minima, sampled as degenerate points.
+    let points = find(
+        &typed("abs(x)+abs(y)-abs(x+y)"),
+        &square,
+        &AtomicBool::new(false),
+    );
+    assert!(
+        of_kind(&points, CriticalKind::Minimum).is_empty(),
+        "{points:?}"
+    );
+    assert!((1..=100).contains(&of_kind(&points, CriticalKind::Degenerate).len()));
+}

@@ -241,6 +241,10 @@ fn the_divergence_hint_says_what_the_curvature_allows() {
         hint.contains("downwards in every direction") && !hint.contains("2/L"),
         "{hint}"
     );
+    // A start outside the function's view: the path there is where the curvature is read.
+    let (slot_far, objective_far, view_far) = diverged("x^2 + y^2", vec![100.0, 100.0], 1.5);
+    let hint = divergence_hint(&slot_far, objective_far.as_ref(), &view_far);
+    assert!(hint.contains("lr < 2/L = 1 "), "{hint}");
     // A plane does not curve at all: its slope, not a curvature, sends the run away.
     let (slot_p, objective_p, view_p) = diverged("x + y", vec![0.5, 0.5], 1e11);
     let hint = divergence_hint(&slot_p, objective_p.as_ref(), &view_p);

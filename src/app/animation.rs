@@ -423,12 +423,14 @@ impl GifDialog {
                     ui.end_row();
                     let label = ui.label("Iterations");
                     ui.horizontal(|ui| {
-                        ui.add(egui::DragValue::new(&mut self.from).update_while_editing(false).prefix("from "))
+                        ui.add(egui::DragValue::new(&mut self.from).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).prefix("from "))
                             .labelled_by(label.id)
                             .explain("The first iteration recorded");
                         let to = ui
                             .add(
                                 egui::DragValue::new(&mut self.to).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                                     .prefix("to ")
                                     .custom_formatter(|v, _| {
                                         if v >= usize::MAX as f64 {
@@ -447,17 +449,20 @@ impl GifDialog {
                     });
                     ui.end_row();
                     let label = ui.label("Frames");
-                    ui.add(egui::DragValue::new(&mut self.frames).update_while_editing(false).range(2..=MAX_FRAMES))
+                    ui.add(egui::DragValue::new(&mut self.frames).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).range(2..=MAX_FRAMES))
                         .labelled_by(label.id)
                         .explain("Iterations from the first to the last, evenly spaced");
                     ui.end_row();
                     let label = ui.label("Frames per second");
-                    ui.add(egui::DragValue::new(&mut self.fps).update_while_editing(false).range(1..=MAX_FPS))
+                    ui.add(egui::DragValue::new(&mut self.fps).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).range(1..=MAX_FPS))
                         .labelled_by(label.id)
                         .explain("How fast the GIF plays");
                     ui.end_row();
                     let label = ui.label("Width (pixels)");
-                    ui.add(egui::DragValue::new(&mut self.width).update_while_editing(false).range(0..=MAX_WIDTH))
+                    ui.add(egui::DragValue::new(&mut self.width).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).range(0..=MAX_WIDTH))
                         .labelled_by(label.id)
                         .explain("0 keeps the size the window draws; the height follows");
                     ui.end_row();

@@ -354,6 +354,7 @@ fn playback_ui(
                 !instant,
                 Slider::new(&mut rate, 1.0..=1000.0)
                     .update_while_editing(false)
+                    .custom_parser(crate::app::controls::typed_number)
                     .logarithmic(true)
                     .integer()
                     .suffix(" it/s")
@@ -380,6 +381,7 @@ fn playback_ui(
         .add(
             Slider::new(&mut k, 0..=end.max(1))
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .text("Iteration")
                 .clamping(SliderClamping::Always),
         )
@@ -407,6 +409,7 @@ fn playback_ui(
         .add(
             Slider::new(&mut iterations, 1..=10_000)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .logarithmic(true)
                 .clamping(SliderClamping::Never)
                 .text("Iterations"),
@@ -430,6 +433,7 @@ fn playback_ui(
                 enabled,
                 Slider::new(&mut tol, 1e-12..=1.0)
                     .update_while_editing(false)
+                    .custom_parser(crate::app::controls::typed_number)
                     .logarithmic(true)
                     .custom_formatter(|v, _| format!("{v:.0e}"))
                     .text("Tolerance"),
@@ -481,6 +485,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     ui.label(RichText::new(config.kind.rule()).small().weak());
     let lr = ui.add(
         Slider::new(&mut config.lr, 1e-5..=10.0).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
             .logarithmic(true)
             .clamping(SliderClamping::Never)
             .custom_formatter(|v, _| human(v))
@@ -495,6 +500,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         let (lo, hi) = spec.range;
         let mut slider = Slider::new(&mut value, lo..=hi)
             .update_while_editing(false)
+            .custom_parser(crate::app::controls::typed_number)
             .text(spec.name);
         if spec.log {
             slider = slider
@@ -530,13 +536,15 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         let r = ui.add_enabled(
             noisy,
             Slider::new(&mut noise.sigma, 1e-3..=100.0).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .logarithmic(true)
                 .custom_formatter(|v, _| human(v))
                 .text("sigma"),
         )
         .explain("The noise's standard deviation, added to each component of the gradient");
         dragging |= r.dragged();
-        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).update_while_editing(false).prefix("seed "))
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).prefix("seed "))
             .explain("The noise's seed: the same seed gives the same noisy run");
         config.noise = noisy.then_some(noise);
     });
@@ -549,6 +557,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                 clip,
                 Slider::new(&mut c, 1e-3..=1e4)
                     .update_while_editing(false)
+                    .custom_parser(crate::app::controls::typed_number)
                     .logarithmic(true)
                     .text("Clip at"),
             )
@@ -565,6 +574,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             ui.add(
                 egui::DragValue::new(v)
                     .update_while_editing(false)
+                    .custom_parser(crate::app::controls::typed_number)
                     .speed(0.01)
                     .prefix(format!("{name} = ")),
             )
@@ -609,6 +619,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                     .add(
                         Slider::new(&mut schedule.step_size, 1..=1000)
                             .update_while_editing(false)
+                            .custom_parser(crate::app::controls::typed_number)
                             .logarithmic(true)
                             .text("Step size"),
                     )
@@ -620,6 +631,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 .add(
                     Slider::new(&mut gamma, 0.01..=1.0)
                         .update_while_editing(false)
+                        .custom_parser(crate::app::controls::typed_number)
                         .text("Gamma"),
                 )
                 .explain("The factor the rate is multiplied by (each step size, or every step)");
@@ -631,6 +643,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
         ScheduleKind::Cosine => {
             let r = ui.add(
                 Slider::new(&mut schedule.t_max, 1..=10_000).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                     .logarithmic(true)
                     .text("t_max"),
             )
@@ -640,6 +653,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 .add(
                     Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
                         .update_while_editing(false)
+                        .custom_parser(crate::app::controls::typed_number)
                         .custom_formatter(|v, _| human(v))
                         .text("eta_min"),
                 )
@@ -650,6 +664,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
     let r = ui
         .add(
             Slider::new(&mut schedule.warmup, 0..=1000).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .logarithmic(true)
                 .text("Warm-up steps"),
         )
@@ -747,11 +762,13 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             .clicked();
         ui.add(
             egui::DragValue::new(&mut count).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .range(1..=MAX_RUNS)
                 .suffix(" starts"),
         )
         .explain("How many starts Scatter adds");
-        ui.add(egui::DragValue::new(&mut seed).update_while_editing(false).prefix("seed "))
+        ui.add(egui::DragValue::new(&mut seed).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).prefix("seed "))
             .explain("The seed of the starts: the same seed scatters the same starts");
         if clicked {
             actions.push(Action::Scatter { count, seed });
@@ -772,6 +789,20 @@ fn status_text(slot: &RunSlot, shown: usize) -> String {
         ),
         None => "running".to_string(),
     }
+}
+
+/// Reads a number typed into a field as egui does (spaces ignored, a Unicode minus read as
+/// -), but only a finite one of f64's normal range: `nan`, `inf` and `1e-310` are not
+/// numbers a field can take, and clamping them would set its end of range instead.
+pub fn typed_number(text: &str) -> Option<f64> {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == '\u{2212}' { '-' } else { c })
+        .collect();
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && !crate::engine::format::subnormal(*v))
 }
 
 /// The hint shown when a run diverged: the stability bound 2/L where the largest curvature
@@ -809,8 +840,18 @@ fn largest_curvature_on_path(
     objective: &dyn Objective,
     view: &[Interval],
 ) -> Option<f64> {
+    // The view as drawn: grown to hold the start, as the plots grow it (x^2 from 100).
+    let start = &slot.setup.start;
+    let view: Vec<Interval> = view
+        .iter()
+        .zip(start)
+        .map(|(r, s)| {
+            let margin = 0.08 * r.width();
+            Interval::new(r.lo.min(s - margin), r.hi.max(s + margin))
+        })
+        .collect();
     let inside =
-        |p: &[f64]| p.len() == view.len() && p.iter().zip(view).all(|(v, r)| r.contains(*v));
+        |p: &[f64]| p.len() == view.len() && p.iter().zip(&view).all(|(v, r)| r.contains(*v));
     slot.run
         .path()
         .points()
@@ -980,6 +1021,7 @@ fn display_ui(
             display.show_contours,
             Slider::new(&mut display.contour_count, 1..=40)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .text("Contour lines"),
         )
         .explain("How many level lines");
@@ -989,7 +1031,8 @@ fn display_ui(
             .explain("At each point, the direction of steepest descent, -grad f, and its size: where gradient descent would step");
         ui.add_enabled(
             display.show_quiver,
-            Slider::new(&mut display.quiver_density, 4..=50).update_while_editing(false).text("Arrow density"),
+            Slider::new(&mut display.quiver_density, 4..=50).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number).text("Arrow density"),
         )
         .explain("Arrows per row");
     });
@@ -1064,6 +1107,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let hi = range.hi;
         ui.add(
             egui::DragValue::new(&mut range.lo).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .speed(speed)
                 .range(-MAX_VIEW..=hi)
                 .custom_formatter(|v, _| human(v)),
@@ -1074,6 +1118,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let lo = range.lo;
         ui.add(
             egui::DragValue::new(&mut range.hi).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .speed(speed)
                 .range(lo..=MAX_VIEW)
                 .custom_formatter(|v, _| human(v)),

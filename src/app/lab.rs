@@ -320,6 +320,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.a)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .speed(0.1),
         )
         .explain("Intercept a");
@@ -327,6 +328,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.b)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .speed(0.1),
         )
         .explain("Slope b");
@@ -335,6 +337,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.sigma)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .speed(0.05)
                 .range(0.0..=1e6),
         )
@@ -343,6 +346,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.n)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .range(2..=1_000_000),
         )
         .explain("Points n");
@@ -351,6 +355,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.lo)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .speed(0.1),
         )
         .explain("Smallest x");
@@ -358,13 +363,18 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.add(
             egui::DragValue::new(&mut spec.hi)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .speed(0.1),
         )
         .explain("Largest x");
         ui.end_row();
         ui.label("seed");
-        ui.add(egui::DragValue::new(&mut spec.seed).update_while_editing(false))
-            .explain("Data seed");
+        ui.add(
+            egui::DragValue::new(&mut spec.seed)
+                .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number),
+        )
+        .explain("Data seed");
         ui.checkbox(&mut spec.even, "Even x").explain(
             "x evenly spaced from lo to hi (as seed 002's notebook), instead of drawn at random",
         );
@@ -458,6 +468,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     if mode == BatchMode::MiniBatch {
         ui.add(
             Slider::new(&mut batch_size, 1..=n.max(2)).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                 .logarithmic(true)
                 .text("Batch size"),
         )
@@ -473,6 +484,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     ui.add(
         Slider::new(&mut epochs, 1..=10_000)
             .update_while_editing(false)
+            .custom_parser(crate::app::controls::typed_number)
             .logarithmic(true)
             .text("Epochs"),
     )
@@ -487,6 +499,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
             shuffle,
             egui::DragValue::new(&mut seed)
                 .update_while_editing(false)
+                .custom_parser(crate::app::controls::typed_number)
                 .prefix("seed "),
         )
         .explain("Shuffle seed: the same seed gives the same batches");

@@ -162,6 +162,7 @@ impl RacePanel {
                         let speed = lane.lr * 0.01;
                         ui.add(
                             egui::DragValue::new(&mut lane.lr).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                                 .speed(speed)
                                 .range(1e-8..=1e3)
                                 .custom_formatter(|v, _| human(v))
@@ -182,6 +183,7 @@ impl RacePanel {
                     let edited = ui
                         .add(
                             egui::DragValue::new(&mut self.budget).update_while_editing(false)
+.custom_parser(crate::app::controls::typed_number)
                                 .range(1..=super::settings::MAX_BUDGET)
                                 .speed(1.0)
                                 .suffix(" grad evals"),

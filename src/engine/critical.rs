@@ -102,9 +102,9 @@ pub fn find(
         .collect();
     let found: Vec<CriticalPoint> = seeds
         .par_iter()
-        .filter_map(|(seed, fine, well)| {
+        .flat_map_iter(|(seed, fine, well)| {
             if cancel.load(Ordering::Relaxed) {
-                return None;
+                return Vec::new();
             }
             // A well or peak is an isolated point as a rule, which Marquardt's damping
             // finds however badly scaled f is; even damping, tried first elsewhere, can
@@ -114,9 +114,18 @@ pub fn find(
             } else {
                 (Damping::Even, Damping::Scaled)
             };
-            newton(objective, seed, view, first, curvature)
-                .or_else(|| newton(objective, seed, view, second, curvature))
-                .or_else(|| well.then(|| kink_minimum(objective, seed, view)).flatten())
+            let found = newton(objective, seed, view, first, curvature)
+                .or_else(|| newton(objective, seed, view, second, curvature));
+            // From a well Newton can leave for another point (abs(x^2 - 1) sends it from
+            // the corner at 1 to the peak at 0): the corner is looked for too.
+            // (A degenerate point found beside the seed is the well's own: x^4 + y^2.)
+            let elsewhere = found
+                .as_ref()
+                .is_none_or(|p| p.kind == CriticalKind::Maximum || p.kind == CriticalKind::Saddle);
+            let corner = (*well && elsewhere)
+                .then(|| kink_minimum(objective, seed, view))
+                .flatten();
+            found.into_iter().chain(corner).collect::<Vec<_>>()
         })
         .collect();
     merge(found, view)
@@ -322,6 +331,12 @@ fn kink_minimum(
     if !(inside && f.is_finite() && lowest && bounded) {
         return None;
     }
+    // Flat along a direction (abs(x) + abs(y) - abs(x + y) is 0 over two quadrants): one
+    // of a region of minima, kept as a degenerate point, a row of them per region.
+    let flat = directions
+        .iter()
+        .any(|d| rise_along(d, 1e-3).abs() <= slack.max(f64::MIN_POSITIVE));
+
     // A coordinate within rounding of the view's size from 0 is 0, where f is defined
     // there (sqrt(x^2+y^2) has no gradient at 0, so its domain leaves 0 out).
     let snapped: Vec<f64> = p
@@ -335,7 +350,11 @@ fn kink_minimum(
     Some(CriticalPoint {
         value: value(&p),
         point: p,
-        kind: CriticalKind::Minimum,
+        kind: if flat {
+            CriticalKind::Degenerate
+        } else {
+            CriticalKind::Minimum
+        },
         // f has no Hessian at a corner: none is given.
         eigenvalues: Vec::new(),
     })
