@@ -2300,3 +2300,21 @@ fn critical_finds_a_corner_minimum_and_says_when_f_is_flat() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_display_that_cannot_be_reached_is_named_plainly() {
+    let o = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args(["--function", "bowl"])
+        .env("DISPLAY", ":77")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("the binary runs");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("DISPLAY=:77 cannot be reached") && !err.contains(".rs:"),
+        "{err}"
+    );
+}

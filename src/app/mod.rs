@@ -1238,6 +1238,20 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
             eprintln!(
                 "error: could not open the window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); run it on a desktop, or under xvfb-run for --screenshot and --gif; the commands (descent run, race, basins, sweep, critical) need no display"
             );
+        } else if e.contains("X server") || e.to_lowercase().contains("wayland") {
+            // winit's text names its own source file: the display named is what matters.
+            let set = |name: &str| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .map(|d| format!("{name}={d}"))
+            };
+            let named = set("DISPLAY")
+                .or_else(|| set("WAYLAND_DISPLAY"))
+                .unwrap_or_else(|| "the display".to_string());
+            eprintln!(
+                "error: could not open the window: {named} cannot be reached (is that display running, and may this user open windows on it?); the commands (descent run, race, basins, sweep, critical) need no display"
+            );
         } else {
             eprintln!("error: could not open the window: {}", format::one_line(&e));
         }
