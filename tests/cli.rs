@@ -2318,3 +2318,37 @@ fn a_display_that_cannot_be_reached_is_named_plainly() {
         "{err}"
     );
 }
+
+#[test]
+fn pass_ten_finds_are_said_plainly() {
+    assert_usage_error(&["run", "-f", "PI"], &["names are lowercase, write pi"]);
+    assert_usage_error(
+        &["run", "--iters", "\u{FF11}\u{FF10}"],
+        &["plain digits 0-9"],
+    );
+    assert_usage_error(&["--", "--lr", "0.1"], &["after a bare '--'"]);
+    let dir = std::env::temp_dir().join(format!("descent-pass10-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let utf16 = dir.join("nomark.toml");
+    let bytes: Vec<u8> = "title = \"t\"\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::write(&utf16, bytes).unwrap();
+    assert_usage_error(
+        &["--lesson", utf16.to_str().unwrap()],
+        &["NUL bytes", "save it as UTF-8"],
+    );
+    // Curvatures of 1e200 and 1e-200: Newton's step neither overflows nor underflows.
+    for (formula, row) in [
+        ("1e200*x^2", ",minimum,2e200"),
+        ("1e-100*(x^2+y^2)", ",minimum,2e-100,2e-100"),
+        ("-1e100*(x^2+y^2)", ",maximum,-2e100,-2e100"),
+    ] {
+        let rows = stdout(&descent(&["critical", "-f", formula]));
+        assert!(
+            rows.lines().count() == 2 && rows.contains(row),
+            "{formula}: {rows}"
+        );
+    }
+}

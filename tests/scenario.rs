@@ -501,3 +501,13 @@ fn a_z_range_too_narrow_or_too_wide_is_named() {
         );
     }
 }
+
+#[test]
+fn a_key_given_twice_is_refused_not_silently_the_last() {
+    let text = "{\"descent_scenario\": 1, \"function\": \"bowl\",\n \"optimizer\": {\"kind\": \"gd\", \"lr\": 0.1, \"lr\": 5}}";
+    let error = scenario::from_text(text).unwrap_err();
+    assert!(
+        error.contains("line 2") && error.contains("\"lr\" is given twice"),
+        "{error}"
+    );
+}

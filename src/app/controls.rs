@@ -576,6 +576,20 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                     .update_while_editing(false)
                     .custom_parser(crate::app::controls::typed_number)
                     .speed(0.01)
+                    // Two decimals unless it needs more: 1e-300 is not shown as 0.00.
+                    .custom_formatter(|v, decimals| {
+                        let fixed = format!("{v:.*}", decimals.start().max(&2));
+                        if v != 0.0
+                            && fixed
+                                .trim_start_matches('-')
+                                .trim_matches(['0', '.'])
+                                .is_empty()
+                        {
+                            crate::engine::format::human(v)
+                        } else {
+                            fixed
+                        }
+                    })
                     .prefix(format!("{name} = ")),
             )
             .explain(format!(

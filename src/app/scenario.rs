@@ -37,6 +37,9 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| crate::engine::format::json_error(&e))?;
+    // JSON readers keep the last of two equal keys without a word: say it instead.
+    serde_json::from_str::<NoDuplicateKeys>(text)
+        .map_err(|e| crate::engine::format::json_error(&e))?;
     let serde_json::Value::Object(mut map) = value else {
         return Err("a scenario is a JSON object ({ ... })".to_string());
     };
@@ -240,4 +243,60 @@ pub fn write(path: &Path, settings: &Settings) -> Result<(), String> {
     }
     .save(&to_text(settings))
     .map_err(|e| e.replace("the session", "the scenario"))
+}
+
+/// A JSON value read only to refuse an object holding the same key twice (`"lr": 0.1,
+/// "lr": 5`), which would otherwise keep the last silently.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{}\" is given twice in one object; keep one",
+                    crate::engine::format::one_line(&key)
+                )));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
+    }
 }

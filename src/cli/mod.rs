@@ -306,6 +306,13 @@ pub fn read_text_file(path: &std::path::Path, max: u64) -> Result<String, String
             path.display()
         ));
     }
+    // UTF-16 without its mark has a NUL beside every ASCII character.
+    if bytes.contains(&0) {
+        return Err(format!(
+            "{} holds NUL bytes: it is binary or UTF-16, not UTF-8 text; save it as UTF-8",
+            path.display()
+        ));
+    }
     String::from_utf8(bytes).map_err(|_| {
         format!(
             "{} is not text (UTF-8): save it as UTF-8 text",
@@ -964,8 +971,9 @@ fn parse_count(flag: &str, s: &str) -> Result<i64, UsageError> {
         "is not a whole number"
     };
     Err(UsageError(format!(
-        "{flag}: '{s}' {what}; expected {}",
-        allowed(flag)
+        "{flag}: '{s}' {what}; expected {}{}",
+        allowed(flag),
+        crate::engine::format::typing_hint(s)
     )))
 }
 
@@ -1921,8 +1929,19 @@ fn report_clap_error(
                 });
             }
             // A bare `--` makes every later word a value, so an option after it is unknown.
-            if e.kind() == ErrorKind::UnknownArgument
-                && !given.is_empty()
+            let given = if given.is_empty() {
+                line.split("unrecognized subcommand '")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next())
+                    .unwrap_or("")
+                    .to_string()
+            } else {
+                given
+            };
+            if matches!(
+                e.kind(),
+                ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand
+            ) && !given.is_empty()
                 && args.iter().skip(1).any(|a| a.to_string_lossy() == "--")
             {
                 line = format!(

@@ -460,6 +460,14 @@ enum Damping {
 /// The step d minimizing |H d + g|^2 + mu |d|^2 with a tiny mu: Newton's step where H is
 /// regular, the least-squares step where it is singular. `hessian` is column-major.
 fn damped_newton_step(gradient: &[f64], hessian: &[f64], damping: Damping) -> Option<Vec<f64>> {
+    // H d = -g is the same system with H and g divided by H's largest entry, whose squares
+    // then neither overflow (1e200 x^2) nor underflow (1e-200 x^2).
+    let scale = hessian.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
+    if scale > 0.0 && scale.is_finite() && !(1e-50..=1e50).contains(&scale) {
+        let hessian: Vec<f64> = hessian.iter().map(|h| h / scale).collect();
+        let gradient: Vec<f64> = gradient.iter().map(|g| g / scale).collect();
+        return damped_newton_step(&gradient, &hessian, damping);
+    }
     match gradient.len() {
         1 => {
             let (g, h) = (gradient[0], hessian[0]);

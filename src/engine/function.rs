@@ -336,6 +336,11 @@ impl FunctionSpec {
             && !text.chars().any(|c| "²³¹⁴⁵⁶⁷⁸⁹⁰".contains(c));
         let expr = match Expr::parse(text) {
             Ok(expr) => expr,
+            // `PI`, `X`: a formula's own name in capitals says so, not the preset list.
+            Err(e) if word && e.to_string().contains("names are lowercase") => {
+                let shown = shortened(text);
+                return Err(FunctionError::new("--function", format!("'{shown}': {e}")));
+            }
             Err(_) if word => {
                 return Err(FunctionError::new(
                     "--function",
