@@ -167,6 +167,11 @@ pub fn plain_types(message: &str) -> String {
     ] {
         plain = plain.replace(&format!("expected {rust}"), &format!("expected {words}"));
     }
+    // serde names the Rust type: "expected struct OptimizerConfig".
+    if let Some((head, rest)) = plain.split_once("expected struct ") {
+        let tail = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+        plain = format!("{head}expected an object {{\"name\": value, ...}}{tail}");
+    }
     // serde writes a float in full: 1e-310 as 330 digits.
     if let Some((head, rest)) = plain.split_once("floating point `")
         && let Some((number, tail)) = rest.split_once('`')
