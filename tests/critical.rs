@@ -395,3 +395,20 @@ fn a_corner_newton_leaves_for_another_point_is_found_and_a_flat_region_is_degene
     );
     assert!((1..=100).contains(&of_kind(&points, CriticalKind::Degenerate).len()));
 }
+
+#[test]
+fn a_corner_of_a_tiny_slope_is_a_minimum_not_a_flat_line() {
+    // 1e-12 |x| has a slope of 1e-12 everywhere: not a gradient of 0.
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let line = [descent::engine::Interval::new(-5.0, 5.0)];
+    for formula in ["1e-12*abs(x)", "1e-100*abs(x)"] {
+        let points = find(&typed(formula), &line, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(
+            points[0].kind,
+            CriticalKind::Minimum,
+            "{formula}: {points:?}"
+        );
+        assert!(points[0].point[0].abs() < 1e-9, "{formula}: {points:?}");
+    }
+}

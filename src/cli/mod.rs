@@ -558,11 +558,12 @@ pub fn write_critical(
         writeln!(out, "x,y,f,kind,eigenvalue_1,eigenvalue_2")?;
     }
     for p in points {
-        let mut fields: Vec<String> = p.point.iter().map(|&c| exact(c)).collect();
-        fields.push(exact(p.value));
+        // -0 (0 * x, a Hessian's rounding) is written 0.
+        let mut fields: Vec<String> = p.point.iter().map(|&c| exact(c + 0.0)).collect();
+        fields.push(exact(p.value + 0.0));
         fields.push(p.kind.name().to_string());
         // A corner has no Hessian: its eigenvalue columns are left empty.
-        fields.extend(p.eigenvalues.iter().map(|&e| exact(e)));
+        fields.extend(p.eigenvalues.iter().map(|&e| exact(e + 0.0)));
         fields.resize(p.point.len() * 2 + 2, String::new());
         writeln!(out, "{}", fields.join(","))?;
     }

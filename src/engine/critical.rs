@@ -92,7 +92,14 @@ pub fn find(
         lows,
         highs,
         curvature,
+        slope,
     } = fine_grid(objective, view, cancel);
+    // The gradient taken as 0 whatever the curvature: 1e-12, or less for a function whose
+    // slopes are all tiny (1e-12 abs(x) has a slope of 1e-12 everywhere).
+    let scales = Scales {
+        curvature,
+        zero_gradient: 1e-12 * slope.min(1.0),
+    };
     // (seed, from the finer grid, a well's)
     let seeds: Vec<(Vec<f64>, bool, bool)> = seeds
         .into_iter()
@@ -114,8 +121,8 @@ pub fn find(
             } else {
                 (Damping::Even, Damping::Scaled)
             };
-            let found = newton(objective, seed, view, first, curvature)
-                .or_else(|| newton(objective, seed, view, second, curvature));
+            let found = newton(objective, seed, view, first, scales)
+                .or_else(|| newton(objective, seed, view, second, scales));
             // From a well Newton can leave for another point (abs(x^2 - 1) sends it from
             // the corner at 1 to the peak at 0): the corner is looked for too.
             // (A degenerate point found beside the seed is the well's own: x^4 + y^2.)
@@ -129,6 +136,15 @@ pub fn find(
         })
         .collect();
     merge(found, view)
+}
+
+/// What a size of f's derivatives is measured against, from the finer grid.
+#[derive(Clone, Copy)]
+struct Scales {
+    /// f's median curvature over the view.
+    curvature: f64,
+    /// A gradient component this small is 0.
+    zero_gradient: f64,
 }
 
 /// Samples per axis of the finer grid whose extrema seed Newton too.
@@ -148,6 +164,8 @@ struct FineGrid {
     /// The median size of f's second differences along the axes: a curvature far below
     /// it is a zero one's rounding (x^3 at 5e-14, where Newton stops short of 0).
     curvature: f64,
+    /// The median size of f's slope along the axes: a gradient far below it is 0.
+    slope: f64,
 }
 
 /// Samples f on a finer grid over `view`: see [`FineGrid`].
@@ -237,6 +255,20 @@ fn fine_grid(objective: &dyn Objective, view: &[Interval], cancel: &AtomicBool) 
             seconds.push((values[k - nx] - 2.0 * values[k] + values[k + nx]).abs() / (hy * hy));
         }
     }
+    let mut firsts: Vec<f64> = Vec::with_capacity(nx * ny);
+    for j in 0..ny {
+        for i in 1..nx {
+            let k = j * nx + i;
+            firsts.push((values[k] - values[k - 1]).abs() / hx);
+        }
+    }
+    firsts.retain(|v| v.is_finite());
+    let slope = if firsts.is_empty() {
+        0.0
+    } else {
+        let middle = firsts.len() / 2;
+        *firsts.select_nth_unstable_by(middle, f64::total_cmp).1
+    };
     seconds.retain(|v| v.is_finite());
     let curvature = if seconds.is_empty() {
         0.0
@@ -248,6 +280,7 @@ fn fine_grid(objective: &dyn Objective, view: &[Interval], cancel: &AtomicBool) 
         lows: thin(lows),
         highs: thin(highs),
         curvature,
+        slope,
     }
 }
 
@@ -367,7 +400,7 @@ fn newton(
     seed: &[f64],
     view: &[Interval],
     damping: Damping,
-    curvature: f64,
+    scales: Scales,
 ) -> Option<CriticalPoint> {
     let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
     let mut p = seed.to_vec();
@@ -415,18 +448,27 @@ fn newton(
     let d = p.len();
     for (i, g) in second.gradient.iter().enumerate() {
         let curvature = (0..d).map(|j| h[i * d + j].abs()).sum::<f64>().max(1e-300);
-        if g.abs() > 1e-7 * curvature * diagonal.max(1e-300) + 1e-12 {
+        if g.abs() > 1e-7 * curvature * diagonal.max(1e-300) + scales.zero_gradient {
             return None;
         }
     }
     let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
-    if !flat_along_each_eigenvector(&second.gradient, h, &p, &eigenvalues, diagonal) {
+    if !flat_along_each_eigenvector(
+        &second.gradient,
+        h,
+        &p,
+        &eigenvalues,
+        (diagonal, scales.zero_gradient),
+    ) {
         return None;
     }
     let mut kind = classify(&eigenvalues);
     // An eigenvalue a billionth of f's usual curvature is a zero one's rounding, unless f
     // curves so along it (a curve has no second eigenvalue to be tiny against).
-    if eigenvalues.iter().any(|e| e.abs() < 1e-9 * curvature) {
+    if eigenvalues
+        .iter()
+        .any(|e| e.abs() < 1e-9 * scales.curvature)
+    {
         kind = CriticalKind::Degenerate;
     }
     if kind == CriticalKind::Degenerate
@@ -569,7 +611,7 @@ fn flat_along_each_eigenvector(
     h: &[f64],
     p: &[f64],
     eigenvalues: &[f64],
-    diagonal: f64,
+    (diagonal, zero_gradient): (f64, f64),
 ) -> bool {
     let d = p.len();
     // The rounding of each gradient component: H times the rounding of p.
@@ -580,7 +622,7 @@ fn flat_along_each_eigenvector(
         let v = eigenvector(h, d, lambda);
         let along: f64 = v.iter().zip(g).map(|(v, g)| v * g).sum();
         let noise: f64 = v.iter().zip(&rounding).map(|(v, r)| (v * r).abs()).sum();
-        along.abs() <= 1e-7 * lambda.abs() * diagonal + 2.0 * noise + 1e-12
+        along.abs() <= 1e-7 * lambda.abs() * diagonal + 2.0 * noise + zero_gradient
     })
 }
 
