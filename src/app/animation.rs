@@ -3,6 +3,7 @@
 //! animated GIF on a worker while recording goes on. The GIF is written to a temporary file
 //! renamed into place, so a cancelled or failed export leaves nothing behind.
 
+use crate::app::controls::Typed;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -423,14 +424,12 @@ impl GifDialog {
                     ui.end_row();
                     let label = ui.label("Iterations");
                     ui.horizontal(|ui| {
-                        ui.add(egui::DragValue::new(&mut self.from).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).prefix("from "))
+                        ui.add(egui::DragValue::new(&mut self.from).typed().prefix("from "))
                             .labelled_by(label.id)
                             .explain("The first iteration recorded");
                         let to = ui
                             .add(
-                                egui::DragValue::new(&mut self.to).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+                                egui::DragValue::new(&mut self.to).typed()
                                     .prefix("to ")
                                     .custom_formatter(|v, _| {
                                         if v >= usize::MAX as f64 {
@@ -449,20 +448,17 @@ impl GifDialog {
                     });
                     ui.end_row();
                     let label = ui.label("Frames");
-                    ui.add(egui::DragValue::new(&mut self.frames).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).range(2..=MAX_FRAMES))
+                    ui.add(egui::DragValue::new(&mut self.frames).typed().range(2..=MAX_FRAMES))
                         .labelled_by(label.id)
                         .explain("Iterations from the first to the last, evenly spaced");
                     ui.end_row();
                     let label = ui.label("Frames per second");
-                    ui.add(egui::DragValue::new(&mut self.fps).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).range(1..=MAX_FPS))
+                    ui.add(egui::DragValue::new(&mut self.fps).typed().range(1..=MAX_FPS))
                         .labelled_by(label.id)
                         .explain("How fast the GIF plays");
                     ui.end_row();
                     let label = ui.label("Width (pixels)");
-                    ui.add(egui::DragValue::new(&mut self.width).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).range(0..=MAX_WIDTH))
+                    ui.add(egui::DragValue::new(&mut self.width).typed().range(0..=MAX_WIDTH))
                         .labelled_by(label.id)
                         .explain("0 keeps the size the window draws; the height follows");
                     ui.end_row();

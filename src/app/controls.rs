@@ -353,8 +353,7 @@ fn playback_ui(
             .add_enabled(
                 !instant,
                 Slider::new(&mut rate, 1.0..=1000.0)
-                    .update_while_editing(false)
-                    .custom_parser(crate::app::controls::typed_number)
+                    .typed()
                     .logarithmic(true)
                     .integer()
                     .suffix(" it/s")
@@ -380,8 +379,7 @@ fn playback_ui(
     let scrub = ui
         .add(
             Slider::new(&mut k, 0..=end.max(1))
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
+                .typed()
                 .text("Iteration")
                 .clamping(SliderClamping::Always),
         )
@@ -408,8 +406,7 @@ fn playback_ui(
     let it = ui
         .add(
             Slider::new(&mut iterations, 1..=10_000)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
+                .typed()
                 .logarithmic(true)
                 .clamping(SliderClamping::Never)
                 .text("Iterations"),
@@ -432,8 +429,7 @@ fn playback_ui(
             .add_enabled(
                 enabled,
                 Slider::new(&mut tol, 1e-12..=1.0)
-                    .update_while_editing(false)
-                    .custom_parser(crate::app::controls::typed_number)
+                    .typed()
                     .logarithmic(true)
                     .custom_formatter(|v, _| format!("{v:.0e}"))
                     .text("Tolerance"),
@@ -484,8 +480,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     });
     ui.label(RichText::new(config.kind.rule()).small().weak());
     let lr = ui.add(
-        Slider::new(&mut config.lr, 1e-5..=10.0).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+        Slider::new(&mut config.lr, 1e-5..=10.0).typed()
             .logarithmic(true)
             .clamping(SliderClamping::Never)
             .custom_formatter(|v, _| human(v))
@@ -498,10 +493,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     for spec in config.kind.hyperparameters() {
         let mut value = config.get(spec.flag).unwrap_or(spec.default);
         let (lo, hi) = spec.range;
-        let mut slider = Slider::new(&mut value, lo..=hi)
-            .update_while_editing(false)
-            .custom_parser(crate::app::controls::typed_number)
-            .text(spec.name);
+        let mut slider = Slider::new(&mut value, lo..=hi).typed().text(spec.name);
         if spec.log {
             slider = slider
                 .logarithmic(true)
@@ -535,16 +527,14 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .explain("Add seeded Gaussian noise to every gradient: stochastic descent wanders around the minimum");
         let r = ui.add_enabled(
             noisy,
-            Slider::new(&mut noise.sigma, 1e-3..=100.0).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            Slider::new(&mut noise.sigma, 1e-3..=100.0).typed()
                 .logarithmic(true)
                 .custom_formatter(|v, _| human(v))
                 .text("sigma"),
         )
         .explain("The noise's standard deviation, added to each component of the gradient");
         dragging |= r.dragged();
-        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).prefix("seed "))
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).typed().prefix("seed "))
             .explain("The noise's seed: the same seed gives the same noisy run");
         config.noise = noisy.then_some(noise);
     });
@@ -556,8 +546,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             .add_enabled(
                 clip,
                 Slider::new(&mut c, 1e-3..=1e4)
-                    .update_while_editing(false)
-                    .custom_parser(crate::app::controls::typed_number)
+                    .typed()
                     .logarithmic(true)
                     .text("Clip at"),
             )
@@ -573,8 +562,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         for (v, name) in new_start.iter_mut().zip(names) {
             ui.add(
                 egui::DragValue::new(v)
-                    .update_while_editing(false)
-                    .custom_parser(crate::app::controls::typed_number)
+                    .typed()
                     .speed(0.01)
                     // Two decimals unless it needs more: 1e-300 is not shown as 0.00.
                     .custom_formatter(|v, decimals| {
@@ -632,8 +620,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 let r = ui
                     .add(
                         Slider::new(&mut schedule.step_size, 1..=1000)
-                            .update_while_editing(false)
-                            .custom_parser(crate::app::controls::typed_number)
+                            .typed()
                             .logarithmic(true)
                             .text("Step size"),
                     )
@@ -642,12 +629,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             }
             let mut gamma = schedule.gamma();
             let r = ui
-                .add(
-                    Slider::new(&mut gamma, 0.01..=1.0)
-                        .update_while_editing(false)
-                        .custom_parser(crate::app::controls::typed_number)
-                        .text("Gamma"),
-                )
+                .add(Slider::new(&mut gamma, 0.01..=1.0).typed().text("Gamma"))
                 .explain("The factor the rate is multiplied by (each step size, or every step)");
             if r.changed() {
                 schedule.gamma = Some(gamma);
@@ -656,8 +638,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
         }
         ScheduleKind::Cosine => {
             let r = ui.add(
-                Slider::new(&mut schedule.t_max, 1..=10_000).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+                Slider::new(&mut schedule.t_max, 1..=10_000).typed()
                     .logarithmic(true)
                     .text("t_max"),
             )
@@ -666,8 +647,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             let r = ui
                 .add(
                     Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
-                        .update_while_editing(false)
-                        .custom_parser(crate::app::controls::typed_number)
+                        .typed()
                         .custom_formatter(|v, _| human(v))
                         .text("eta_min"),
                 )
@@ -677,8 +657,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
     }
     let r = ui
         .add(
-            Slider::new(&mut schedule.warmup, 0..=1000).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            Slider::new(&mut schedule.warmup, 0..=1000).typed()
                 .logarithmic(true)
                 .text("Warm-up steps"),
         )
@@ -775,14 +754,12 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             )
             .clicked();
         ui.add(
-            egui::DragValue::new(&mut count).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            egui::DragValue::new(&mut count).typed()
                 .range(1..=MAX_RUNS)
                 .suffix(" starts"),
         )
         .explain("How many starts Scatter adds");
-        ui.add(egui::DragValue::new(&mut seed).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).prefix("seed "))
+        ui.add(egui::DragValue::new(&mut seed).typed().prefix("seed "))
             .explain("The seed of the starts: the same seed scatters the same starts");
         if clicked {
             actions.push(Action::Scatter { count, seed });
@@ -802,6 +779,26 @@ fn status_text(slot: &RunSlot, shown: usize) -> String {
             slot.run.stopped_at().unwrap_or(shown)
         ),
         None => "running".to_string(),
+    }
+}
+
+/// A number field that takes what is typed only as a whole: on Enter or when the field is
+/// left (not at each keystroke, so `0.3` never passes through `0`), and only a number
+/// [`typed_number`] reads (`nan` is not clamped to an end of the range).
+pub trait Typed {
+    /// The field with those rules.
+    fn typed(self) -> Self;
+}
+
+impl Typed for egui::DragValue<'_> {
+    fn typed(self) -> Self {
+        self.update_while_editing(false).custom_parser(typed_number)
+    }
+}
+
+impl Typed for Slider<'_> {
+    fn typed(self) -> Self {
+        self.update_while_editing(false).custom_parser(typed_number)
     }
 }
 
@@ -1034,8 +1031,7 @@ fn display_ui(
         ui.add_enabled(
             display.show_contours,
             Slider::new(&mut display.contour_count, 1..=40)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
+                .typed()
                 .text("Contour lines"),
         )
         .explain("How many level lines");
@@ -1045,8 +1041,7 @@ fn display_ui(
             .explain("At each point, the direction of steepest descent, -grad f, and its size: where gradient descent would step");
         ui.add_enabled(
             display.show_quiver,
-            Slider::new(&mut display.quiver_density, 4..=50).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number).text("Arrow density"),
+            Slider::new(&mut display.quiver_density, 4..=50).typed().text("Arrow density"),
         )
         .explain("Arrows per row");
     });
@@ -1120,8 +1115,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let speed = (range.width() * 0.005).max(1e-6);
         let hi = range.hi;
         ui.add(
-            egui::DragValue::new(&mut range.lo).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            egui::DragValue::new(&mut range.lo).typed()
                 .speed(speed)
                 .range(-MAX_VIEW..=hi)
                 .custom_formatter(|v, _| human(v)),
@@ -1131,8 +1125,7 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let to = ui.label("to");
         let lo = range.lo;
         ui.add(
-            egui::DragValue::new(&mut range.hi).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            egui::DragValue::new(&mut range.hi).typed()
                 .speed(speed)
                 .range(lo..=MAX_VIEW)
                 .custom_formatter(|v, _| human(v)),

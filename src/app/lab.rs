@@ -1,6 +1,7 @@
 //! The regression lab: noisy points, the fitted line swinging into place over them, and the
 //! run's path across the loss landscape over (intercept, slope) beside it (the 2-D view).
 
+use crate::app::controls::Typed;
 use std::sync::Arc;
 
 use egui::{Color32, RichText, Slider};
@@ -317,27 +318,16 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let mut spec = lab.spec;
     egui::Grid::new("generator").num_columns(4).show(ui, |ui| {
         ui.label("a");
-        ui.add(
-            egui::DragValue::new(&mut spec.a)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
-                .speed(0.1),
-        )
-        .explain("Intercept a");
+        ui.add(egui::DragValue::new(&mut spec.a).typed().speed(0.1))
+            .explain("Intercept a");
         ui.label("b");
-        ui.add(
-            egui::DragValue::new(&mut spec.b)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
-                .speed(0.1),
-        )
-        .explain("Slope b");
+        ui.add(egui::DragValue::new(&mut spec.b).typed().speed(0.1))
+            .explain("Slope b");
         ui.end_row();
         ui.label("sigma");
         ui.add(
             egui::DragValue::new(&mut spec.sigma)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
+                .typed()
                 .speed(0.05)
                 .range(0.0..=1e6),
         )
@@ -345,36 +335,21 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.label("n");
         ui.add(
             egui::DragValue::new(&mut spec.n)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
+                .typed()
                 .range(2..=1_000_000),
         )
         .explain("Points n");
         ui.end_row();
         ui.label("lo");
-        ui.add(
-            egui::DragValue::new(&mut spec.lo)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
-                .speed(0.1),
-        )
-        .explain("Smallest x");
+        ui.add(egui::DragValue::new(&mut spec.lo).typed().speed(0.1))
+            .explain("Smallest x");
         ui.label("hi");
-        ui.add(
-            egui::DragValue::new(&mut spec.hi)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
-                .speed(0.1),
-        )
-        .explain("Largest x");
+        ui.add(egui::DragValue::new(&mut spec.hi).typed().speed(0.1))
+            .explain("Largest x");
         ui.end_row();
         ui.label("seed");
-        ui.add(
-            egui::DragValue::new(&mut spec.seed)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number),
-        )
-        .explain("Data seed");
+        ui.add(egui::DragValue::new(&mut spec.seed).typed())
+            .explain("Data seed");
         ui.checkbox(&mut spec.even, "Even x").explain(
             "x evenly spaced from lo to hi (as seed 002's notebook), instead of drawn at random",
         );
@@ -467,8 +442,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     });
     if mode == BatchMode::MiniBatch {
         ui.add(
-            Slider::new(&mut batch_size, 1..=n.max(2)).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+            Slider::new(&mut batch_size, 1..=n.max(2)).typed()
                 .logarithmic(true)
                 .text("Batch size"),
         )
@@ -483,8 +457,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let (mut epochs, mut seed, mut shuffle) = (lab.epochs, lab.seed, lab.shuffle);
     ui.add(
         Slider::new(&mut epochs, 1..=10_000)
-            .update_while_editing(false)
-            .custom_parser(crate::app::controls::typed_number)
+            .typed()
             .logarithmic(true)
             .text("Epochs"),
     )
@@ -497,10 +470,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         );
         ui.add_enabled(
             shuffle,
-            egui::DragValue::new(&mut seed)
-                .update_while_editing(false)
-                .custom_parser(crate::app::controls::typed_number)
-                .prefix("seed "),
+            egui::DragValue::new(&mut seed).typed().prefix("seed "),
         )
         .explain("Shuffle seed: the same seed gives the same batches");
     });

@@ -2,6 +2,7 @@
 //! scale, typed, or tuned by a sweep in the background), start them all from the selected
 //! run's start, and compare the runs in a sortable results table.
 
+use crate::app::controls::Typed;
 use std::sync::Arc;
 
 use egui::RichText;
@@ -161,8 +162,7 @@ impl RacePanel {
                             ));
                         let speed = lane.lr * 0.01;
                         ui.add(
-                            egui::DragValue::new(&mut lane.lr).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+                            egui::DragValue::new(&mut lane.lr).typed()
                                 .speed(speed)
                                 .range(1e-8..=1e3)
                                 .custom_formatter(|v, _| human(v))
@@ -182,8 +182,7 @@ impl RacePanel {
                     let toggled = ui.checkbox(&mut on, "Equal budget").explain(hint).changed();
                     let edited = ui
                         .add(
-                            egui::DragValue::new(&mut self.budget).update_while_editing(false)
-.custom_parser(crate::app::controls::typed_number)
+                            egui::DragValue::new(&mut self.budget).typed()
                                 .range(1..=super::settings::MAX_BUDGET)
                                 .speed(1.0)
                                 .suffix(" grad evals"),
