@@ -344,31 +344,29 @@ fn kink_minimum(
     let inside = p.iter().zip(view).all(|(&c, v)| v.lo <= c && c <= v.hi);
     let slack = 4.0 * f64::EPSILON * f.abs();
     // How much f rises a step of `scale` times the view away, in the worst direction.
-    let rise = |scale: f64| -> f64 {
-        directions
-            .iter()
-            .map(|d| value(&along(&p, d, scale * diagonal)) - f)
-            .fold(f64::INFINITY, f64::min)
-    };
-    let rises = [rise(1e-9), rise(1e-6), rise(1e-3)];
-    let lowest = rises.iter().all(|r| *r >= -slack);
-    let rise_along = |d: &[f64], scale: f64| value(&along(&p, d, scale * diagonal)) - f;
+    // How much f rises a step of a billionth, a millionth and a thousandth of the view
+    // away, in each direction: computed once, read three ways below.
+    let rises: Vec<[f64; 3]> = directions
+        .iter()
+        .map(|d| [1e-9, 1e-6, 1e-3].map(|scale| value(&along(&p, d, scale * diagonal)) - f))
+        .collect();
+    let lowest = rises.iter().flatten().all(|r| *r >= -slack);
     // At a corner or a cusp f rises as a power of the distance (a thousandth of the rise a
     // thousand times farther, or a hundredth for |x|^(2/3)); beside a pole, where f falls
     // without bound (-1/(x^2+y^2), ln(x^2+y^2), tan x), the last point is merely as close
     // as the search could step, and f rises almost as much a billionth of the view away as
     // a millionth.
-    let bounded = directions
+    let bounded = rises
         .iter()
-        .all(|d| rise_along(d, 1e-9) <= 0.2 * rise_along(d, 1e-6) + slack);
+        .all(|[tiny, small, _]| *tiny <= 0.2 * small + slack);
     if !(inside && f.is_finite() && lowest && bounded) {
         return None;
     }
     // Flat along a direction (abs(x) + abs(y) - abs(x + y) is 0 over two quadrants): one
     // of a region of minima, kept as a degenerate point, a row of them per region.
-    let flat = directions
+    let flat = rises
         .iter()
-        .any(|d| rise_along(d, 1e-3).abs() <= slack.max(f64::MIN_POSITIVE));
+        .any(|[_, _, far]| far.abs() <= slack.max(f64::MIN_POSITIVE));
 
     // A coordinate within rounding of the view's size from 0 is 0, where f is defined
     // there (sqrt(x^2+y^2) has no gradient at 0, so its domain leaves 0 out).
