@@ -6,7 +6,7 @@ use descent::app::action::Action;
 use descent::app::lab::BatchMode;
 use descent::app::settings::Layout;
 use descent::app::simulation::Speed;
-use descent::app::{DescentApp, Settings};
+use descent::app::{DescentApp, Notice, Settings};
 use descent::engine::FunctionSpec;
 use descent::engine::function::DataSource;
 use descent::engine::regression::DataSpec;
@@ -2165,4 +2165,63 @@ fn a_number_typed_into_a_field_counts_only_once_it_is_entered() {
     h.key_press(egui::Key::Enter);
     h.run_steps(2);
     assert_eq!(h.state().model.settings.iterations, iterations);
+    assert!(
+        matches!(&h.state().model.notice, Some(Notice::Error(e)) if e.contains("nan is not a finite number")),
+        "{:?}",
+        h.state().model.notice
+    );
+}
+
+/// Types `text` into the field labelled `label` and presses Enter.
+fn type_into(h: &mut Harness<'_, DescentApp>, label: &str, text: &str) {
+    h.get_by_role_and_label(Role::SpinButton, label).click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::SpinButton, label)
+        .type_text(text);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+}
+
+#[test]
+fn a_field_says_why_it_refuses_what_was_typed_and_keeps_its_value() {
+    let mut h = harness(paused("bowl"));
+    h.run_steps(2);
+    let iterations = h.state().model.settings.iterations;
+    // A count rounded 2.5 to 3 and clamped 0 to 1 without a word.
+    for (typed, said) in [
+        ("2.5", "2.5 is not a whole number"),
+        ("0", "0 is below 1, the least this field takes"),
+        ("abc", "\"abc\" is not a number"),
+        ("1e309", "1e309 is beyond the largest number"),
+    ] {
+        type_into(&mut h, "Iterations", typed);
+        assert_eq!(h.state().model.settings.iterations, iterations, "{typed}");
+        match &h.state().model.notice {
+            Some(Notice::Error(e)) => assert!(
+                e.contains(said) && e.contains("keeps its value"),
+                "{typed}: {e}"
+            ),
+            other => panic!("{typed}: {other:?}"),
+        }
+    }
+    // A number the field takes is taken, and says nothing.
+    h.state_mut().model.notice = None;
+    type_into(&mut h, "Iterations", "25");
+    assert_eq!(h.state().model.settings.iterations, 25);
+    assert!(
+        h.state().model.notice.is_none(),
+        "{:?}",
+        h.state().model.notice
+    );
+    // A real field refuses a number of no precision, and takes one beyond the slider.
+    type_into(&mut h, "Learning rate", "1e-310");
+    assert!(
+        matches!(&h.state().model.notice, Some(Notice::Error(e)) if e.contains("below the smallest number")),
+        "{:?}",
+        h.state().model.notice
+    );
+    assert_eq!(h.state().model.settings.optimizer.lr, 0.1);
 }

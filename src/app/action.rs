@@ -124,6 +124,8 @@ pub enum Action {
     LessonStep(usize),
     /// Close the open lesson (the scene stays).
     CloseLesson,
+    /// Say why a number field refused what was typed (it kept its value).
+    Refused(String),
     /// Change one point of the regression lab's data: the landscape and every run follow.
     EditData(DataEdit),
     /// Show a scenario read from a file; `skipped` names the fields it could not read.
@@ -176,6 +178,7 @@ impl Action {
                 | Self::Undo
                 | Self::Redo
                 | Self::CloseLesson
+                | Self::Refused(_)
         )
     }
 

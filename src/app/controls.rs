@@ -1,6 +1,9 @@
 //! The side panel: function, playback, optimizer, runs, status and display. It reads the
 //! model and returns actions; it never changes the state itself.
 
+use std::cell::RefCell;
+use std::ops::RangeInclusive;
+
 use egui::{Color32, RichText, Slider, SliderClamping};
 
 use super::action::Action;
@@ -353,7 +356,7 @@ fn playback_ui(
             .add_enabled(
                 !instant,
                 Slider::new(&mut rate, 1.0..=1000.0)
-                    .typed()
+                    .typed_whole(1.0..=1000.0)
                     .logarithmic(true)
                     .integer()
                     .suffix(" it/s")
@@ -379,7 +382,7 @@ fn playback_ui(
     let scrub = ui
         .add(
             Slider::new(&mut k, 0..=end.max(1))
-                .typed()
+                .typed_whole(0.0..=end.max(1) as f64)
                 .text("Iteration")
                 .clamping(SliderClamping::Always),
         )
@@ -406,7 +409,7 @@ fn playback_ui(
     let it = ui
         .add(
             Slider::new(&mut iterations, 1..=10_000)
-                .typed()
+                .typed_whole(1.0..=MAX_UI_ITERATIONS as f64)
                 .logarithmic(true)
                 .clamping(SliderClamping::Never)
                 .text("Iterations"),
@@ -493,7 +496,11 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
     for spec in config.kind.hyperparameters() {
         let mut value = config.get(spec.flag).unwrap_or(spec.default);
         let (lo, hi) = spec.range;
-        let mut slider = Slider::new(&mut value, lo..=hi).typed().text(spec.name);
+        // Typed values beyond the slider's ends reach the optimizer's own check.
+        let mut slider = Slider::new(&mut value, lo..=hi)
+            .typed()
+            .clamping(SliderClamping::Never)
+            .text(spec.name);
         if spec.log {
             slider = slider
                 .logarithmic(true)
@@ -528,13 +535,14 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
         let r = ui.add_enabled(
             noisy,
             Slider::new(&mut noise.sigma, 1e-3..=100.0).typed()
+                .clamping(SliderClamping::Never)
                 .logarithmic(true)
                 .custom_formatter(|v, _| human(v))
                 .text("sigma"),
         )
         .explain("The noise's standard deviation, added to each component of the gradient");
         dragging |= r.dragged();
-        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).typed().prefix("seed "))
+        ui.add_enabled(noisy, egui::DragValue::new(&mut noise.seed).typed_whole(0.0..=MAX_SEED).prefix("seed "))
             .explain("The noise's seed: the same seed gives the same noisy run");
         config.noise = noisy.then_some(noise);
     });
@@ -547,6 +555,7 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
                 clip,
                 Slider::new(&mut c, 1e-3..=1e4)
                     .typed()
+                    .clamping(SliderClamping::Never)
                     .logarithmic(true)
                     .text("Clip at"),
             )
@@ -620,7 +629,8 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 let r = ui
                     .add(
                         Slider::new(&mut schedule.step_size, 1..=1000)
-                            .typed()
+                            .typed_whole(1.0..=MAX_UI_ITERATIONS as f64)
+                            .clamping(SliderClamping::Never)
                             .logarithmic(true)
                             .text("Step size"),
                     )
@@ -629,7 +639,12 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
             }
             let mut gamma = schedule.gamma();
             let r = ui
-                .add(Slider::new(&mut gamma, 0.01..=1.0).typed().text("Gamma"))
+                .add(
+                    Slider::new(&mut gamma, 0.01..=1.0)
+                        .typed()
+                        .clamping(SliderClamping::Never)
+                        .text("Gamma"),
+                )
                 .explain("The factor the rate is multiplied by (each step size, or every step)");
             if r.changed() {
                 schedule.gamma = Some(gamma);
@@ -638,7 +653,9 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
         }
         ScheduleKind::Cosine => {
             let r = ui.add(
-                Slider::new(&mut schedule.t_max, 1..=10_000).typed()
+                Slider::new(&mut schedule.t_max, 1..=10_000)
+                    .typed_whole(1.0..=MAX_UI_ITERATIONS as f64)
+                    .clamping(SliderClamping::Never)
                     .logarithmic(true)
                     .text("t_max"),
             )
@@ -648,6 +665,7 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
                 .add(
                     Slider::new(&mut schedule.eta_min, 0.0..=config.lr.max(1e-12))
                         .typed()
+                        .clamping(SliderClamping::Never)
                         .custom_formatter(|v, _| human(v))
                         .text("eta_min"),
                 )
@@ -657,7 +675,9 @@ fn schedule_ui(config: &mut OptimizerConfig, ui: &mut egui::Ui) -> bool {
     }
     let r = ui
         .add(
-            Slider::new(&mut schedule.warmup, 0..=1000).typed()
+            Slider::new(&mut schedule.warmup, 0..=1000)
+                .typed_whole(0.0..=MAX_UI_ITERATIONS as f64)
+                .clamping(SliderClamping::Never)
                 .logarithmic(true)
                 .text("Warm-up steps"),
         )
@@ -754,12 +774,17 @@ fn scatter_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             )
             .clicked();
         ui.add(
-            egui::DragValue::new(&mut count).typed()
+            egui::DragValue::new(&mut count)
+                .typed_whole(1.0..=MAX_RUNS as f64)
                 .range(1..=MAX_RUNS)
                 .suffix(" starts"),
         )
         .explain("How many starts Scatter adds");
-        ui.add(egui::DragValue::new(&mut seed).typed().prefix("seed "))
+        ui.add(
+            egui::DragValue::new(&mut seed)
+                .typed_whole(0.0..=MAX_SEED)
+                .prefix("seed "),
+        )
             .explain("The seed of the starts: the same seed scatters the same starts");
         if clicked {
             actions.push(Action::Scatter { count, seed });
@@ -784,36 +809,140 @@ fn status_text(slot: &RunSlot, shown: usize) -> String {
 
 /// A number field that takes what is typed only as a whole: on Enter or when the field is
 /// left (not at each keystroke, so `0.3` never passes through `0`), and only a number
-/// [`typed_number`] reads (`nan` is not clamped to an end of the range).
-pub trait Typed {
-    /// The field with those rules.
-    fn typed(self) -> Self;
+/// [`read_entry`] takes (`nan` is not clamped to an end of the range). What it refuses is
+/// said by the next notice ([`take_refusal`]) and the field keeps its value.
+pub trait Typed: Sized {
+    /// The field reading its text by `rule`.
+    fn entry(self, rule: Entry) -> Self;
+
+    /// Takes any finite number of f64's normal range.
+    fn typed(self) -> Self {
+        self.entry(Entry::default())
+    }
+
+    /// Takes a number of `range` (egui would clamp it silently).
+    fn typed_in(self, range: RangeInclusive<f64>) -> Self {
+        self.entry(Entry {
+            whole: false,
+            range: Some(range),
+        })
+    }
+
+    /// Takes a whole number of `range` (egui would round and clamp it silently).
+    fn typed_whole(self, range: RangeInclusive<f64>) -> Self {
+        self.entry(Entry {
+            whole: true,
+            range: Some(range),
+        })
+    }
 }
 
 impl Typed for egui::DragValue<'_> {
-    fn typed(self) -> Self {
-        self.update_while_editing(false).custom_parser(typed_number)
+    fn entry(self, rule: Entry) -> Self {
+        self.update_while_editing(false)
+            .custom_parser(move |text| rule.take(text))
     }
 }
 
 impl Typed for Slider<'_> {
-    fn typed(self) -> Self {
-        self.update_while_editing(false).custom_parser(typed_number)
+    fn entry(self, rule: Entry) -> Self {
+        self.update_while_editing(false)
+            .custom_parser(move |text| rule.take(text))
     }
 }
 
+/// What a number field takes: a finite number of f64's normal range, whole if `whole`,
+/// within `range` if given.
+#[derive(Clone, Debug, Default)]
+pub struct Entry {
+    /// Only whole numbers (a count, a seed).
+    pub whole: bool,
+    /// The numbers the field takes, ends included.
+    pub range: Option<RangeInclusive<f64>>,
+}
+
+impl Entry {
+    /// The number `text` if the field takes it; otherwise `None`, and the reason is kept
+    /// for [`take_refusal`].
+    fn take(&self, text: &str) -> Option<f64> {
+        read_entry(text, self)
+            .map_err(|reason| {
+                if !reason.is_empty() {
+                    REFUSAL.with(|r| *r.borrow_mut() = Some(reason));
+                }
+            })
+            .ok()
+    }
+}
+
+/// The largest seed a field takes: every whole number up to it is exact in f64 (2^53).
+pub const MAX_SEED: f64 = 9_007_199_254_740_992.0;
+
+thread_local! {
+    /// Why a number field last refused what was typed, until the frame's end says it.
+    /// egui calls a field's parser in the middle of drawing it, with no way to answer
+    /// but `None`; the app's frame turns the reason into a notice.
+    static REFUSAL: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Why a number field refused its text since the last call, if it did.
+pub fn take_refusal() -> Option<String> {
+    REFUSAL.with(|r| r.borrow_mut().take())
+}
+
 /// Reads a number typed into a field as egui does (spaces ignored, a Unicode minus read as
-/// -), but only a finite one of f64's normal range: `nan`, `inf` and `1e-310` are not
-/// numbers a field can take, and clamping them would set its end of range instead.
-pub fn typed_number(text: &str) -> Option<f64> {
-    let text: String = text
+/// -), but only a finite one of f64's normal range, and only one `rule` takes: `nan`,
+/// `inf`, `1e-310`, `2.5` in a count or `0` in a field from 1 are refused with the reason
+/// (clamping or rounding them would set another value without a word). An empty field is
+/// refused without one: it just goes back to its value.
+pub fn read_entry(text: &str, rule: &Entry) -> Result<f64, String> {
+    let typed: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| if c == '\u{2212}' { '-' } else { c })
         .collect();
-    text.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && !crate::engine::format::subnormal(*v))
+    let shown = crate::engine::format::one_line(text.trim());
+    let keeps = "the field keeps its value";
+    let value = match typed.parse::<f64>() {
+        Ok(v) => v,
+        Err(_) if typed.is_empty() => return Err(String::new()),
+        Err(_) => {
+            let hint = crate::engine::format::typing_hint(text);
+            return Err(format!("\"{shown}\" is not a number{hint}; {keeps}"));
+        }
+    };
+    if value.is_nan() || (value.is_infinite() && !crate::engine::format::overflows(&typed, value)) {
+        return Err(format!("{shown} is not a finite number; {keeps}"));
+    }
+    if value.is_infinite() {
+        return Err(format!(
+            "{shown} is beyond the largest number (about 1.8e308); {keeps}"
+        ));
+    }
+    if crate::engine::format::underflows(&typed, value) {
+        return Err(format!(
+            "{shown} {}; {keeps}",
+            crate::engine::format::UNDERFLOW
+        ));
+    }
+    if rule.whole && value.fract() != 0.0 {
+        return Err(format!("{shown} is not a whole number; {keeps}"));
+    }
+    if let Some(range) = &rule.range {
+        if value < *range.start() {
+            return Err(format!(
+                "{shown} is below {}, the least this field takes; {keeps}",
+                human(*range.start())
+            ));
+        }
+        if value > *range.end() {
+            return Err(format!(
+                "{shown} is above {}, the most this field takes; {keeps}",
+                human(*range.end())
+            ));
+        }
+    }
+    Ok(value)
 }
 
 /// The hint shown when a run diverged: the stability bound 2/L where the largest curvature
@@ -1031,7 +1160,7 @@ fn display_ui(
         ui.add_enabled(
             display.show_contours,
             Slider::new(&mut display.contour_count, 1..=40)
-                .typed()
+                .typed_whole(1.0..=40.0)
                 .text("Contour lines"),
         )
         .explain("How many level lines");
@@ -1041,7 +1170,8 @@ fn display_ui(
             .explain("At each point, the direction of steepest descent, -grad f, and its size: where gradient descent would step");
         ui.add_enabled(
             display.show_quiver,
-            Slider::new(&mut display.quiver_density, 4..=50).typed().text("Arrow density"),
+            Slider::new(&mut display.quiver_density, 4..=50)
+                .typed_whole(4.0..=50.0).text("Arrow density"),
         )
         .explain("Arrows per row");
     });

@@ -1,7 +1,7 @@
 //! The regression lab: noisy points, the fitted line swinging into place over them, and the
 //! run's path across the loss landscape over (intercept, slope) beside it (the 2-D view).
 
-use crate::app::controls::Typed;
+use crate::app::controls::{MAX_SEED, Typed};
 use std::sync::Arc;
 
 use egui::{Color32, RichText, Slider};
@@ -327,7 +327,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.label("sigma");
         ui.add(
             egui::DragValue::new(&mut spec.sigma)
-                .typed()
+                .typed_in(0.0..=1e6)
                 .speed(0.05)
                 .range(0.0..=1e6),
         )
@@ -335,7 +335,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         ui.label("n");
         ui.add(
             egui::DragValue::new(&mut spec.n)
-                .typed()
+                .typed_whole(2.0..=1e6)
                 .range(2..=1_000_000),
         )
         .explain("Points n");
@@ -348,7 +348,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
             .explain("Largest x");
         ui.end_row();
         ui.label("seed");
-        ui.add(egui::DragValue::new(&mut spec.seed).typed())
+        ui.add(egui::DragValue::new(&mut spec.seed).typed_whole(0.0..=MAX_SEED))
             .explain("Data seed");
         ui.checkbox(&mut spec.even, "Even x").explain(
             "x evenly spaced from lo to hi (as seed 002's notebook), instead of drawn at random",
@@ -442,7 +442,8 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     });
     if mode == BatchMode::MiniBatch {
         ui.add(
-            Slider::new(&mut batch_size, 1..=n.max(2)).typed()
+            Slider::new(&mut batch_size, 1..=n.max(2))
+                .typed_whole(1.0..=n.max(2) as f64)
                 .logarithmic(true)
                 .text("Batch size"),
         )
@@ -457,7 +458,7 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
     let (mut epochs, mut seed, mut shuffle) = (lab.epochs, lab.seed, lab.shuffle);
     ui.add(
         Slider::new(&mut epochs, 1..=10_000)
-            .typed()
+            .typed_whole(1.0..=10_000.0)
             .logarithmic(true)
             .text("Epochs"),
     )
@@ -470,7 +471,9 @@ pub fn lab_controls_ui(model: &Model, loading: bool, ui: &mut egui::Ui, actions:
         );
         ui.add_enabled(
             shuffle,
-            egui::DragValue::new(&mut seed).typed().prefix("seed "),
+            egui::DragValue::new(&mut seed)
+                .typed_whole(0.0..=MAX_SEED)
+                .prefix("seed "),
         )
         .explain("Shuffle seed: the same seed gives the same batches");
     });

@@ -909,6 +909,9 @@ impl DescentApp {
         if first_pass && (dragging || was_preview) && dragging != was_preview {
             actions.push(Action::SetPreview(dragging));
         }
+        if let Some(reason) = controls::take_refusal() {
+            actions.push(Action::Refused(reason));
+        }
         for action in actions {
             self.dispatch(action);
         }

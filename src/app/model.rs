@@ -365,6 +365,7 @@ impl Model {
             }
             Action::LessonStep(k) => self.enter_step(k),
             Action::CloseLesson => self.lesson = None,
+            Action::Refused(reason) => self.notice = Some(Notice::Error(reason)),
             Action::OpenScenario { settings, skipped } => self.open_scenario(*settings, &skipped),
             Action::EditData(edit) => self.edit_data(edit),
         }

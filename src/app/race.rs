@@ -162,7 +162,8 @@ impl RacePanel {
                             ));
                         let speed = lane.lr * 0.01;
                         ui.add(
-                            egui::DragValue::new(&mut lane.lr).typed()
+                            egui::DragValue::new(&mut lane.lr)
+                                .typed_in(1e-8..=1e3)
                                 .speed(speed)
                                 .range(1e-8..=1e3)
                                 .custom_formatter(|v, _| human(v))
@@ -182,7 +183,8 @@ impl RacePanel {
                     let toggled = ui.checkbox(&mut on, "Equal budget").explain(hint).changed();
                     let edited = ui
                         .add(
-                            egui::DragValue::new(&mut self.budget).typed()
+                            egui::DragValue::new(&mut self.budget)
+                                .typed_whole(1.0..=super::settings::MAX_BUDGET as f64)
                                 .range(1..=super::settings::MAX_BUDGET)
                                 .speed(1.0)
                                 .suffix(" grad evals"),
