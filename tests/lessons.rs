@@ -402,7 +402,7 @@ fn a_bad_lesson_names_its_line_and_field() {
                 1,
             ),
             Some(11),
-            vec!["batch", "a whole number from 1"],
+            vec!["batch", "a whole number of 1 or more"],
         ),
         (
             "no steps",
@@ -795,6 +795,21 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
         let error = parse("mine", &text).unwrap_err();
         assert_eq!(error.line, Some(line), "{to}: {error}");
         assert!(error.to_string().contains(field), "{to}: {error}");
+    }
+    // A value of the wrong type is found by the reader, before the checks: it is named
+    // with its step and run too, also in a lesson written on one line.
+    let one_line = json.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (text, line) in [(json.to_string(), 10), (one_line, 1)] {
+        let text = text.replacen("\"start\": [1.0, 1.0] }", "\"start\": \"1,1\" }", 1);
+        let error = parse("mine", &text).unwrap_err();
+        assert_eq!(error.line, Some(line), "{error}");
+        assert!(
+            error.to_string().contains("step 1, run 1, start"),
+            "{error}"
+        );
+        let text = text.replacen("\"iterations\": 50", "\"iterations\": \"50\"", 1);
+        let error = parse("mine", &text).unwrap_err();
+        assert!(error.to_string().contains("step 1, iterations"), "{error}");
     }
 }
 

@@ -355,6 +355,16 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         );
         let field = missing_field(message).unwrap_or(field);
+        // A key of a step, run or expect is named with its place, as in a TOML lesson.
+        let place = (!syntax)
+            .then(|| json_offset(text, line, e.column()))
+            .flatten()
+            .and_then(|offset| json_place(text, offset));
+        let field = match place {
+            Some(place) if field != "the file" => format!("{place}, {field}"),
+            Some(place) => place,
+            None => field,
+        };
         let message = if syntax {
             format!("not valid JSON, column {}: {message}", e.column())
         } else {
@@ -401,7 +411,7 @@ fn say_plainly(field: &str, message: String) -> String {
     let range = match field.trim_matches('"') {
         "iterations" => format!("from 1 to {MAX_STEP_ITERATIONS}"),
         "epochs" => format!("from 1 to {MAX_STEP_EPOCHS}"),
-        "batch" | "run" | "by" | "minimum" => "from 1".to_string(),
+        "batch" | "run" | "by" | "minimum" => "of 1 or more".to_string(),
         _ => return message,
     };
     message.replace(
@@ -435,6 +445,72 @@ fn say_missing(message: String) -> String {
         _ => return message,
     };
     format!("missing: {what}")
+}
+
+/// The byte offset of `line` and `column` (from 1, as serde_json counts them) in `text`.
+fn json_offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    Some((start + column.saturating_sub(1)).min(text.len()))
+}
+
+/// Where byte `offset` of a JSON lesson lies: `step 2`, `step 2, run 1` or `step 2, expect
+/// 3` (counted from 1), from the arrays and keys open there; `None` outside the steps.
+fn json_place(text: &str, offset: usize) -> Option<String> {
+    // Each open container: an object with the key being read, or an array with the index.
+    enum Open {
+        Object(Option<String>, bool),
+        Array(usize),
+    }
+    let b = text.as_bytes();
+    let mut open: Vec<Open> = Vec::new();
+    let mut i = 0;
+    while i < offset.min(b.len()) {
+        match b[i] {
+            b'"' => {
+                let end = skip_json_value(b, i)?.min(b.len());
+                if let Some(Open::Object(key, awaiting @ true)) = open.last_mut() {
+                    *key = text.get(i + 1..end.saturating_sub(1)).map(str::to_string);
+                    *awaiting = false;
+                }
+                i = end;
+                continue;
+            }
+            b'{' => open.push(Open::Object(None, true)),
+            b'[' => open.push(Open::Array(0)),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' => match open.last_mut() {
+                Some(Open::Array(index)) => *index += 1,
+                Some(Open::Object(_, awaiting)) => *awaiting = true,
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    // The path from the top: "step", index, then "run" or "expect", index.
+    let mut path = open.iter().map(|o| match o {
+        Open::Object(key, _) => (key.as_deref(), None),
+        Open::Array(index) => (None, Some(*index)),
+    });
+    let (Some("step"), _) = path.next()? else {
+        return None;
+    };
+    let (_, Some(step)) = path.next()? else {
+        return None;
+    };
+    let step = step + 1;
+    match (path.next(), path.next()) {
+        (Some((Some(table @ ("run" | "expect")), _)), Some((_, Some(k)))) => {
+            Some(format!("step {step}, {table} {}", k + 1))
+        }
+        _ => Some(format!("step {step}")),
+    }
 }
 
 /// The field a "missing field `name`" or "unknown field `name`" message is about.
