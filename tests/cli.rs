@@ -1258,6 +1258,28 @@ fn basins_label_starts_outside_the_domain_without_running_them() {
 }
 
 #[test]
+fn basins_says_when_starts_stop_for_a_slope_below_tol_near_no_minimum() {
+    // The slope, 1e-12 everywhere, is below --tol: every start stops where it is.
+    let args = ["basins", "-f", "1e-12*(abs(x)+abs(y))", "--grid", "4"];
+    let o = descent(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .skip(1)
+            .all(|row| row.split(',').nth(2) == Some("-2"))
+    );
+    assert!(
+        stderr(&o).contains("16 of 16 starts stopped where |grad f| fell below --tol 1e-6"),
+        "{}",
+        stderr(&o)
+    );
+    // Where the starts reach their minimum, nothing is said of it.
+    let o = descent(&["basins", "-f", "bowl", "--grid", "4"]);
+    assert!(!stderr(&o).contains("--tol"), "{}", stderr(&o));
+}
+
+#[test]
 fn lessons_are_listed_and_a_bad_lesson_request_is_refused() {
     let out = descent(&["lessons"]);
     assert!(out.status.success());

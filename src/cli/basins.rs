@@ -10,13 +10,15 @@ use clap::{Args, ValueEnum};
 use super::hyper::HyperArgs;
 use super::{UsageError, parse_count, parse_number, parse_point};
 use crate::engine::basins::{
-    BasinMap, BasinSpec, DIVERGED, Ending, SweepRow, basin_minima, basin_rows,
+    BasinMap, BasinSpec, DIVERGED, Ending, NOWHERE, SweepRow, basin_minima, basin_rows,
     divergence_threshold, log_space, sweep, touching_basins,
 };
 use crate::engine::format::{exact, human};
 use crate::engine::optimizer::OptimizerConfig;
 use crate::engine::run::MAX_ITERATIONS;
-use crate::engine::{EngineError, FunctionSpec, Interval, Objective, OptimizerKind, objective};
+use crate::engine::{
+    EngineError, FunctionSpec, Interval, Objective, OptimizerKind, StopReason, objective,
+};
 
 /// The largest basin grid side.
 pub const MAX_GRID: usize = 4096;
@@ -401,14 +403,21 @@ pub fn write_basins(
         "rows",
         spec.height,
     );
+    // Starts that stopped for a gradient below --tol, yet near no minimum: f is nearly flat
+    // there, which their label alone does not say.
+    let mut flat = 0usize;
     // Each band's rows, said done as they come when the job is long.
     let mut band = |rows: std::ops::Range<usize>| {
         let end = rows.end;
         let cells = band(request, rows);
+        flat += cells
+            .iter()
+            .filter(|(label, ending)| *label == NOWHERE && ending.stop == StopReason::Converged)
+            .count();
         progress.done(err, end);
         cells
     };
-    match (&request.format, &request.output) {
+    let written = match (&request.format, &request.output) {
         (BasinFormat::Png, Some(path)) => {
             let cells = spec.width * spec.height;
             let (mut labels, mut iterations) =
@@ -439,7 +448,17 @@ pub fn write_basins(
                 .map_err(|e| io::Error::other(format!("writing {}: {e}", path.display())))
         }
         _ => write_basin_csv(out, spec, &mut band),
+    };
+    if flat > 0 && written.is_ok() {
+        let _ = writeln!(
+            err,
+            "note: {} of {} starts stopped where |grad f| fell below --tol {} near no minimum (label -2): f is that flat there; --tol 0, or a smaller one, runs them on",
+            flat,
+            spec.width * spec.height,
+            human(spec.tol)
+        );
     }
+    written
 }
 
 /// `x,y,label,iterations,final_value`, one row per start from the bottom row up, the cells
