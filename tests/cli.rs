@@ -2314,13 +2314,44 @@ fn critical_finds_a_corner_minimum_and_says_when_f_is_flat() {
     let o = descent(&["critical", "-f", "abs(x)+abs(y)"]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("\n0,0,0,minimum,"), "{}", stdout(&o));
-    let o = descent(&["critical", "-f", "1+0*x"]);
-    assert!(o.status.success());
-    assert!(
-        stderr(&o).contains("f is flat along whole lines"),
-        "{}",
-        stderr(&o)
-    );
+    // f constant, or flat only along a segment of minima (curving across it): the rows
+    // are a sample, and the note says so. Two separate degenerate points get no note.
+    for (f, said) in [
+        (
+            "1+0*x",
+            Some("every point listed is degenerate and beside another"),
+        ),
+        (
+            "max(x^2-1,0)+y^2",
+            Some("every point listed is degenerate and beside another"),
+        ),
+        ("(x^2-1)^3", None),
+    ] {
+        let o = descent(&["critical", "-f", f]);
+        assert!(o.status.success());
+        match said {
+            Some(said) => assert!(
+                stderr(&o).contains(said) && stderr(&o).contains("a sample"),
+                "{f}: {}",
+                stderr(&o)
+            ),
+            None => assert!(!stderr(&o).contains("a sample"), "{f}: {}", stderr(&o)),
+        }
+    }
+}
+
+#[test]
+fn critical_polishes_a_steep_minimum_to_its_point() {
+    // Newton's step test stopped at x = 1e-28, where f = 1e200 x^2 is still 6e144.
+    for (f, row) in [
+        ("1e200*x^2", "\n0,0,minimum,2e200\n"),
+        ("1e200*(x^2+y^2)", "\n0,0,0,minimum,2e200,2e200\n"),
+        ("-1e200*(x^2+y^2)", "\n0,0,0,maximum,-2e200,-2e200\n"),
+    ] {
+        let o = descent(&["critical", "-f", f]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains(row), "{f}: {}", stdout(&o));
+    }
 }
 
 #[test]

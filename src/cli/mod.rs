@@ -540,16 +540,18 @@ pub fn write_critical(
             "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude); a corner where f has no gradient is found only as a minimum, not as a maximum or saddle"
         );
     }
-    // A constant (or a line's worth of flat f) is critical everywhere: the rows sample it.
-    let flat = points.len() > 1
-        && points.iter().all(|p| {
-            p.kind == crate::engine::critical::CriticalKind::Degenerate
-                && p.eigenvalues.iter().all(|e| *e == 0.0)
-        });
-    if flat {
+    // A constant, or a line or region of critical points, is critical all along: the rows
+    // sample it.
+    let sampled = crate::engine::critical::sampled_flat(&points, view);
+    if sampled > 1 {
+        let which = if sampled == points.len() {
+            "every point listed is".to_string()
+        } else {
+            format!("{sampled} of the points listed are")
+        };
         let _ = writeln!(
             err,
-            "note: every point listed is degenerate with zero curvature: f is flat along whole lines (or everywhere) here, so the rows are a sample of them, about one per twentieth of the view"
+            "note: {which} degenerate and beside another: f is flat along lines or regions of critical points here (or everywhere), and these rows are a sample of them, about one per twentieth of the view"
         );
     }
     if objective.dim() == 1 {
