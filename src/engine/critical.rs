@@ -512,7 +512,9 @@ fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping) {
             return;
         }
         let at_next = objective.second_order(&next);
-        if !(norm(&at_next.gradient) < 0.5 * gradient) {
+        // (A gradient that is NaN there does not shrink either.)
+        let shrinks = norm(&at_next.gradient) < 0.5 * gradient;
+        if !shrinks {
             return;
         }
         *p = next;
