@@ -246,7 +246,7 @@ fn a_stalled_search_on_a_vast_view_lists_no_false_points() {
 }
 
 #[test]
-fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum() {
+fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum_or_maximum() {
     let interval = descent::engine::Interval::new;
     let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
     let minima = |formula: &str, view: &[descent::engine::Interval]| -> Vec<CriticalPoint> {
@@ -287,6 +287,23 @@ fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum()
     // A plane has none, nor a corner of a maximum.
     assert!(minima("x+y", &view).is_empty());
     assert!(minima("-abs(x)-abs(y)", &view).is_empty());
+    // A corner maximum is found as the corner minimum is, and a pole is none.
+    for (formula, x, y) in [
+        ("-abs(x)-abs(y)", 0.0, 0.0),
+        ("1-max(abs(x-1),abs(y+2))", 1.0, -2.0),
+        ("exp(-abs(x-0.5)-abs(y))", 0.5, 0.0),
+    ] {
+        let points = find(&typed(formula), &view, &AtomicBool::new(false));
+        let maxima = of_kind(&points, CriticalKind::Maximum);
+        assert_eq!(maxima.len(), 1, "{formula}: {points:?}");
+        assert!(near(maxima[0], x, y, 1e-9), "{formula}: {points:?}");
+        assert!(maxima[0].eigenvalues.is_empty(), "{formula}: {points:?}");
+    }
+    let points = find(&typed("1/(x^2+y^2)"), &view, &AtomicBool::new(false));
+    assert!(
+        of_kind(&points, CriticalKind::Maximum).is_empty(),
+        "{points:?}"
+    );
 }
 
 #[test]

@@ -537,7 +537,7 @@ pub fn write_critical(
         // An empty table alone reads as a failure.
         let _ = writeln!(
             err,
-            "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude); a corner where f has no gradient is found only as a minimum, not as a maximum or saddle"
+            "note: no critical point of f was found in the view; widen --view to look farther (or narrow a vast one: rounding hides points where f spans many orders of magnitude); a corner where f has no gradient is found as a minimum or maximum, not as a saddle"
         );
     }
     // A constant, or a line or region of critical points, is critical all along: the rows

@@ -124,13 +124,18 @@ pub fn find(
             let found = newton(objective, seed, view, first, scales)
                 .or_else(|| newton(objective, seed, view, second, scales));
             // From a well Newton can leave for another point (abs(x^2 - 1) sends it from
-            // the corner at 1 to the peak at 0): the corner is looked for too.
-            // (A degenerate point found beside the seed is the well's own: x^4 + y^2.)
+            // the corner at 1 to the peak at 0): the corner is looked for too, and so from
+            // a peak. (A degenerate point found beside the seed is the well's own: x^4 + y^2.)
+            let (looked_for, other) = if *well {
+                (Extremum::Lowest, CriticalKind::Maximum)
+            } else {
+                (Extremum::Highest, CriticalKind::Minimum)
+            };
             let elsewhere = found
                 .as_ref()
-                .is_none_or(|p| p.kind == CriticalKind::Maximum || p.kind == CriticalKind::Saddle);
-            let corner = (*well && elsewhere)
-                .then(|| kink_minimum(objective, seed, view))
+                .is_none_or(|p| p.kind == other || p.kind == CriticalKind::Saddle);
+            let corner = (*fine && elsewhere)
+                .then(|| kink_extremum(objective, seed, view, looked_for))
                 .flatten();
             found.into_iter().chain(corner).collect::<Vec<_>>()
         })
@@ -284,14 +289,25 @@ fn fine_grid(objective: &dyn Objective, view: &[Interval], cancel: &AtomicBool) 
     }
 }
 
-/// The minimum of f at a kink near `seed` (abs(x) + abs(y) at 0), where f has no gradient
-/// and Newton cannot go: a compass search along the axes and diagonals, halving its step
-/// until it is a rounding of the point. Kept if f there is no higher than anywhere a small
-/// step away in those eight directions, at three scales, and the point is in the view.
-fn kink_minimum(
+/// Which way [`kink_extremum`] looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Extremum {
+    /// Downhill, for a minimum.
+    Lowest,
+    /// Uphill, for a maximum (a cone's tip, -abs(x) - abs(y) at 0).
+    Highest,
+}
+
+/// The minimum (or maximum) of f at a kink near `seed` (abs(x) + abs(y) at 0), where f has
+/// no gradient and Newton cannot go: a compass search along the axes and diagonals,
+/// halving its step until it is a rounding of the point. Kept if f there is no higher
+/// (lower) than anywhere a small step away in those eight directions, at three scales, and
+/// the point is in the view. A corner saddle is not looked for.
+fn kink_extremum(
     objective: &dyn Objective,
     seed: &[f64],
     view: &[Interval],
+    extremum: Extremum,
 ) -> Option<CriticalPoint> {
     let dim = seed.len();
     let directions: Vec<Vec<f64>> = if dim == 1 {
@@ -309,9 +325,14 @@ fn kink_minimum(
             vec![-r, -r],
         ]
     };
+    // f, or -f for a maximum: the search always goes down.
+    let sign = match extremum {
+        Extremum::Lowest => 1.0,
+        Extremum::Highest => -1.0,
+    };
     let value = |p: &[f64]| -> f64 {
         if objective.in_domain(p) {
-            let v = objective.value(p);
+            let v = sign * objective.value(p);
             if v.is_finite() { v } else { f64::INFINITY }
         } else {
             f64::INFINITY
@@ -379,12 +400,12 @@ fn kink_minimum(
         p = snapped;
     }
     Some(CriticalPoint {
-        value: value(&p),
+        value: sign * value(&p),
         point: p,
-        kind: if flat {
-            CriticalKind::Degenerate
-        } else {
-            CriticalKind::Minimum
+        kind: match (flat, extremum) {
+            (true, _) => CriticalKind::Degenerate,
+            (false, Extremum::Lowest) => CriticalKind::Minimum,
+            (false, Extremum::Highest) => CriticalKind::Maximum,
         },
         // f has no Hessian at a corner: none is given.
         eigenvalues: Vec::new(),
