@@ -2224,4 +2224,13 @@ fn a_field_says_why_it_refuses_what_was_typed_and_keeps_its_value() {
         h.state().model.notice
     );
     assert_eq!(h.state().model.settings.optimizer.lr, 0.1);
+    // A view's start beyond its end was clamped to the end: a box of no width.
+    let view = h.state().model.view();
+    type_into(&mut h, "View x from", "99");
+    assert_eq!(h.state().model.view(), view);
+    assert!(
+        matches!(&h.state().model.notice, Some(Notice::Error(e)) if e.contains("99 is above")),
+        "{:?}",
+        h.state().model.notice
+    );
 }

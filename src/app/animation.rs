@@ -424,12 +424,15 @@ impl GifDialog {
                     ui.end_row();
                     let label = ui.label("Iterations");
                     ui.horizontal(|ui| {
-                        ui.add(egui::DragValue::new(&mut self.from).typed().prefix("from "))
+                        ui.add(egui::DragValue::new(&mut self.from)
+                                .typed_whole(0.0..=usize::MAX as f64)
+                                .prefix("from "))
                             .labelled_by(label.id)
                             .explain("The first iteration recorded");
                         let to = ui
                             .add(
-                                egui::DragValue::new(&mut self.to).typed()
+                                egui::DragValue::new(&mut self.to)
+                                    .typed_whole(0.0..=usize::MAX as f64)
                                     .prefix("to ")
                                     .custom_formatter(|v, _| {
                                         if v >= usize::MAX as f64 {
@@ -448,17 +451,23 @@ impl GifDialog {
                     });
                     ui.end_row();
                     let label = ui.label("Frames");
-                    ui.add(egui::DragValue::new(&mut self.frames).typed().range(2..=MAX_FRAMES))
+                    ui.add(egui::DragValue::new(&mut self.frames)
+                        .typed_whole(2.0..=MAX_FRAMES as f64)
+                        .range(2..=MAX_FRAMES))
                         .labelled_by(label.id)
                         .explain("Iterations from the first to the last, evenly spaced");
                     ui.end_row();
                     let label = ui.label("Frames per second");
-                    ui.add(egui::DragValue::new(&mut self.fps).typed().range(1..=MAX_FPS))
+                    ui.add(egui::DragValue::new(&mut self.fps)
+                        .typed_whole(1.0..=f64::from(MAX_FPS))
+                        .range(1..=MAX_FPS))
                         .labelled_by(label.id)
                         .explain("How fast the GIF plays");
                     ui.end_row();
                     let label = ui.label("Width (pixels)");
-                    ui.add(egui::DragValue::new(&mut self.width).typed().range(0..=MAX_WIDTH))
+                    ui.add(egui::DragValue::new(&mut self.width)
+                        .typed_whole(0.0..=f64::from(MAX_WIDTH))
+                        .range(0..=MAX_WIDTH))
                         .labelled_by(label.id)
                         .explain("0 keeps the size the window draws; the height follows");
                     ui.end_row();

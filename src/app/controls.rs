@@ -432,7 +432,7 @@ fn playback_ui(
             .add_enabled(
                 enabled,
                 Slider::new(&mut tol, 1e-12..=1.0)
-                    .typed()
+                    .typed_in(1e-12..=1.0)
                     .logarithmic(true)
                     .custom_formatter(|v, _| format!("{v:.0e}"))
                     .text("Tolerance"),
@@ -1245,7 +1245,8 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let speed = (range.width() * 0.005).max(1e-6);
         let hi = range.hi;
         ui.add(
-            egui::DragValue::new(&mut range.lo).typed()
+            egui::DragValue::new(&mut range.lo)
+                .typed_in(-MAX_VIEW..=hi)
                 .speed(speed)
                 .range(-MAX_VIEW..=hi)
                 .custom_formatter(|v, _| human(v)),
@@ -1255,7 +1256,8 @@ fn range_fields(ui: &mut egui::Ui, label: &str, range: &mut Interval) {
         let to = ui.label("to");
         let lo = range.lo;
         ui.add(
-            egui::DragValue::new(&mut range.hi).typed()
+            egui::DragValue::new(&mut range.hi)
+                .typed_in(lo..=MAX_VIEW)
                 .speed(speed)
                 .range(lo..=MAX_VIEW)
                 .custom_formatter(|v, _| human(v)),
