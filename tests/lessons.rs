@@ -799,7 +799,7 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
     // A value of the wrong type is found by the reader, before the checks: it is named
     // with its step and run too, also in a lesson written on one line.
     let one_line = json.split_whitespace().collect::<Vec<_>>().join(" ");
-    for (text, line) in [(json.to_string(), 10), (one_line, 1)] {
+    for (text, line) in [(json.to_string(), 10), (one_line.clone(), 1)] {
         let text = text.replacen("\"start\": [1.0, 1.0] }", "\"start\": \"1,1\" }", 1);
         let error = parse("mine", &text).unwrap_err();
         assert_eq!(error.line, Some(line), "{error}");
@@ -811,6 +811,17 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
         let error = parse("mine", &text).unwrap_err();
         assert!(error.to_string().contains("step 1, iterations"), "{error}");
     }
+    // A key written twice is named itself, not the key before it.
+    let twice = one_line.replacen(
+        "\"start\": [1.0, 1.0] }",
+        "\"start\": [1.0, 1.0], \"lr\": 0.2 }",
+        1,
+    );
+    let error = parse("mine", &twice).unwrap_err().to_string();
+    assert!(
+        error.contains("step 1, run 1, lr: duplicate field"),
+        "{error}"
+    );
 }
 
 #[test]

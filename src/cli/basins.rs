@@ -620,15 +620,37 @@ impl SweepArgs {
 }
 
 /// Runs the sweep and writes its rows.
-pub fn write_sweep(out: &mut impl Write, request: &SweepRequest) -> io::Result<()> {
-    let rows: Vec<SweepRow> = sweep(
-        request.objective.as_ref(),
-        &request.config,
-        &request.start,
-        &request.lrs,
-        request.iters,
-        request.tol,
+pub fn write_sweep(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    request: &SweepRequest,
+) -> io::Result<()> {
+    let count = request.lrs.len();
+    let mut progress = super::Progress::start(
+        format!(
+            "sweep ({count} learning rates of up to {} iterations)",
+            request.iters
+        ),
+        "rates",
+        count,
     );
+    // A thirty-second of the rates at a time (whole blocks of lanes), so that progress
+    // can be said while a long sweep runs; each rate's run is the same however grouped.
+    let block = 2 * crate::engine::lanes::LANES;
+    let chunk = (count / 32).max(block).next_multiple_of(block);
+    let mut rows: Vec<SweepRow> = Vec::with_capacity(count);
+    for lrs in request.lrs.chunks(chunk) {
+        rows.extend(sweep(
+            request.objective.as_ref(),
+            &request.config,
+            &request.start,
+            lrs,
+            request.iters,
+            request.tol,
+        ));
+        progress.done(err, rows.len());
+    }
+    progress.finish(err, "writing the rows");
     match request.format {
         SweepFormat::Csv => {
             writeln!(out, "lr,final_value,iterations,stop_reason")?;

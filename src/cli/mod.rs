@@ -1617,7 +1617,7 @@ where
         Plan::Critical(objective, view) => write_critical(out, err, objective.as_ref(), &view),
         Plan::Race(request) => race::write_race(out, err, &request),
         Plan::Basins(request) => basins::write_basins(out, err, &request),
-        Plan::Sweep(request) => basins::write_sweep(out, &request),
+        Plan::Sweep(request) => basins::write_sweep(out, err, &request),
         Plan::Run(request) => write_runs(out, err, &request),
     };
     Action::Exit(match result.and_then(|()| out.flush()) {

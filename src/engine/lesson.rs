@@ -513,11 +513,13 @@ fn json_place(text: &str, offset: usize) -> Option<String> {
     }
 }
 
-/// The field a "missing field `name`" or "unknown field `name`" message is about.
+/// The field a "missing field `name`", "unknown field `name`" or "duplicate field `name`"
+/// message is about.
 fn missing_field(message: &str) -> Option<String> {
     let rest = message
         .split_once("missing field `")
-        .or_else(|| message.split_once("unknown field `"))?
+        .or_else(|| message.split_once("unknown field `"))
+        .or_else(|| message.split_once("duplicate field `"))?
         .1;
     Some(rest.split_once('`')?.0.to_string())
 }
