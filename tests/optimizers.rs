@@ -328,6 +328,20 @@ fn newton_stops_on_a_singular_hessian() {
 }
 
 #[test]
+fn newton_solves_a_badly_scaled_quadratic_whose_hessian_is_regular() {
+    use descent::engine::optimizer::newton_direction;
+    // diag(2e16, 2): its pivots look singular against the largest entry, yet it is regular.
+    for k in [1e16, 1e100, 1e300] {
+        let h = nalgebra::DMatrix::from_row_slice(2, 2, &[2.0 * k, 0.0, 0.0, 2.0]);
+        let d = newton_direction(h, &[2.0 * k, 2.0]).expect("regular");
+        assert_eq!((d[0], d[1]), (1.0, 1.0), "{k}");
+    }
+    // A singular one stays singular however scaled.
+    let h = nalgebra::DMatrix::from_row_slice(2, 2, &[2.0, 2.0, 2.0, 2.0]);
+    assert!(newton_direction(h, &[1.0, 1.0]).is_none());
+}
+
+#[test]
 fn tolerance_stops_a_converging_run_early() {
     let run = stopped(
         "bowl",

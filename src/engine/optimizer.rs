@@ -883,7 +883,34 @@ impl OptimizerState {
 }
 
 /// Solves H d = g; `None` when H is singular (or so ill-conditioned that d is not finite).
+/// A Hessian that only looks singular for its scales (diag(2e16, 2) of 1e16 x^2 + y^2) is
+/// solved again scaled by its diagonal, D H D y = D g with D = diag(1/sqrt|H_ii|) and d = D y:
+/// the same d, with each row and column at the scale 1.
 pub fn newton_direction(hessian: DMatrix<f64>, g: &[f64]) -> Option<DVector<f64>> {
+    if let Some(d) = solve_regular(hessian.clone(), g) {
+        return Some(d);
+    }
+    let scales: Vec<f64> = hessian
+        .diagonal()
+        .iter()
+        .map(|h| {
+            let s = 1.0 / h.abs().sqrt();
+            if s.is_finite() && s > 0.0 { s } else { 1.0 }
+        })
+        .collect();
+    if scales.iter().all(|s| *s == 1.0) {
+        return None;
+    }
+    let n = g.len();
+    let scaled = DMatrix::from_fn(n, n, |i, j| scales[i] * hessian[(i, j)] * scales[j]);
+    let scaled_g: Vec<f64> = g.iter().zip(&scales).map(|(g, s)| g * s).collect();
+    let y = solve_regular(scaled, &scaled_g)?;
+    let d = DVector::from_iterator(n, y.iter().zip(&scales).map(|(y, s)| y * s));
+    d.iter().all(|x| x.is_finite()).then_some(d)
+}
+
+/// Solves H d = g by LU; `None` when a pivot is a rounding of H's largest entry.
+fn solve_regular(hessian: DMatrix<f64>, g: &[f64]) -> Option<DVector<f64>> {
     let scale = hessian.amax();
     if !scale.is_finite() || scale == 0.0 {
         return None;
