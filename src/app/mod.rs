@@ -929,6 +929,10 @@ impl DescentApp {
             || self.jobs_pending()
         {
             ctx.request_repaint();
+        } else if self.persist {
+            // eframe saves the session every 30 s, but only in a frame: an idle window
+            // wakes for one, so a change is never older than that on disk.
+            ctx.request_repaint_after(std::time::Duration::from_secs(31));
         }
     }
 }
