@@ -163,9 +163,9 @@ impl RacePanel {
                         let speed = lane.lr * 0.01;
                         ui.add(
                             egui::DragValue::new(&mut lane.lr)
-                                .typed_in(1e-8..=1e3)
+                                .typed_in(1e-300..=1e300)
                                 .speed(speed)
-                                .range(1e-8..=1e3)
+                                .range(1e-300..=1e300)
                                 .custom_formatter(|v, _| human(v))
                                 .prefix("lr "),
                         )

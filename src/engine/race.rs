@@ -205,8 +205,11 @@ fn round_lr(lr: f64) -> f64 {
     if !(lr.is_finite() && lr > 0.0) {
         return 0.1;
     }
-    let magnitude = 10f64.powf(lr.log10().floor() - 1.0);
-    ((lr / magnitude).round() * magnitude).clamp(1e-8, 1e3)
+    // Through its decimal text: the double nearest the two digits (5e-10, not 4.99..e-10).
+    format!("{lr:.1e}")
+        .parse::<f64>()
+        .unwrap_or(lr)
+        .clamp(1e-300, 1e300)
 }
 
 /// The learning rates a tuning sweep tries: 10 per decade from 1e-5 to 10, rounded to two
@@ -279,6 +282,9 @@ mod tests {
         assert_eq!(round_lr(0.123456), 0.12);
         assert_eq!(round_lr(0.0004567), 0.00046);
         assert_eq!(round_lr(f64::NAN), 0.1);
+        // A stiff function's rate is not floored at 1e-8, where GD diverges (L = 2e9).
+        assert_eq!(round_lr(5e-10), 5e-10);
+        assert_eq!(round_lr(1.234e-200), 1.2e-200);
     }
 
     #[test]
