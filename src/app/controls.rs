@@ -505,6 +505,16 @@ fn optimizer_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) -> 
             slider = slider
                 .logarithmic(true)
                 .custom_formatter(|v, _| format!("{v:.0e}"));
+        } else {
+            // 0.9999999999 is not shown as 1.000, which would look like the refused 1.
+            slider = slider.custom_formatter(|v, decimals| {
+                let shown = format!("{v:.*}", *decimals.start());
+                if shown.parse::<f64>() == Ok(v) {
+                    shown
+                } else {
+                    format!("{v}")
+                }
+            });
         }
         let response = ui.add(slider).explain(format!(
             "{} ({}), default {}. {}",
