@@ -2341,6 +2341,19 @@ fn critical_finds_a_corner_minimum_and_says_when_f_is_flat() {
 }
 
 #[test]
+fn critical_says_when_f_is_finite_nowhere_in_the_view() {
+    for f in ["log(-1)+x", "sqrt(-x^2-1)+y"] {
+        let o = descent(&["critical", "-f", f]);
+        assert_eq!(o.status.code(), Some(2), "{f}");
+        assert!(
+            stderr(&o).contains("f is finite nowhere in the view"),
+            "{f}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn critical_polishes_a_steep_minimum_to_its_point() {
     // Newton's step test stopped at x = 1e-28, where f = 1e200 x^2 is still 6e144.
     for (f, row) in [

@@ -1568,6 +1568,15 @@ pub fn plan_cli(
         Some(Command::Optimizers) => Plan::Optimizers,
         Some(Command::Critical(args)) => {
             let (objective, view) = args.to_request().map_err(|e| usage(err, &e))?;
+            // An empty table would read as "no critical point": say why there is none.
+            if crate::engine::objective::finite_point_in(objective.as_ref(), &view).is_none() {
+                return Err(usage(
+                    err,
+                    &UsageError(
+                        "--function: f is finite nowhere in the view (on a fine grid over it), so it has no critical point there: check the formula, or give a --view where f is defined".to_string(),
+                    ),
+                ));
+            }
             Plan::Critical(objective, view)
         }
         Some(Command::Race(args)) => {
