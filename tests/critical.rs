@@ -307,6 +307,34 @@ fn every_well_is_found_however_the_coarse_seeds_fall_and_a_corner_is_a_minimum_o
 }
 
 #[test]
+fn a_minimum_scaled_very_differently_along_x_and_y_is_one_minimum_at_its_point() {
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let view = [
+        descent::engine::Interval::new(-5.0, 5.0),
+        descent::engine::Interval::new(-5.0, 5.0),
+    ];
+    // Newton stopped where f was 1e45 and called it degenerate; the compass search at a
+    // corner stopped where 1e200 x^2 was still 1e170 and listed a row of flat points.
+    for formula in [
+        "1e50*x^2+y^2",
+        "1e100*x^2+y^2",
+        "x^2+1e100*y^2",
+        "1e200*x^2+y^2",
+        "x^2+1e250*y^2",
+    ] {
+        let points = find(&typed(formula), &view, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(
+            points[0].kind,
+            CriticalKind::Minimum,
+            "{formula}: {points:?}"
+        );
+        assert!(near(&points[0], 0.0, 0.0, 1e-100), "{formula}: {points:?}");
+        assert!(points[0].value < 1e-100, "{formula}: {points:?}");
+    }
+}
+
+#[test]
 fn poles_are_no_minima_inflections_are_degenerate_and_huge_curvatures_are_exact() {
     let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
     let square = [

@@ -362,6 +362,19 @@ fn kink_extremum(
             break;
         }
     }
+    // A coordinate within rounding of the view's size from 0 is 0, where f is defined
+    // there (sqrt(x^2+y^2) has no gradient at 0, so its domain leaves 0 out) and no
+    // higher. The search's steps end near 1e-15 of the view, where 1e200 x^2 is still
+    // 1e170: the point is read where f is what it is at the corner.
+    let snapped: Vec<f64> = p
+        .iter()
+        .zip(view)
+        .map(|(&c, v)| if c.abs() <= 1e-12 * v.width() { 0.0 } else { c })
+        .collect();
+    let at_snapped = value(&snapped);
+    if at_snapped.is_finite() && at_snapped <= f {
+        (p, f) = (snapped, at_snapped);
+    }
     let inside = p.iter().zip(view).all(|(&c, v)| v.lo <= c && c <= v.hi);
     let slack = 4.0 * f64::EPSILON * f.abs();
     // How much f rises a step of `scale` times the view away, in the worst direction.
@@ -389,16 +402,6 @@ fn kink_extremum(
         .iter()
         .any(|[_, _, far]| far.abs() <= slack.max(f64::MIN_POSITIVE));
 
-    // A coordinate within rounding of the view's size from 0 is 0, where f is defined
-    // there (sqrt(x^2+y^2) has no gradient at 0, so its domain leaves 0 out).
-    let snapped: Vec<f64> = p
-        .iter()
-        .zip(view)
-        .map(|(&c, v)| if c.abs() <= 1e-12 * v.width() { 0.0 } else { c })
-        .collect();
-    if value(&snapped).is_finite() {
-        p = snapped;
-    }
     Some(CriticalPoint {
         value: sign * value(&p),
         point: p,
@@ -445,7 +448,7 @@ fn newton(
             break;
         }
     }
-    polish(objective, &mut p, damping);
+    polish(objective, &mut p, damping, diagonal);
     // A coordinate below f64's normal range is 0's rounding (y = -1e-314 on x^3 + y^2).
     for c in &mut p {
         if c.abs() < f64::MIN_POSITIVE {
@@ -510,15 +513,12 @@ const MAX_POLISH: usize = 32;
 /// A few more Newton steps from `p` while each at least halves the gradient: the step
 /// test stops Newton once a step is short against the view, which on a steep function
 /// leaves f far from its value at the point (1e200 x^2 stops at x = 1e-28, f = 6e144).
-/// A point on a line of critical points (a Hessian near singular in one direction) is
-/// left where it is: along the line there is nothing to polish.
-fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping) {
+/// The polish moves the point at most a billionth of the view's diagonal `diagonal`: on a
+/// line of critical points (sauna's) the gradient is rounding, and a step that halves it
+/// would only slide the point along the line.
+fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping, diagonal: f64) {
+    let origin = p.clone();
     let mut second = objective.second_order(p);
-    let eigenvalues = symmetric_eigenvalues(second.hessian.as_slice(), p.len());
-    let largest = eigenvalues.iter().fold(0.0_f64, |m, e| m.max(e.abs()));
-    if eigenvalues.iter().any(|e| e.abs() < 1e-6 * largest) {
-        return;
-    }
     for _ in 0..MAX_POLISH {
         let gradient = norm(&second.gradient);
         if gradient == 0.0 || !gradient.is_finite() {
@@ -529,7 +529,8 @@ fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping) {
             return;
         };
         let next: Vec<f64> = p.iter().zip(&step).map(|(p, d)| p + d).collect();
-        if next == *p || !objective.in_domain(&next) {
+        let moved: Vec<f64> = next.iter().zip(&origin).map(|(a, b)| a - b).collect();
+        if next == *p || norm(&moved) > 1e-9 * diagonal || !objective.in_domain(&next) {
             return;
         }
         let at_next = objective.second_order(&next);
