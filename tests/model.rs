@@ -342,6 +342,38 @@ fn a_start_where_the_formula_is_not_finite_is_refused_and_a_run_stops_at_the_edg
 }
 
 #[test]
+fn a_formula_typed_on_its_way_through_a_domain_that_refuses_a_start_keeps_that_run() {
+    let mut model = Model::default();
+    model.apply(Action::EditFormula("x^2+y^2".to_string()));
+    model.apply(Action::SetStart(vec![1.0, 1.0]));
+    model.apply(Action::AddRun(vec![-1.0, 2.0]));
+    model.end_gesture();
+    // On the way to `+log(y+3)`: log(y-3) is defined for neither start.
+    model.apply(Action::EditFormula("x^2+y^2+log(y-3)".to_string()));
+    assert!(model.sim.slots().is_empty());
+    match &model.notice {
+        Some(Notice::Error(e)) => assert!(e.contains("2 runs are set aside"), "{e}"),
+        other => panic!("the runs left without a word: {other:?}"),
+    }
+    model.apply(Action::EditFormula("x^2+y^2+log(y-1.5)".to_string()));
+    assert_eq!(
+        starts(&model),
+        vec![vec![-1.0, 2.0]],
+        "the one it takes is back"
+    );
+    model.apply(Action::EditFormula("x^2+y^2+log(y+3)".to_string()));
+    let mut back = starts(&model);
+    back.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(back, vec![vec![-1.0, 2.0], vec![1.0, 1.0]], "both are back");
+    assert!(model.notice.is_none(), "{:?}", model.notice);
+    // Undo brings back the formula before the typing, with both runs, once each.
+    model.end_gesture();
+    model.apply(Action::Undo);
+    model.apply(Action::EditFormula("x^2+y^2+1".to_string()));
+    assert_eq!(model.sim.slots().len(), 2);
+}
+
+#[test]
 fn saved_functions_and_the_view_box_survive_the_state_file() {
     let mut model = Model::default();
     model.apply(Action::EditFormula("sin(x)*cos(y)".to_string()));

@@ -73,6 +73,9 @@ pub struct Model {
     pub notice: Option<Notice>,
     /// What is wrong with the formula typed in "Your function...", if anything.
     pub formula_error: Option<ExprError>,
+    /// Runs the formula being typed could not take (a start outside its domain): each edit
+    /// of the formula tries them again.
+    held_runs: Vec<RunSetup>,
     /// Raw data read or generated for a source, so undo and re-applying need no I/O.
     loaded: Option<(DataSource, Arc<Dataset>)>,
     history: History,
@@ -117,6 +120,7 @@ impl Model {
             lab_summary: None,
             notice: None,
             formula_error: None,
+            held_runs: Vec::new(),
             loaded: None,
             history: History::default(),
             lesson: None,
@@ -626,6 +630,8 @@ impl Model {
     /// Undo (`back`) or redo: restores the top of one stack, saving the present on the other.
     fn travel(&mut self, back: bool) {
         self.history.open = None;
+        // The runs set aside belong to the state left; the one restored holds its own.
+        self.held_runs.clear();
         let now = self.snapshot();
         let History { undo, redo, .. } = &mut self.history;
         let (from, to) = if back { (undo, redo) } else { (redo, undo) };
@@ -671,13 +677,22 @@ impl Model {
             ));
         }
         let was = self.settings.function.clone();
-        // Editing a formula keeps the runs when they fit the new one.
+        // Editing a formula keeps the runs when they fit the new one, with those an
+        // earlier edit set aside.
         let runs = match (&was, spec) {
             (FunctionSpec::Formula(a), FunctionSpec::Formula(b)) if a.dim() == b.dim() => {
-                self.sim.setups()
+                let mut runs = self.sim.setups();
+                for held in std::mem::take(&mut self.held_runs) {
+                    if !runs.contains(&held) {
+                        runs.push(held);
+                    }
+                }
+                runs
             }
             _ => Vec::new(),
         };
+        // What showing it says (runs set aside) is the notice now.
+        self.notice = None;
         self.show_function(spec, runs)?;
         if was != *spec {
             // A typed f range belongs to the function it was typed for.
@@ -691,7 +706,6 @@ impl Model {
             self.settings.formula = expr.text().to_string();
             self.formula_error = None;
         }
-        self.notice = None;
         Ok(())
     }
 
@@ -811,7 +825,15 @@ impl Model {
             self.settings.effective_tol(),
             runs,
         );
-        if let Some(e) = errors.first() {
+        // Runs a formula being typed cannot take wait for one that can (a prefix such as
+        // `log(y` on the way to `log(y+3)` must not lose them).
+        let typed = matches!(spec, FunctionSpec::Formula(_));
+        self.held_runs = if typed {
+            errors.iter().map(|(setup, _)| setup.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        if let Some((_, e)) = errors.first() {
             let said = match e {
                 // The engine's hint names the command line's --dim; a file writes it in the
                 // function's text.
@@ -826,13 +848,17 @@ impl Model {
                 ),
                 e => e.to_string(),
             };
-            let dropped = match errors.len() {
-                1 => "a saved run was dropped".to_string(),
-                n => format!("{n} saved runs were dropped, the first"),
+            let dropped = match (errors.len(), typed) {
+                (1, false) => "a saved run was dropped".to_string(),
+                (n, false) => format!("{n} saved runs were dropped, the first"),
+                (1, true) => "a run is set aside until the formula takes its start".to_string(),
+                (n, true) => format!(
+                    "{n} runs are set aside until the formula takes their starts, the first"
+                ),
             };
             self.notice = Some(Notice::Error(format!("{dropped}: {said}")));
         }
-        if self.sim.slots().is_empty() {
+        if self.sim.slots().is_empty() && self.held_runs.is_empty() {
             let setup = self.default_setup();
             let _ = self.sim.add_run(setup);
         }
@@ -883,7 +909,7 @@ impl Model {
         let errors =
             self.sim
                 .reset_with(objective, iterations, self.settings.effective_tol(), setups);
-        if let Some(e) = errors.first() {
+        if let Some((_, e)) = errors.first() {
             self.notice = Some(Notice::Error(e.to_string()));
         }
         if self.sim.slots().is_empty() {

@@ -474,10 +474,13 @@ impl Simulation {
     ) -> Vec<EngineError> {
         let (max_iters, tol) = (self.max_iters, self.tol);
         self.reset_with(objective, max_iters, tol, setups)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
     }
 
     /// Switches objective, iteration budget and tolerance at once, with the given runs;
-    /// runs that do not fit are dropped and their errors returned. Budgets out of range are
+    /// runs that do not fit are dropped and returned with their errors. Budgets out of range are
     /// clamped to 1..=[`crate::engine::run::MAX_ITERATIONS`].
     pub fn reset_with(
         &mut self,
@@ -485,7 +488,7 @@ impl Simulation {
         max_iters: u64,
         tol: f64,
         setups: Vec<RunSetup>,
-    ) -> Vec<EngineError> {
+    ) -> Vec<(RunSetup, EngineError)> {
         self.max_iters = max_iters.clamp(1, crate::engine::run::MAX_ITERATIONS);
         if tol.is_finite() && tol >= 0.0 {
             self.tol = tol;
@@ -495,9 +498,9 @@ impl Simulation {
         self.slots.clear();
         let mut errors = Vec::new();
         for setup in setups {
-            match self.make_slot(setup) {
+            match self.make_slot(setup.clone()) {
                 Ok(slot) => self.slots.push(slot),
-                Err(e) => errors.push(e),
+                Err(e) => errors.push((setup, e)),
             }
         }
         self.selected = 0;
