@@ -1567,6 +1567,10 @@ fn the_last_of_a_testers_findings_get_clear_lines() {
         &["run", "-f", "regression", "--data", "gen:a=1,a=2"],
         &["a is given twice"],
     );
+    assert_usage_error(
+        &["run", "-f", "regression", "--data", "gen:a=1e400"],
+        &["a: '1e400' is beyond the largest number"],
+    );
     let path = std::env::temp_dir().join(format!("descent-array-{}.json", std::process::id()));
     std::fs::write(&path, "[1, 2, 3]").unwrap();
     assert_usage_error(

@@ -811,6 +811,15 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
         let error = parse("mine", &text).unwrap_err();
         assert!(error.to_string().contains("step 1, iterations"), "{error}");
     }
+    // A count written as a decimal number is told its range and how to write it.
+    let decimal = one_line.replacen("\"iterations\": 50", "\"iterations\": 1e2", 1);
+    let error = parse("mine", &decimal).unwrap_err().to_string();
+    assert!(
+        error.contains("step 1, iterations")
+            && error.contains("from 1 to")
+            && error.contains("without a decimal point"),
+        "{error}"
+    );
     // A key written twice is named itself, not the key before it.
     let twice = one_line.replacen(
         "\"start\": [1.0, 1.0] }",

@@ -355,6 +355,7 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         );
         let field = missing_field(message).unwrap_or(field);
+        let said = say_plainly(&field, say_missing(message.to_string()));
         // A key of a step, run or expect is named with its place, as in a TOML lesson.
         let place = (!syntax)
             .then(|| json_offset(text, line, e.column()))
@@ -368,7 +369,7 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
         let message = if syntax {
             format!("not valid JSON, column {}: {message}", e.column())
         } else {
-            say_plainly(&field, say_missing(message.to_string()))
+            said
         };
         LessonError {
             line: Some(line),
@@ -408,6 +409,12 @@ fn options_as_keys(name: &str, options: &str) -> String {
 
 /// A whole number out of range said with the range its field allows, not the type's.
 fn say_plainly(field: &str, message: String) -> String {
+    // 1e2 or 100.0 is read as a decimal number, which a count is not.
+    let message = if message.contains("floating point") && message.contains("whole number") {
+        format!("{message} (write a count without a decimal point or exponent, e.g. 100)")
+    } else {
+        message
+    };
     let range = match field.trim_matches('"') {
         "iterations" => format!("from 1 to {MAX_STEP_ITERATIONS}"),
         "epochs" => format!("from 1 to {MAX_STEP_EPOCHS}"),

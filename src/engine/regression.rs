@@ -717,6 +717,12 @@ impl DataSpec {
                         super::format::UNDERFLOW
                     )));
                 }
+                if super::format::overflows(value.trim(), v) {
+                    return Err(DataError::Spec(format!(
+                        "{key}: '{}' is beyond the largest number (about 1.8e308)",
+                        value.trim()
+                    )));
+                }
                 Ok(v)
             };
             match key.trim() {
