@@ -578,6 +578,17 @@ fn tokenize(chars: &[char]) -> Result<Vec<Token>, ExprError> {
             '√' => ": write sqrt(x)",
             _ => "",
         };
+        // An invisible character (a zero-width space pasted with the formula, a no-break
+        // space) is named by its code, which can be seen.
+        if c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}') {
+            return Err(ExprError::at(
+                start,
+                format!(
+                    "unexpected invisible character U+{:04X}: delete it (it may have come with pasted text)",
+                    u32::from(c)
+                ),
+            ));
+        }
         return Err(ExprError::at(start, format!("unexpected '{c}'{hint}")));
     }
     Ok(tokens)
@@ -1001,6 +1012,7 @@ mod tests {
             ("sin x", 0, "write sin(...)"),
             ("atan2(x)", 0, "takes 2 arguments"),
             ("x $ y", 2, "unexpected '$'"),
+            ("x\u{200B}+y", 1, "invisible character U+200B"),
             ("丽.", 1, "unexpected '.'"),
             ("np.a.b", 4, "unexpected '.'"),
         ];
