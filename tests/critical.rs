@@ -207,12 +207,18 @@ fn a_badly_scaled_function_shows_its_critical_point_and_what_it_is() {
         assert!(near(&points[0], x, y, 1e-9), "{formula}: {points:?}");
         assert_eq!(points[0].kind, kind, "{formula}: {points:?}");
     }
-    // A zero eigenvalue's rounding is still degenerate: x^4 is flat to second order.
+    // A zero eigenvalue is not trusted for a tiny one: x^4 is flat to second order, and its
+    // point is a minimum only because f rises on every side (the corner test), not for a
+    // rounding of its curvature.
     let quartic = TypedFunction::new(Expr::parse("x^4+y^2").unwrap());
     let points = find(&quartic, &view, &AtomicBool::new(false));
-    assert!(!points.is_empty());
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].kind, CriticalKind::Minimum, "{points:?}");
+    assert!(points[0].eigenvalues[0].abs() < 1e-6, "{points:?}");
+    let quartic_saddle = TypedFunction::new(Expr::parse("x^4-y^2").unwrap());
+    let points = find(&quartic_saddle, &view, &AtomicBool::new(false));
     assert!(
-        points.iter().all(|p| p.kind == CriticalKind::Degenerate),
+        !points.is_empty() && points.iter().all(|p| p.kind == CriticalKind::Degenerate),
         "{points:?}"
     );
 }
@@ -331,6 +337,43 @@ fn a_minimum_scaled_very_differently_along_x_and_y_is_one_minimum_at_its_point()
         );
         assert!(near(&points[0], 0.0, 0.0, 1e-100), "{formula}: {points:?}");
         assert!(points[0].value < 1e-100, "{formula}: {points:?}");
+    }
+}
+
+#[test]
+fn a_flat_bottomed_minimum_that_rises_on_every_side_is_a_minimum() {
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    let square = [
+        descent::engine::Interval::new(-5.0, 5.0),
+        descent::engine::Interval::new(-5.0, 5.0),
+    ];
+    let line = [descent::engine::Interval::new(-5.0, 5.0)];
+    // Their Hessian is 0 (or singular) at the point, yet f rises on every side of it.
+    for (formula, kind) in [
+        ("x^4", CriticalKind::Minimum),
+        ("x^4+y^4", CriticalKind::Minimum),
+        ("x^4+y^2", CriticalKind::Minimum),
+        ("-(x^2+y^2)^2", CriticalKind::Maximum),
+    ] {
+        let f = typed(formula);
+        let view: &[descent::engine::Interval] = if f.dim() == 1 { &line } else { &square };
+        let points = find(&f, view, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(points[0].kind, kind, "{formula}: {points:?}");
+        assert!(
+            points[0].point.iter().all(|c| c.abs() < 1e-6),
+            "{formula}: {points:?}"
+        );
+    }
+    // x^3 falls on one side, and a valley floor is flat along itself: both stay degenerate.
+    for formula in ["x^3", "max(x^2-1,0)+y^2"] {
+        let f = typed(formula);
+        let view: &[descent::engine::Interval] = if f.dim() == 1 { &line } else { &square };
+        let points = find(&f, view, &AtomicBool::new(false));
+        assert!(
+            !points.is_empty() && points.iter().all(|p| p.kind == CriticalKind::Degenerate),
+            "{formula}: {points:?}"
+        );
     }
 }
 

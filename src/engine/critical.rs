@@ -140,7 +140,45 @@ pub fn find(
             found.into_iter().chain(corner).collect::<Vec<_>>()
         })
         .collect();
-    merge(found, view)
+    let mut points = merge(found, view);
+    // A degenerate point where f still rises (falls) as a power of the distance on every
+    // side is a minimum (maximum): x^4 + y^4 has a zero Hessian at 0, yet 0 is its
+    // minimum. The corner test says so; a line of minima stays degenerate (flat along it).
+    let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
+    for point in &mut points {
+        if point.kind != CriticalKind::Degenerate || point.eigenvalues.is_empty() {
+            continue;
+        }
+        let looked_for = if point.eigenvalues.iter().all(|e| *e >= 0.0) {
+            Extremum::Lowest
+        } else if point.eigenvalues.iter().all(|e| *e <= 0.0) {
+            Extremum::Highest
+        } else {
+            continue;
+        };
+        if let Some(found) = kink_extremum(objective, &point.point, view, looked_for) {
+            let moved: Vec<f64> = found
+                .point
+                .iter()
+                .zip(&point.point)
+                .map(|(a, b)| a - b)
+                .collect();
+            // Newton crawls into such a point (x^4 + y^2 stops at x = 5e-5): the search's
+            // point nearby is the point, with the Hessian there.
+            if found.kind != CriticalKind::Degenerate && norm(&moved) <= 1e-3 * diagonal {
+                let hessian = objective.second_order(&found.point).hessian;
+                let eigenvalues = symmetric_eigenvalues(hessian.as_slice(), found.point.len());
+                if eigenvalues.iter().all(|e| e.is_finite()) {
+                    point.eigenvalues = eigenvalues;
+                }
+                point.kind = found.kind;
+                point.value = found.value;
+                point.point = found.point;
+            }
+        }
+    }
+    // Points the search moved onto one are one.
+    merge(points, view)
 }
 
 /// What a size of f's derivatives is measured against, from the finer grid.
