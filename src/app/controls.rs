@@ -740,18 +740,33 @@ fn runs_ui(model: &Model, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     }
     selected_status_ui(model, ui);
     run_list_ui(model, ui, actions);
-    match &model.notice {
+    let notice = match &model.notice {
         Some(Notice::Error(text)) => {
-            ui.label(RichText::new(text.as_str()).color(themed(ui, WARNING, (190, 40, 20))));
+            Some(RichText::new(text.as_str()).color(themed(ui, WARNING, (190, 40, 20))))
         }
         Some(Notice::Info(text)) => {
-            ui.label(RichText::new(text.as_str()).color(themed(
-                ui,
-                (120, 200, 120),
-                (25, 120, 40),
-            )));
+            Some(RichText::new(text.as_str()).color(themed(ui, (120, 200, 120), (25, 120, 40))))
         }
-        None => {}
+        None => None,
+    };
+    if let Some(text) = notice {
+        let shown = ui.label(text.clone());
+        // Scrolled out of the panel (the lab's long controls, a field far below): the
+        // notice is also shown over the panel's foot, where it is seen.
+        if !ui.is_rect_visible(shown.rect) {
+            let panel = ui.clip_rect();
+            egui::Area::new(egui::Id::unique("notice_in_view"))
+                .order(egui::Order::Foreground)
+                .fixed_pos(egui::pos2(panel.left(), panel.bottom()))
+                .pivot(egui::Align2::LEFT_BOTTOM)
+                .interactable(false)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_max_width(panel.width() - 16.0);
+                        ui.label(text);
+                    });
+                });
+        }
     }
 }
 
