@@ -398,7 +398,8 @@ fn saved_functions_and_the_view_box_survive_the_state_file() {
     assert_eq!(restored.settings.saved[0].name, "egg crate");
     assert_eq!(restored.settings.function, formula("sin(x)*cos(y)"));
     assert_eq!(restored.view(), view);
-    // Hand-edited entries that cannot be read are dropped, not fatal.
+    // A saved formula this version cannot read (a hand edit, a newer version's function)
+    // is kept, not fatal and not lost: opening it says why it does not open.
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     value["saved"]
         .as_array_mut()
@@ -406,7 +407,22 @@ fn saved_functions_and_the_view_box_survive_the_state_file() {
         .push(serde_json::json!({"name": "bad", "formula": "2x"}));
     value["view"] = serde_json::json!([{"lo": 5.0, "hi": -5.0}, {"lo": 0.0, "hi": 1.0}]);
     let (settings, _) = descent::app::Settings::from_state_text(&value.to_string());
-    let restored = Model::new(settings);
-    assert_eq!(restored.settings.saved.len(), 1);
+    let mut restored = Model::new(settings);
+    assert_eq!(restored.settings.saved.len(), 2);
     assert!(restored.settings.view.is_none());
+    restored.apply(Action::OpenSaved(1));
+    assert_eq!(restored.settings.function, formula("sin(x)*cos(y)"));
+    match &restored.notice {
+        Some(Notice::Error(e)) => assert!(
+            e.contains("\"bad\" cannot be read") && e.contains("(its formula: 2x)"),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let (again, _) = descent::app::Settings::from_state_text(&restored.settings.to_state_text());
+    assert_eq!(
+        again.sanitized().saved[1].formula,
+        "2x",
+        "the next save keeps it"
+    );
 }

@@ -337,9 +337,18 @@ impl Model {
             Action::SaveFunction(name) => self.save_function(&name),
             Action::OpenSaved(i) => {
                 if let Some(saved) = self.settings.saved.get(i).cloned() {
-                    self.edit_formula(saved.formula);
-                    if self.formula_error.is_none() {
-                        self.set_view(saved.view);
+                    self.edit_formula(saved.formula.clone());
+                    match &self.formula_error {
+                        None => self.set_view(saved.view),
+                        // Kept from a newer version or a hand edit: said, not lost.
+                        Some(e) => {
+                            self.notice = Some(Notice::Error(format!(
+                                "the saved function \"{}\" cannot be read: {} (its formula: {})",
+                                saved.name,
+                                e.message,
+                                crate::engine::format::one_line(&saved.formula)
+                            )));
+                        }
                     }
                 }
             }

@@ -263,14 +263,17 @@ impl Settings {
         if self.formula.chars().count() > MAX_LENGTH {
             self.formula = self.formula.chars().take(MAX_LENGTH).collect();
         }
-        self.saved
-            .retain(|saved| Expr::parse(&saved.formula).is_ok());
+        // A saved formula this version cannot read (a newer version's function, a hand
+        // edit) is kept: opening it shows the formula and what is wrong with it, and the
+        // next save keeps it too. Its view box is kept while the formula is unread.
         self.saved.truncate(MAX_SAVED);
         for saved in &mut self.saved {
             saved.name = clean_name(&saved.name);
-            let dim = Expr::parse(&saved.formula).map_or(0, |e| e.dim());
+            let Ok(expr) = Expr::parse(&saved.formula) else {
+                continue;
+            };
             if let Some(view) = &saved.view
-                && (view.len() != dim || check_view(view).is_err())
+                && (view.len() != expr.dim() || check_view(view).is_err())
             {
                 saved.view = None;
             }
