@@ -2345,6 +2345,28 @@ fn critical_finds_a_corner_minimum_and_says_when_f_is_flat() {
 }
 
 #[test]
+fn radams_suggested_rate_holds_its_first_momentum_steps() {
+    // A hundredth of the view (0.04) threw Rosenbrock's run to 1e39 in 3 steps.
+    for (f, start) in [("rosenbrock", "-1.5,2"), ("1e9*x^2+y^2", "1,1")] {
+        let o = descent(&[
+            "race",
+            "-f",
+            f,
+            "--start",
+            start,
+            "--optimizers",
+            "radam",
+            "--iters",
+            "500",
+            "--format",
+            "csv",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(!stdout(&o).contains("diverged"), "{f}: {}", stdout(&o));
+    }
+}
+
+#[test]
 fn critical_says_when_f_is_finite_nowhere_in_the_view() {
     for f in ["log(-1)+x", "sqrt(-x^2-1)+y"] {
         let o = descent(&["critical", "-f", f]);

@@ -162,7 +162,8 @@ fn largest_curvature(objective: &dyn Objective, view: &[Interval], start: &[f64]
 
 /// A learning rate for `kind` that suits `objective`'s scale: 1/L for the gradient methods
 /// (L the largest curvature in view, half the stability bound 2/L), a hundredth of the
-/// view's width for the adaptive methods (whose steps are about lr per coordinate), a tenth
+/// view's width for the adaptive methods (whose steps are about lr per coordinate; for
+/// RAdam, whose first steps are momentum steps, at most 1/L too), a tenth
 /// for AdaGrad (whose steps shrink as 1/sqrt(t)), and 1 for Newton, the line search (its
 /// first trial) and Adadelta (PyTorch's default).
 pub fn suggested_lr(
@@ -193,8 +194,13 @@ pub fn suggested_lr(
         | OptimizerKind::Adam
         | OptimizerKind::AdamW
         | OptimizerKind::Adamax
-        | OptimizerKind::NAdam
-        | OptimizerKind::RAdam => width / 100.0,
+        | OptimizerKind::NAdam => width / 100.0,
+        // RAdam's first steps, before the variance is rectified, are momentum steps of lr
+        // times the gradient: they need GD's bound as well.
+        OptimizerKind::RAdam => {
+            let l = largest_curvature(objective, view, start).unwrap_or(1.0);
+            (width / 100.0).min(1.0 / l)
+        }
         OptimizerKind::Adadelta | OptimizerKind::Newton | OptimizerKind::LineSearch => 1.0,
     };
     round_lr(lr)
