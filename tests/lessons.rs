@@ -64,6 +64,24 @@ fn a_good_lesson_reads_and_its_claims_hold() {
 }
 
 #[test]
+fn a_typed_formulas_claims_are_judged_by_the_minima_critical_finds() {
+    // A typed formula lists no minima; those `descent critical` finds in the view count.
+    let text = GOOD
+        .replacen("function = \"bowl\"", "function = \"(x-1)^2+(y-2)^2\"", 1)
+        .replacen("iterations = 50", "iterations = 100", 1);
+    let lesson = parse("mine", &text).unwrap();
+    let verdicts = check_step(&lesson.steps[0]).unwrap();
+    assert!(verdicts.iter().all(|v| v.holds), "{verdicts:?}");
+    // Falling short of it does not hold, and a second minimum is not there to count.
+    let short = text.replacen("outcome = \"converges\"", "outcome = \"falls-short\"", 1);
+    let verdicts = check_step(&parse("mine", &short).unwrap().steps[0]).unwrap();
+    assert!(verdicts.iter().all(|v| !v.holds), "{verdicts:?}");
+    let second = text.replacen("minimum = 1", "minimum = 2", 1);
+    let error = parse("mine", &second).unwrap_err().to_string();
+    assert!(error.contains("has 1 known minimum, not 2"), "{error}");
+}
+
+#[test]
 fn a_bad_lesson_names_its_line_and_field() {
     let cases = [
         // (what is broken, the text, the line, words the message must hold)
@@ -436,7 +454,7 @@ fn a_claim_about_a_minimum_the_function_lacks_is_reported() {
     let text = GOOD.replacen("minimum = 1", "minimum = 4", 1);
     let error = parse("mine", &text).unwrap_err().to_string();
     assert!(
-        error.contains("expect 1, minimum") && error.contains("1 known minima, not 4"),
+        error.contains("expect 1, minimum") && error.contains("1 known minimum, not 4"),
         "{error}"
     );
 }

@@ -6,7 +6,6 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -1199,13 +1198,16 @@ fn read_step(
         ));
     }
     let step_function = function.to_string();
-    let known_minima = if regression {
+    // A typed formula's minima are those `descent critical` finds in the step's view.
+    let known_minima = if regression || step.expects.iter().all(|c| c.minimum.is_none()) {
         None
     } else {
-        function
-            .build()
-            .ok()
-            .map(|f| f.objective.info().minima.len())
+        function.build().ok().map(|f| {
+            let box_ = view
+                .clone()
+                .unwrap_or_else(|| f.objective.info().view.clone());
+            super::basins::minima_for(f.objective.as_ref(), &box_).len()
+        })
     };
     // The lab's data size when it is known before the data are read: the step budget and
     // the batch sizes are checked here.
@@ -1347,10 +1349,10 @@ fn read_step(
                 return Err(at_expect(c, "minimum",
                     if known == 0 {
                         format!(
-                            "{step_function} has no known minima to count: give the place instead, at = [x, y]"
+                            "{step_function} has no minimum in the step's view to count: give the place instead, at = [x, y]"
                         )
                     } else {
-                        format!("{step_function} has {known} known minima, not {i}")
+                        format!("{step_function} has {known} known minim{}, not {i}", if known == 1 { "um" } else { "a" })
                     },
                 ));
             }
@@ -1498,7 +1500,17 @@ pub fn check_claims(lesson: &Lesson) -> Result<Vec<usize>, LessonError> {
 pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
     let function = step.function.build().map_err(|e| e.to_string())?;
     let objective = function.objective.clone();
-    let known = objective.info().minima.len();
+    // A preset's minima, or those a typed formula has in the step's view.
+    let view = step
+        .view
+        .clone()
+        .unwrap_or_else(|| objective.info().view.clone());
+    let minima = if function.data.is_some() {
+        objective.info().minima.clone()
+    } else {
+        super::basins::minima_for(objective.as_ref(), &view)
+    };
+    let known = minima.len();
     step.expect
         .iter()
         .map(|claim| {
@@ -1537,12 +1549,12 @@ pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
             }
             .map_err(|e| e.to_string())?;
             let stop = run.finish_all();
-            Ok(judge(&objective, claim, &run, stop))
+            Ok(judge(&minima, claim, &run, stop))
         })
         .collect()
 }
 
-fn judge(objective: &Arc<dyn Objective>, claim: &Claim, run: &Run, stop: StopReason) -> Verdict {
+fn judge(minima: &[Vec<f64>], claim: &Claim, run: &Run, stop: StopReason) -> Verdict {
     let path = run.path();
     let last = path.last_point().to_vec();
     let distance = |a: &[f64], b: &[f64]| {
@@ -1552,7 +1564,6 @@ fn judge(objective: &Arc<dyn Objective>, claim: &Claim, run: &Run, stop: StopRea
             .sum::<f64>()
             .sqrt()
     };
-    let minima = &objective.info().minima;
     let target = match (&claim.at, claim.minimum) {
         (Some(at), _) => Some(at.clone()),
         // Checked against the function when the step is checked: no such minimum, no target.
