@@ -338,6 +338,20 @@ fn a_minimum_scaled_very_differently_along_x_and_y_is_one_minimum_at_its_point()
         assert!(near(&points[0], 0.0, 0.0, 1e-100), "{formula}: {points:?}");
         assert!(points[0].value < 1e-100, "{formula}: {points:?}");
     }
+    // Shifted, the shallow direction's curvature squared underflowed beside the steep
+    // one's and Newton never moved along it: the system is solved scaled by its diagonal.
+    for (formula, x, y, kind) in [
+        ("1e200*(x-1)^2+y^2", 1.0, 0.0, CriticalKind::Minimum),
+        ("1e200*x^2+(y-1)^2", 0.0, 1.0, CriticalKind::Minimum),
+        ("x^2+1e250*(y-0.5)^2", 0.0, 0.5, CriticalKind::Minimum),
+        ("-1e200*(x-1)^2-y^2", 1.0, 0.0, CriticalKind::Maximum),
+    ] {
+        let points = find(&typed(formula), &view, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(points[0].kind, kind, "{formula}: {points:?}");
+        assert!(near(&points[0], x, y, 1e-12), "{formula}: {points:?}");
+        assert_eq!(points[0].eigenvalues.len(), 2, "{formula}: {points:?}");
+    }
 }
 
 #[test]

@@ -601,6 +601,28 @@ enum Damping {
 /// The step d minimizing |H d + g|^2 + mu |d|^2 with a tiny mu: Newton's step where H is
 /// regular, the least-squares step where it is singular. `hessian` is column-major.
 fn damped_newton_step(gradient: &[f64], hessian: &[f64], damping: Damping) -> Option<Vec<f64>> {
+    // Curvatures 1e100 times apart (1e200 (x-1)^2 + y^2): the shallow one's square
+    // underflows beside the steep one's, and its direction never moves. The system is
+    // solved scaled by its diagonal, D H D (D^-1 d) = -D g with D = diag(1/sqrt|H_ii|).
+    // (Marquardt's damping only: it is what damps each direction by its own curvature; a
+    // line of critical points, one curvature 0 to rounding, is walked onto evenly.)
+    if gradient.len() == 2 && damping == Damping::Scaled {
+        let (a, c) = (hessian[0].abs(), hessian[3].abs());
+        let (small, large) = (a.min(c), a.max(c));
+        if small > 0.0 && large.is_finite() && small < 1e-100 * large {
+            let d = [1.0 / a.sqrt(), 1.0 / c.sqrt()];
+            let scaled = [
+                hessian[0] * d[0] * d[0],
+                hessian[1] * d[0] * d[1],
+                hessian[2] * d[1] * d[0],
+                hessian[3] * d[1] * d[1],
+            ];
+            let g = [gradient[0] * d[0], gradient[1] * d[1]];
+            let step = damped_newton_step(&g, &scaled, damping)?;
+            let step = vec![step[0] * d[0], step[1] * d[1]];
+            return step.iter().all(|v| v.is_finite()).then_some(step);
+        }
+    }
     // H d = -g is the same system with H and g divided by H's largest entry, whose squares
     // then neither overflow (1e200 x^2) nor underflow (1e-200 x^2).
     let scale = hessian.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
