@@ -140,10 +140,19 @@ pub fn find(
             found.into_iter().chain(corner).collect::<Vec<_>>()
         })
         .collect();
-    let mut points = merge(found, view);
-    // A degenerate point where f still rises (falls) as a power of the distance on every
-    // side is a minimum (maximum): x^4 + y^4 has a zero Hessian at 0, yet 0 is its
-    // minimum. The corner test says so; a line of minima stays degenerate (flat along it).
+    let points = merge(found, view);
+    // Points the search moved onto one are one.
+    merge(settle_flat_extrema(objective, points, view), view)
+}
+
+/// A degenerate point where f still rises (falls) as a power of the distance on every
+/// side is a minimum (maximum): x^4 + y^4 has a zero Hessian at 0, yet 0 is its minimum.
+/// The corner test says so; a line of minima stays degenerate (flat along it).
+fn settle_flat_extrema(
+    objective: &dyn Objective,
+    mut points: Vec<CriticalPoint>,
+    view: &[Interval],
+) -> Vec<CriticalPoint> {
     let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
     for point in &mut points {
         if point.kind != CriticalKind::Degenerate || point.eigenvalues.is_empty() {
@@ -156,29 +165,25 @@ pub fn find(
         } else {
             continue;
         };
-        if let Some(found) = kink_extremum(objective, &point.point, view, looked_for) {
-            let moved: Vec<f64> = found
-                .point
-                .iter()
-                .zip(&point.point)
-                .map(|(a, b)| a - b)
-                .collect();
-            // Newton crawls into such a point (x^4 + y^2 stops at x = 5e-5): the search's
-            // point nearby is the point, with the Hessian there.
-            if found.kind != CriticalKind::Degenerate && norm(&moved) <= 1e-3 * diagonal {
-                let hessian = objective.second_order(&found.point).hessian;
-                let eigenvalues = symmetric_eigenvalues(hessian.as_slice(), found.point.len());
-                if eigenvalues.iter().all(|e| e.is_finite()) {
-                    point.eigenvalues = eigenvalues;
-                }
-                point.kind = found.kind;
-                point.value = found.value;
-                point.point = found.point;
+        let Some(found) = kink_extremum(objective, &point.point, view, looked_for) else {
+            continue;
+        };
+        // Newton crawls into such a point (x^4 + y^2 stops at x = 5e-5): the search's
+        // point nearby is the point, with the Hessian there.
+        if found.kind != CriticalKind::Degenerate
+            && distance(&found.point, &point.point) <= 1e-3 * diagonal
+        {
+            let hessian = objective.second_order(&found.point).hessian;
+            let eigenvalues = symmetric_eigenvalues(hessian.as_slice(), found.point.len());
+            if eigenvalues.iter().all(|e| e.is_finite()) {
+                point.eigenvalues = eigenvalues;
             }
+            point.kind = found.kind;
+            point.value = found.value;
+            point.point = found.point;
         }
     }
-    // Points the search moved onto one are one.
-    merge(points, view)
+    points
 }
 
 /// What a size of f's derivatives is measured against, from the finer grid.
@@ -567,8 +572,7 @@ fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping, diagona
             return;
         };
         let next: Vec<f64> = p.iter().zip(&step).map(|(p, d)| p + d).collect();
-        let moved: Vec<f64> = next.iter().zip(&origin).map(|(a, b)| a - b).collect();
-        if next == *p || norm(&moved) > 1e-9 * diagonal || !objective.in_domain(&next) {
+        if next == *p || distance(&next, &origin) > 1e-9 * diagonal || !objective.in_domain(&next) {
             return;
         }
         let at_next = objective.second_order(&next);
@@ -580,6 +584,13 @@ fn polish(objective: &dyn Objective, p: &mut Vec<f64>, damping: Damping, diagona
         *p = next;
         second = at_next;
     }
+}
+
+/// The distance from `a` to `b`, without overflow.
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .fold(0.0, |length, (a, b)| length.hypot(a - b))
 }
 
 /// The length of `v`, without overflow (a gradient of 1e172 has a length of 1e172).
