@@ -472,6 +472,10 @@ impl GifDialog {
                         .explain("0 keeps the size the window draws; the height follows");
                     ui.end_row();
                 });
+                // A value a field above refused is said here, where it was typed.
+                if let Some(reason) = super::controls::take_refusal() {
+                    self.error = Some(reason);
+                }
                 if let Some(e) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
