@@ -718,6 +718,24 @@ impl Parser<'_> {
                 }
                 Kind::Number(_) | Kind::Name | Kind::Open => {
                     let previous = &self.tokens[self.next - 1];
+                    // `1e+` or `2e-5x`: an exponent begun, not the number e.
+                    let after = self.tokens.get(self.next + 1).map(|t| &t.kind);
+                    if matches!(previous.kind, Kind::Number(_))
+                        && token.text.eq_ignore_ascii_case("e")
+                        && matches!(after, Some(Kind::Plus | Kind::Minus))
+                        && !matches!(
+                            self.tokens.get(self.next + 2).map(|t| &t.kind),
+                            Some(Kind::Number(_))
+                        )
+                    {
+                        return Err(ExprError::at(
+                            token.start,
+                            format!(
+                                "an exponent needs its digits: write {}e+5 (or {}*e for Euler's number)",
+                                previous.text, previous.text
+                            ),
+                        ));
+                    }
                     return Err(ExprError::at(
                         token.start,
                         format!(
@@ -1013,6 +1031,8 @@ mod tests {
             ("atan2(x)", 0, "takes 2 arguments"),
             ("x $ y", 2, "unexpected '$'"),
             ("x\u{200B}+y", 1, "invisible character U+200B"),
+            ("1e+", 1, "an exponent needs its digits: write 1e+5"),
+            ("2e-", 1, "an exponent needs its digits"),
             ("丽.", 1, "unexpected '.'"),
             ("np.a.b", 4, "unexpected '.'"),
         ];
