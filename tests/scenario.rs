@@ -250,7 +250,7 @@ fn a_scenario_run_that_cannot_be_made_is_named_in_the_notice() {
     let good = app.model.sim.setups()[0].clone();
     let mut bad = good.clone();
     bad.optimizer.lr = -1.0;
-    settings.runs = vec![bad, good];
+    settings.runs = vec![good, bad];
     let (settings, skipped) = scenario::from_text(&scenario::to_text(&settings)).unwrap();
     let mut app = DescentApp::new(Settings::default()).without_persistence();
     app.model.apply(Action::OpenScenario {
@@ -260,7 +260,7 @@ fn a_scenario_run_that_cannot_be_made_is_named_in_the_notice() {
     assert_eq!(app.model.sim.slots().len(), 1);
     let notice = format!("{:?}", app.model.notice);
     assert!(
-        notice.contains("scenario opened; a saved run was dropped: learning rate"),
+        notice.contains("scenario opened; saved run 2 was dropped: learning rate"),
         "{notice}"
     );
 }
@@ -461,7 +461,7 @@ fn a_scenario_value_out_of_range_in_a_group_or_below_f64s_range_is_named() {
     let notice = format!("{:?}", app.model.notice);
     assert!(
         notice.contains(
-            "2 saved runs were dropped, the first: beta2 must be 0 or at least about 2.2e-308"
+            "2 saved runs were dropped, the first (run 1): beta2 must be 0 or at least about 2.2e-308"
         ),
         "{notice}"
     );

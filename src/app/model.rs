@@ -828,6 +828,7 @@ impl Model {
                 batch: None,
             });
         }
+        let order = runs.clone();
         let errors = self.sim.reset_with(
             function.objective,
             self.settings.iterations,
@@ -842,7 +843,9 @@ impl Model {
         } else {
             Vec::new()
         };
-        if let Some((_, e)) = errors.first() {
+        if let Some((first, e)) = errors.first() {
+            // Runs are numbered from 1 in the order given (a scenario's, the session's).
+            let number = order.iter().position(|r| r == first).map_or(1, |i| i + 1);
             let said = match e {
                 // The engine's hint names the command line's --dim; a file writes it in the
                 // function's text.
@@ -858,11 +861,13 @@ impl Model {
                 e => e.to_string(),
             };
             let dropped = match (errors.len(), typed) {
-                (1, false) => "a saved run was dropped".to_string(),
-                (n, false) => format!("{n} saved runs were dropped, the first"),
-                (1, true) => "a run is set aside until the formula takes its start".to_string(),
+                (1, false) => format!("saved run {number} was dropped"),
+                (n, false) => format!("{n} saved runs were dropped, the first (run {number})"),
+                (1, true) => {
+                    format!("run {number} is set aside until the formula takes its start")
+                }
                 (n, true) => format!(
-                    "{n} runs are set aside until the formula takes their starts, the first"
+                    "{n} runs are set aside until the formula takes their starts, the first (run {number})"
                 ),
             };
             self.notice = Some(Notice::Error(format!("{dropped}: {said}")));
