@@ -2154,16 +2154,7 @@ fn a_number_typed_into_a_field_counts_only_once_it_is_entered() {
     assert_eq!(h.state().model.settings.optimizer.lr, 0.3);
     // `nan` is no number: the field keeps its value (clamping it set the range's end).
     let iterations = h.state().model.settings.iterations;
-    h.get_by_role_and_label(Role::SpinButton, "Iterations")
-        .click();
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::SpinButton, "Iterations")
-        .type_text("nan");
-    h.run_steps(1);
-    h.key_press(egui::Key::Enter);
-    h.run_steps(2);
+    type_into(&mut h, "Iterations", "nan");
     assert_eq!(h.state().model.settings.iterations, iterations);
     assert!(
         matches!(&h.state().model.notice, Some(Notice::Error(e)) if e.contains("nan is not a finite number")),

@@ -360,11 +360,7 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             .then(|| json_offset(text, line, e.column()))
             .flatten()
             .and_then(|offset| json_place(text, offset));
-        let field = match place {
-            Some(place) if field != "the file" => format!("{place}, {field}"),
-            Some(place) => place,
-            None => field,
-        };
+        let field = placed(place, field);
         let message = if syntax {
             format!("not valid JSON, column {}: {message}", e.column())
         } else {
@@ -562,16 +558,23 @@ fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
         let named = missing_field(&message);
         let message = say_plainly(&field, say_missing(message));
         // A key of a step, run or expect is named with its place, as the later checks do.
-        let field = match (line.and_then(|l| toml_place(text, l)), field.as_str()) {
-            (Some(place), key) if key != "the file" => format!("{place}, {key}"),
-            _ => field,
-        };
+        let field = placed(line.and_then(|l| toml_place(text, l)), field);
         LessonError {
             line,
             field: named.unwrap_or(field),
             message,
         }
     })
+}
+
+/// A reader's error's field named with its place (`step 2, run 1, lr`); the place alone
+/// when no key is known there.
+fn placed(place: Option<String>, field: String) -> String {
+    match place {
+        Some(place) if field != "the file" => format!("{place}, {field}"),
+        Some(place) => place,
+        None => field,
+    }
 }
 
 /// Where line `line` of a TOML lesson lies: `step 2`, `step 2, run 1` or `step 2, expect 3`
@@ -1505,7 +1508,8 @@ pub fn check_step(step: &Step) -> Result<Vec<Verdict>, String> {
         .view
         .clone()
         .unwrap_or_else(|| objective.info().view.clone());
-    let minima = if function.data.is_some() {
+    // (Searched for only when a claim is about them: `at` names its own place.)
+    let minima = if function.data.is_some() || step.expect.iter().all(|c| c.at.is_some()) {
         objective.info().minima.clone()
     } else {
         super::basins::minima_for(objective.as_ref(), &view)
