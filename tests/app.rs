@@ -489,6 +489,29 @@ fn corrupted_or_stale_state_falls_back_to_defaults() {
     assert_eq!(app.model.settings.iterations, 1);
     assert!(app.model.settings.tolerance > 0.0);
     assert_eq!(app.model.sim.slots().len(), 1);
+    // What was brought into range is said with the value read and the value used.
+    let Some(descent::app::Notice::Error(e)) = &app.model.notice else {
+        panic!("{:?}", app.model.notice);
+    };
+    for said in [
+        "function (unknown function 'banana'",
+        "iterations (0 is out of range; 1 is used)",
+        "tolerance (-1.0 is out of range; 1e-6 is used)",
+    ] {
+        assert!(e.contains(said), "{said} in {e}");
+    }
+    // Values out of range alone are a note, not an error.
+    let zoomed = Storage(r#"{"appearance": {"zoom": 1000}, "view": [{"lo": 5.0, "hi": -5.0}, {"lo": 0.0, "hi": 1.0}]}"#.to_string());
+    let app = DescentApp::from_storage(Some(&zoomed));
+    let Some(descent::app::Notice::Info(e)) = &app.model.notice else {
+        panic!("{:?}", app.model.notice);
+    };
+    for said in [
+        "appearance.zoom (1000.0 is out of range; 3.0 is used)",
+        "view (the x range must increase (min < max), got 5 to -5; the function's own is used)",
+    ] {
+        assert!(e.contains(said), "{said} in {e}");
+    }
     let wrong_dims = Storage(r#"{"function": "sauna", "runs": [{"start": [1.0, 2.0, 3.0], "optimizer": {"kind": "Gd", "lr": 0.1}, "color": 0}]}"#.to_string());
     let app = DescentApp::from_storage(Some(&wrong_dims));
     assert_eq!(app.model.settings.function.name(), "sauna");

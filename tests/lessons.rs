@@ -851,6 +851,47 @@ fn a_json_lesson_names_the_line_of_a_bad_field() {
     );
 }
 
+/// Tester pass 13: a step or run written as a list of values was read as its fields in
+/// order, and serde said what the first value was not.
+#[test]
+fn a_step_or_run_written_as_a_list_is_said_to_be_an_object_or_table() {
+    let json = |steps: &str| format!(r#"{{"title": "t", "step": {steps}}}"#);
+    let step = r#"{"title": "a", "text": "b", "function": "bowl", "run": RUN}"#;
+    for (text, said) in [
+        (
+            json(r#"[["a", "b"]]"#),
+            "step 1: a step is an object {\"title\": ..., \"text\": ..., \"function\": ..., \"run\": [...]}, got a list [...]",
+        ),
+        (
+            json(r#""x""#),
+            "step: a list [{\"title\": ...",
+        ),
+        (
+            json(&format!("[{}]", step.replace("RUN", "[[0.1, [1, 1]]]"))),
+            "step 1, run 1: a run is an object {\"lr\": ..., \"start\": [...]}, got a list [...]",
+        ),
+        (
+            json(&format!("[{}]", step.replace("RUN", r#"{"lr": 0.1}"#))),
+            "step 1, run: a list [{\"lr\": ..., \"start\": [...]}, ...], got an object {...}",
+        ),
+        (
+            "title = \"t\"\nstep = [[1, 2]]\n".to_string(),
+            "step 1: a step is a table, [[step]] with title, text, function and a [[step.run]], got a list [...]",
+        ),
+        (
+            "title = \"t\"\n[[step]]\ntitle = \"a\"\ntext = \"b\"\nfunction = \"bowl\"\nrun = [[0.1, [1, 1]]]\n".to_string(),
+            "step 1, run 1: a run is a table, [[step.run]] with lr and start, got a list [...]",
+        ),
+        (
+            "title = [\"t\"]\n[[step]]\ntitle = \"a\"\ntext = \"b\"\nfunction = \"bowl\"\n[[step.run]]\nlr = 0.1\nstart = [1, 1]\n".to_string(),
+            "title: invalid type: a list [...], expected a string",
+        ),
+    ] {
+        let error = parse("mine", &text).unwrap_err().to_string();
+        assert!(error.contains(said), "{text}\n{error}");
+    }
+}
+
 #[test]
 fn a_view_holding_a_runs_start_is_never_finite_nowhere() {
     // f is finite only in a strip 2e-4 wide, narrower than any grid's spacing over the view.

@@ -74,7 +74,13 @@ fn another_versions_scenario_loads_what_it_can_and_names_what_it_skipped() {
         skipped.contains(&"a_future_field".to_string()),
         "{skipped:?}"
     );
-    assert!(skipped.contains(&"iterations".to_string()), "{skipped:?}");
+    // A field of the wrong type is named with why it could not be read.
+    assert!(
+        skipped.contains(
+            &"iterations (invalid type: string \"many\", expected a whole number >= 0)".to_string()
+        ),
+        "{skipped:?}"
+    );
     assert_eq!(settings.iterations, Settings::default().iterations);
     assert_eq!(settings.display.contour_count, 7);
 
@@ -194,7 +200,12 @@ fn a_scenario_value_out_of_range_is_named_not_silently_replaced() {
     let many = vec![run; 1001];
     map.insert("runs".to_string(), serde_json::Value::Array(many));
     let (settings, skipped) = scenario::from_text(&value.to_string()).unwrap();
-    for name in ["iterations (out of range)", "view (out of range)"] {
+    // Each is named with what was read and what is used instead.
+    for name in [
+        "iterations (0 is out of range; 1 is used)",
+        "view (the x range must increase (min < max), got 5 to 1; the function's own is used)",
+        "runs (1001 runs: the window holds 1000, the first are kept)",
+    ] {
         assert!(skipped.iter().any(|s| s == name), "{name}: {skipped:?}");
     }
     // More runs than the window holds: named too.
@@ -207,7 +218,10 @@ fn a_scenario_value_out_of_range_is_named_not_silently_replaced() {
     assert!(app.model.sim.slots().len() <= 1000);
     assert_eq!(app.model.settings.iterations, 1);
     let notice = format!("{:?}", app.model.notice);
-    assert!(notice.contains("iterations (out of range)"), "{notice}");
+    assert!(
+        notice.contains("iterations (0 is out of range; 1 is used)"),
+        "{notice}"
+    );
 }
 
 #[test]
@@ -301,12 +315,16 @@ fn a_bad_field_inside_a_run_or_a_group_is_named_and_the_rest_is_kept() {
         {"start": [3.0, 1.0], "optimizer": {"kind": "Gd", "lr": 0.2}, "color": 2}
     ], "display": {"basins": true, "contour_count": "many", "colour": 1}}"#;
     let (settings, skipped) = scenario::from_text(text).unwrap();
+    // An unknown name is said with the names allowed, each once, as the command line
+    // writes them.
+    let names = "\"gd\", \"momentum\", \"nesterov\", \"adagrad\", \"rmsprop\", \"adadelta\", \"adam\", \"adamw\", \"adamax\", \"nadam\", \"radam\", \"newton\", \"linesearch\"";
     assert_eq!(
         skipped,
         vec![
             "display.colour".to_string(),
-            "display.contour_count".to_string(),
-            "runs 2 (unknown name `Bogus`)".to_string(),
+            "display.contour_count (invalid type: string \"many\", expected a whole number >= 0)"
+                .to_string(),
+            format!("runs 2 (unknown name \"Bogus\"; one of {names})"),
         ]
     );
     let kinds: Vec<OptimizerKind> = settings.runs.iter().map(|r| r.optimizer.kind).collect();
@@ -381,9 +399,11 @@ fn a_run_of_a_name_with_a_line_break_is_named_on_one_line() {
         {"start": [2.0, 1.0], "optimizer": {"kind": "con\nst", "lr": 0.1}, "color": 1}]}"#;
     let (settings, skipped) = scenario::from_text(text).unwrap();
     assert_eq!(settings.runs.len(), 1);
-    assert_eq!(
-        skipped,
-        vec!["runs 2 (unknown name `con\\nst`)".to_string()]
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].starts_with("runs 2 (unknown name \"con\\nst\"; one of \"gd\", ")
+            && !skipped[0].contains('\n'),
+        "{skipped:?}"
     );
 }
 
@@ -443,7 +463,7 @@ fn a_scenario_value_out_of_range_in_a_group_or_below_f64s_range_is_named() {
     assert!(
         skipped
             .iter()
-            .any(|s| s == "display.contour_count (out of range)"),
+            .any(|s| s == "display.contour_count (45 is out of range; 40 is used)"),
         "{skipped:?}"
     );
     assert!(
@@ -487,7 +507,13 @@ fn a_hand_written_scenario_of_a_formula_shows_it_in_the_formula_field() {
 
 #[test]
 fn a_z_range_too_narrow_or_too_wide_is_named() {
-    for z in [[0.0, 1e-310], [-1e308, 1e308]] {
+    for (z, why) in [
+        ([0.0, 1e-310], "the range 0 to 1e-310 is too narrow to draw"),
+        (
+            [-1e308, 1e308],
+            "the range must lie within -1e12 and 1e12, got -1e308 to 1e308",
+        ),
+    ] {
         let text = format!(
             r#"{{"descent_scenario": 1, "function": "bowl", "display": {{"z_range": {{"lo": {}, "hi": {}}}}}}}"#,
             z[0], z[1]
@@ -496,7 +522,7 @@ fn a_z_range_too_narrow_or_too_wide_is_named() {
         assert!(
             skipped
                 .iter()
-                .any(|s| s == "display.z_range (out of range)"),
+                .any(|s| *s == format!("display.z_range ({why}; the surface's own is used)")),
             "{z:?}: {skipped:?}"
         );
     }

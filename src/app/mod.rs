@@ -389,18 +389,31 @@ impl DescentApp {
 
     fn from_state_text(text: &str) -> Self {
         let (settings, reset) = Settings::from_state_text(text);
+        let out_of_range = settings.out_of_range();
         let mut app = Self::new(settings);
-        if !reset.is_empty() {
-            // With a run dropped as it was rebuilt, if one was: both are said.
-            let dropped = match app.model.notice.take() {
-                Some(Notice::Error(e)) => format!("; {e}"),
-                _ => String::new(),
-            };
-            app.model.notice = Some(Notice::Error(format!(
-                "{STATE_NOT_READ}; reset to defaults: {}{dropped}",
-                reset.join(", ")
-            )));
+        if reset.is_empty() && out_of_range.is_empty() {
+            return app;
         }
+        let mut parts = Vec::new();
+        if !reset.is_empty() {
+            parts.push(format!(
+                "{STATE_NOT_READ}; reset to defaults: {}",
+                reset.join(", ")
+            ));
+        }
+        if !out_of_range.is_empty() {
+            let values = scenario::describe_skipped(&out_of_range);
+            parts.push(format!("the saved values brought into range: {values}"));
+        }
+        // With a run dropped as it was rebuilt, if one was: both are said.
+        if let Some(Notice::Error(e) | Notice::Info(e)) = app.model.notice.take() {
+            parts.push(e);
+        }
+        let message = parts.join("; ");
+        app.model.notice = Some(match reset.is_empty() {
+            true => Notice::Info(message),
+            false => Notice::Error(message),
+        });
         app
     }
 

@@ -12,6 +12,8 @@ use super::settings::Settings;
 pub const MARK: &str = "descent_scenario";
 /// The format version written.
 pub const VERSION: u64 = 1;
+/// The longest a skipped field is said, with its reason.
+pub const MAX_SKIPPED_CHARS: usize = 240;
 /// The largest scenario file descent reads.
 pub const MAX_BYTES: u64 = 1 << 20;
 
@@ -83,7 +85,9 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
     let function = map.get("function").cloned();
     let (settings, reset) = Settings::from_state_text(&serde_json::Value::Object(map).to_string());
     // Without its function a scenario would show another: refuse it rather than skip it.
-    if reset.iter().any(|k| k == "function")
+    if reset
+        .iter()
+        .any(|k| k == "function" || k.starts_with("function ("))
         && let Some(function) = function
     {
         let why = match serde_json::from_value::<crate::engine::FunctionSpec>(function) {
@@ -117,44 +121,19 @@ pub fn from_text(text: &str) -> Result<(Settings, Vec<String>), String> {
         ));
     }
     // Values read but out of range are brought into it when the scene is shown: name them.
-    // (The lab taking the regression function's data is not a change of range.)
-    let read = serde_json::to_value(settings.clone().with_lab_synced().with_formula_shown())
-        .unwrap_or_default();
-    let kept = serde_json::to_value(settings.clone().sanitized()).unwrap_or_default();
-    if let (serde_json::Value::Object(read), serde_json::Value::Object(kept)) = (read, kept) {
-        for (key, value) in &read {
-            match (value, kept.get(key)) {
-                (_, Some(k)) if k == value => {}
-                // The optimizer is replaced whole: say which of its values was wrong.
-                _ if key == "optimizer"
-                    && let Err(e) = settings.optimizer.validate() =>
-                {
-                    skipped.push(format!("optimizer ({e}; the default is used)"));
-                }
-                // A group names the fields of it that changed: display.contour_count.
-                (serde_json::Value::Object(fields), Some(serde_json::Value::Object(k))) => {
-                    skipped.extend(
-                        fields
-                            .iter()
-                            .filter(|(field, v)| k.get(*field) != Some(v))
-                            .map(|(field, _)| format!("{key}.{field} (out of range)")),
-                    );
-                }
-                _ => skipped.push(format!("{key} (out of range)")),
-            }
-        }
-    }
+    skipped.extend(settings.out_of_range());
     Ok((settings, skipped))
 }
 
-/// The skipped fields as one short line: at most ten names, each cut to 60 characters.
+/// The skipped fields as one line: at most ten, each cut to [`MAX_SKIPPED_CHARS`] characters
+/// (room for a field's name, its reason and the names it allows).
 pub fn describe_skipped(skipped: &[String]) -> String {
     let mut names: Vec<String> = skipped
         .iter()
         .take(10)
         .map(|name| {
-            let mut cut: String = name.chars().take(120).collect();
-            if name.chars().count() > 120 {
+            let mut cut: String = name.chars().take(MAX_SKIPPED_CHARS).collect();
+            if name.chars().count() > MAX_SKIPPED_CHARS {
                 cut.push('…');
             }
             cut

@@ -285,6 +285,98 @@ impl Settings {
         self.with_lab_synced().with_formula_shown()
     }
 
+    /// Why the surface's z range is not used (the notice names it as a z range).
+    fn z_range_refused(&self) -> String {
+        let why = self
+            .display
+            .z_range
+            .and_then(|z| check_view(&[z]).err())
+            .unwrap_or_else(|| "out of range".to_string())
+            .replace("the x range", "the range");
+        format!("display.z_range ({why}; the surface's own is used)")
+    }
+
+    /// The values that [`Settings::sanitized`] changes, each named with what was read and
+    /// what is used instead (`iterations (0 is out of range; 1 is used)`). The lab taking
+    /// the regression function's data is not a change of range.
+    pub fn out_of_range(&self) -> Vec<String> {
+        use serde_json::Value;
+        let said = |value: &Value| {
+            let text = crate::engine::format::one_line(&value.to_string());
+            match text.chars().count() > 40 {
+                true => format!("{}…", text.chars().take(40).collect::<String>()),
+                false => text,
+            }
+        };
+        let change = |name: String, read: &Value, kept: Option<&Value>| match kept {
+            Some(Value::Null) => format!(
+                "{name} ({} is out of range; the default is used)",
+                said(read)
+            ),
+            Some(kept) => format!(
+                "{name} ({} is out of range; {} is used)",
+                said(read),
+                said(kept)
+            ),
+            None => format!("{name} (out of range)"),
+        };
+        let read = serde_json::to_value(self.clone().with_lab_synced().with_formula_shown())
+            .unwrap_or_default();
+        let kept = serde_json::to_value(self.clone().sanitized()).unwrap_or_default();
+        let (Value::Object(read), Value::Object(kept)) = (read, kept) else {
+            return Vec::new();
+        };
+        let mut changed = Vec::new();
+        for (key, value) in &read {
+            match (value, kept.get(key)) {
+                (_, Some(k)) if k == value => {}
+                // The optimizer is replaced whole: say which of its values was wrong.
+                _ if key == "optimizer"
+                    && let Err(e) = self.optimizer.validate() =>
+                {
+                    changed.push(format!("optimizer ({e}; the default is used)"));
+                }
+                // A group names the fields of it that changed: display.contour_count.
+                (Value::Object(fields), Some(Value::Object(k))) => changed.extend(
+                    fields
+                        .iter()
+                        .filter(|(field, v)| k.get(*field) != Some(v))
+                        .map(|(field, v)| match (key.as_str(), field.as_str()) {
+                            ("display", "z_range") => self.z_range_refused(),
+                            _ => change(format!("{key}.{field}"), v, k.get(field)),
+                        }),
+                ),
+                // The view box says what is wrong with it.
+                _ if key == "view"
+                    && let Some(view) = &self.view =>
+                {
+                    let why = match check_view(view) {
+                        Err(e) if view.len() == self.function.dim() => e,
+                        _ => format!(
+                            "{} ranges for a function of {} variables",
+                            view.len(),
+                            self.function.dim()
+                        ),
+                    };
+                    changed.push(format!("view ({why}; the function's own is used)"));
+                }
+                (Value::Array(read), Some(Value::Array(kept))) if key == "runs" => {
+                    changed.push(format!(
+                        "runs ({} runs: the window holds {}, the first are kept)",
+                        read.len(),
+                        kept.len()
+                    ));
+                }
+                // Saved functions are checked one by one elsewhere.
+                (Value::Array(_), _) if key == "saved" => {
+                    changed.push(format!("{key} (out of range)"))
+                }
+                (_, k) => changed.push(change(key.clone(), value, k)),
+            }
+        }
+        changed
+    }
+
     /// The "Your function..." field given the typed function's text when it is empty (a
     /// hand-written scenario names only the function), so it shows no "empty" error.
     pub fn with_formula_shown(mut self) -> Self {
@@ -470,9 +562,9 @@ fn merge_leniently(
                     continue;
                 };
                 merged.insert(key.clone(), Value::Object(group.clone()));
-                if unreadable(merged).is_some() {
+                if let Some(why) = unreadable(merged) {
                     group.insert(field, default);
-                    reset.push(name);
+                    reset.push(format!("{name} ({})", reason(&why)));
                 }
             }
             merged.insert(key, Value::Object(group));
@@ -484,35 +576,46 @@ fn merge_leniently(
                 merged.insert(key.clone(), Value::Array(kept.clone()));
                 if let Some(why) = unreadable(merged) {
                     kept.pop();
-                    // serde's list of the names it expected is long, and the names are
-                    // Rust's: the bad value alone is said.
-                    let why = why.split(" at line ").next().unwrap_or(&why);
-                    let why = if let Some((name, _)) = why.split_once(" is not one of ") {
-                        format!("unknown name `{}`", name.trim_matches('"'))
-                    } else if why.contains("unknown variant") {
-                        why.split(", expected")
-                            .next()
-                            .unwrap_or(why)
-                            .replace("unknown variant", "unknown name")
-                    } else {
-                        crate::engine::format::plain_types(why)
-                    };
-                    reset.push(format!(
-                        "{key} {} ({})",
-                        i + 1,
-                        crate::engine::format::one_line(&why)
-                    ));
+                    reset.push(format!("{key} {} ({})", i + 1, reason(&why)));
                 }
             }
             merged.insert(key, Value::Array(kept));
         }
         (previous, _) => {
+            let why = unreadable(merged);
             if let Some(previous) = previous {
                 merged.insert(key.clone(), previous);
             }
-            reset.push(key);
+            match why {
+                Some(why) => reset.push(format!("{key} ({})", reason(&why))),
+                None => reset.push(key),
+            }
         }
     }
+}
+
+/// serde's message on an unreadable field, said short: without its place in the text, and
+/// an unknown name with the names allowed, each once (serde lists `Gd` and its alias `gd`:
+/// the alias, the command line's name, is kept).
+fn reason(why: &str) -> String {
+    let why = why.split(" at line ").next().unwrap_or(why);
+    // The file's field is named, not the command-line option it reads like.
+    let why = why.strip_prefix("--function: ").unwrap_or(why);
+    let why = match why.split_once(" is not one of ") {
+        Some((given, names)) => {
+            let mut allowed: Vec<&str> = Vec::new();
+            for name in names.split(", ") {
+                let name = name.trim_start_matches("or ");
+                match allowed.iter_mut().find(|a| a.eq_ignore_ascii_case(name)) {
+                    Some(same) => *same = name,
+                    None => allowed.push(name),
+                }
+            }
+            format!("unknown name {given}; one of {}", allowed.join(", "))
+        }
+        None => why.to_string(),
+    };
+    crate::engine::format::one_line(&why)
 }
 
 #[cfg(test)]
@@ -573,7 +676,16 @@ mod tests {
         assert_eq!(read.function, Settings::default().function);
         let mut reset = reset;
         reset.sort();
-        assert_eq!(reset, ["function", "optimizer"]);
+        // Each is named with why it could not be read.
+        assert_eq!(reset.len(), 2, "{reset:?}");
+        assert!(
+            reset[0].starts_with("function (unknown function 'banana'"),
+            "{reset:?}"
+        );
+        assert_eq!(
+            reset[1],
+            "optimizer (invalid type: string \"not an optimizer\", expected an object {\"name\": value, ...})"
+        );
         let (read, reset) = Settings::from_state_text("(ron: 1)");
         assert_eq!(read, Settings::default());
         assert_eq!(

@@ -2114,6 +2114,7 @@ pub(crate) fn check_output_path(path: &std::path::Path, extension: &str) -> Resu
         .append(true)
         .create(true)
         .open(path)
+        .map_err(|e| crate::files::named_folder(path, e))
         .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
     if !existed {
         let _ = std::fs::remove_file(path);

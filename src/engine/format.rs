@@ -167,6 +167,12 @@ pub fn plain_types(message: &str) -> String {
     ] {
         plain = plain.replace(&format!("expected {rust}"), &format!("expected {words}"));
     }
+    for (serde, words) in [("sequence", "a list [...]"), ("map", "a table {...}")] {
+        plain = plain.replace(
+            &format!("invalid type: {serde},"),
+            &format!("invalid type: {words},"),
+        );
+    }
     // serde names the Rust type: "expected struct OptimizerConfig".
     if let Some((head, rest)) = plain.split_once("expected struct ") {
         let tail = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');

@@ -333,6 +333,13 @@ pub fn parse_in(name: &str, text: &str, folder: Option<&Path>) -> Result<Lesson,
 
 /// A lesson written as JSON: the same fields, `step` an array of objects.
 fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
+    // serde reads an object from a list of its values in order, and then says what the
+    // first value is not: the shape of the steps and runs is said first.
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(error) = shape(&value, Written::Json)
+    {
+        return Err(error);
+    }
     serde_json::from_str(text).map_err(|e| {
         let line = e.line();
         // The field is the last key written before the error's column on its line (a
@@ -376,6 +383,91 @@ fn parse_json(text: &str) -> Result<LessonFile, LessonError> {
             message,
         }
     })
+}
+
+/// How a lesson file is written.
+#[derive(Clone, Copy)]
+enum Written {
+    Json,
+    Toml,
+}
+
+/// What is wrong with the shape of a lesson: `step`, a step's `run` and `expect` are lists
+/// of objects (tables in TOML).
+fn shape(lesson: &serde_json::Value, written: Written) -> Option<LessonError> {
+    use serde_json::Value;
+    fn kind(value: &Value) -> &'static str {
+        match value {
+            Value::Null => "null",
+            Value::Bool(_) => "true or false",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list [...]",
+            Value::Object(_) => "an object {...}",
+        }
+    }
+    // The list `key` of `parent` at `place`, each item (`noun`) an object like `example`.
+    let list = |parent: &Value, key: &str, place: &str, (noun, example): (&str, &str)| {
+        let error = |field: String, message: String| LessonError {
+            line: None,
+            field,
+            message,
+        };
+        let field = match place {
+            "" => key.to_string(),
+            _ => format!("{place}, {key}"),
+        };
+        match parent.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !item.is_object() {
+                        let field = format!("{field} {}", i + 1);
+                        let got = kind(item);
+                        let message = match written {
+                            Written::Json => format!("{noun} is an object {example}, got {got}"),
+                            Written::Toml => format!("{noun} is a table, {example}, got {got}"),
+                        };
+                        return Err(error(field, message));
+                    }
+                }
+                Ok(items.clone())
+            }
+            // TOML's reader says it with the line ("write [[step]] with two brackets").
+            Some(_) if matches!(written, Written::Toml) => Ok(Vec::new()),
+            Some(other) => Err(error(
+                field,
+                format!("a list [{example}, ...], got {}", kind(other)),
+            )),
+        }
+    };
+    let (step, run, expect) = match written {
+        Written::Json => (
+            (
+                "a step",
+                r#"{"title": ..., "text": ..., "function": ..., "run": [...]}"#,
+            ),
+            ("a run", r#"{"lr": ..., "start": [...]}"#),
+            ("an expect", r#"{"outcome": ...}"#),
+        ),
+        Written::Toml => (
+            (
+                "a step",
+                "[[step]] with title, text, function and a [[step.run]]",
+            ),
+            ("a run", "[[step.run]] with lr and start"),
+            ("an expect", "[[step.expect]] with outcome"),
+        ),
+    };
+    let check = || -> Result<(), LessonError> {
+        for (i, each) in list(lesson, "step", "", step)?.iter().enumerate() {
+            let place = format!("step {}", i + 1);
+            list(each, "run", &place, run)?;
+            list(each, "expect", &place, expect)?;
+        }
+        Ok(())
+    };
+    check().err()
 }
 
 /// What to write for `function = "regression --data seed001"`: the command line's options
@@ -527,6 +619,13 @@ fn missing_field(message: &str) -> Option<String> {
 }
 
 fn parse_toml(text: &str) -> Result<LessonFile, LessonError> {
+    // As in JSON, a step or run written as a list of values is said as such.
+    if let Ok(table) = toml::from_str::<toml::Table>(text)
+        && let Ok(value) = serde_json::to_value(table)
+        && let Some(error) = shape(&value, Written::Toml)
+    {
+        return Err(error);
+    }
     toml::from_str(text).map_err(|e| {
         let line = e.span().map(|span| line_of(text, span.start));
         // The field is the key written on that line, where there is one.
