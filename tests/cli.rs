@@ -857,6 +857,21 @@ fn critical_prints_the_points_as_csv() {
         text.lines().nth(1).unwrap().starts_with("1,-2,minimum,6"),
         "{text}"
     );
+
+    // A plane has no critical point anywhere: widening the view is not advised.
+    for (function, said) in [
+        ("x + 2*y", "its gradient is (1, 2) all over the view"),
+        ("3*x", "its slope is 3 all over the view"),
+    ] {
+        let o = descent(&["critical", "-f", function]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let note = stderr(&o);
+        assert!(
+            note.contains(said) && note.contains("no critical point anywhere"),
+            "{note}"
+        );
+        assert!(!note.contains("widen"), "{note}");
+    }
 }
 
 #[test]

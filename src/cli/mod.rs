@@ -533,7 +533,21 @@ pub fn write_critical(
     view: &[crate::engine::Interval],
 ) -> io::Result<()> {
     let points = crate::engine::critical::find(objective, view, &AtomicBool::new(false));
-    if points.is_empty() {
+    if points.is_empty()
+        && let Some(gradient) = crate::engine::critical::constant_gradient(objective, view)
+    {
+        let slope = match gradient.as_slice() {
+            [slope] => format!("its slope is {}", human(*slope)),
+            _ => {
+                let parts: Vec<String> = gradient.iter().map(|&g| human(g)).collect();
+                format!("its gradient is ({})", parts.join(", "))
+            }
+        };
+        let _ = writeln!(
+            err,
+            "note: f is linear: {slope} all over the view, so f has no critical point anywhere, in this view or a wider one"
+        );
+    } else if points.is_empty() {
         // An empty table alone reads as a failure.
         let _ = writeln!(
             err,

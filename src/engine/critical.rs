@@ -142,7 +142,69 @@ pub fn find(
         .collect();
     let points = merge(found, view);
     // Points the search moved onto one are one.
-    merge(settle_flat_extrema(objective, points, view), view)
+    let points = merge(settle_flat_extrema(objective, points, view), view);
+    if cancel.load(Ordering::Relaxed) {
+        return points;
+    }
+    merge(follow_flat_lines(objective, points, view, scales), view)
+}
+
+/// The points of each line of critical points through a degenerate point that the search
+/// did not reach: every seed of x^2 y^2 walks to 0, while both axes are lines of minima.
+/// From each degenerate point, the line along each direction in which f's Hessian is 0 is
+/// followed in steps of a twentieth of the view while the gradient stays negligible.
+fn follow_flat_lines(
+    objective: &dyn Objective,
+    mut points: Vec<CriticalPoint>,
+    view: &[Interval],
+    scales: Scales,
+) -> Vec<CriticalPoint> {
+    let dim = view.len();
+    let step = view.iter().map(|v| v.width() / 20.0).collect::<Vec<_>>();
+    let mut found = Vec::new();
+    for point in points
+        .iter()
+        .filter(|p| p.kind == CriticalKind::Degenerate && !p.eigenvalues.is_empty())
+    {
+        let hessian = objective.second_order(&point.point).hessian;
+        let h = hessian.as_slice();
+        let largest = point.eigenvalues.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+        let flat: Vec<f64> = point
+            .eigenvalues
+            .iter()
+            .copied()
+            .filter(|e| e.abs() <= 1e-7 * largest + 1e-12)
+            .collect();
+        // A Hessian of 0 (x^2 y^2 at 0) has every direction flat: the axes and diagonals
+        // are followed.
+        let directions: Vec<Vec<f64>> = match (dim, flat.len()) {
+            (1, _) => vec![vec![1.0]],
+            (_, 2) => {
+                let r = std::f64::consts::FRAC_1_SQRT_2;
+                vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![r, r], vec![r, -r]]
+            }
+            _ => flat.iter().map(|&e| eigenvector(h, dim, e)).collect(),
+        };
+        for direction in &directions {
+            for side in [1.0, -1.0] {
+                for k in 1..=40 {
+                    let q: Vec<f64> = (0..dim)
+                        .map(|i| point.point[i] + side * k as f64 * step[i] * direction[i])
+                        .collect();
+                    let inside = q.iter().zip(view).all(|(c, v)| (v.lo..=v.hi).contains(c));
+                    if !inside || !objective.in_domain(&q) {
+                        break;
+                    }
+                    match critical_at(objective, q, view, scales) {
+                        Some(p) if p.kind == CriticalKind::Degenerate => found.push(p),
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+    points.extend(found);
+    points
 }
 
 /// A degenerate point where f still rises (falls) as a power of the distance on every
@@ -498,6 +560,18 @@ fn newton(
             *c = 0.0;
         }
     }
+    critical_at(objective, p, view, scales)
+}
+
+/// The critical point `p`, classified, if the gradient there is negligible (and `p` is in
+/// the view, with f finite).
+fn critical_at(
+    objective: &dyn Objective,
+    p: Vec<f64>,
+    view: &[Interval],
+    scales: Scales,
+) -> Option<CriticalPoint> {
+    let diagonal = view.iter().map(|v| v.width().powi(2)).sum::<f64>().sqrt();
     let second = objective.second_order(&p);
     // Points on the view's edge count (sauna's lines of critical points are its edges).
     let inside = p
@@ -612,6 +686,11 @@ enum Damping {
 /// The step d minimizing |H d + g|^2 + mu |d|^2 with a tiny mu: Newton's step where H is
 /// regular, the least-squares step where it is singular. `hessian` is column-major.
 fn damped_newton_step(gradient: &[f64], hessian: &[f64], damping: Damping) -> Option<Vec<f64>> {
+    // Where the gradient is 0 the step is 0, whatever the Hessian (0 * (x + y)'s is 0 too,
+    // and the least-squares system then divides 0 by 0).
+    if gradient.iter().all(|g| *g == 0.0) {
+        return Some(vec![0.0; gradient.len()]);
+    }
     // Curvatures 1e100 times apart (1e200 (x-1)^2 + y^2): the shallow one's square
     // underflows beside the steep one's, and its direction never moves. The system is
     // solved scaled by its diagonal, D H D (D^-1 d) = -D g with D = diag(1/sqrt|H_ii|).
@@ -805,6 +884,42 @@ pub fn classify(eigenvalues: &[f64]) -> CriticalKind {
     } else {
         CriticalKind::Saddle
     }
+}
+
+/// The gradient of `objective` when it is the same at each of 5 samples per axis of
+/// `view` and f's Hessian is 0 at each: f is then linear (a plane, a line) and has no
+/// critical point anywhere, however wide the view.
+pub fn constant_gradient(objective: &dyn Objective, view: &[Interval]) -> Option<Vec<f64>> {
+    let dim = objective.dim();
+    if !(1..=2).contains(&dim) || view.len() < dim {
+        return None;
+    }
+    let samples = if dim == 1 { 5 } else { 25 };
+    let mut first: Option<Vec<f64>> = None;
+    for i in 0..samples {
+        let p: Vec<f64> = (0..dim)
+            .map(|axis| {
+                let k = if axis == 0 { i % 5 } else { i / 5 };
+                view[axis].lo + view[axis].width() * (0.1 + 0.2 * k as f64)
+            })
+            .collect();
+        if !objective.in_domain(&p) {
+            return None;
+        }
+        let second = objective.second_order(&p);
+        let gradient = second.gradient.clone();
+        if second.hessian.as_slice().iter().any(|h| *h != 0.0)
+            || gradient.iter().any(|g| !g.is_finite())
+        {
+            return None;
+        }
+        match &first {
+            None => first = Some(gradient),
+            Some(g) if *g == gradient => {}
+            Some(_) => return None,
+        }
+    }
+    first.filter(|g| g.iter().any(|c| *c != 0.0))
 }
 
 /// How many of the degenerate `points` lie beside another one (within a tenth of the view
