@@ -584,3 +584,23 @@ fn a_linear_function_is_said_to_have_no_critical_point_anywhere() {
         assert_eq!(constant_gradient(&function, &view), None, "{curved}");
     }
 }
+
+/// Tester pass 13: the compass search for a corner stopped 16 units of the last place
+/// from x = 1 on 1e200 (x - 1)^2, where f is 1e171 and hides the slope along y: a steep
+/// saddle got rows of false degenerate points beside it, and a steep corner was missed.
+#[test]
+fn a_corner_search_walks_the_last_places_so_steep_corners_land_exactly() {
+    let (function, view) = typed("1e200*(x-1)^2-(y-2)^2");
+    let points = find(&function, &view, &AtomicBool::new(false));
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].kind, CriticalKind::Saddle);
+    assert_eq!(points[0].point, vec![1.0, 2.0]);
+    for formula in ["1e200*abs(x-1)+abs(y-0.3)", "abs(x-1)+abs(y-0.3)"] {
+        let (function, view) = typed(formula);
+        let points = find(&function, &view, &AtomicBool::new(false));
+        assert_eq!(points.len(), 1, "{formula}: {points:?}");
+        assert_eq!(points[0].kind, CriticalKind::Minimum);
+        assert_eq!(points[0].point, vec![1.0, 0.3], "{formula}");
+        assert_eq!(points[0].value, 0.0, "{formula}");
+    }
+}
