@@ -212,3 +212,43 @@ fn the_heatmap_leaves_out_points_where_only_the_gradient_is_undefined() {
         "same NaNs, same values"
     );
 }
+
+/// Tester pass 14: an exponent written as an expression without x or y (x^(4/2)) was a
+/// general power, undefined for x < 0; x^1.5 was undefined at 0, where num-dual computes
+/// it as inf * 0.
+#[test]
+fn a_constant_exponent_however_written_is_a_power_of_a_constant() {
+    let typed = |formula: &str| TypedFunction::new(Expr::parse(formula).unwrap());
+    for formula in ["x^(4/2)", "x^(1+1)", "x**(2*1)", "x^(pi-pi+2)"] {
+        let f = typed(formula);
+        assert!(f.in_domain(&[-1.0]), "{formula}");
+        let mut g = [0.0];
+        assert_eq!(f.value_and_gradient(&[-1.0], &mut g), 1.0, "{formula}");
+        assert_eq!(g, [-2.0], "{formula}");
+    }
+    // Above 1, a power that is not whole is 0 at 0 with a gradient of 0.
+    for formula in ["x^1.5", "x^2.5", "(x^2+y^2)^1.5", "(x^2+y^2)^(3/2)"] {
+        let f = typed(formula);
+        let origin = vec![0.0; f.dim()];
+        assert!(f.in_domain(&origin), "{formula}");
+        let second = f.second_order(&origin);
+        assert_eq!(second.value, 0.0, "{formula}");
+        assert!(second.gradient.iter().all(|g| *g == 0.0), "{formula}");
+        // Beside 0 it is num-dual's power as before.
+        let near = vec![1e-3; f.dim()];
+        assert!(f.value(&near) > 0.0, "{formula}");
+    }
+    // Below 1 the slope at 0 is infinite: 0 stays outside the domain.
+    assert!(!typed("x^0.5").in_domain(&[0.0]));
+    // r^3 has its minimum exactly at 0.
+    let f = typed("(x^2+y^2)^1.5");
+    let view = f.info().view.clone();
+    let points =
+        descent::engine::critical::find(&f, &view, &std::sync::atomic::AtomicBool::new(false));
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].point, vec![0.0, 0.0]);
+    assert_eq!(
+        points[0].kind,
+        descent::engine::critical::CriticalKind::Minimum
+    );
+}

@@ -265,7 +265,7 @@ impl Expr {
                 Op::WithConst(arith, c) => stack[top - 1] = arith.apply(stack[top - 1], c),
                 Op::PowI(2) => stack[top - 1] = stack[top - 1] * stack[top - 1],
                 Op::PowI(n) => stack[top - 1] = stack[top - 1].powi(n),
-                Op::PowF(c) => stack[top - 1] = stack[top - 1].powf(c),
+                Op::PowF(c) => stack[top - 1] = power(stack[top - 1], c),
                 Op::Call1(f) => stack[top - 1] = call1(f, stack[top - 1]),
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
                     top -= 1;
@@ -328,7 +328,7 @@ impl Expr {
                 }
                 Op::PowI(2) => map_row(&mut rows[depth - 1][..n], |v| v * v),
                 Op::PowI(k) => map_row(&mut rows[depth - 1][..n], |v| v.powi(k)),
-                Op::PowF(c) => map_row(&mut rows[depth - 1][..n], |v| v.powf(c)),
+                Op::PowF(c) => map_row(&mut rows[depth - 1][..n], |v| power(v, c)),
                 Op::Call1(f) => map_row(&mut rows[depth - 1][..n], |v| call1(f, v)),
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Call2(_) => {
                     let (left, right) = rows.split_at_mut(depth - 1);
@@ -418,6 +418,18 @@ fn call2<D: Scalar>(f: Func2, a: D, b: D) -> D {
                 a
             }
         }
+    }
+}
+
+/// x^c for a constant c that is not whole. At x = 0 with c > 1, f and its gradient are 0,
+/// but num-dual computes x^c as x^(c-3) x^3, which is inf * 0 there: it is given as 0 with
+/// derivatives 0 ((x^2 + y^2)^1.5 is r^3, flat at 0; for 1 < c < 2 the second derivative
+/// of x^c itself is infinite there and is given as 0 too).
+fn power<D: Scalar>(x: D, c: f64) -> D {
+    if c > 1.0 && x.re() == 0.0 {
+        D::from(0.0)
+    } else {
+        x.powf(c)
     }
 }
 
@@ -790,10 +802,27 @@ impl Parser<'_> {
             self.next += 1;
             let start = self.ops.len();
             self.unary()?;
-            let op = match self.ops[start..] {
-                [Op::Const(c)] if c.fract() == 0.0 && c.abs() <= 1024.0 => Op::PowI(c as i32),
-                [Op::Const(c)] => Op::PowF(c),
-                _ => Op::Pow,
+            // An exponent without x or y is a constant, however written (x^(4/2), x^(1+1)):
+            // a whole one is a whole power, defined for x < 0 too.
+            let exponent = &self.ops[start..];
+            let constant = match exponent {
+                [Op::Const(c)] => Some(*c),
+                _ if !exponent.iter().any(|op| matches!(op, Op::X | Op::Y)) => {
+                    let folded = Expr {
+                        text: String::new(),
+                        ops: exponent.to_vec(),
+                        uses_y: false,
+                        stack_size: stack_size(exponent),
+                    };
+                    let mut stack = vec![0.0_f64; folded.stack_size];
+                    Some(folded.eval_in(0.0_f64, 0.0, &mut stack)).filter(|c: &f64| c.is_finite())
+                }
+                _ => None,
+            };
+            let op = match constant {
+                Some(c) if c.fract() == 0.0 && c.abs() <= 1024.0 => Op::PowI(c as i32),
+                Some(c) => Op::PowF(c),
+                None => Op::Pow,
             };
             if op != Op::Pow {
                 self.ops.truncate(start);
