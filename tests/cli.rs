@@ -2459,3 +2459,31 @@ fn pass_ten_finds_are_said_plainly() {
         );
     }
 }
+
+/// Tester pass 14: a sweep's run that overflowed said f = inf while `run` kept the point
+/// before; and a typed formula that overflows was said to have left its domain.
+#[test]
+fn an_overflow_keeps_the_point_before_and_is_a_divergence_not_a_domain_edge() {
+    let o = descent(&[
+        "sweep", "-f", "exp-log", "--start", "0.001", "--lr-min", "1", "--lr-max", "10", "--count",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let row = stdout(&o).lines().last().unwrap().to_string();
+    let o = descent(&["run", "-f", "exp-log", "--start", "0.001", "--lr", "10"]);
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    let value = last.split(',').nth(3).unwrap();
+    assert_eq!(row, format!("10,{value},0,diverged"));
+
+    for (formula, start, stop) in [
+        ("exp(10*x)+exp(-10*x)+y^2", "1,1", "diverged"),
+        ("log(x)+x^2", "1", "left-domain"),
+    ] {
+        let o = descent(&["run", "-f", formula, "--start", start, "--lr", "10"]);
+        assert!(
+            stderr(&o).contains(&format!("stopped at iteration 0: {stop}")),
+            "{formula}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -106,16 +106,20 @@ impl Descender {
                 {
                     Some(StopReason::Diverged)
                 }
-                Ok(()) if !objective.in_domain(&self.next) => Some(StopReason::LeftDomain),
+                Ok(()) if !objective.in_domain(&self.next) => {
+                    Some(super::run::outside(objective, &self.next))
+                }
                 Ok(()) => None,
             };
             if let Some(stop) = failed {
                 return ending(k, value, stop);
             }
-            value = objective.value_and_gradient(&self.next, &mut self.gradient);
-            if !value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
+            let next_value = objective.value_and_gradient(&self.next, &mut self.gradient);
+            // The run stays at the point before, as `Run` keeps it: its value is said.
+            if !next_value.is_finite() || self.gradient.iter().any(|g| !g.is_finite()) {
                 return ending(k, value, StopReason::Diverged);
             }
+            value = next_value;
             std::mem::swap(&mut self.point, &mut self.next);
             converged = tol > 0.0 && norm(&self.gradient) < tol;
             clip_gradient(&mut self.gradient, config.clip);

@@ -1134,6 +1134,19 @@ impl Objective for TypedFunction {
         self.value_and_gradient(p, gradient).is_finite() && gradient.iter().all(|g| g.is_finite())
     }
 
+    /// exp(10*x) at x = -22000 is infinite, not undefined as log(x) at x = -1 is.
+    fn overflows_at(&self, p: &[f64]) -> bool {
+        let mut gradient = [0.0; 2];
+        let gradient = &mut gradient[..self.expr.dim()];
+        let value = self.value_and_gradient(p, gradient);
+        // An overflow in f makes the other partial derivatives inf * 0 = NaN: f's value
+        // tells.
+        value.is_infinite()
+            || (!value.is_nan()
+                && !gradient.iter().any(|g| g.is_nan())
+                && gradient.iter().any(|g| g.is_infinite()))
+    }
+
     fn value(&self, p: &[f64]) -> f64 {
         self.expr.eval(p[0], p.get(1).copied().unwrap_or(0.0))
     }

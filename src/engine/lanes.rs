@@ -657,7 +657,9 @@ fn settle_values(
     for l in lanes_of(*live) {
         let [value, gx, gy] = values.map(|v| v.0[l]);
         if !(value.is_finite() && gx.is_finite() && gy.is_finite()) {
-            leave(b, live, out, l, ending(k, value, StopReason::Diverged));
+            // The run stays at the point before, as `Run` keeps it: its value is said.
+            let before = b.value.0[l];
+            leave(b, live, out, l, ending(k, before, StopReason::Diverged));
         } else if converges(gx, gy, tol) {
             converged |= 1 << l;
         }

@@ -187,6 +187,13 @@ pub trait Objective: Send + Sync + fmt::Debug {
     /// Whether `p` lies in the domain where f is defined.
     fn in_domain(&self, p: &[f64]) -> bool;
 
+    /// Whether f or its gradient at `p`, outside the domain, is infinite rather than
+    /// undefined: a run that reaches `p` overflowed (diverged) rather than left the domain.
+    /// A function whose domain is given by its formula's own bounds says no.
+    fn overflows_at(&self, _p: &[f64]) -> bool {
+        false
+    }
+
     /// f(p).
     fn value(&self, p: &[f64]) -> f64;
 

@@ -674,7 +674,7 @@ impl Run {
             return self.finish(StopReason::Diverged);
         }
         if !self.objective.in_domain(&self.next) {
-            return self.finish(StopReason::LeftDomain);
+            return self.finish(outside(self.objective.as_ref(), &self.next));
         }
         let value = self
             .objective
@@ -797,7 +797,9 @@ impl Run {
             None if next.iter().any(|v| !v.is_finite()) || norm(&next) > DIVERGENCE_NORM => {
                 Some(StopReason::Diverged)
             }
-            None if !self.objective.in_domain(&next) => Some(StopReason::LeftDomain),
+            None if !self.objective.in_domain(&next) => {
+                Some(outside(self.objective.as_ref(), &next))
+            }
             None => None,
         };
         let next_value = match stop {
@@ -845,6 +847,16 @@ impl Run {
     fn finish(&mut self, reason: StopReason) -> bool {
         self.stop = Some(reason);
         false
+    }
+}
+
+/// Why a run stops at a next point outside the domain: it diverged where f overflows
+/// there (exp(10*x) far out), else it left the domain.
+pub fn outside(objective: &dyn Objective, next: &[f64]) -> StopReason {
+    if objective.overflows_at(next) {
+        StopReason::Diverged
+    } else {
+        StopReason::LeftDomain
     }
 }
 
