@@ -2248,3 +2248,90 @@ fn a_field_says_why_it_refuses_what_was_typed_and_keeps_its_value() {
         h.state().model.notice
     );
 }
+
+/// Tester pass 14: a window opened on command-line runs saved nothing on exit, so a
+/// function the user saved there was lost. It now keeps the saved functions (only them).
+#[test]
+fn a_command_line_window_keeps_the_functions_saved_in_it_and_nothing_else() {
+    use descent::app::persistence::StateFile;
+    let dir = std::env::temp_dir().join(format!("descent-saved-only-{}", std::process::id()));
+    let file = StateFile {
+        path: dir.join("state.json"),
+    };
+    let mut session = DescentApp::from_state_file(file.clone(), None);
+    session.apply([
+        Action::SetFunction(spec("sauna")),
+        Action::EditFormula("x^2 + y^4".to_string()),
+        Action::SaveFunction("mine".to_string()),
+        Action::SetFunction(spec("three-wells")),
+    ]);
+    eframe::App::save(&mut session, &mut MemoryStorage::default());
+
+    let opened = DescentApp::new(Settings::default()).with_saved_functions_of(file.clone());
+    assert_eq!(
+        opened.model.settings.saved.len(),
+        1,
+        "the session's are shown"
+    );
+    let mut app = opened;
+    // Saving nothing new writes nothing.
+    let before = std::fs::read_to_string(&file.path).unwrap();
+    eframe::App::save(&mut app, &mut MemoryStorage::default());
+    assert_eq!(std::fs::read_to_string(&file.path).unwrap(), before);
+    app.apply([
+        Action::EditFormula("sin(x) + y^2".to_string()),
+        Action::SaveFunction("waves".to_string()),
+    ]);
+    eframe::App::save(&mut app, &mut MemoryStorage::default());
+    assert!(
+        app.model
+            .notice
+            .as_ref()
+            .is_none_or(|n| !matches!(n, descent::app::Notice::Error(_))),
+        "{:?}",
+        app.model.notice
+    );
+    let restored = DescentApp::from_state_file(file.clone(), None);
+    let names: Vec<&str> = restored
+        .model
+        .settings
+        .saved
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["mine", "waves"]);
+    assert_eq!(
+        restored.model.settings.function.name(),
+        "three-wells",
+        "the rest of the session is as it was"
+    );
+    // A state file that cannot be read in full is not overwritten.
+    std::fs::write(&file.path, "{\"function\": 12, \"saved\": [").unwrap();
+    app.apply([
+        Action::EditFormula("x^4 + y^2".to_string()),
+        Action::SaveFunction("third".to_string()),
+    ]);
+    eframe::App::save(&mut app, &mut MemoryStorage::default());
+    assert_eq!(
+        std::fs::read_to_string(&file.path).unwrap(),
+        "{\"function\": 12, \"saved\": ["
+    );
+    assert!(
+        matches!(&app.model.notice, Some(descent::app::Notice::Error(e)) if e.contains("were not kept")),
+        "{:?}",
+        app.model.notice
+    );
+    // Opening the window on it keeps a copy first: the next save replaces it.
+    let reopened = DescentApp::from_state_file(file.clone(), None);
+    let kept = dir.join("state.json.unread");
+    assert!(
+        matches!(&reopened.model.notice, Some(descent::app::Notice::Error(e)) if e.contains(&format!("kept as {}", kept.display()))),
+        "{:?}",
+        reopened.model.notice
+    );
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "{\"function\": 12, \"saved\": ["
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

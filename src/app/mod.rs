@@ -117,6 +117,9 @@ pub struct DescentApp {
     persist: bool,
     /// descent's own state file; without one the session goes to eframe's storage.
     state_file: Option<persistence::StateFile>,
+    /// A window opened on command-line runs leaves the saved session alone but keeps the
+    /// functions saved in it: their list as read, to write back only a change.
+    saved_only: Option<Vec<settings::SavedFunction>>,
 }
 
 impl Default for DescentApp {
@@ -330,6 +333,7 @@ impl DescentApp {
             data_load: None,
             persist: true,
             state_file: None,
+            saved_only: None,
         }
     }
 
@@ -347,11 +351,18 @@ impl DescentApp {
         if let Some(Notice::Error(message)) = &mut app.model.notice
             && message.starts_with(STATE_NOT_READ)
         {
+            // What could not be read is lost at the next save: the file as it was is
+            // kept beside it first.
+            let kept = file.path.with_extension("json.unread");
+            let copy = match std::fs::copy(&file.path, &kept) {
+                Ok(_) => format!("; the file as it was is kept as {}", kept.display()),
+                Err(e) => format!("; it could not be kept as {}: {e}", kept.display()),
+            };
             *message = message.replacen(
                 STATE_NOT_READ,
                 &format!("{STATE_NOT_READ} ({})", file.path.display()),
                 1,
-            );
+            ) + &copy;
         }
         app.state_file = Some(file);
         app
@@ -415,6 +426,55 @@ impl DescentApp {
             false => Notice::Error(message),
         });
         app
+    }
+
+    /// Keeps only the saved functions in `file`: they are read from it and shown, and a
+    /// change to them is written back into it on exit, the rest of the session left as it
+    /// was (a window opened on command-line runs).
+    pub fn with_saved_functions_of(mut self, file: persistence::StateFile) -> Self {
+        let saved = file
+            .load()
+            .map(|text| Settings::from_state_text(&text).0.sanitized().saved)
+            .unwrap_or_default();
+        self.model.settings.saved = saved.clone();
+        self.persist = false;
+        self.saved_only = Some(saved);
+        self.state_file = Some(file);
+        self
+    }
+
+    /// Writes the saved functions, if they changed, into the state file, leaving the rest
+    /// of it as it is; a file that cannot be read in full is not touched.
+    fn save_saved_functions(&mut self) {
+        let (Some(read), Some(file)) = (&self.saved_only, &self.state_file) else {
+            return;
+        };
+        if *read == self.model.settings.saved {
+            return;
+        }
+        let mut settings = match file.load() {
+            Some(text) => match Settings::from_state_text(&text) {
+                (settings, reset) if reset.is_empty() => settings,
+                _ => {
+                    let e = format!(
+                        "the saved functions were not kept: {} could not be read in full",
+                        file.path.display()
+                    );
+                    eprintln!("error: {e}");
+                    self.model.notice = Some(Notice::Error(e));
+                    return;
+                }
+            },
+            None => Settings::default(),
+        };
+        settings.saved = self.model.settings.saved.clone();
+        match file.save(&settings.to_state_text()) {
+            Ok(()) => self.saved_only = Some(settings.saved),
+            Err(e) => {
+                eprintln!("error: {e}");
+                self.model.notice = Some(Notice::Error(e));
+            }
+        }
     }
 
     /// Turns off saving settings on exit.
@@ -969,6 +1029,7 @@ impl eframe::App for DescentApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.save_saved_functions();
         if self.persist {
             let mut settings = self.model.settings.clone();
             settings.runs = self.model.sim.setups();
@@ -1141,7 +1202,11 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     if let Some(layout) = request.layout {
                         settings.display.layout = layout;
                     }
-                    DescentApp::new(settings).without_persistence()
+                    let app = DescentApp::new(settings).without_persistence();
+                    match persistence::StateFile::default_location() {
+                        Some(file) if !recording => app.with_saved_functions_of(file),
+                        _ => app,
+                    }
                 }
                 None => {
                     let mut app = match persistence::StateFile::default_location() {
@@ -1150,13 +1215,6 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                     };
                     if let Some(layout) = request.layout {
                         app.model.settings.display.layout = layout;
-                        // A curve is drawn in one view whatever the layout.
-                        if app.model.objective().dim() == 1 && layout != crate::cli::Layout::TwoD {
-                            eprintln!(
-                                "note: --layout: the session opens on a curve ({}), drawn in one view; the layout applies to surfaces",
-                                app.model.settings.function.name()
-                            );
-                        }
                     }
                     // A picture or an animation leaves the user's saved session alone.
                     if recording {
@@ -1220,6 +1278,17 @@ pub fn run_window(request: crate::cli::WindowRequest) -> i32 {
                 if let Some(layout) = request.layout {
                     app.model.settings.display.layout = layout;
                 }
+            }
+            // A curve is drawn in one view whatever the layout (said once the scene the
+            // window opens on, the session's, a scenario's or a lesson's, is known).
+            if let Some(layout) = request.layout
+                && app.model.objective().dim() == 1
+                && layout != crate::cli::Layout::TwoD
+            {
+                eprintln!(
+                    "note: --layout: the window opens on a curve ({}), drawn in one view; the layout applies to surfaces",
+                    app.model.settings.function.name()
+                );
             }
             if recording {
                 app.scene_failed = Some(scene_failed_in_app.clone());
