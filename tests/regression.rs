@@ -597,3 +597,35 @@ fn semicolons_and_decimal_commas_without_a_header_are_told_to_write_points() {
         .to_string();
     assert!(err.contains("write decimals with a point"), "{err}");
 }
+
+/// Tester pass 14: the mean squared error, expanded as w1^2 vxx - 2 w1 vxy + vyy, rounded
+/// to -2e-16 at the least-squares line of points on a line. As a sum of squares it never
+/// falls below 0, with the same gradient.
+#[test]
+fn the_mean_squared_error_is_never_negative() {
+    for (x, y) in [
+        (vec![0.1, 0.2, 0.7], vec![0.3, 0.5, 1.5]),
+        (vec![-3.0, 0.5, 2.0, 7.0], vec![-5.0, 2.0, 5.0, 15.0]),
+        (vec![1e6, 1e6 + 1.0, 1e6 + 2.0], vec![3.0, 5.0, 7.0]),
+    ] {
+        let data = Dataset::new(x, y).unwrap();
+        let objective = LossObjective::new(&data);
+        let best = objective.stats().least_squares().unwrap();
+        for dw in [0.0, 1e-9, -1e-9] {
+            let p = [best[0] + dw, best[1] - dw];
+            let mut g = [0.0; 2];
+            let value = objective.value_and_gradient(&p, &mut g);
+            assert!(value >= 0.0, "{p:?}: {value}");
+            // The value is the direct mean over the points.
+            let direct = data.direct_loss(p[0], p[1]);
+            assert!(
+                (value - direct).abs() <= 1e-9 * (1.0 + direct),
+                "{value} vs {direct}"
+            );
+        }
+    }
+    // A batch of one point has no spread in x: its loss is its squared residual.
+    let data = Dataset::new(vec![2.0, 5.0], vec![1.0, 4.0]).unwrap();
+    let one = LossObjective::of_batch(data.stats_of(&[1]));
+    assert_eq!(one.value(&[1.0, 0.5]), (1.0 + 2.5 - 4.0_f64).powi(2));
+}

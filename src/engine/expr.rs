@@ -425,11 +425,20 @@ fn call2<D: Scalar>(f: Func2, a: D, b: D) -> D {
 /// but num-dual computes x^c as x^(c-3) x^3, which is inf * 0 there: it is given as 0 with
 /// derivatives 0 ((x^2 + y^2)^1.5 is r^3, flat at 0; for 1 < c < 2 the second derivative
 /// of x^c itself is infinite there and is given as 0 too).
+///
+/// num-dual's x^(c-3) x^3 also rounds differently from f64's own power: the value is
+/// made f64's, so a heatmap (plain numbers) and a run (dual numbers) agree to the bit.
+/// (With a and b a few units apart, a - b is exact and b + (a - b) is a.)
 fn power<D: Scalar>(x: D, c: f64) -> D {
     if c > 1.0 && x.re() == 0.0 {
-        D::from(0.0)
+        return D::from(0.0);
+    }
+    let dual = x.powf(c);
+    let plain = x.re().powf(c);
+    if plain.is_finite() && dual.re().is_finite() && plain != dual.re() {
+        dual + D::from(plain - dual.re())
     } else {
-        x.powf(c)
+        dual
     }
 }
 

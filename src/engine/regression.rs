@@ -259,10 +259,20 @@ impl Stats {
 
 impl Surface for Stats {
     /// The mean squared error of y = w0 + w1 x:
-    /// (1/n) sum (w0 + w1 x_i - y_i)^2 = (w0 + w1 mx - my)^2 + w1^2 vxx - 2 w1 vxy + vyy.
+    /// (1/n) sum (w0 + w1 x_i - y_i)^2 = (w0 + w1 mx - my)^2 + w1^2 vxx - 2 w1 vxy + vyy,
+    /// written as a sum of squares, (w0 + w1 mx - my)^2 + vxx (w1 - b)^2 + r with the
+    /// least-squares slope b = vxy / vxx and the residual r = vyy - vxy b >= 0, so that
+    /// rounding never makes it negative near the minimum (the expanded form gave -2e-16).
     fn eval<D: Scalar>(&self, w0: D, w1: D) -> D {
-        (w0 + w1 * self.mx - self.my).powi(2) + w1 * w1 * self.vxx - w1 * (2.0 * self.vxy)
-            + self.vyy
+        let mean = (w0 + w1 * self.mx - self.my).powi(2);
+        if self.vxx > 0.0 {
+            let slope = self.vxy / self.vxx;
+            let residual = (self.vyy - self.vxy * slope).max(0.0);
+            mean + (w1 - slope).powi(2) * self.vxx + residual
+        } else {
+            // x does not vary (a batch of one point): vxy is 0 too.
+            mean + self.vyy
+        }
     }
 }
 
