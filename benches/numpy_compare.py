@@ -144,7 +144,10 @@ def main():
         w0 = np.linspace(-1.0, 9.0, 512)
         w1 = np.linspace(-1.0, 7.0, 512)
         a, b = np.meshgrid(w0, w1)
-        return (a + b * mx - my) ** 2 + b * b * vxx - 2.0 * b * vxy + vyy
+        # The same sum of squares descent evaluates (never negative near the minimum).
+        slope = vxy / vxx
+        residual = max(vyy - vxy * slope, 0.0)
+        return (a + b * mx - my) ** 2 + vxx * (b - slope) ** 2 + residual
 
     def minibatch_epoch(batch=64):
         order = rng.permutation(n_points)
